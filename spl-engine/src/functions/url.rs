@@ -1,0 +1,7 @@
+//! SLS url functions (spec §7).
+use super::FunctionDef;
+
+/// The functions of this family.
+pub fn functions() -> Vec<FunctionDef> {
+    Vec::new()
+}

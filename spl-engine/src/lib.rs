@@ -1,0 +1,3 @@
+//! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
+pub mod functions;
+pub mod types;
