@@ -1,3 +1,5 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
 pub mod functions;
+pub mod jsonpath;
+pub mod timezone;
 pub mod types;

@@ -10,6 +10,7 @@ use datafusion_expr::ScalarUDF;
 
 pub mod bitwise;
 pub mod datetime;
+pub mod datetime_format;
 pub mod encoding;
 pub mod json;
 pub mod math;

@@ -1,0 +1,1 @@
+//! Date/time format strings: MySQL-style (`%Y-%m-%d %H:%i:%s`) and Joda (`yyyy-MM-dd`) patterns.
