@@ -1,1 +1,37 @@
-//! SPL parser.
+//! `spl-parser`: SPL text → typed AST with byte spans, diagnostics with stable codes, and the
+//! canonical printer.
+//!
+//! ```
+//! let program = spl_parser::parse("* | where status >= 500 | project status, uri").unwrap();
+//! assert_eq!(program.to_string(), "* | where status >= 500 | project status, uri");
+//! ```
+#![doc = include_str!("../../ARCHITECTURE.md")]
+
+pub mod ast;
+pub mod charlit;
+pub mod codes;
+pub mod diagnostic;
+pub mod instructions;
+mod parse;
+mod prescan;
+pub mod print;
+pub mod suggest;
+mod syntax_error;
+mod types;
+pub mod validate;
+
+pub use ast::*;
+pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
+pub use parse::{parse, parse_with_warnings};
+
+/// The SPL base type names accepted by `CAST`.
+pub fn type_names() -> impl Iterator<Item = &'static str> {
+    types::names()
+}
+#[doc(hidden)]
+pub use parse::SplGrammar as __G;
+#[doc(hidden)]
+pub fn __grammar_for_debug(s: &str) -> Result<(), pest::error::Error<parse::Rule>> {
+    use pest::Parser;
+    parse::SplGrammar::parse(parse::Rule::program, s).map(|_| ())
+}

@@ -1,0 +1,651 @@
+//! Stage 1: SPL text → AST. Runs the lexical pre-check, the pest grammar (`grammar/spl.pest`),
+//! then builds typed nodes with spans, validating options and structure as it goes.
+use std::sync::LazyLock;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use pest_derive::Parser;
+
+use crate::ast::*;
+use crate::codes;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::instructions::{self, InstructionDef, OptKind};
+use crate::{charlit, prescan, syntax_error};
+
+#[derive(Parser)]
+#[grammar = "../../grammar/spl.pest"]
+pub struct SplGrammar;
+
+/// Parses a program. Errors (and any warnings found before them) come back as diagnostics.
+pub fn parse(src: &str) -> Result<Program, Diagnostics> {
+    match parse_with_warnings(src) {
+        (Some(p), d) if !d.has_errors() => Ok(p),
+        (_, d) => Err(d),
+    }
+}
+
+/// Parses a program and returns it (when there is no error) with all diagnostics, warnings
+/// included.
+pub fn parse_with_warnings(src: &str) -> (Option<Program>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    if let Err(d) = prescan::check(src) {
+        diags.push(d);
+        return (None, diags);
+    }
+    if src.trim().is_empty() || only_comments(src) {
+        diags.push(
+            Diagnostic::error(codes::EMPTY_PROGRAM, "the program is empty", Span::new(0, src.len()), "no statement here")
+                .with_help("a minimal program is `*`, which passes every row through"),
+        );
+        return (None, diags);
+    }
+    pest::set_error_detail(true);
+    let pairs = match SplGrammar::parse(Rule::program, src) {
+        Ok(p) => p,
+        Err(e) => {
+            diags.push(syntax_error::translate(src, &e));
+            return (None, diags);
+        }
+    };
+    let mut builder = Builder { src, diags: Diagnostics::new() };
+    let program = builder.program(pairs);
+    diags.extend(builder.diags);
+    if !diags.has_errors() {
+        crate::validate::program(&program, &mut diags);
+    }
+    let ok = !diags.has_errors();
+    (ok.then_some(program), diags)
+}
+
+fn only_comments(src: &str) -> bool {
+    matches!(SplGrammar::parse(Rule::only_trivia, src), Ok(_))
+}
+
+fn span_of(p: &Pair<'_, Rule>) -> Span {
+    let s = p.as_span();
+    Span::new(s.start(), s.end())
+}
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left)
+            | Op::infix(Rule::op_is_distinct, Assoc::Left)
+            | Op::infix(Rule::op_is_not_distinct, Assoc::Left)
+            | Op::postfix(Rule::is_null)
+            | Op::postfix(Rule::like)
+            | Op::postfix(Rule::in_list)
+            | Op::postfix(Rule::between))
+        .op(Op::infix(Rule::op_concat, Assoc::Left))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left) | Op::infix(Rule::op_mod, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_plus))
+        .op(Op::postfix(Rule::subscript))
+});
+
+/// Names that, written bare without parentheses, are calls of niladic functions.
+const NILADIC: &[&str] = &["current_date", "current_time", "current_timestamp", "localtime", "localtimestamp"];
+
+/// Unescapes a single-quoted literal's text (with its quotes): `'it''s'` → `it's`.
+pub(crate) fn unquote_string(raw: &str) -> String {
+    raw[1..raw.len() - 1].replace("''", "'")
+}
+
+/// Unescapes a double-quoted name (with its quotes): `"a""b"` → `a"b`.
+pub(crate) fn unquote_name(raw: &str) -> String {
+    raw[1..raw.len() - 1].replace("\"\"", "\"")
+}
+
+struct Builder<'s> {
+    src: &'s str,
+    diags: Diagnostics,
+}
+
+type R<T> = Result<T, Diagnostic>;
+
+impl<'s> Builder<'s> {
+    fn program(&mut self, mut pairs: Pairs<'_, Rule>) -> Program {
+        let program = pairs.next().expect("program rule");
+        let span = Span::new(0, self.src.len());
+        let mut statements = Vec::new();
+        for p in program.into_inner() {
+            if p.as_rule() == Rule::statement {
+                match self.statement(p) {
+                    Ok(s) => statements.push(s),
+                    Err(d) => self.diags.push(d),
+                }
+            }
+        }
+        Program { statements, span }
+    }
+
+    fn statement(&mut self, p: Pair<'_, Rule>) -> R<Statement> {
+        let span = span_of(&p);
+        let inner = p.into_inner().next().expect("statement body");
+        match inner.as_rule() {
+            Rule::let_statement => {
+                let mut it = inner.into_inner();
+                let _kw = it.next();
+                let name = it.next().expect("dataset name");
+                let name = Ident { name: name.as_str().to_string(), span: span_of(&name) };
+                let pipeline = self.pipeline(it.next().expect("pipeline"))?;
+                Ok(Statement { name: Some(name), pipeline, span })
+            }
+            Rule::pipeline => Ok(Statement { name: None, pipeline: self.pipeline(inner)?, span }),
+            r => unreachable!("statement: {r:?}"),
+        }
+    }
+
+    fn pipeline(&mut self, p: Pair<'_, Rule>) -> R<Pipeline> {
+        let span = span_of(&p);
+        let mut it = p.into_inner();
+        let src = it.next().expect("source");
+        let source = match src.as_rule() {
+            Rule::star_source => Source::Star(span_of(&src)),
+            Rule::dataset_ref => {
+                let name = src.into_inner().next().expect("dataset name");
+                Source::Dataset(Ident { name: name.as_str().to_string(), span: span_of(&name) })
+            }
+            r => unreachable!("source: {r:?}"),
+        };
+        let mut stages = Vec::new();
+        for stage in it {
+            match self.instruction(stage) {
+                Ok(i) => stages.push(i),
+                Err(d) => self.diags.push(d),
+            }
+        }
+        Ok(Pipeline { source, stages, span })
+    }
+
+    fn instruction(&mut self, p: Pair<'_, Rule>) -> R<Instruction> {
+        let span = span_of(&p);
+        let rule = p.as_rule();
+        let mut it = p.into_inner().peekable();
+        let kw = it.next().expect("keyword");
+        let name = kw.as_str().to_ascii_lowercase();
+        let def = instructions::lookup(&name).expect("grammar keyword is an instruction");
+        let mut options = Vec::new();
+        while let Some(o) = it.next_if(|p| p.as_rule() == Rule::option) {
+            if let Some(opt) = self.option(def, o, &options)? {
+                options.push(opt);
+            }
+        }
+        let rest: Vec<Pair<'_, Rule>> = it.collect();
+        let kind = match rule {
+            Rule::project => InstructionKind::Project {
+                items: rest
+                    .into_iter()
+                    .map(|item| {
+                        let mut parts: Vec<Ident> = item.into_inner().map(|x| self.pattern(x)).collect();
+                        let field = parts.pop().expect("field");
+                        ProjectItem { output: parts.pop(), field }
+                    })
+                    .collect(),
+            },
+            Rule::project_away => InstructionKind::ProjectAway { patterns: rest.into_iter().map(|x| self.pattern(x)).collect() },
+            Rule::project_rename => InstructionKind::ProjectRename {
+                renames: rest
+                    .into_iter()
+                    .map(|item| {
+                        let mut parts = item.into_inner();
+                        let output = self.field(parts.next().expect("output"));
+                        let field = self.field(parts.next().expect("field"));
+                        Rename { output, field }
+                    })
+                    .collect(),
+            },
+            Rule::expand_values => {
+                let mut names = rest.into_iter().filter(|p| p.as_rule() != Rule::kw_as).map(|p| self.field(p));
+                let field = names.next().expect("field");
+                InstructionKind::ExpandValues { field, output: names.next() }
+            }
+            Rule::extend => InstructionKind::Extend { assignments: rest.into_iter().map(|a| self.assignment(a)).collect::<R<_>>()? },
+            Rule::where_instr => InstructionKind::Where { predicate: self.expr(rest.into_iter().next().expect("predicate"))? },
+            Rule::parse_regexp => {
+                let mut it = rest.into_iter();
+                let field = self.field(it.next().expect("field"));
+                let pattern = self.string(it.next().expect("pattern"));
+                let outputs = it.find(|p| p.as_rule() == Rule::field_list).map(|l| self.field_list(l)).unwrap_or_default();
+                InstructionKind::ParseRegexp { field, pattern, outputs }
+            }
+            Rule::parse_csv => {
+                let mut it = rest.into_iter();
+                let field = self.field(it.next().expect("field"));
+                let outputs = it.find(|p| p.as_rule() == Rule::field_list).map(|l| self.field_list(l)).unwrap_or_default();
+                InstructionKind::ParseCsv { field, outputs }
+            }
+            Rule::parse_json => InstructionKind::ParseJson { field: self.field(rest.into_iter().next().expect("field")) },
+            Rule::parse_kv => {
+                let mut it = rest.into_iter();
+                let field = self.field(it.next().expect("field"));
+                let args: Vec<StrLit> = it.map(|s| self.string(s)).collect();
+                InstructionKind::ParseKv { field, args }
+            }
+            Rule::pack_fields => {
+                let output = rest.into_iter().find(|p| p.as_rule() != Rule::kw_as).expect("output");
+                InstructionKind::PackFields { output: self.field(output) }
+            }
+            Rule::log_to_metric => InstructionKind::LogToMetric,
+            Rule::metric_to_metric => InstructionKind::MetricToMetric,
+            Rule::stats => {
+                let mut aggregates = Vec::new();
+                let mut group_by = Vec::new();
+                for p in rest {
+                    match p.as_rule() {
+                        Rule::stats_item => aggregates.push(self.assignment(p)?),
+                        Rule::group_item => {
+                            let parts: Vec<Pair<'_, Rule>> = p.into_inner().collect();
+                            let (output, value) = match parts.len() {
+                                2 => (Some(self.field(parts[0].clone())), self.expr(parts[1].clone())?),
+                                _ => (None, self.expr(parts[0].clone())?),
+                            };
+                            group_by.push(GroupKey { output, value });
+                        }
+                        _ => {}
+                    }
+                }
+                InstructionKind::Stats { aggregates, group_by }
+            }
+            Rule::sort => InstructionKind::Sort {
+                keys: rest
+                    .into_iter()
+                    .map(|k| {
+                        let mut parts = k.into_inner();
+                        let value = self.expr(parts.next().expect("sort key"))?;
+                        let descending = parts.next().is_some_and(|o| o.as_str().eq_ignore_ascii_case("desc"));
+                        Ok(SortKey { value, descending })
+                    })
+                    .collect::<R<_>>()?,
+            },
+            Rule::limit => {
+                let nums: Vec<u64> = rest.iter().map(|n| self.integer(n)).collect::<R<_>>()?;
+                match nums.as_slice() {
+                    [count] => InstructionKind::Limit { offset: None, count: *count },
+                    [offset, count] => InstructionKind::Limit { offset: Some(*offset), count: *count },
+                    _ => unreachable!("limit arguments"),
+                }
+            }
+            r => unreachable!("instruction: {r:?}"),
+        };
+        Ok(Instruction { kind, options, span })
+    }
+
+    fn integer(&self, p: &Pair<'_, Rule>) -> R<u64> {
+        p.as_str().parse::<u64>().map_err(|_| {
+            Diagnostic::error(codes::NUMBER_RANGE, "integer too large", span_of(p), "does not fit in 64 bits")
+        })
+    }
+
+    /// Validates one option against the instruction's table; warnings go to `self.diags`.
+    fn option(&mut self, def: &InstructionDef, p: Pair<'_, Rule>, seen: &[Opt]) -> R<Option<Opt>> {
+        let span = span_of(&p);
+        let mut it = p.into_inner();
+        let name_pair = it.next().expect("option name");
+        let written = &name_pair.as_str()[1..];
+        let lower = written.to_ascii_lowercase();
+        let Some(odef) = def.option(&lower) else {
+            let names: Vec<&str> = def.options.iter().map(|o| o.name).collect();
+            let d = if names.is_empty() {
+                Diagnostic::error(
+                    codes::UNKNOWN_OPTION,
+                    format!("`{}` takes no options", def.name),
+                    span_of(&name_pair),
+                    "unexpected option",
+                )
+                .with_note(format!("syntax: {}", def.syntax))
+            } else {
+                let help = crate::suggest::did_you_mean(&lower, names.iter().copied()).map(|s| format!("did you mean `-{s}`?"));
+                let list: Vec<String> = names.iter().map(|n| format!("-{n}")).collect();
+                Diagnostic::error(
+                    codes::UNKNOWN_OPTION,
+                    format!("unknown option `-{written}` for `{}`", def.name),
+                    span_of(&name_pair),
+                    "unknown option",
+                )
+                .with_note(format!("`{}` accepts: {}", def.name, list.join(", ")))
+                .with_help_opt(help)
+            };
+            return Err(d);
+        };
+        if let Some(prev) = seen.iter().find(|o| o.name == odef.name) {
+            return Err(Diagnostic::error(
+                codes::DUPLICATE_OPTION,
+                format!("option `-{}` is given twice", odef.name),
+                span,
+                "second time here",
+            )
+            .with_label(prev.span, "first given here"));
+        }
+        if odef.extension {
+            self.diags.push(Diagnostic::warning(
+                codes::NON_PORTABLE,
+                format!("`-{}` is an extension of this implementation", odef.name),
+                span,
+                "not accepted by the SLS engine",
+            ));
+        }
+        if odef.legacy {
+            self.diags.push(Diagnostic::warning(
+                codes::LEGACY_SYNTAX,
+                format!("`-{}` is an older form", odef.name),
+                span,
+                "older syntax",
+            ));
+        }
+        let value_pair = it.next();
+        let value = match (odef.kind, value_pair) {
+            (OptKind::Switch, None) => OptValue::Switch,
+            (OptKind::Switch, Some(v)) => {
+                return Err(Diagnostic::error(
+                    codes::MISSING_OPTION_VALUE,
+                    format!("`-{}` is a switch and takes no value", odef.name),
+                    span_of(&v),
+                    "unexpected value",
+                )
+                .with_help(format!("write just `-{}`", odef.name)))
+            }
+            (kind, None) => {
+                return Err(Diagnostic::error(
+                    codes::MISSING_OPTION_VALUE,
+                    format!("option `-{}` needs a value", odef.name),
+                    span,
+                    "no value given",
+                )
+                .with_help(format!("write `-{}=<value>` where the value is {}", odef.name, kind.describe())))
+            }
+            (kind, Some(v)) => option_value(odef.name, kind, v)?,
+        };
+        Ok(Some(Opt { name: odef.name, value, span }))
+    }
+
+    fn field(&self, p: Pair<'_, Rule>) -> Ident {
+        let span = span_of(&p);
+        let name = match p.as_rule() {
+            Rule::quoted_ident => unquote_name(p.as_str()),
+            _ => p.as_str().to_string(),
+        };
+        Ident { name, span }
+    }
+
+    fn pattern(&self, p: Pair<'_, Rule>) -> Ident {
+        self.field(p)
+    }
+
+    fn field_list(&self, p: Pair<'_, Rule>) -> Vec<Ident> {
+        p.into_inner().map(|f| self.field(f)).collect()
+    }
+
+    fn string(&self, p: Pair<'_, Rule>) -> StrLit {
+        StrLit { value: unquote_string(p.as_str()), span: span_of(&p) }
+    }
+
+    fn assignment(&self, p: Pair<'_, Rule>) -> R<Assignment> {
+        let mut it = p.into_inner();
+        let output = self.field(it.next().expect("output"));
+        let value = self.expr(it.next().expect("value"))?;
+        Ok(Assignment { output, value })
+    }
+
+    /// Builds an expression from an `expr` or `value_expr` pair.
+    fn expr(&self, p: Pair<'_, Rule>) -> R<Expr> {
+        debug_assert!(matches!(p.as_rule(), Rule::expr | Rule::value_expr));
+        PRATT
+            .map_primary(|prim| self.primary(prim))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let span = span_of(&op).join(rhs.span);
+                let uop = match op.as_rule() {
+                    Rule::op_not => UnaryOp::Not,
+                    Rule::op_neg => UnaryOp::Neg,
+                    Rule::op_plus => UnaryOp::Plus,
+                    r => unreachable!("prefix {r:?}"),
+                };
+                Ok(Expr::new(ExprKind::Unary { op: uop, expr: Box::new(rhs) }, span))
+            })
+            .map_postfix(|lhs, op| {
+                let lhs = lhs?;
+                let span = lhs.span.join(span_of(&op));
+                let rule = op.as_rule();
+                let mut parts: Vec<Pair<'_, Rule>> = op.into_inner().collect();
+                let negated = parts.first().is_some_and(|p| p.as_rule() == Rule::negated);
+                parts.retain(|p| matches!(p.as_rule(), Rule::expr | Rule::value_expr));
+                let mut exprs = parts.into_iter().map(|p| self.expr(p));
+                let expr = Box::new(lhs);
+                let kind = match rule {
+                    Rule::subscript => ExprKind::Subscript { expr, index: Box::new(exprs.next().expect("index")?) },
+                    Rule::is_null => ExprKind::IsNull { expr, negated },
+                    Rule::like => {
+                        let pattern = Box::new(exprs.next().expect("pattern")?);
+                        let escape = exprs.next().transpose()?.map(Box::new);
+                        ExprKind::Like { expr, pattern, escape, negated }
+                    }
+                    Rule::in_list => ExprKind::InList { expr, list: exprs.collect::<R<_>>()?, negated },
+                    Rule::between => {
+                        let low = Box::new(exprs.next().expect("low")?);
+                        let high = Box::new(exprs.next().expect("high")?);
+                        ExprKind::Between { expr, low, high, negated }
+                    }
+                    r => unreachable!("postfix {r:?}"),
+                };
+                Ok(Expr::new(kind, span))
+            })
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                let span = lhs.span.join(rhs.span);
+                let bop = match op.as_rule() {
+                    Rule::op_or => BinaryOp::Or,
+                    Rule::op_and => BinaryOp::And,
+                    Rule::op_eq => BinaryOp::Eq,
+                    Rule::op_ne => BinaryOp::NotEq,
+                    Rule::op_lt => BinaryOp::Lt,
+                    Rule::op_le => BinaryOp::LtEq,
+                    Rule::op_gt => BinaryOp::Gt,
+                    Rule::op_ge => BinaryOp::GtEq,
+                    Rule::op_is_distinct => BinaryOp::IsDistinctFrom,
+                    Rule::op_is_not_distinct => BinaryOp::IsNotDistinctFrom,
+                    Rule::op_concat => BinaryOp::Concat,
+                    Rule::op_add => BinaryOp::Plus,
+                    Rule::op_sub => BinaryOp::Minus,
+                    Rule::op_mul => BinaryOp::Multiply,
+                    Rule::op_div => BinaryOp::Divide,
+                    Rule::op_mod => BinaryOp::Modulo,
+                    r => unreachable!("infix {r:?}"),
+                };
+                Ok(Expr::new(ExprKind::Binary { op: bop, left: Box::new(lhs), right: Box::new(rhs) }, span))
+            })
+            .parse(p.into_inner())
+    }
+
+    fn primary(&self, p: Pair<'_, Rule>) -> R<Expr> {
+        let span = span_of(&p);
+        let kind = match p.as_rule() {
+            Rule::string => ExprKind::Literal(Literal::String(unquote_string(p.as_str()))),
+            Rule::number => ExprKind::Literal(Literal::Number(p.as_str().to_string())),
+            Rule::kw_true => ExprKind::Literal(Literal::Bool(true)),
+            Rule::kw_false => ExprKind::Literal(Literal::Bool(false)),
+            Rule::kw_null => ExprKind::Literal(Literal::Null),
+            Rule::expr | Rule::value_expr => return self.expr(p),
+            Rule::column => {
+                let inner = p.into_inner().next().expect("column name");
+                match inner.as_rule() {
+                    Rule::quoted_ident => ExprKind::Column(unquote_name(inner.as_str())),
+                    _ => {
+                        let lower = inner.as_str().to_ascii_lowercase();
+                        if NILADIC.contains(&lower.as_str()) {
+                            ExprKind::Call { name: lower, args: vec![], distinct: false, star: false, niladic: true }
+                        } else {
+                            ExprKind::Column(inner.as_str().to_string())
+                        }
+                    }
+                }
+            }
+            Rule::paren_expr => {
+                let mut items: Vec<Expr> = p.into_inner().map(|e| self.expr(e)).collect::<R<_>>()?;
+                if items.len() == 1 {
+                    let mut e = items.pop().expect("one item");
+                    e.span = span;
+                    return Ok(e);
+                }
+                ExprKind::Row(items)
+            }
+            Rule::array_expr => {
+                ExprKind::Array(p.into_inner().filter(|x| x.as_rule() == Rule::expr).map(|e| self.expr(e)).collect::<R<_>>()?)
+            }
+            Rule::case_expr => {
+                let mut operand = None;
+                let mut whens = Vec::new();
+                let mut otherwise = None;
+                for part in p.into_inner() {
+                    match part.as_rule() {
+                        Rule::case_operand => operand = Some(Box::new(self.expr(part.into_inner().next().expect("operand"))?)),
+                        Rule::when_clause => {
+                            let mut e = part.into_inner().filter(|x| x.as_rule() == Rule::expr);
+                            let cond = self.expr(e.next().expect("when"))?;
+                            let then = self.expr(e.next().expect("then"))?;
+                            whens.push((cond, then));
+                        }
+                        Rule::else_clause => {
+                            let e = part.into_inner().find(|x| x.as_rule() == Rule::expr).expect("else");
+                            otherwise = Some(Box::new(self.expr(e)?));
+                        }
+                        _ => {}
+                    }
+                }
+                ExprKind::Case { operand, whens, otherwise }
+            }
+            Rule::cast_expr => {
+                let mut it = p.into_inner();
+                let try_cast = it.next().expect("cast kind").as_str().eq_ignore_ascii_case("try_cast");
+                let expr = Box::new(self.expr(it.next().expect("cast operand"))?);
+                let ty_pair = it.find(|x| x.as_rule() == Rule::type_name).expect("type");
+                let ty = crate::types::build(ty_pair)?;
+                ExprKind::Cast { expr, ty, try_cast }
+            }
+            Rule::function_call => {
+                let mut it = p.into_inner();
+                let name = it.next().expect("function name").as_str().to_ascii_lowercase();
+                let mut args = Vec::new();
+                let mut distinct = false;
+                let mut star = false;
+                if let Some(call_args) = it.next() {
+                    for a in call_args.into_inner() {
+                        match a.as_rule() {
+                            Rule::star_arg => star = true,
+                            Rule::distinct => distinct = true,
+                            _ => args.push(self.primary(a)?),
+                        }
+                    }
+                }
+                ExprKind::Call { name, args, distinct, star, niladic: false }
+            }
+            Rule::lambda => {
+                let mut it = p.into_inner();
+                let params = it.next().expect("params").into_inner().map(|x| x.as_str().to_string()).collect();
+                let body = Box::new(self.expr(it.next().expect("body"))?);
+                ExprKind::Lambda { params, body }
+            }
+            r => unreachable!("primary {r:?}"),
+        };
+        Ok(Expr::new(kind, span))
+    }
+}
+
+/// Validates an option value of the given kind.
+fn option_value(name: &str, kind: OptKind, v: Pair<'_, Rule>) -> R<OptValue> {
+    let span = span_of(&v);
+    let inner = v.into_inner().next().expect("option value");
+    let raw = inner.as_str();
+    let bad = |msg: String| {
+        Diagnostic::error(codes::BAD_OPTION_VALUE, format!("invalid value for `-{name}`: {msg}"), span, "invalid value")
+            .with_help(format!("`-{name}` takes {}", kind.describe()))
+    };
+    let quotes = |shown: &str| {
+        Diagnostic::error(
+            codes::OPTION_QUOTES,
+            format!("option values are single-quoted literals: `-{name}='{shown}'`"),
+            span,
+            "not single-quoted",
+        )
+        .with_help(format!("write `-{name}='{}'`", shown.replace('\'', "''")))
+    };
+    match (kind, inner.as_rule()) {
+        (OptKind::Int, Rule::number) | (OptKind::Int, Rule::string) => {
+            let text = if inner.as_rule() == Rule::string { unquote_string(raw) } else { raw.to_string() };
+            text.trim().parse::<i64>().ok().filter(|n| *n >= 0).map(OptValue::Int).ok_or_else(|| bad(format!("`{text}` is not a non-negative integer")))
+        }
+        (OptKind::List, Rule::option_list) => {
+            let mut items = Vec::new();
+            for item in inner.into_inner() {
+                let x = item.into_inner().next().expect("list item");
+                items.push(match x.as_rule() {
+                    Rule::string => unquote_string(x.as_str()),
+                    Rule::quoted_ident => unquote_name(x.as_str()),
+                    Rule::bare_word | Rule::number => x.as_str().to_string(),
+                    _ => return Err(bad("list items are names".into())),
+                });
+            }
+            Ok(OptValue::List(items))
+        }
+        (OptKind::List, Rule::string) => {
+            let text = unquote_string(raw);
+            Ok(OptValue::List(split_list(&text)))
+        }
+        (_, Rule::string) => {
+            let text = unquote_string(raw);
+            match kind {
+                OptKind::Str => Ok(OptValue::Text(text)),
+                OptKind::Char | OptKind::Delim | OptKind::CharSet => {
+                    let decoded = charlit::decode(&text, kind == OptKind::CharSet).map_err(|m| {
+                        Diagnostic::error(codes::BAD_CHAR_LITERAL, format!("invalid character literal for `-{name}`: {m}"), span, "here")
+                            .with_help("use a plain character or an escape: \\t, \\n, \\r, \\\\, \\NNN (octal), \\xHH (hex)")
+                    })?;
+                    let n = decoded.chars().count();
+                    let ok = match kind {
+                        OptKind::Char => n == 1,
+                        OptKind::Delim => (1..=3).contains(&n),
+                        _ => n >= 1,
+                    };
+                    if !ok {
+                        return Err(Diagnostic::error(
+                            codes::BAD_CHAR_LITERAL,
+                            format!("`-{name}` takes {}, found {n} characters", kind.describe()),
+                            span,
+                            "wrong length",
+                        ));
+                    }
+                    Ok(OptValue::Text(decoded))
+                }
+                OptKind::Enum(values) => {
+                    let lower = text.to_ascii_lowercase();
+                    match values.iter().find(|v| **v == lower) {
+                        Some(v) => Ok(OptValue::Text((*v).to_string())),
+                        None => Err(bad(format!("`{text}` is not one of the accepted values"))
+                            .with_help_opt(crate::suggest::did_you_mean(&lower, values.iter().copied()).map(|s| format!("did you mean '{s}'?")))),
+                    }
+                }
+                OptKind::Int | OptKind::List | OptKind::Switch => unreachable!("handled above"),
+            }
+        }
+        (OptKind::Int, _) => Err(bad(format!("`{raw}` is not a non-negative integer"))),
+        (_, Rule::quoted_ident) => Err(quotes(&unquote_name(raw))),
+        (_, Rule::bare_word) | (_, Rule::number) => Err(quotes(raw)),
+        (_, Rule::option_list) => Err(bad("a list is not accepted here".into())),
+        (_, r) => unreachable!("option value {r:?}"),
+    }
+}
+
+/// Splits a list option written as text: `a, b` or a JSON-like `["a", "b"]`.
+fn split_list(text: &str) -> Vec<String> {
+    let t = text.trim();
+    let t = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(t);
+    t.split(',').map(|s| s.trim().trim_matches('"').trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
