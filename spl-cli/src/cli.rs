@@ -4,7 +4,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "spl", version, about = "Check, format and run SPL (SLS Processing Language) pipelines offline")]
+#[command(
+    name = "spl",
+    version,
+    about = "Check, format and run SPL (SLS Processing Language) pipelines offline"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Sub,
@@ -13,7 +17,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Check a pipeline: syntax, options, datasets. Exit 0 when it is valid, 2 otherwise.
-    #[command(after_help = "Examples:\n  spl check '* | where status >= 500 | project status, uri'\n  spl check -q pipeline.spl --format json")]
+    #[command(
+        after_help = "Examples:\n  spl check '* | where status >= 500 | project status, uri'\n  spl check -q pipeline.spl --format json"
+    )]
     Check {
         /// The SPL text (omit when using --query-file).
         spl: Option<String>,
@@ -28,7 +34,9 @@ pub enum Sub {
         color: ColorChoice,
     },
     /// Print a pipeline in canonical form.
-    #[command(after_help = "Examples:\n  spl fmt '*|where a=1|project a'\n  spl fmt pipeline.spl\n  spl fmt --check pipeline.spl")]
+    #[command(
+        after_help = "Examples:\n  spl fmt '*|where a=1|project a'\n  spl fmt pipeline.spl\n  spl fmt --check pipeline.spl"
+    )]
     Fmt {
         /// SPL text, or a path to a file holding it.
         spl_or_file: String,

@@ -16,10 +16,18 @@ impl SplSource {
     /// From an inline argument or a `-q/--query-file` path (exactly one of them).
     pub fn from_args(inline: Option<String>, file: Option<PathBuf>) -> Result<SplSource, String> {
         match (inline, file) {
-            (Some(text), None) => Ok(SplSource { text, name: "<spl>".into(), path: None }),
+            (Some(text), None) => Ok(SplSource {
+                text,
+                name: "<spl>".into(),
+                path: None,
+            }),
             (None, Some(path)) => read_file(&path),
-            (Some(_), Some(_)) => Err("give the SPL either inline or with --query-file, not both".into()),
-            (None, None) => Err("no SPL given: pass it as an argument or with --query-file FILE".into()),
+            (Some(_), Some(_)) => {
+                Err("give the SPL either inline or with --query-file, not both".into())
+            }
+            (None, None) => {
+                Err("no SPL given: pass it as an argument or with --query-file FILE".into())
+            }
         }
     }
 
@@ -29,7 +37,11 @@ impl SplSource {
         if arg == "-" || (!arg.contains('|') && path.is_file()) {
             read_file(path)
         } else {
-            Ok(SplSource { text: arg.to_string(), name: "<spl>".into(), path: None })
+            Ok(SplSource {
+                text: arg.to_string(),
+                name: "<spl>".into(),
+                path: None,
+            })
         }
     }
 }
@@ -37,12 +49,22 @@ impl SplSource {
 fn read_file(path: &Path) -> Result<SplSource, String> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("cannot read stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
     } else {
         bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     }
     let text = String::from_utf8(bytes).map_err(|e| {
-        format!("{} is not valid UTF-8 (invalid byte at offset {})", path.display(), e.utf8_error().valid_up_to())
+        format!(
+            "{} is not valid UTF-8 (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
     })?;
-    Ok(SplSource { text, name: path.display().to_string(), path: (path.as_os_str() != "-").then(|| path.to_path_buf()) })
+    Ok(SplSource {
+        text,
+        name: path.display().to_string(),
+        path: (path.as_os_str() != "-").then(|| path.to_path_buf()),
+    })
 }

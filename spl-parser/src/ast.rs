@@ -143,24 +143,59 @@ pub enum OptValue {
 /// The instruction-specific part of a stage (options are on [`Instruction`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub enum InstructionKind {
-    Project { items: Vec<ProjectItem> },
-    ProjectAway { patterns: Vec<Ident> },
-    ProjectRename { renames: Vec<Rename> },
-    ExpandValues { field: Ident, output: Option<Ident> },
-    Extend { assignments: Vec<Assignment> },
-    Where { predicate: Expr },
+    Project {
+        items: Vec<ProjectItem>,
+    },
+    ProjectAway {
+        patterns: Vec<Ident>,
+    },
+    ProjectRename {
+        renames: Vec<Rename>,
+    },
+    ExpandValues {
+        field: Ident,
+        output: Option<Ident>,
+    },
+    Extend {
+        assignments: Vec<Assignment>,
+    },
+    Where {
+        predicate: Expr,
+    },
     /// `outputs` empty: outputs come from the pattern's named groups.
-    ParseRegexp { field: Ident, pattern: StrLit, outputs: Vec<Ident> },
-    ParseCsv { field: Ident, outputs: Vec<Ident> },
-    ParseJson { field: Ident },
+    ParseRegexp {
+        field: Ident,
+        pattern: StrLit,
+        outputs: Vec<Ident>,
+    },
+    ParseCsv {
+        field: Ident,
+        outputs: Vec<Ident>,
+    },
+    ParseJson {
+        field: Ident,
+    },
     /// `args`: none (old `-delims` form), `[pattern]` (with `-regexp`) or `[delim, kv_sep]`.
-    ParseKv { field: Ident, args: Vec<StrLit> },
-    PackFields { output: Ident },
+    ParseKv {
+        field: Ident,
+        args: Vec<StrLit>,
+    },
+    PackFields {
+        output: Ident,
+    },
     LogToMetric,
     MetricToMetric,
-    Stats { aggregates: Vec<Assignment>, group_by: Vec<GroupKey> },
-    Sort { keys: Vec<SortKey> },
-    Limit { offset: Option<u64>, count: u64 },
+    Stats {
+        aggregates: Vec<Assignment>,
+        group_by: Vec<GroupKey>,
+    },
+    Sort {
+        keys: Vec<SortKey>,
+    },
+    Limit {
+        offset: Option<u64>,
+        count: u64,
+    },
 }
 
 impl InstructionKind {
@@ -241,25 +276,69 @@ pub enum ExprKind {
     /// A field reference; a missing field is NULL.
     Column(String),
     Literal(Literal),
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
-    IsNull { expr: Box<Expr>, negated: bool },
-    Like { expr: Box<Expr>, pattern: Box<Expr>, escape: Option<Box<Expr>>, negated: bool },
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    Between { expr: Box<Expr>, low: Box<Expr>, high: Box<Expr>, negated: bool },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        escape: Option<Box<Expr>>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
     /// `expr[index]`: 1-based for arrays, a key for maps.
-    Subscript { expr: Box<Expr>, index: Box<Expr> },
-    Case { operand: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, otherwise: Option<Box<Expr>> },
-    Cast { expr: Box<Expr>, ty: TypeName, try_cast: bool },
+    Subscript {
+        expr: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    Cast {
+        expr: Box<Expr>,
+        ty: TypeName,
+        try_cast: bool,
+    },
     /// `ARRAY[...]`
     Array(Vec<Expr>),
     /// `(a, b, ...)`: a row constructor.
     Row(Vec<Expr>),
     /// A function call. `name` is lower case. `niladic`: written without parentheses
     /// (`current_date`).
-    Call { name: String, args: Vec<Expr>, distinct: bool, star: bool, niladic: bool },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+        distinct: bool,
+        star: bool,
+        niladic: bool,
+    },
     /// `x -> body` / `(a, b) -> body`, only as a function argument.
-    Lambda { params: Vec<String>, body: Box<Expr> },
+    Lambda {
+        params: Vec<String>,
+        body: Box<Expr>,
+    },
 }
 
 /// A literal value.

@@ -38,7 +38,10 @@ pub fn decode(text: &str, charset: bool) -> Result<String, String> {
                         None => break,
                     }
                 }
-                out.push(char::from_u32(v).ok_or_else(|| format!("octal escape \\{v:o} is not a character"))?);
+                out.push(
+                    char::from_u32(v)
+                        .ok_or_else(|| format!("octal escape \\{v:o} is not a character"))?,
+                );
             }
             'x' => {
                 let mut v = 0u32;
@@ -76,7 +79,9 @@ pub fn encode(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }

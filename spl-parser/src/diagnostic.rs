@@ -41,23 +41,44 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error with a primary label.
-    pub fn error(code: Code, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    pub fn error(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
             message: message.into(),
-            labels: vec![Label { span, message: label.into(), primary: true }],
+            labels: vec![Label {
+                span,
+                message: label.into(),
+                primary: true,
+            }],
             notes: Vec::new(),
             help: None,
         }
     }
     /// A warning with a primary label.
-    pub fn warning(code: Code, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message, span, label) }
+    pub fn warning(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message, span, label)
+        }
     }
     /// Adds a secondary label.
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into(), primary: false });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: false,
+        });
         self
     }
     /// Adds a note.
@@ -79,7 +100,12 @@ impl Diagnostic {
     }
     /// The primary span (the first label's when none is primary).
     pub fn span(&self) -> Span {
-        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| l.span).unwrap_or_default()
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
+            .unwrap_or_default()
     }
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
@@ -116,7 +142,11 @@ impl Diagnostics {
     pub fn render(&self, source_name: &str, source: &str, color: bool) -> String {
         let file = SimpleFile::new(source_name, source);
         let config = term::Config::default();
-        let mut buffer = if color { termcolor::Buffer::ansi() } else { termcolor::Buffer::no_color() };
+        let mut buffer = if color {
+            termcolor::Buffer::ansi()
+        } else {
+            termcolor::Buffer::no_color()
+        };
         for d in &self.items {
             let diag = to_codespan(d, source.len());
             // Rendering into memory cannot fail for spans clamped to the source.
@@ -165,7 +195,13 @@ impl Diagnostics {
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for d in &self.items {
-            writeln!(f, "{}[{}]: {}", severity_word(d.severity), d.code.id, d.message)?;
+            writeln!(
+                f,
+                "{}[{}]: {}",
+                severity_word(d.severity),
+                d.code.id,
+                d.message
+            )?;
         }
         Ok(())
     }
@@ -191,7 +227,12 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = clamp_to_char_boundary(source, offset);
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
@@ -214,7 +255,11 @@ fn to_codespan(d: &Diagnostic, len: usize) -> cs::Diagnostic<()> {
         .map(|l| {
             let start = l.span.start.min(len);
             let end = l.span.end.clamp(start, len);
-            let style = if l.primary { cs::LabelStyle::Primary } else { cs::LabelStyle::Secondary };
+            let style = if l.primary {
+                cs::LabelStyle::Primary
+            } else {
+                cs::LabelStyle::Secondary
+            };
             cs::Label::new(style, (), start..end).with_message(l.message.clone())
         })
         .collect();
@@ -231,5 +276,11 @@ fn to_codespan(d: &Diagnostic, len: usize) -> cs::Diagnostic<()> {
 
 fn buffer_fallback(buffer: &mut termcolor::Buffer, d: &Diagnostic) {
     use std::io::Write;
-    let _ = writeln!(buffer, "{}[{}]: {}", severity_word(d.severity), d.code.id, d.message);
+    let _ = writeln!(
+        buffer,
+        "{}[{}]: {}",
+        severity_word(d.severity),
+        d.code.id,
+        d.message
+    );
 }

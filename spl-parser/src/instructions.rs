@@ -28,8 +28,13 @@ impl OptKind {
         match self {
             OptKind::Switch => "a switch (no value)".into(),
             OptKind::Str => "a single-quoted string".into(),
-            OptKind::Char => "a single character in single quotes (escapes \\t, \\NNN, \\xHH allowed)".into(),
-            OptKind::Delim => "one to three characters in single quotes (escapes \\t, \\NNN, \\xHH allowed)".into(),
+            OptKind::Char => {
+                "a single character in single quotes (escapes \\t, \\NNN, \\xHH allowed)".into()
+            }
+            OptKind::Delim => {
+                "one to three characters in single quotes (escapes \\t, \\NNN, \\xHH allowed)"
+                    .into()
+            }
             OptKind::CharSet => "a set of characters in single quotes".into(),
             OptKind::Int => "a non-negative integer".into(),
             OptKind::Enum(values) => {
@@ -72,13 +77,31 @@ impl InstructionDef {
 }
 
 const fn opt(name: &'static str, kind: OptKind, summary: &'static str) -> OptionDef {
-    OptionDef { name, kind, summary, extension: false, legacy: false }
+    OptionDef {
+        name,
+        kind,
+        summary,
+        extension: false,
+        legacy: false,
+    }
 }
 const fn ext(name: &'static str, kind: OptKind, summary: &'static str) -> OptionDef {
-    OptionDef { name, kind, summary, extension: true, legacy: false }
+    OptionDef {
+        name,
+        kind,
+        summary,
+        extension: true,
+        legacy: false,
+    }
 }
 const fn legacy(name: &'static str, kind: OptKind, summary: &'static str) -> OptionDef {
-    OptionDef { name, kind, summary, extension: false, legacy: true }
+    OptionDef {
+        name,
+        kind,
+        summary,
+        extension: false,
+        legacy: true,
+    }
 }
 
 const MODES: &[&str] = &["overwrite", "preserve"];

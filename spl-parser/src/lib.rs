@@ -11,6 +11,7 @@ pub mod ast;
 pub mod charlit;
 pub mod codes;
 pub mod diagnostic;
+pub mod docs;
 pub mod instructions;
 mod parse;
 mod prescan;
@@ -27,11 +28,4 @@ pub use parse::{parse, parse_with_warnings};
 /// The SPL base type names accepted by `CAST`.
 pub fn type_names() -> impl Iterator<Item = &'static str> {
     types::names()
-}
-#[doc(hidden)]
-pub use parse::SplGrammar as __G;
-#[doc(hidden)]
-pub fn __grammar_for_debug(s: &str) -> Result<(), pest::error::Error<parse::Rule>> {
-    use pest::Parser;
-    parse::SplGrammar::parse(parse::Rule::program, s).map(|_| ())
 }

@@ -15,7 +15,7 @@ use crate::{charlit, prescan, syntax_error};
 
 #[derive(Parser)]
 #[grammar = "../../grammar/spl.pest"]
-pub struct SplGrammar;
+pub(crate) struct SplGrammar;
 
 /// Parses a program. Errors (and any warnings found before them) come back as diagnostics.
 pub fn parse(src: &str) -> Result<Program, Diagnostics> {
@@ -35,8 +35,13 @@ pub fn parse_with_warnings(src: &str) -> (Option<Program>, Diagnostics) {
     }
     if src.trim().is_empty() || only_comments(src) {
         diags.push(
-            Diagnostic::error(codes::EMPTY_PROGRAM, "the program is empty", Span::new(0, src.len()), "no statement here")
-                .with_help("a minimal program is `*`, which passes every row through"),
+            Diagnostic::error(
+                codes::EMPTY_PROGRAM,
+                "the program is empty",
+                Span::new(0, src.len()),
+                "no statement here",
+            )
+            .with_help("a minimal program is `*`, which passes every row through"),
         );
         return (None, diags);
     }
@@ -48,7 +53,10 @@ pub fn parse_with_warnings(src: &str) -> (Option<Program>, Diagnostics) {
             return (None, diags);
         }
     };
-    let mut builder = Builder { src, diags: Diagnostics::new() };
+    let mut builder = Builder {
+        src,
+        diags: Diagnostics::new(),
+    };
     let program = builder.program(pairs);
     diags.extend(builder.diags);
     if !diags.has_errors() {
@@ -86,13 +94,21 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::postfix(Rule::between))
         .op(Op::infix(Rule::op_concat, Assoc::Left))
         .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
-        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left) | Op::infix(Rule::op_mod, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left)
+            | Op::infix(Rule::op_div, Assoc::Left)
+            | Op::infix(Rule::op_mod, Assoc::Left))
         .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_plus))
         .op(Op::postfix(Rule::subscript))
 });
 
 /// Names that, written bare without parentheses, are calls of niladic functions.
-const NILADIC: &[&str] = &["current_date", "current_time", "current_timestamp", "localtime", "localtimestamp"];
+const NILADIC: &[&str] = &[
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+];
 
 /// Unescapes a single-quoted literal's text (with its quotes): `'it''s'` → `it's`.
 pub(crate) fn unquote_string(raw: &str) -> String {
@@ -135,11 +151,22 @@ impl<'s> Builder<'s> {
                 let mut it = inner.into_inner();
                 let _kw = it.next();
                 let name = it.next().expect("dataset name");
-                let name = Ident { name: name.as_str().to_string(), span: span_of(&name) };
+                let name = Ident {
+                    name: name.as_str().to_string(),
+                    span: span_of(&name),
+                };
                 let pipeline = self.pipeline(it.next().expect("pipeline"))?;
-                Ok(Statement { name: Some(name), pipeline, span })
+                Ok(Statement {
+                    name: Some(name),
+                    pipeline,
+                    span,
+                })
             }
-            Rule::pipeline => Ok(Statement { name: None, pipeline: self.pipeline(inner)?, span }),
+            Rule::pipeline => Ok(Statement {
+                name: None,
+                pipeline: self.pipeline(inner)?,
+                span,
+            }),
             r => unreachable!("statement: {r:?}"),
         }
     }
@@ -152,7 +179,10 @@ impl<'s> Builder<'s> {
             Rule::star_source => Source::Star(span_of(&src)),
             Rule::dataset_ref => {
                 let name = src.into_inner().next().expect("dataset name");
-                Source::Dataset(Ident { name: name.as_str().to_string(), span: span_of(&name) })
+                Source::Dataset(Ident {
+                    name: name.as_str().to_string(),
+                    span: span_of(&name),
+                })
             }
             r => unreachable!("source: {r:?}"),
         };
@@ -163,7 +193,11 @@ impl<'s> Builder<'s> {
                 Err(d) => self.diags.push(d),
             }
         }
-        Ok(Pipeline { source, stages, span })
+        Ok(Pipeline {
+            source,
+            stages,
+            span,
+        })
     }
 
     fn instruction(&mut self, p: Pair<'_, Rule>) -> R<Instruction> {
@@ -180,18 +214,30 @@ impl<'s> Builder<'s> {
             }
         }
         let rest: Vec<Pair<'_, Rule>> = it.collect();
+        let wildcard = options.iter().any(|o| o.name == "wildcard");
         let kind = match rule {
             Rule::project => InstructionKind::Project {
                 items: rest
                     .into_iter()
                     .map(|item| {
-                        let mut parts: Vec<Ident> = item.into_inner().map(|x| self.pattern(x)).collect();
+                        let mut parts: Vec<Ident> = item
+                            .into_inner()
+                            .map(|x| self.pattern(x, wildcard))
+                            .collect::<R<_>>()?;
                         let field = parts.pop().expect("field");
-                        ProjectItem { output: parts.pop(), field }
+                        Ok(ProjectItem {
+                            output: parts.pop(),
+                            field,
+                        })
                     })
-                    .collect(),
+                    .collect::<R<_>>()?,
             },
-            Rule::project_away => InstructionKind::ProjectAway { patterns: rest.into_iter().map(|x| self.pattern(x)).collect() },
+            Rule::project_away => InstructionKind::ProjectAway {
+                patterns: rest
+                    .into_iter()
+                    .map(|x| self.pattern(x, wildcard))
+                    .collect::<R<_>>()?,
+            },
             Rule::project_rename => InstructionKind::ProjectRename {
                 renames: rest
                     .into_iter()
@@ -204,26 +250,51 @@ impl<'s> Builder<'s> {
                     .collect(),
             },
             Rule::expand_values => {
-                let mut names = rest.into_iter().filter(|p| p.as_rule() != Rule::kw_as).map(|p| self.field(p));
+                let mut names = rest
+                    .into_iter()
+                    .filter(|p| p.as_rule() != Rule::kw_as)
+                    .map(|p| self.field(p));
                 let field = names.next().expect("field");
-                InstructionKind::ExpandValues { field, output: names.next() }
+                InstructionKind::ExpandValues {
+                    field,
+                    output: names.next(),
+                }
             }
-            Rule::extend => InstructionKind::Extend { assignments: rest.into_iter().map(|a| self.assignment(a)).collect::<R<_>>()? },
-            Rule::where_instr => InstructionKind::Where { predicate: self.expr(rest.into_iter().next().expect("predicate"))? },
+            Rule::extend => InstructionKind::Extend {
+                assignments: rest
+                    .into_iter()
+                    .map(|a| self.assignment(a))
+                    .collect::<R<_>>()?,
+            },
+            Rule::where_instr => InstructionKind::Where {
+                predicate: self.expr(rest.into_iter().next().expect("predicate"))?,
+            },
             Rule::parse_regexp => {
                 let mut it = rest.into_iter();
                 let field = self.field(it.next().expect("field"));
                 let pattern = self.string(it.next().expect("pattern"));
-                let outputs = it.find(|p| p.as_rule() == Rule::field_list).map(|l| self.field_list(l)).unwrap_or_default();
-                InstructionKind::ParseRegexp { field, pattern, outputs }
+                let outputs = it
+                    .find(|p| p.as_rule() == Rule::field_list)
+                    .map(|l| self.field_list(l))
+                    .unwrap_or_default();
+                InstructionKind::ParseRegexp {
+                    field,
+                    pattern,
+                    outputs,
+                }
             }
             Rule::parse_csv => {
                 let mut it = rest.into_iter();
                 let field = self.field(it.next().expect("field"));
-                let outputs = it.find(|p| p.as_rule() == Rule::field_list).map(|l| self.field_list(l)).unwrap_or_default();
+                let outputs = it
+                    .find(|p| p.as_rule() == Rule::field_list)
+                    .map(|l| self.field_list(l))
+                    .unwrap_or_default();
                 InstructionKind::ParseCsv { field, outputs }
             }
-            Rule::parse_json => InstructionKind::ParseJson { field: self.field(rest.into_iter().next().expect("field")) },
+            Rule::parse_json => InstructionKind::ParseJson {
+                field: self.field(rest.into_iter().next().expect("field")),
+            },
             Rule::parse_kv => {
                 let mut it = rest.into_iter();
                 let field = self.field(it.next().expect("field"));
@@ -231,8 +302,13 @@ impl<'s> Builder<'s> {
                 InstructionKind::ParseKv { field, args }
             }
             Rule::pack_fields => {
-                let output = rest.into_iter().find(|p| p.as_rule() != Rule::kw_as).expect("output");
-                InstructionKind::PackFields { output: self.field(output) }
+                let output = rest
+                    .into_iter()
+                    .find(|p| p.as_rule() != Rule::kw_as)
+                    .expect("output");
+                InstructionKind::PackFields {
+                    output: self.field(output),
+                }
             }
             Rule::log_to_metric => InstructionKind::LogToMetric,
             Rule::metric_to_metric => InstructionKind::MetricToMetric,
@@ -245,7 +321,10 @@ impl<'s> Builder<'s> {
                         Rule::group_item => {
                             let parts: Vec<Pair<'_, Rule>> = p.into_inner().collect();
                             let (output, value) = match parts.len() {
-                                2 => (Some(self.field(parts[0].clone())), self.expr(parts[1].clone())?),
+                                2 => (
+                                    Some(self.field(parts[0].clone())),
+                                    self.expr(parts[1].clone())?,
+                                ),
                                 _ => (None, self.expr(parts[0].clone())?),
                             };
                             group_by.push(GroupKey { output, value });
@@ -253,7 +332,10 @@ impl<'s> Builder<'s> {
                         _ => {}
                     }
                 }
-                InstructionKind::Stats { aggregates, group_by }
+                InstructionKind::Stats {
+                    aggregates,
+                    group_by,
+                }
             }
             Rule::sort => InstructionKind::Sort {
                 keys: rest
@@ -261,7 +343,9 @@ impl<'s> Builder<'s> {
                     .map(|k| {
                         let mut parts = k.into_inner();
                         let value = self.expr(parts.next().expect("sort key"))?;
-                        let descending = parts.next().is_some_and(|o| o.as_str().eq_ignore_ascii_case("desc"));
+                        let descending = parts
+                            .next()
+                            .is_some_and(|o| o.as_str().eq_ignore_ascii_case("desc"));
                         Ok(SortKey { value, descending })
                     })
                     .collect::<R<_>>()?,
@@ -269,19 +353,34 @@ impl<'s> Builder<'s> {
             Rule::limit => {
                 let nums: Vec<u64> = rest.iter().map(|n| self.integer(n)).collect::<R<_>>()?;
                 match nums.as_slice() {
-                    [count] => InstructionKind::Limit { offset: None, count: *count },
-                    [offset, count] => InstructionKind::Limit { offset: Some(*offset), count: *count },
+                    [count] => InstructionKind::Limit {
+                        offset: None,
+                        count: *count,
+                    },
+                    [offset, count] => InstructionKind::Limit {
+                        offset: Some(*offset),
+                        count: *count,
+                    },
                     _ => unreachable!("limit arguments"),
                 }
             }
             r => unreachable!("instruction: {r:?}"),
         };
-        Ok(Instruction { kind, options, span })
+        Ok(Instruction {
+            kind,
+            options,
+            span,
+        })
     }
 
     fn integer(&self, p: &Pair<'_, Rule>) -> R<u64> {
         p.as_str().parse::<u64>().map_err(|_| {
-            Diagnostic::error(codes::NUMBER_RANGE, "integer too large", span_of(p), "does not fit in 64 bits")
+            Diagnostic::error(
+                codes::NUMBER_RANGE,
+                "integer too large",
+                span_of(p),
+                "does not fit in 64 bits",
+            )
         })
     }
 
@@ -303,7 +402,8 @@ impl<'s> Builder<'s> {
                 )
                 .with_note(format!("syntax: {}", def.syntax))
             } else {
-                let help = crate::suggest::did_you_mean(&lower, names.iter().copied()).map(|s| format!("did you mean `-{s}`?"));
+                let help = crate::suggest::did_you_mean(&lower, names.iter().copied())
+                    .map(|s| format!("did you mean `-{s}`?"));
                 let list: Vec<String> = names.iter().map(|n| format!("-{n}")).collect();
                 Diagnostic::error(
                     codes::UNKNOWN_OPTION,
@@ -360,11 +460,19 @@ impl<'s> Builder<'s> {
                     span,
                     "no value given",
                 )
-                .with_help(format!("write `-{}=<value>` where the value is {}", odef.name, kind.describe())))
+                .with_help(format!(
+                    "write `-{}=<value>` where the value is {}",
+                    odef.name,
+                    kind.describe()
+                )))
             }
             (kind, Some(v)) => option_value(odef.name, kind, v)?,
         };
-        Ok(Some(Opt { name: odef.name, value, span }))
+        Ok(Some(Opt {
+            name: odef.name,
+            value,
+            span,
+        }))
     }
 
     fn field(&self, p: Pair<'_, Rule>) -> Ident {
@@ -376,8 +484,33 @@ impl<'s> Builder<'s> {
         Ident { name, span }
     }
 
-    fn pattern(&self, p: Pair<'_, Rule>) -> Ident {
-        self.field(p)
+    /// A field name or pattern; a bare name may contain `*` only with `-wildcard`.
+    fn pattern(&self, p: Pair<'_, Rule>, wildcard: bool) -> R<Ident> {
+        if p.as_rule() == Rule::pattern_word && p.as_str().contains('*') && !wildcard {
+            return Err(Diagnostic::error(
+                codes::WILDCARD_WITHOUT_FLAG,
+                format!("`{}` is a pattern but `-wildcard` is not given", p.as_str()),
+                span_of(&p),
+                "contains `*`",
+            )
+            .with_help(format!("add `-wildcard` to match by pattern, or write \"{}\" for a field literally named so", p.as_str())));
+        }
+        if p.as_rule() == Rule::pattern_word
+            && p.as_str().starts_with(|c: char| c.is_ascii_digit())
+            && !wildcard
+        {
+            return Err(Diagnostic::error(
+                codes::SYNTAX,
+                format!(
+                    "`{}` is not a field name: bare names start with a letter or `_`",
+                    p.as_str()
+                ),
+                span_of(&p),
+                "starts with a digit",
+            )
+            .with_help(format!("double-quote it: \"{}\"", p.as_str())));
+        }
+        Ok(self.field(p))
     }
 
     fn field_list(&self, p: Pair<'_, Rule>) -> Vec<Ident> {
@@ -385,7 +518,10 @@ impl<'s> Builder<'s> {
     }
 
     fn string(&self, p: Pair<'_, Rule>) -> StrLit {
-        StrLit { value: unquote_string(p.as_str()), span: span_of(&p) }
+        StrLit {
+            value: unquote_string(p.as_str()),
+            span: span_of(&p),
+        }
     }
 
     fn assignment(&self, p: Pair<'_, Rule>) -> R<Assignment> {
@@ -409,7 +545,13 @@ impl<'s> Builder<'s> {
                     Rule::op_plus => UnaryOp::Plus,
                     r => unreachable!("prefix {r:?}"),
                 };
-                Ok(Expr::new(ExprKind::Unary { op: uop, expr: Box::new(rhs) }, span))
+                Ok(Expr::new(
+                    ExprKind::Unary {
+                        op: uop,
+                        expr: Box::new(rhs),
+                    },
+                    span,
+                ))
             })
             .map_postfix(|lhs, op| {
                 let lhs = lhs?;
@@ -421,18 +563,35 @@ impl<'s> Builder<'s> {
                 let mut exprs = parts.into_iter().map(|p| self.expr(p));
                 let expr = Box::new(lhs);
                 let kind = match rule {
-                    Rule::subscript => ExprKind::Subscript { expr, index: Box::new(exprs.next().expect("index")?) },
+                    Rule::subscript => ExprKind::Subscript {
+                        expr,
+                        index: Box::new(exprs.next().expect("index")?),
+                    },
                     Rule::is_null => ExprKind::IsNull { expr, negated },
                     Rule::like => {
                         let pattern = Box::new(exprs.next().expect("pattern")?);
                         let escape = exprs.next().transpose()?.map(Box::new);
-                        ExprKind::Like { expr, pattern, escape, negated }
+                        ExprKind::Like {
+                            expr,
+                            pattern,
+                            escape,
+                            negated,
+                        }
                     }
-                    Rule::in_list => ExprKind::InList { expr, list: exprs.collect::<R<_>>()?, negated },
+                    Rule::in_list => ExprKind::InList {
+                        expr,
+                        list: exprs.collect::<R<_>>()?,
+                        negated,
+                    },
                     Rule::between => {
                         let low = Box::new(exprs.next().expect("low")?);
                         let high = Box::new(exprs.next().expect("high")?);
-                        ExprKind::Between { expr, low, high, negated }
+                        ExprKind::Between {
+                            expr,
+                            low,
+                            high,
+                            negated,
+                        }
                     }
                     r => unreachable!("postfix {r:?}"),
                 };
@@ -460,7 +619,14 @@ impl<'s> Builder<'s> {
                     Rule::op_mod => BinaryOp::Modulo,
                     r => unreachable!("infix {r:?}"),
                 };
-                Ok(Expr::new(ExprKind::Binary { op: bop, left: Box::new(lhs), right: Box::new(rhs) }, span))
+                Ok(Expr::new(
+                    ExprKind::Binary {
+                        op: bop,
+                        left: Box::new(lhs),
+                        right: Box::new(rhs),
+                    },
+                    span,
+                ))
             })
             .parse(p.into_inner())
     }
@@ -481,7 +647,13 @@ impl<'s> Builder<'s> {
                     _ => {
                         let lower = inner.as_str().to_ascii_lowercase();
                         if NILADIC.contains(&lower.as_str()) {
-                            ExprKind::Call { name: lower, args: vec![], distinct: false, star: false, niladic: true }
+                            ExprKind::Call {
+                                name: lower,
+                                args: vec![],
+                                distinct: false,
+                                star: false,
+                                niladic: true,
+                            }
                         } else {
                             ExprKind::Column(inner.as_str().to_string())
                         }
@@ -489,7 +661,8 @@ impl<'s> Builder<'s> {
                 }
             }
             Rule::paren_expr => {
-                let mut items: Vec<Expr> = p.into_inner().map(|e| self.expr(e)).collect::<R<_>>()?;
+                let mut items: Vec<Expr> =
+                    p.into_inner().map(|e| self.expr(e)).collect::<R<_>>()?;
                 if items.len() == 1 {
                     let mut e = items.pop().expect("one item");
                     e.span = span;
@@ -497,16 +670,23 @@ impl<'s> Builder<'s> {
                 }
                 ExprKind::Row(items)
             }
-            Rule::array_expr => {
-                ExprKind::Array(p.into_inner().filter(|x| x.as_rule() == Rule::expr).map(|e| self.expr(e)).collect::<R<_>>()?)
-            }
+            Rule::array_expr => ExprKind::Array(
+                p.into_inner()
+                    .filter(|x| x.as_rule() == Rule::expr)
+                    .map(|e| self.expr(e))
+                    .collect::<R<_>>()?,
+            ),
             Rule::case_expr => {
                 let mut operand = None;
                 let mut whens = Vec::new();
                 let mut otherwise = None;
                 for part in p.into_inner() {
                     match part.as_rule() {
-                        Rule::case_operand => operand = Some(Box::new(self.expr(part.into_inner().next().expect("operand"))?)),
+                        Rule::case_operand => {
+                            operand = Some(Box::new(
+                                self.expr(part.into_inner().next().expect("operand"))?,
+                            ))
+                        }
                         Rule::when_clause => {
                             let mut e = part.into_inner().filter(|x| x.as_rule() == Rule::expr);
                             let cond = self.expr(e.next().expect("when"))?;
@@ -514,17 +694,28 @@ impl<'s> Builder<'s> {
                             whens.push((cond, then));
                         }
                         Rule::else_clause => {
-                            let e = part.into_inner().find(|x| x.as_rule() == Rule::expr).expect("else");
+                            let e = part
+                                .into_inner()
+                                .find(|x| x.as_rule() == Rule::expr)
+                                .expect("else");
                             otherwise = Some(Box::new(self.expr(e)?));
                         }
                         _ => {}
                     }
                 }
-                ExprKind::Case { operand, whens, otherwise }
+                ExprKind::Case {
+                    operand,
+                    whens,
+                    otherwise,
+                }
             }
             Rule::cast_expr => {
                 let mut it = p.into_inner();
-                let try_cast = it.next().expect("cast kind").as_str().eq_ignore_ascii_case("try_cast");
+                let try_cast = it
+                    .next()
+                    .expect("cast kind")
+                    .as_str()
+                    .eq_ignore_ascii_case("try_cast");
                 let expr = Box::new(self.expr(it.next().expect("cast operand"))?);
                 let ty_pair = it.find(|x| x.as_rule() == Rule::type_name).expect("type");
                 let ty = crate::types::build(ty_pair)?;
@@ -532,7 +723,11 @@ impl<'s> Builder<'s> {
             }
             Rule::function_call => {
                 let mut it = p.into_inner();
-                let name = it.next().expect("function name").as_str().to_ascii_lowercase();
+                let name = it
+                    .next()
+                    .expect("function name")
+                    .as_str()
+                    .to_ascii_lowercase();
                 let mut args = Vec::new();
                 let mut distinct = false;
                 let mut star = false;
@@ -545,11 +740,22 @@ impl<'s> Builder<'s> {
                         }
                     }
                 }
-                ExprKind::Call { name, args, distinct, star, niladic: false }
+                ExprKind::Call {
+                    name,
+                    args,
+                    distinct,
+                    star,
+                    niladic: false,
+                }
             }
             Rule::lambda => {
                 let mut it = p.into_inner();
-                let params = it.next().expect("params").into_inner().map(|x| x.as_str().to_string()).collect();
+                let params = it
+                    .next()
+                    .expect("params")
+                    .into_inner()
+                    .map(|x| x.as_str().to_string())
+                    .collect();
                 let body = Box::new(self.expr(it.next().expect("body"))?);
                 ExprKind::Lambda { params, body }
             }
@@ -565,8 +771,13 @@ fn option_value(name: &str, kind: OptKind, v: Pair<'_, Rule>) -> R<OptValue> {
     let inner = v.into_inner().next().expect("option value");
     let raw = inner.as_str();
     let bad = |msg: String| {
-        Diagnostic::error(codes::BAD_OPTION_VALUE, format!("invalid value for `-{name}`: {msg}"), span, "invalid value")
-            .with_help(format!("`-{name}` takes {}", kind.describe()))
+        Diagnostic::error(
+            codes::BAD_OPTION_VALUE,
+            format!("invalid value for `-{name}`: {msg}"),
+            span,
+            "invalid value",
+        )
+        .with_help(format!("`-{name}` takes {}", kind.describe()))
     };
     let quotes = |shown: &str| {
         Diagnostic::error(
@@ -579,8 +790,17 @@ fn option_value(name: &str, kind: OptKind, v: Pair<'_, Rule>) -> R<OptValue> {
     };
     match (kind, inner.as_rule()) {
         (OptKind::Int, Rule::number) | (OptKind::Int, Rule::string) => {
-            let text = if inner.as_rule() == Rule::string { unquote_string(raw) } else { raw.to_string() };
-            text.trim().parse::<i64>().ok().filter(|n| *n >= 0).map(OptValue::Int).ok_or_else(|| bad(format!("`{text}` is not a non-negative integer")))
+            let text = if inner.as_rule() == Rule::string {
+                unquote_string(raw)
+            } else {
+                raw.to_string()
+            };
+            text.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(OptValue::Int)
+                .ok_or_else(|| bad(format!("`{text}` is not a non-negative integer")))
         }
         (OptKind::List, Rule::option_list) => {
             let mut items = Vec::new();
@@ -629,7 +849,10 @@ fn option_value(name: &str, kind: OptKind, v: Pair<'_, Rule>) -> R<OptValue> {
                     match values.iter().find(|v| **v == lower) {
                         Some(v) => Ok(OptValue::Text((*v).to_string())),
                         None => Err(bad(format!("`{text}` is not one of the accepted values"))
-                            .with_help_opt(crate::suggest::did_you_mean(&lower, values.iter().copied()).map(|s| format!("did you mean '{s}'?")))),
+                            .with_help_opt(
+                                crate::suggest::did_you_mean(&lower, values.iter().copied())
+                                    .map(|s| format!("did you mean '{s}'?")),
+                            )),
                     }
                 }
                 OptKind::Int | OptKind::List | OptKind::Switch => unreachable!("handled above"),
@@ -646,6 +869,12 @@ fn option_value(name: &str, kind: OptKind, v: Pair<'_, Rule>) -> R<OptValue> {
 /// Splits a list option written as text: `a, b` or a JSON-like `["a", "b"]`.
 fn split_list(text: &str) -> Vec<String> {
     let t = text.trim();
-    let t = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(t);
-    t.split(',').map(|s| s.trim().trim_matches('"').trim().to_string()).filter(|s| !s.is_empty()).collect()
+    let t = t
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(t);
+    t.split(',')
+        .map(|s| s.trim().trim_matches('"').trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }

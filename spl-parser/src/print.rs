@@ -13,14 +13,44 @@ pub const LINE_WIDTH: usize = 100;
 
 /// Words that must be double-quoted when used as a field name.
 const RESERVED: &[&str] = &[
-    "and", "or", "not", "is", "null", "true", "false", "case", "when", "then", "else", "end", "like", "in", "between",
-    "distinct", "from", "as", "by", "escape", "cast", "try_cast", "current_date", "current_time", "current_timestamp",
-    "localtime", "localtimestamp", "array", "asc", "desc",
+    "and",
+    "or",
+    "not",
+    "is",
+    "null",
+    "true",
+    "false",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "like",
+    "in",
+    "between",
+    "distinct",
+    "from",
+    "as",
+    "by",
+    "escape",
+    "cast",
+    "try_cast",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "array",
+    "asc",
+    "desc",
 ];
 
 /// Writes a field name, quoting it unless it is a plain, non-reserved identifier.
 pub fn write_name(out: &mut impl Write, name: &str) -> fmt::Result {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !RESERVED.contains(&name.to_ascii_lowercase().as_str());
     if plain {
@@ -100,19 +130,26 @@ impl Display for Instruction {
         for o in &self.options {
             f.write_str(" -")?;
             f.write_str(o.name)?;
-            let kind = def.and_then(|d| d.option(o.name)).map(|d| d.kind).unwrap_or(OptKind::Str);
+            let kind = def
+                .and_then(|d| d.option(o.name))
+                .map(|d| d.kind)
+                .unwrap_or(OptKind::Str);
             match &o.value {
                 OptValue::Switch => {}
                 OptValue::Int(i) => write!(f, "={i}")?,
                 OptValue::Text(t) => {
                     f.write_str("=")?;
                     match kind {
-                        OptKind::Char | OptKind::Delim | OptKind::CharSet => write_string(f, &charlit::encode(t))?,
+                        OptKind::Char | OptKind::Delim | OptKind::CharSet => {
+                            write_string(f, &charlit::encode(t))?
+                        }
                         _ => write_string(f, t)?,
                     }
                 }
                 OptValue::List(items) => {
-                    let plain = items.iter().all(|s| !s.is_empty() && !s.contains([',', '"', '\'', '[', ']']) && s.trim() == s);
+                    let plain = items.iter().all(|s| {
+                        !s.is_empty() && !s.contains([',', '"', '\'', '[', ']']) && s.trim() == s
+                    });
                     if plain {
                         f.write_str("=")?;
                         write_string(f, &items.join(", "))?;
@@ -154,7 +191,11 @@ impl Display for Instruction {
                 list(f, assignments)
             }
             InstructionKind::Where { predicate } => write!(f, " {predicate}"),
-            InstructionKind::ParseRegexp { field, pattern, outputs } => {
+            InstructionKind::ParseRegexp {
+                field,
+                pattern,
+                outputs,
+            } => {
                 write!(f, " {field}, ")?;
                 write_string(f, &pattern.value)?;
                 if !outputs.is_empty() {
@@ -178,7 +219,10 @@ impl Display for Instruction {
             }
             InstructionKind::PackFields { output } => write!(f, " as {output}"),
             InstructionKind::LogToMetric | InstructionKind::MetricToMetric => Ok(()),
-            InstructionKind::Stats { aggregates, group_by } => {
+            InstructionKind::Stats {
+                aggregates,
+                group_by,
+            } => {
                 f.write_str(" ")?;
                 list(f, aggregates)?;
                 if !group_by.is_empty() {
@@ -231,7 +275,12 @@ impl Display for GroupKey {
 
 impl Display for SortKey {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.value, if self.descending { " desc" } else { "" })
+        write!(
+            f,
+            "{}{}",
+            self.value,
+            if self.descending { " desc" } else { "" }
+        )
     }
 }
 
@@ -280,9 +329,14 @@ fn binary_prec(op: BinaryOp) -> u8 {
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
         ExprKind::Binary { op, .. } => binary_prec(*op),
-        ExprKind::Unary { op: UnaryOp::Not, .. } => P_NOT,
+        ExprKind::Unary {
+            op: UnaryOp::Not, ..
+        } => P_NOT,
         ExprKind::Unary { .. } => P_UNARY,
-        ExprKind::IsNull { .. } | ExprKind::Like { .. } | ExprKind::InList { .. } | ExprKind::Between { .. } => P_CMP,
+        ExprKind::IsNull { .. }
+        | ExprKind::Like { .. }
+        | ExprKind::InList { .. }
+        | ExprKind::Between { .. } => P_CMP,
         _ => P_PRIMARY,
     }
 }
@@ -314,9 +368,14 @@ impl Display for Expr {
                 }
                 UnaryOp::Neg | UnaryOp::Plus => {
                     let sym = if *op == UnaryOp::Neg { "-" } else { "+" };
-                    let inner = if prec(expr) < P_UNARY { format!("({expr})") } else { expr.to_string() };
-                    if inner.starts_with('-') || inner.starts_with('+') {
-                        write!(f, "{sym}({inner})")
+                    let inner = if prec(expr) < P_UNARY {
+                        format!("({expr})")
+                    } else {
+                        expr.to_string()
+                    };
+                    if *op == UnaryOp::Neg && inner.starts_with('-') {
+                        // `--` would start a comment.
+                        write!(f, "- {inner}")
                     } else {
                         write!(f, "{sym}{inner}")
                     }
@@ -332,7 +391,12 @@ impl Display for Expr {
                 operand(f, expr, P_CMP)?;
                 f.write_str(if *negated { " IS NOT NULL" } else { " IS NULL" })
             }
-            ExprKind::Like { expr, pattern, escape, negated } => {
+            ExprKind::Like {
+                expr,
+                pattern,
+                escape,
+                negated,
+            } => {
                 operand(f, expr, P_CMP)?;
                 f.write_str(if *negated { " NOT LIKE " } else { " LIKE " })?;
                 operand(f, pattern, P_CONCAT)?;
@@ -342,15 +406,28 @@ impl Display for Expr {
                 }
                 Ok(())
             }
-            ExprKind::InList { expr, list: items, negated } => {
+            ExprKind::InList {
+                expr,
+                list: items,
+                negated,
+            } => {
                 operand(f, expr, P_CMP)?;
                 f.write_str(if *negated { " NOT IN (" } else { " IN (" })?;
                 list(f, items)?;
                 f.write_str(")")
             }
-            ExprKind::Between { expr, low, high, negated } => {
+            ExprKind::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
                 operand(f, expr, P_CMP)?;
-                f.write_str(if *negated { " NOT BETWEEN " } else { " BETWEEN " })?;
+                f.write_str(if *negated {
+                    " NOT BETWEEN "
+                } else {
+                    " BETWEEN "
+                })?;
                 operand(f, low, P_CONCAT)?;
                 f.write_str(" AND ")?;
                 operand(f, high, P_CONCAT)
@@ -359,7 +436,11 @@ impl Display for Expr {
                 operand(f, expr, P_PRIMARY)?;
                 write!(f, "[{index}]")
             }
-            ExprKind::Case { operand: op, whens, otherwise } => {
+            ExprKind::Case {
+                operand: op,
+                whens,
+                otherwise,
+            } => {
                 f.write_str("CASE")?;
                 if let Some(o) = op {
                     write!(f, " {o}")?;
@@ -373,7 +454,11 @@ impl Display for Expr {
                 f.write_str(" END")
             }
             ExprKind::Cast { expr, ty, try_cast } => {
-                write!(f, "{}({expr} AS {ty})", if *try_cast { "TRY_CAST" } else { "CAST" })
+                write!(
+                    f,
+                    "{}({expr} AS {ty})",
+                    if *try_cast { "TRY_CAST" } else { "CAST" }
+                )
             }
             ExprKind::Array(items) => {
                 f.write_str("ARRAY[")?;
@@ -385,7 +470,13 @@ impl Display for Expr {
                 list(f, items)?;
                 f.write_str(")")
             }
-            ExprKind::Call { name, args, distinct, star, niladic } => {
+            ExprKind::Call {
+                name,
+                args,
+                distinct,
+                star,
+                niladic,
+            } => {
                 f.write_str(name)?;
                 if *niladic {
                     return Ok(());

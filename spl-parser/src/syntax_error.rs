@@ -51,7 +51,9 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
         InputLocation::Span((s, _)) => s,
     };
     let mut rules: BTreeSet<Rule> = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.iter().copied().collect(),
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().copied().collect()
+        }
         pest::error::ErrorVariant::CustomError { .. } => BTreeSet::new(),
     };
     // The deepest rules attempted at the error position (pest reports only the outermost ones
@@ -64,7 +66,10 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
         }
         for stack in &attempts.call_stacks {
             let deepest = format!("{:?}", stack.deepest);
-            if let Some(name) = deepest.strip_prefix("Rule(").and_then(|s| s.strip_suffix(')')) {
+            if let Some(name) = deepest
+                .strip_prefix("Rule(")
+                .and_then(|s| s.strip_suffix(')'))
+            {
                 if let Some(r) = Rule::all_rules().iter().find(|r| format!("{r:?}") == name) {
                     rules.insert(*r);
                 }
@@ -129,7 +134,9 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
             .with_help("write `.let name = * | where ...`");
         }
         let word = word_at(src, pos).to_ascii_lowercase();
-        let help = if src[pos..].trim_start().starts_with('|') || INSTRUCTIONS.iter().any(|i| i.name == word) {
+        let help = if src[pos..].trim_start().starts_with('|')
+            || INSTRUCTIONS.iter().any(|i| i.name == word)
+        {
             "start the statement with a source: `* | ...` for the input rows, `$name | ...` for a dataset"
         } else {
             "a statement starts with `*` (the input rows) or `$name` (a dataset defined by `.let`)"
@@ -143,7 +150,12 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
         .with_help(help);
     }
 
-    let field_expected = rules.iter().any(|r| matches!(r, Rule::ident | Rule::quoted_ident | Rule::pattern_word | Rule::field_list));
+    let field_expected = rules.iter().any(|r| {
+        matches!(
+            r,
+            Rule::ident | Rule::quoted_ident | Rule::pattern_word | Rule::field_list
+        )
+    });
     if field_expected && src[pos..].starts_with('\'') {
         let end = string_end(src, pos);
         let inner = &src[pos + 1..end.saturating_sub(1).max(pos + 1)];
@@ -153,7 +165,9 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
             Span::new(pos, end),
             "this is a string literal",
         )
-        .with_help(format!("write the field name as `{inner}` or `\"{inner}\"`"));
+        .with_help(format!(
+            "write the field name as `{inner}` or `\"{inner}\"`"
+        ));
     }
 
     if rules.contains(&Rule::kw_as) && !rules.contains(&Rule::expr) && !field_expected {
@@ -167,8 +181,24 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
         .with_help(format!("write `{what} ... as <name>, ...`"));
     }
 
-    let expr_expected = rules.iter().any(|r| matches!(r, Rule::expr | Rule::value_expr | Rule::column | Rule::function_call | Rule::case_expr));
+    let expr_expected = rules.iter().any(|r| {
+        matches!(
+            r,
+            Rule::expr | Rule::value_expr | Rule::column | Rule::function_call | Rule::case_expr
+        )
+    });
     let operand_ended = rules.iter().any(|r| describe(*r) == Some("an operator"));
+    if let Some((kw, span)) = reserved_before(src, pos) {
+        if expr_expected || tokens.contains("(") {
+            return Diagnostic::error(
+                codes::MISSING_EXPRESSION,
+                format!("`{kw}` is a reserved word and cannot name a field here"),
+                span,
+                "reserved word",
+            )
+            .with_help(format!("double-quote a field of that name: \"{kw}\""));
+        }
+    }
     if expr_expected && !operand_ended {
         let mut d = Diagnostic::error(
             codes::MISSING_EXPRESSION,
@@ -181,12 +211,16 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
         } else if src[pos..].trim_start().is_empty() || src[pos..].starts_with('|') {
             d = d.with_help("the expression is missing; write e.g. `status >= 500`");
         } else if let Some(kw) = reserved_word(&word_at(src, pos)) {
-            d = d.with_help(format!("`{kw}` is a reserved word; quote a field of that name: \"{kw}\""));
+            d = d.with_help(format!(
+                "`{kw}` is a reserved word; quote a field of that name: \"{kw}\""
+            ));
         }
         return d;
     }
 
-    let option_value_expected = rules.iter().any(|r| matches!(r, Rule::option_value | Rule::option_list | Rule::bare_word));
+    let option_value_expected = rules
+        .iter()
+        .any(|r| matches!(r, Rule::option_value | Rule::option_list | Rule::bare_word));
     if option_value_expected {
         return Diagnostic::error(
             codes::BAD_OPTION_VALUE,
@@ -197,20 +231,38 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
         .with_help("option values are single-quoted: `-name='value'`");
     }
 
-    let mut expected: Vec<String> = rules.iter().filter_map(|r| describe(*r)).map(str::to_string).collect();
+    let mut expected: Vec<String> = rules
+        .iter()
+        .filter_map(|r| describe(*r))
+        .map(str::to_string)
+        .collect();
     expected.extend(tokens.iter().map(|t| format!("`{t}`")));
     if operand_ended {
         // After a complete operand, "an operator" already covers `*`, `=` and friends.
-        expected.retain(|e| !matches!(e.as_str(), "an expression" | "`*`" | "`=`" | "`[`" | "`AND`" | "`OR`" | "`IS`"));
+        expected.retain(|e| {
+            !matches!(
+                e.as_str(),
+                "an expression" | "`*`" | "`=`" | "`[`" | "`AND`" | "`OR`" | "`IS`"
+            )
+        });
     }
     expected.sort();
     expected.dedup();
     let expected_text = match expected.len() {
         0 => String::new(),
         1 => format!("; expected {}", expected[0]),
-        n => format!("; expected {} or {}", expected[..n - 1].join(", "), expected[n - 1]),
+        n => format!(
+            "; expected {} or {}",
+            expected[..n - 1].join(", "),
+            expected[n - 1]
+        ),
     };
-    let mut d = Diagnostic::error(codes::SYNTAX, format!("unexpected {found}{expected_text}"), found_span, "unexpected here");
+    let mut d = Diagnostic::error(
+        codes::SYNTAX,
+        format!("unexpected {found}{expected_text}"),
+        found_span,
+        "unexpected here",
+    );
     if found.starts_with("`\"") && tokens.is_empty() {
         d = d.with_help("double quotes name fields; strings use single quotes");
     } else if src[pos..].starts_with("==") {
@@ -267,11 +319,23 @@ fn describe(r: Rule) -> Option<&'static str> {
         Rule::kw_distinct => "`DISTINCT`",
         Rule::type_name => "a type name",
         Rule::lambda => "a lambda",
-        Rule::op_or | Rule::op_and | Rule::op_eq | Rule::op_ne | Rule::op_lt | Rule::op_le | Rule::op_gt | Rule::op_ge => {
+        Rule::op_or
+        | Rule::op_and
+        | Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_lt
+        | Rule::op_le
+        | Rule::op_gt
+        | Rule::op_ge => "an operator",
+        Rule::op_concat
+        | Rule::op_add
+        | Rule::op_sub
+        | Rule::op_mul
+        | Rule::op_div
+        | Rule::op_mod => "an operator",
+        Rule::is_null | Rule::like | Rule::in_list | Rule::between | Rule::subscript => {
             "an operator"
         }
-        Rule::op_concat | Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div | Rule::op_mod => "an operator",
-        Rule::is_null | Rule::like | Rule::in_list | Rule::between | Rule::subscript => "an operator",
         Rule::op_is_distinct | Rule::op_is_not_distinct => "an operator",
         Rule::sort_order => "`asc` or `desc`",
         Rule::EOI => "end of input",
@@ -306,15 +370,27 @@ fn found_at(src: &str, pos: usize) -> (String, Span) {
     }
     if rest.starts_with('\'') {
         let end = string_end(src, pos);
-        return (format!("string {}", shorten(&src[pos..end])), Span::new(pos, end));
+        return (
+            format!("string {}", shorten(&src[pos..end])),
+            Span::new(pos, end),
+        );
     }
     if rest.starts_with('"') {
-        let end = src[pos + 1..].find('"').map(|e| pos + e + 2).unwrap_or(src.len());
-        return (format!("`{}`", shorten(&src[pos..end])), Span::new(pos, end));
+        let end = src[pos + 1..]
+            .find('"')
+            .map(|e| pos + e + 2)
+            .unwrap_or(src.len());
+        return (
+            format!("`{}`", shorten(&src[pos..end])),
+            Span::new(pos, end),
+        );
     }
     let word = word_at(src, pos);
     if !word.is_empty() {
-        return (format!("`{}`", shorten(&word)), Span::new(pos, pos + word.len()));
+        return (
+            format!("`{}`", shorten(&word)),
+            Span::new(pos, pos + word.len()),
+        );
     }
     let c = rest.chars().next().unwrap_or(' ');
     let shown = match c {
@@ -334,7 +410,10 @@ fn shorten(s: &str) -> String {
 
 /// The word (letters, digits, `_`, `-`, `.`) starting at `pos`.
 fn word_at(src: &str, pos: usize) -> String {
-    src[pos..].chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.')).collect()
+    src[pos..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect()
 }
 
 fn string_end(src: &str, pos: usize) -> usize {
@@ -355,29 +434,44 @@ fn string_end(src: &str, pos: usize) -> usize {
 
 /// The last non-space character before `pos` (as a string), ignoring comments roughly.
 fn previous_token(src: &str, pos: usize) -> String {
-    src[..pos].trim_end().chars().last().map(|c| c.to_string()).unwrap_or_default()
+    src[..pos]
+        .trim_end()
+        .chars()
+        .last()
+        .map(|c| c.to_string())
+        .unwrap_or_default()
 }
 
 fn statement_starts_with_let(src: &str, pos: usize) -> bool {
     let start = src[..pos].rfind(';').map(|i| i + 1).unwrap_or(0);
-    strip_comments(&src[start..pos]).trim_start().to_ascii_lowercase().starts_with(".let")
+    strip_comments(&src[start..pos])
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with(".let")
 }
 
 fn strip_comments(s: &str) -> String {
-    s.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The instruction whose stage contains `pos`.
 fn instruction_before(src: &str, pos: usize) -> Option<&'static str> {
     let start = src[..pos].rfind('|').map(|i| i + 1)?;
-    let word = word_at(src, start + (src[start..].len() - src[start..].trim_start().len())).to_ascii_lowercase();
+    let word = word_at(
+        src,
+        start + (src[start..].len() - src[start..].trim_start().len()),
+    )
+    .to_ascii_lowercase();
     INSTRUCTIONS.iter().find(|i| i.name == word).map(|i| i.name)
 }
 
 fn reserved_word(word: &str) -> Option<String> {
     const RESERVED: &[&str] = &[
-        "and", "or", "not", "is", "null", "true", "false", "case", "when", "then", "else", "end", "like", "in", "between",
-        "distinct", "from", "as", "by", "escape", "cast", "try_cast",
+        "and", "or", "not", "is", "null", "true", "false", "case", "when", "then", "else", "end",
+        "like", "in", "between", "distinct", "from", "as", "by", "escape", "cast", "try_cast",
     ];
     let lower = word.to_ascii_lowercase();
     RESERVED.contains(&lower.as_str()).then_some(lower)
@@ -388,7 +482,8 @@ fn unclosed_paren_hint(src: &str, pos: usize) -> Option<String> {
     if before.matches('(').count() > before.matches(')').count() {
         return Some("a `(` before this point is not closed".to_string());
     }
-    (before.matches('[').count() > before.matches(']').count()).then(|| "a `[` before this point is not closed".to_string())
+    (before.matches('[').count() > before.matches(']').count())
+        .then(|| "a `[` before this point is not closed".to_string())
 }
 
 /// pest does not export its token type; its Debug form is `Sensitive { token: "=" }`.
@@ -411,4 +506,20 @@ fn token_text(debug: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// A reserved word that ends right before `pos` (a field named like a keyword).
+fn reserved_before(src: &str, pos: usize) -> Option<(String, Span)> {
+    let before = src[..pos].trim_end();
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let word = &before[start..];
+    let kw = reserved_word(word)?;
+    // Only when the word stands where an operand belongs (after an operator, `(`, `,` or `where`).
+    let prev = before[..start].trim_end();
+    let operand_slot = prev.ends_with(['=', '(', ',', '<', '>', '+', '-', '*', '/', '%'])
+        || prev.to_ascii_lowercase().ends_with("where");
+    operand_slot.then(|| (kw, Span::new(start, start + word.len())))
 }

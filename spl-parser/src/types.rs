@@ -26,7 +26,11 @@ const TYPES: &[(&str, usize, usize, bool)] = &[
 ];
 
 /// Accepted spellings that mean another type.
-const ALIASES: &[(&str, &str)] = &[("int", "integer"), ("bool", "boolean"), ("string", "varchar")];
+const ALIASES: &[(&str, &str)] = &[
+    ("int", "integer"),
+    ("bool", "boolean"),
+    ("string", "varchar"),
+];
 
 /// The canonical base type names.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -40,9 +44,14 @@ pub(crate) fn build(p: Pair<'_, Rule>) -> Result<TypeName, Diagnostic> {
     let mut it = p.into_inner();
     let name_pair = it.next().expect("type name");
     let written = name_pair.as_str().to_ascii_lowercase();
-    let name = ALIASES.iter().find(|(a, _)| *a == written).map(|(_, t)| t.to_string()).unwrap_or(written.clone());
+    let name = ALIASES
+        .iter()
+        .find(|(a, _)| *a == written)
+        .map(|(_, t)| t.to_string())
+        .unwrap_or(written.clone());
     let Some(&(_, min, max, typed)) = TYPES.iter().find(|t| t.0 == name) else {
-        let help = crate::suggest::did_you_mean(&written, names()).map(|s| format!("did you mean `{}`?", s.to_uppercase()));
+        let help = crate::suggest::did_you_mean(&written, names())
+            .map(|s| format!("did you mean `{}`?", s.to_uppercase()));
         let list: Vec<String> = names().map(str::to_uppercase).collect();
         return Err(Diagnostic::error(
             codes::UNKNOWN_TYPE,
@@ -58,7 +67,12 @@ pub(crate) fn build(p: Pair<'_, Rule>) -> Result<TypeName, Diagnostic> {
         params.push(match param.as_rule() {
             Rule::integer => {
                 let n = param.as_str().parse::<u64>().map_err(|_| {
-                    Diagnostic::error(codes::NUMBER_RANGE, "type parameter too large", span, "here")
+                    Diagnostic::error(
+                        codes::NUMBER_RANGE,
+                        "type parameter too large",
+                        span,
+                        "here",
+                    )
                 })?;
                 if typed {
                     return Err(arity(&name, span, "element types, not numbers"));

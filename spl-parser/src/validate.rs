@@ -19,8 +19,12 @@ pub fn program(program: &Program, diags: &mut Diagnostics) {
                 Some(entry) => entry.1 = true,
                 None => {
                     let known: Vec<&str> = datasets.keys().copied().collect();
-                    let help = crate::suggest::did_you_mean(&name.name, known.iter().copied()).map(|s| format!("did you mean `${s}`?"));
-                    let later = program.statements.iter().any(|s| s.name.as_ref().is_some_and(|n| n.name == name.name));
+                    let help = crate::suggest::did_you_mean(&name.name, known.iter().copied())
+                        .map(|s| format!("did you mean `${s}`?"));
+                    let later = program
+                        .statements
+                        .iter()
+                        .any(|s| s.name.as_ref().is_some_and(|n| n.name == name.name));
                     let mut d = Diagnostic::error(
                         codes::UNKNOWN_DATASET,
                         format!("unknown dataset `${}`", name.name),
@@ -53,12 +57,23 @@ pub fn program(program: &Program, diags: &mut Diagnostics) {
             }
         }
     }
-    let mut unused: Vec<(&str, Span)> = datasets.iter().filter(|(_, (_, used))| !used).map(|(n, (s, _))| (*n, *s)).collect();
+    let mut unused: Vec<(&str, Span)> = datasets
+        .iter()
+        .filter(|(_, (_, used))| !used)
+        .map(|(n, (s, _))| (*n, *s))
+        .collect();
     unused.sort_by_key(|(_, s)| s.start);
     for (name, span) in unused {
         diags.push(
-            Diagnostic::warning(codes::UNUSED_DATASET, format!("dataset `{name}` is never used"), span, "defined here")
-                .with_help(format!("emit it with a statement `${name};` or use it as a source")),
+            Diagnostic::warning(
+                codes::UNUSED_DATASET,
+                format!("dataset `{name}` is never used"),
+                span,
+                "defined here",
+            )
+            .with_help(format!(
+                "emit it with a statement `${name};` or use it as a source"
+            )),
         );
     }
 }
@@ -94,10 +109,16 @@ fn instruction(i: &Instruction, diags: &mut Diagnostics) {
             }
         }
         InstructionKind::Project { items } => {
-            duplicates(items.iter().filter_map(|it| it.output.as_ref()), "project", diags);
+            duplicates(
+                items.iter().filter_map(|it| it.output.as_ref()),
+                "project",
+                diags,
+            );
             for it in items {
                 if let Some(out) = &it.output {
-                    if TIME_FIELDS.contains(&out.name.as_str()) || TIME_FIELDS.contains(&it.field.name.as_str()) {
+                    if TIME_FIELDS.contains(&out.name.as_str())
+                        || TIME_FIELDS.contains(&it.field.name.as_str())
+                    {
                         diags.push(time_field(out, "project"));
                     }
                 }
@@ -106,11 +127,17 @@ fn instruction(i: &Instruction, diags: &mut Diagnostics) {
         InstructionKind::ParseKv { args, .. } => parse_kv(i, args, diags),
         InstructionKind::LogToMetric if !i.has("names") => {
             diags.push(
-                Diagnostic::error(codes::BAD_ARGUMENTS, "`log-to-metric` needs `-names`", i.span, "no -names option")
-                    .with_help("write `log-to-metric -names='latency, size'`"),
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    "`log-to-metric` needs `-names`",
+                    i.span,
+                    "no -names option",
+                )
+                .with_help("write `log-to-metric -names='latency, size'`"),
             );
         }
-        InstructionKind::ParseCsv { outputs, .. } | InstructionKind::ParseRegexp { outputs, .. } => {
+        InstructionKind::ParseCsv { outputs, .. }
+        | InstructionKind::ParseRegexp { outputs, .. } => {
             duplicates(outputs.iter(), i.kind.name(), diags);
         }
         _ => {}
@@ -123,17 +150,33 @@ fn parse_kv(i: &Instruction, args: &[StrLit], diags: &mut Diagnostics) {
     let problem = match (regexp, old, args.len()) {
         (true, true, _) => Some("`-regexp` cannot be combined with `-delims`/`-kv-sep`"),
         (true, _, 1) => None,
-        (true, _, _) => Some("with `-regexp`, give exactly one pattern: `parse-kv -regexp field, '(\\w+)=(\\w+)'`"),
+        (true, _, _) => Some(
+            "with `-regexp`, give exactly one pattern: `parse-kv -regexp field, '(\\w+)=(\\w+)'`",
+        ),
         (false, true, 0) => None,
-        (false, true, _) => Some("`-delims`/`-kv-sep` (older form) cannot be combined with positional delimiters"),
+        (false, true, _) => {
+            Some("`-delims`/`-kv-sep` (older form) cannot be combined with positional delimiters")
+        }
         (false, false, 0) | (false, false, 2) => None,
-        (false, false, _) => Some("give both the pair delimiter and the key/value separator: `parse-kv field, '&', '='`"),
+        (false, false, _) => Some(
+            "give both the pair delimiter and the key/value separator: `parse-kv field, '&', '='`",
+        ),
     };
     if let Some(msg) = problem {
-        diags.push(Diagnostic::error(codes::BAD_ARGUMENTS, msg, i.span, "in this parse-kv"));
+        diags.push(Diagnostic::error(
+            codes::BAD_ARGUMENTS,
+            msg,
+            i.span,
+            "in this parse-kv",
+        ));
     }
     if i.has("greedy") && regexp {
-        diags.push(Diagnostic::error(codes::BAD_ARGUMENTS, "`-greedy` does not apply with `-regexp`", i.span, "in this parse-kv"));
+        diags.push(Diagnostic::error(
+            codes::BAD_ARGUMENTS,
+            "`-greedy` does not apply with `-regexp`",
+            i.span,
+            "in this parse-kv",
+        ));
     }
 }
 
@@ -157,7 +200,10 @@ fn duplicates<'a>(names: impl Iterator<Item = &'a Ident>, instr: &str, diags: &m
 fn time_field(name: &Ident, instr: &str) -> Diagnostic {
     Diagnostic::error(
         codes::TIME_FIELD,
-        format!("`{instr}` cannot rename or overwrite the time field `{}`", name.name),
+        format!(
+            "`{instr}` cannot rename or overwrite the time field `{}`",
+            name.name
+        ),
         name.span,
         "time field",
     )

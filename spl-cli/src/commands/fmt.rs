@@ -17,7 +17,10 @@ pub fn run(source: &SplSource, check: bool, write: Option<&Path>) -> ExitCode {
         if source.text == formatted || source.text.trim_end() == formatted.trim_end() {
             return ExitCode::SUCCESS;
         }
-        eprintln!("{} is not canonically formatted; run `spl fmt` to fix", source.name);
+        eprintln!(
+            "{} is not canonically formatted; run `spl fmt` to fix",
+            source.name
+        );
         return ExitCode::from(1);
     }
     if let Some(path) = write {
