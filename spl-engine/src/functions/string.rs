@@ -656,12 +656,41 @@ fn eval_length(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
+/// Per-character case mapping as Presto (Java's `Character.toLowerCase`/`toUpperCase`, which
+/// never change the number of characters): where Unicode's full mapping expands a character,
+/// lower case keeps the first character of the expansion (`İ` → `i`) and upper case keeps the
+/// character unchanged (`ß` stays `ß`). No context rules (a final `Σ` becomes `σ`).
+fn map_case(s: &str, upper: bool) -> String {
+    if s.is_ascii() {
+        return if upper {
+            s.to_ascii_uppercase()
+        } else {
+            s.to_ascii_lowercase()
+        };
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if upper {
+            let mut m = c.to_uppercase();
+            match (m.next(), m.next()) {
+                (Some(u), None) => out.push(u),
+                _ => out.push(c),
+            }
+        } else {
+            out.push(c.to_lowercase().next().unwrap_or(c));
+        }
+    }
+    out
+}
+
 fn eval_lower(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    map_str("lower", arrays, rows, |s| Ok(Cow::Owned(s.to_lowercase())))
+    map_str("lower", arrays, rows, |s| {
+        Ok(Cow::Owned(map_case(s, false)))
+    })
 }
 
 fn eval_upper(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    map_str("upper", arrays, rows, |s| Ok(Cow::Owned(s.to_uppercase())))
+    map_str("upper", arrays, rows, |s| Ok(Cow::Owned(map_case(s, true))))
 }
 
 /// Presto `lpad`/`rpad`: pads `s` to `target` characters with `pad` repeated (cut at the end),
@@ -1797,14 +1826,14 @@ pub(crate) mod tests {
 
     #[test]
     fn lower_and_upper() {
-        let input = col(&[Some("This is Word 555"), None, Some("ÄÖ straße")]);
+        let input = col(&[Some("This is Word 555"), None, Some("ÄÖ straße İ ΟΔΟΣ")]);
         assert_eq!(
             strs(&call("lower", vec![input.clone()]).unwrap()),
-            vec![s("this is word 555"), None, s("äö straße")]
+            vec![s("this is word 555"), None, s("äö straße i οδοσ")]
         );
         assert_eq!(
             strs(&call("upper", vec![input]).unwrap()),
-            vec![s("THIS IS WORD 555"), None, s("ÄÖ STRASSE")]
+            vec![s("THIS IS WORD 555"), None, s("ÄÖ STRAßE İ ΟΔΟΣ")]
         );
     }
 
