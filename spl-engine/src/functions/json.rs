@@ -1494,6 +1494,105 @@ mod tests {
         );
     }
 
+    /// Evaluates an example expression made of calls to this family's functions and literals
+    /// (`'text'`, integers, decimals); returns the result rendered as text.
+    fn eval_example(expr: &str) -> Result<Option<String>> {
+        fn value(p: &mut &str) -> Result<ScalarValue> {
+            *p = p.trim_start();
+            if let Some(rest) = p.strip_prefix('\'') {
+                let mut text = String::new();
+                let mut chars = rest.char_indices();
+                while let Some((i, c)) = chars.next() {
+                    if c == '\'' {
+                        if rest[i + 1..].starts_with('\'') {
+                            text.push('\'');
+                            chars.next();
+                        } else {
+                            *p = &rest[i + 1..];
+                            return Ok(ScalarValue::Utf8View(Some(text)));
+                        }
+                    } else {
+                        text.push(c);
+                    }
+                }
+                panic!("unterminated string in {p}");
+            }
+            let end = p
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
+                .unwrap_or(p.len());
+            let (word, rest) = p.split_at(end);
+            *p = rest.trim_start();
+            if let Some(args_text) = p.strip_prefix('(') {
+                *p = args_text;
+                let mut args = Vec::new();
+                loop {
+                    *p = p.trim_start();
+                    if let Some(rest) = p.strip_prefix(')') {
+                        *p = rest;
+                        break;
+                    }
+                    args.push(ColumnarValue::Scalar(value(p)?));
+                    *p = p.trim_start();
+                    if let Some(rest) = p.strip_prefix(',') {
+                        *p = rest;
+                    }
+                }
+                let def = functions().into_iter().find(|d| d.name == word).unwrap();
+                let types: Vec<DataType> = args.iter().map(|a| a.data_type()).collect();
+                let coerced = def.udf.coerce_types(&types)?;
+                let args = args
+                    .into_iter()
+                    .zip(coerced)
+                    .map(|(a, t)| match a {
+                        ColumnarValue::Scalar(s) => Ok(ColumnarValue::Scalar(s.cast_to(&t)?)),
+                        a => Ok(a),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let out = def.udf.invoke_with_args(ScalarFunctionArgs {
+                    arg_fields: coerced_fields(&args),
+                    number_rows: 1,
+                    return_field: Arc::new(Field::new("r", def.udf.return_type(&types)?, true)),
+                    config_options: Arc::new(ConfigOptions::default()),
+                    args,
+                })?;
+                match out {
+                    ColumnarValue::Scalar(s) => Ok(s),
+                    ColumnarValue::Array(a) => ScalarValue::try_from_array(&a, 0),
+                }
+            } else if let Ok(n) = word.parse::<i64>() {
+                Ok(ScalarValue::Int64(Some(n)))
+            } else {
+                Ok(ScalarValue::Float64(Some(word.parse().unwrap())))
+            }
+        }
+        fn coerced_fields(args: &[ColumnarValue]) -> Vec<arrow::datatypes::FieldRef> {
+            args.iter()
+                .map(|a| Arc::new(Field::new("a", a.data_type(), true)))
+                .collect()
+        }
+        let mut p = expr;
+        let v = value(&mut p)?;
+        assert!(p.trim().is_empty(), "trailing text in {expr}");
+        Ok(match v {
+            v if v.is_null() => None,
+            ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => Some(s),
+            ScalarValue::Int64(Some(n)) => Some(n.to_string()),
+            ScalarValue::Boolean(Some(b)) => Some(b.to_string()),
+            other => panic!("unexpected result {other:?} for {expr}"),
+        })
+    }
+
+    #[test]
+    fn examples_are_right() {
+        for def in functions() {
+            for ex in def.examples {
+                assert!(ex.expr.starts_with(def.name), "{}", ex.expr);
+                let got = eval_example(ex.expr).unwrap();
+                assert_eq!(got.as_deref(), ex.result, "{}", ex.expr);
+            }
+        }
+    }
+
     #[test]
     fn every_function_is_listed_with_examples() {
         let defs = functions();
