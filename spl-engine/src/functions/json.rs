@@ -7,8 +7,9 @@
 //! parsed by [`crate::jsonpath`], once per call when they are literals.
 //!
 //! Decisions:
-//! - **Invalid JSON text** gives NULL, as Presto's VARCHAR overloads do, except in `json_parse`
-//!   and `is_json_scalar`, which raise an error (also as Presto does).
+//! - **Invalid JSON text** gives NULL (the SLS JSON-functions page: "if a string cannot be parsed
+//!   as JSON, the function returns null"), except in `json_parse`, which raises an error (the
+//!   same page wraps it in `try(...)` for truncated logs; Presto does the same).
 //! - **Serialization** is compact (`{"a":1}`) and keeps the member order of the input. Integers
 //!   (within 64 bits) keep their digits; other numbers go through an f64 and are written as the
 //!   shortest text that reads back to the same double, as Presto (Jackson) does: `1.50` → `1.5`,
@@ -208,7 +209,7 @@ pub fn functions() -> Vec<FunctionDef> {
             Kind::IsScalar,
             "is_json_scalar(j VARCHAR|JSON) -> BOOLEAN",
             "True when the JSON value `j` is a scalar (number, string, boolean or null), false \
-             for an object or array. Invalid JSON text is an error; NULL gives NULL.",
+             for an object or array. NULL when `j` is not valid JSON text or is NULL.",
             &[
                 Example {
                     expr: "is_json_scalar('1')",
@@ -504,17 +505,11 @@ fn eval(kind: Kind, args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
                 };
                 let scalar = if x.is_json {
                     // Compact JSON text from our own functions: the first byte tells.
-                    !matches!(s.as_bytes().first(), Some(b'{' | b'['))
+                    Some(!matches!(s.as_bytes().first(), Some(b'{' | b'[')))
                 } else {
-                    let v: Value = serde_json::from_str(s).map_err(|e| {
-                        DataFusionError::Execution(format!(
-                            "is_json_scalar: invalid JSON value ({e}): {}",
-                            excerpt(s)
-                        ))
-                    })?;
-                    !matches!(v, Value::Array(_) | Value::Object(_))
+                    parse_doc(s).map(|v| !matches!(v, Value::Array(_) | Value::Object(_)))
                 };
-                out.append_value(scalar);
+                out.append_option(scalar);
             }
             Arc::new(out.finish())
         }
@@ -1450,11 +1445,11 @@ mod tests {
             bools_of(&r),
             vec![Some(true), Some(false), Some(false), Some(true)]
         );
-        let e = call(Kind::IsScalar, vec![varchars(&[Some("abc")])]).unwrap_err();
-        assert!(
-            e.to_string().contains("is_json_scalar: invalid JSON value"),
-            "{e}"
+        let r = call(
+            Kind::IsScalar,
+            vec![varchars(&[Some("abc"), Some("1 2"), Some("")])],
         );
+        assert_eq!(bools_of(&r.unwrap()), vec![None, None, None]);
     }
 
     #[test]
