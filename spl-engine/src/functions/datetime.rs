@@ -763,7 +763,7 @@ fn date_trunc(name: &str, arrays: &[ArrayRef], rows: usize, tz: &SessionTz) -> R
                     let since_midnight = i64::from(local.num_seconds_from_midnight())
                         * NANOS_PER_SEC
                         + i64::from(local.nanosecond());
-                    Some(ns - since_midnight.rem_euclid(step))
+                    ns.checked_sub(since_midnight.rem_euclid(step))
                 }
                 None => trunc_date(local.date(), unit)
                     .and_then(|d| tz.from_local(d.and_time(chrono::NaiveTime::MIN))),
@@ -1807,6 +1807,10 @@ mod tests {
         assert_eq!(trunc("quarter"), "2023-04-01 00:00:00.000");
         assert_eq!(trunc("year"), "2023-01-01 00:00:00.000");
         assert!(err("date_trunc", vec![s("fortnight"), t()]).contains("unknown unit 'fortnight'"));
+        // The earliest representable instant cannot be truncated further back: an error, not a panic.
+        let min = ColumnarValue::Scalar(ScalarValue::TimestampNanosecond(Some(i64::MIN), None));
+        assert!(err("date_trunc", vec![s("hour"), min.clone()]).contains("out of range"));
+        assert!(err("date_trunc", vec![s("year"), min]).contains("out of range"));
 
         let add = |u: &str, n: i64| one("date_add", vec![s(u), i(n), t()], None).unwrap();
         assert_eq!(add("millisecond", 211), "2023-05-17 13:45:57.000");

@@ -919,6 +919,43 @@ mod tests {
     }
 
     #[test]
+    fn hostile_input_never_panics() {
+        let inputs = [
+            "",
+            "年",
+            "2022年01月",
+            "+",
+            "-",
+            "9999999999999999999999",
+            "Z",
+            "+08:0",
+            "\u{0}",
+            "1st",
+            "12:00 P",
+            "2022-01-05 08:00 +08:00年",
+        ];
+        let formats = [
+            DateFormat::mysql("%Y-%m-%d %H:%i:%s.%f %p %D %b").unwrap(),
+            DateFormat::mysql("%Y年%m月").unwrap(),
+            DateFormat::joda("yyyy-MM-dd HH:mm ZZ").unwrap(),
+            DateFormat::joda("yyyyyyyyyyyyyyyyyyyyyy SSSSSSSSSSSSSS ZZZ z EEEE a G").unwrap(),
+        ];
+        for f in &formats {
+            for s in inputs {
+                let _ = f.parse(s, &utc());
+            }
+            let _ = f.format(i64::MIN, &utc());
+            let _ = f.format(i64::MAX, &SessionTz::parse("Asia/Shanghai").unwrap());
+        }
+        assert_eq!(
+            DateFormat::mysql("%Y年%m月")
+                .unwrap()
+                .parse("2022年01月", &utc()),
+            Ok(ns("2022-01-01 00:00:00"))
+        );
+    }
+
+    #[test]
     fn round_trips() {
         let t = ns("2024-02-29 23:59:58.007");
         for f in [
