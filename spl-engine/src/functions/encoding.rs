@@ -164,7 +164,7 @@ const BASE64URL_DECODE: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// The value of row `i` of `cols` when none is NULL.
-fn row<'a>(cols: &'a [BinaryArray], i: usize) -> Option<Vec<&'a [u8]>> {
+fn row(cols: &[BinaryArray], i: usize) -> Option<Vec<&[u8]>> {
     cols.iter()
         .map(|c| c.is_valid(i).then(|| c.value(i)))
         .collect()
@@ -220,7 +220,7 @@ fn binary_result(op: Op, name: &str, v: &[&[u8]]) -> Result<Vec<u8>> {
             }
         }
         Op::FromHex => {
-            if v[0].len() % 2 != 0 {
+            if !v[0].len().is_multiple_of(2) {
                 return exec_err!("{name}: invalid input length {}", v[0].len());
             }
             match hex::decode(v[0]) {

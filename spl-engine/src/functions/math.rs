@@ -1866,10 +1866,10 @@ mod tests {
         let wb = |x: f64, lo: f64, hi: f64, n: i64| {
             run("width_bucket", vec![dbl(x), dbl(lo), dbl(hi), int(n)])
         };
-        assert_eq!(wb(3.14, 0.0, 4.0, 3).unwrap().as_deref(), Some("3"));
+        assert_eq!(wb(3.5, 0.0, 4.0, 3).unwrap().as_deref(), Some("3"));
         assert_eq!(wb(-1.0, 0.0, 4.0, 3).unwrap().as_deref(), Some("0"));
         assert_eq!(wb(4.0, 0.0, 4.0, 3).unwrap().as_deref(), Some("4"));
-        assert_eq!(wb(3.14, 4.0, 0.0, 3).unwrap().as_deref(), Some("1"));
+        assert_eq!(wb(3.5, 4.0, 0.0, 3).unwrap().as_deref(), Some("1"));
         assert_eq!(wb(-1.0, 4.0, 0.0, 3).unwrap().as_deref(), Some("4"));
         assert!(wb(1.0, 0.0, 4.0, 0)
             .unwrap_err()
