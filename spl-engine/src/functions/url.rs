@@ -1,7 +1,879 @@
-//! SLS url functions (spec §7).
-use super::FunctionDef;
+//! SLS URL functions (spec §7.8): extracting the parts of a URL, and form-style
+//! percent-encoding (`url_encode`, `url_decode`).
+//!
+//! URLs are split the way Presto does it with `java.net.URI` (RFC 2396): a text that is not a
+//! valid URI (a space, `{`, `|`, a bad `%` escape, …) gives NULL from every `url_extract_*`;
+//! a part the URI lacks gives `''` (the port gives NULL). Path, query and fragment come back
+//! percent-decoded; a host with characters a host name cannot hold (`my_host`) is a "registry"
+//! authority and has no host or port, as in Java.
+//! `url_extract_parameter` splits the raw query and decodes the value form-style (`+` is a
+//! space), as Trino does.
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringViewArray, StringViewBuilder};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use datafusion_common::{exec_err, plan_err, Result, ScalarValue};
+use datafusion_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use super::{Example, Family, FunctionDef};
+
+/// An [`Example`] literal (a macro so that the example arrays are promoted to `'static`).
+macro_rules! ex {
+    ($expr:expr, $result:expr $(,)?) => {
+        Example {
+            expr: $expr,
+            result: $result,
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// URI splitting (java.net.URI rules)
+
+/// The parts of a URI, raw (still percent-encoded).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Uri<'a> {
+    scheme: Option<&'a str>,
+    host: Option<&'a str>,
+    port: Option<i64>,
+    /// `None` for an opaque URI such as `mailto:a@b.c`.
+    path: Option<&'a str>,
+    query: Option<&'a str>,
+    fragment: Option<&'a str>,
+}
+
+fn is_mark(c: u8) -> bool {
+    b"-_.!~*'()".contains(&c)
+}
+
+fn is_unreserved(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || is_mark(c)
+}
+
+fn is_uric(c: u8) -> bool {
+    is_unreserved(c) || b";/?:@&=+$,[]".contains(&c)
+}
+
+fn is_path_char(c: u8) -> bool {
+    is_unreserved(c) || b":@&=+$,;/".contains(&c)
+}
+
+fn is_userinfo_char(c: u8) -> bool {
+    is_unreserved(c) || b";:&=+$,".contains(&c)
+}
+
+fn is_reg_name_char(c: u8) -> bool {
+    is_unreserved(c) || b"$,;:@&=+".contains(&c)
+}
+
+fn is_server_char(c: u8) -> bool {
+    is_userinfo_char(c) || b"-.:@[]".contains(&c)
+}
+
+/// How far `s` consists of `class` characters, `%XX` escapes and visible non-ASCII characters.
+/// A malformed escape makes the whole URI invalid (`Err`), as in Java.
+fn scan(s: &str, class: fn(u8) -> bool) -> Result<usize, ()> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii() {
+            if class(c) {
+                i += 1;
+            } else if c == b'%' {
+                if i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() {
+                    i += 3;
+                } else {
+                    return Err(());
+                }
+            } else {
+                break;
+            }
+        } else {
+            let ch = s[i..].chars().next().ok_or(())?;
+            if (ch as u32) <= 128 || ch.is_whitespace() || ch.is_control() {
+                break;
+            }
+            i += ch.len_utf8();
+        }
+    }
+    Ok(i)
+}
+
+/// True when all of `s` scans as `class`.
+fn all_of(s: &str, class: fn(u8) -> bool) -> Result<bool, ()> {
+    Ok(scan(s, class)? == s.len())
+}
+
+/// Splits `s` like `new java.net.URI(s)`; `None` when Java would throw `URISyntaxException`.
+fn parse_uri(s: &str) -> Option<Uri<'_>> {
+    let mut uri = Uri::default();
+    let mut rest = s;
+    let scheme_end = s
+        .find(['/', '?', '#', ':'])
+        .filter(|&i| s.as_bytes()[i] == b':');
+    if let Some(i) = scheme_end {
+        let scheme = &s[..i];
+        let mut chars = scheme.bytes();
+        if !chars.next()?.is_ascii_alphabetic()
+            || !chars.all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
+        {
+            return None;
+        }
+        uri.scheme = Some(scheme);
+        rest = &s[i + 1..];
+        if !rest.starts_with('/') {
+            // Opaque: scheme-specific part then an optional fragment.
+            let (ssp, fragment) = split_at_char(rest, '#');
+            if ssp.is_empty() || !all_of(ssp, is_uric).ok()? {
+                return None;
+            }
+            uri.fragment = check_opt(fragment, is_uric)?;
+            return Some(uri);
+        }
+    }
+    if let Some(after) = rest.strip_prefix("//") {
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        if end == 0 && end == after.len() {
+            return None; // "scheme://" with nothing after: expected authority
+        }
+        if end > 0 {
+            let (host, port) = parse_authority(&after[..end])?;
+            uri.host = host;
+            uri.port = port;
+        }
+        rest = &after[end..];
+    }
+    let (before_fragment, fragment) = split_at_char(rest, '#');
+    let (path, query) = split_at_char(before_fragment, '?');
+    uri.path = Some(check(path, is_path_char)?);
+    uri.query = check_opt(query, is_uric)?;
+    uri.fragment = check_opt(fragment, is_uric)?;
+    Some(uri)
+}
+
+fn split_at_char(s: &str, c: char) -> (&str, Option<&str>) {
+    match s.split_once(c) {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    }
+}
+
+fn check(s: &str, class: fn(u8) -> bool) -> Option<&str> {
+    all_of(s, class).ok()?.then_some(s)
+}
+
+/// `Some(part)` when the optional part is absent or valid, `None` when it is invalid.
+fn check_opt(s: Option<&str>, class: fn(u8) -> bool) -> Option<Option<&str>> {
+    match s {
+        None => Some(None),
+        Some(s) => check(s, class).map(Some),
+    }
+}
+
+/// Host and port of an authority; `(None, None)` for a registry-based authority.
+#[allow(clippy::type_complexity)]
+fn parse_authority(auth: &str) -> Option<(Option<&str>, Option<i64>)> {
+    let server_chars = all_of(auth, is_server_char).ok()?;
+    let reg_chars = all_of(auth, is_reg_name_char).ok()?;
+    if server_chars {
+        if let Some((host, port)) = parse_server(auth) {
+            return Some((Some(host), port));
+        }
+    }
+    reg_chars.then_some((None, None))
+}
+
+/// `[userinfo@]host[:port]` with a host name, IPv4 address or bracketed IPv6 address.
+fn parse_server(auth: &str) -> Option<(&str, Option<i64>)> {
+    let mut rest = auth;
+    if let Some((userinfo, after)) = auth.split_once('@') {
+        if !all_of(userinfo, is_userinfo_char).ok()? {
+            return None;
+        }
+        rest = after;
+    }
+    let host_len = if rest.starts_with('[') {
+        let close = rest.find(']')?;
+        let inner = &rest[1..close];
+        let (addr, scope) = split_at_char(inner, '%');
+        addr.parse::<Ipv6Addr>().ok()?;
+        if scope.is_some_and(|s| s.is_empty() || !s.bytes().all(|c| c.is_ascii_alphanumeric())) {
+            return None;
+        }
+        close + 1
+    } else {
+        let candidate = &rest[..rest.find(':').unwrap_or(rest.len())];
+        if is_ipv4(candidate) {
+            candidate.len()
+        } else {
+            hostname_len(rest)?
+        }
+    };
+    let (host, after) = rest.split_at(host_len);
+    let port = match after.strip_prefix(':') {
+        None if after.is_empty() => None,
+        None => return None,
+        Some("") => None,
+        Some(digits) if digits.bytes().all(|c| c.is_ascii_digit()) => {
+            Some(i64::from(digits.parse::<i32>().ok()?))
+        }
+        Some(_) => return None,
+    };
+    Some((host, port))
+}
+
+fn is_ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            (1..=3).contains(&p.len())
+                && p.bytes().all(|c| c.is_ascii_digit())
+                && p.parse::<u16>().is_ok_and(|v| v <= 255)
+        })
+}
+
+/// Length of the host name at the start of `s` (labels of letters, digits and inner `-`,
+/// separated by `.`; the last label starts with a letter unless it is the only one).
+fn hostname_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut p = 0;
+    let mut last_label = None;
+    while p < b.len() && b[p].is_ascii_alphanumeric() {
+        last_label = Some(p);
+        while p < b.len() && (b[p].is_ascii_alphanumeric() || b[p] == b'-') {
+            p += 1;
+        }
+        if b[p - 1] == b'-' {
+            return None;
+        }
+        if p < b.len() && b[p] == b'.' {
+            p += 1;
+        } else {
+            break;
+        }
+    }
+    if p < b.len() && b[p] != b':' {
+        return None;
+    }
+    let last = last_label?;
+    if last > 0 && !b[last].is_ascii_alphabetic() {
+        return None;
+    }
+    Some(p)
+}
+
+/// Decodes `%XX` escapes as UTF-8 (invalid sequences become U+FFFD), like `URI.getPath()`.
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let escaped = if b[i] == b'%' {
+            b.get(i + 1..i + 3).and_then(hex_byte)
+        } else {
+            None
+        };
+        if let Some(v) = escaped {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    let text = std::str::from_utf8(pair).ok()?;
+    if !pair.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u8::from_str_radix(text, 16).ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Form encoding (Guava's urlFormParameterEscaper / java.net.URLDecoder)
+
+/// Percent-encodes everything but `a-z A-Z 0-9 . - * _`; a space becomes `+`.
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &c in s.as_bytes() {
+        if c.is_ascii_alphanumeric() || b".-*_".contains(&c) {
+            out.push(char::from(c));
+        } else if c == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `+` as a space and `%XX` escapes as UTF-8, like `URLDecoder.decode(s, UTF_8)`.
+fn url_decode(s: &str) -> Result<String, &'static str> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let pair = b
+                    .get(i + 1..i + 3)
+                    .ok_or("incomplete trailing escape (%) pattern")?;
+                let v = hex_byte(pair).ok_or("illegal hex characters in escape (%) pattern")?;
+                out.push(v);
+                i += 3;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The form-decoded value of the first `name=value` pair of the raw query (`''` for a bare
+/// `name`); `None` when the URI is invalid, has no query or lacks the parameter.
+fn extract_parameter(url: &str, name: &str) -> Result<Option<String>, &'static str> {
+    let Some(query) = parse_uri(url).and_then(|u| u.query) else {
+        return Ok(None);
+    };
+    for pair in query.split('&') {
+        let (key, value) = split_at_char(pair, '=');
+        if key == name {
+            return value.map_or(Ok(Some(String::new())), |v| url_decode(v).map(Some));
+        }
+    }
+    Ok(None)
+}
+
+// ---------------------------------------------------------------------------------------------
+// UDFs
+
+/// Which URL function a [`UrlUdf`] computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Op {
+    Fragment,
+    Host,
+    Parameter,
+    Path,
+    Port,
+    Protocol,
+    Query,
+    Encode,
+    Decode,
+}
+
+/// One URL function as a DataFusion UDF; arguments arrive as `Utf8View`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct UrlUdf {
+    name: &'static str,
+    op: Op,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for UrlUdf {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let n = if self.op == Op::Parameter { 2 } else { 1 };
+        if arg_types.len() != n {
+            return plan_err!(
+                "{}: expected {n} arguments, got {}",
+                self.name,
+                arg_types.len()
+            );
+        }
+        arg_types
+            .iter()
+            .map(|t| match t {
+                DataType::Null | DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => {
+                    Ok(DataType::Utf8View)
+                }
+                _ => plan_err!("{}: expected VARCHAR, got {t}", self.name),
+            })
+            .collect()
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(if self.op == Op::Port {
+            DataType::Int64
+        } else {
+            DataType::Utf8View
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let constant = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let rows = if constant { 1 } else { args.number_rows };
+        let cols = args
+            .args
+            .iter()
+            .map(|a| {
+                Ok(cast(&a.to_array(rows)?, &DataType::Utf8View)?
+                    .as_string_view()
+                    .clone())
+            })
+            .collect::<Result<Vec<StringViewArray>>>()?;
+        let out = compute(self.op, self.name, &cols, rows)?;
+        if constant {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(out))
+        }
+    }
+}
+
+fn compute(op: Op, name: &str, cols: &[StringViewArray], rows: usize) -> Result<ArrayRef> {
+    let value = |i: usize| -> Option<Vec<&str>> {
+        cols.iter()
+            .map(|c| c.is_valid(i).then(|| c.value(i)))
+            .collect()
+    };
+    if op == Op::Port {
+        let out: Int64Array = (0..rows)
+            .map(|i| value(i).and_then(|v| parse_uri(v[0])?.port))
+            .collect();
+        return Ok(Arc::new(out));
+    }
+    let mut out = StringViewBuilder::with_capacity(rows);
+    for i in 0..rows {
+        let Some(v) = value(i) else {
+            out.append_null();
+            continue;
+        };
+        let text = match op {
+            Op::Encode => Some(url_encode(v[0])),
+            Op::Decode => match url_decode(v[0]) {
+                Ok(s) => Some(s),
+                Err(e) => return exec_err!("{name}: {e}"),
+            },
+            Op::Parameter => match extract_parameter(v[0], v[1]) {
+                Ok(s) => s,
+                Err(e) => return exec_err!("{name}: {e}"),
+            },
+            _ => parse_uri(v[0]).map(|uri| {
+                let part = match op {
+                    Op::Protocol => uri.scheme.map(str::to_string),
+                    Op::Host => uri.host.map(str::to_string),
+                    Op::Path => uri.path.map(percent_decode),
+                    Op::Query => uri.query.map(percent_decode),
+                    _ => uri.fragment.map(percent_decode),
+                };
+                part.unwrap_or_default()
+            }),
+        };
+        out.append_option(text);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+fn def(
+    name: &'static str,
+    op: Op,
+    signature: &'static str,
+    summary: &'static str,
+    examples: &'static [Example],
+) -> FunctionDef {
+    FunctionDef {
+        name,
+        aliases: &[],
+        family: Family::Url,
+        signature,
+        summary,
+        examples,
+        udf: Arc::new(ScalarUDF::new_from_impl(UrlUdf {
+            name,
+            op,
+            signature: Signature::user_defined(Volatility::Immutable),
+        })),
+    }
+}
 
 /// The functions of this family.
 pub fn functions() -> Vec<FunctionDef> {
-    Vec::new()
+    vec![
+        def(
+            "url_extract_fragment",
+            Op::Fragment,
+            "url_extract_fragment(url VARCHAR) -> VARCHAR",
+            "The percent-decoded fragment (after `#`) of url, '' when it has none. NULL when url is NULL or not a valid URI.",
+            &[
+                ex!("url_extract_fragment('https://sls.aliyun.com/doc#intro')", Some("intro")),
+                ex!("url_extract_fragment('https://sls.aliyun.com/v1/path')", Some("")),
+            ],
+        ),
+        def(
+            "url_extract_host",
+            Op::Host,
+            "url_extract_host(url VARCHAR) -> VARCHAR",
+            "The host of url, '' when it has none. NULL when url is NULL or not a valid URI.",
+            &[
+                ex!("url_extract_host('https://sls.aliyun.com/v1/path')", Some("sls.aliyun.com")),
+                ex!("url_extract_host('http://user@10.0.0.1:8080/')", Some("10.0.0.1")),
+                ex!("url_extract_host('https://a b.com/')", None),
+            ],
+        ),
+        def(
+            "url_extract_parameter",
+            Op::Parameter,
+            "url_extract_parameter(url VARCHAR, name VARCHAR) -> VARCHAR",
+            "The value of the first query parameter called name, form-decoded (`+` is a space); '' for a parameter without `=`. NULL when url is not a valid URI or has no such parameter.",
+            &[
+                ex!("url_extract_parameter('https://sls.aliyun.com/v1/path?a=b&c=d', 'c')", Some("d")),
+                ex!("url_extract_parameter('http://x.com/?q=a%20b+c&q=2', 'q')", Some("a b c")),
+                ex!("url_extract_parameter('http://x.com/?a=1', 'b')", None),
+            ],
+        ),
+        def(
+            "url_extract_path",
+            Op::Path,
+            "url_extract_path(url VARCHAR) -> VARCHAR",
+            "The percent-decoded path of url, '' when it has none. NULL when url is NULL or not a valid URI.",
+            &[
+                ex!("url_extract_path('https://sls.aliyun.com/v1/path')", Some("/v1/path")),
+                ex!("url_extract_path('http://x.com/a%20b?q=1')", Some("/a b")),
+            ],
+        ),
+        def(
+            "url_extract_port",
+            Op::Port,
+            "url_extract_port(url VARCHAR) -> BIGINT",
+            "The port number of url. NULL when url has no port, is NULL or is not a valid URI.",
+            &[
+                ex!("url_extract_port('http://sls.aliyun.com:8080/v1')", Some("8080")),
+                ex!("url_extract_port('https://sls.aliyun.com/v1/path')", None),
+            ],
+        ),
+        def(
+            "url_extract_protocol",
+            Op::Protocol,
+            "url_extract_protocol(url VARCHAR) -> VARCHAR",
+            "The scheme of url (such as `https`), '' for a relative URL. NULL when url is NULL or not a valid URI.",
+            &[
+                ex!("url_extract_protocol('https://sls.aliyun.com/v1/path')", Some("https")),
+                ex!("url_extract_protocol('/v1/path')", Some("")),
+            ],
+        ),
+        def(
+            "url_extract_query",
+            Op::Query,
+            "url_extract_query(url VARCHAR) -> VARCHAR",
+            "The percent-decoded query (after `?`) of url, '' when it has none. NULL when url is NULL or not a valid URI.",
+            &[
+                ex!("url_extract_query('https://sls.aliyun.com/v1/path?a=b&c=d')", Some("a=b&c=d")),
+                ex!("url_extract_query('https://sls.aliyun.com/v1/path')", Some("")),
+            ],
+        ),
+        def(
+            "url_encode",
+            Op::Encode,
+            "url_encode(s VARCHAR) -> VARCHAR",
+            "Escapes s for use in a URL query: letters, digits and `.-*_` stay, a space becomes `+`, every other byte of its UTF-8 becomes `%XX`. NULL when s is NULL.",
+            &[
+                ex!(
+                    "url_encode('https://www.aliyun.com/sls?logstore')",
+                    Some("https%3A%2F%2Fwww.aliyun.com%2Fsls%3Flogstore"),
+                ),
+                ex!("url_encode('a b&c=日')", Some("a+b%26c%3D%E6%97%A5")),
+            ],
+        ),
+        def(
+            "url_decode",
+            Op::Decode,
+            "url_decode(s VARCHAR) -> VARCHAR",
+            "Reverses url_encode: `+` becomes a space and `%XX` escapes are decoded as UTF-8. NULL when s is NULL; an error for a malformed escape.",
+            &[
+                ex!(
+                    "url_decode('https%3A%2F%2Fsls.aliyun.com%2Fv1%2Fpath')",
+                    Some("https://sls.aliyun.com/v1/path"),
+                ),
+                ex!("url_decode('a+b%26c%3D%E6%97%A5')", Some("a b&c=日")),
+            ],
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, AsArray, StringViewArray};
+    use arrow::datatypes::{DataType, Int64Type};
+    use datafusion_common::ScalarValue;
+
+    use super::super::math::example_eval::{call, check_examples, invoke_arrays, render};
+    use super::*;
+
+    fn udf(name: &str) -> Arc<ScalarUDF> {
+        functions()
+            .into_iter()
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("no function {name}"))
+            .udf
+    }
+
+    fn run(name: &str, args: &[&str]) -> Result<Option<String>> {
+        let args = args
+            .iter()
+            .map(|s| ScalarValue::Utf8View(Some(s.to_string())))
+            .collect();
+        call(&udf(name), args).map(|v| render(&v))
+    }
+
+    fn part(name: &str, url: &str) -> Option<String> {
+        run(name, &[url]).unwrap()
+    }
+
+    #[test]
+    fn examples_hold() {
+        check_examples(&functions());
+    }
+
+    #[test]
+    fn splits_like_java_uri() {
+        let url = "http://user:pw@example.com:8080/path1/p.php?k1=v1&k2=v2#Ref1";
+        assert_eq!(part("url_extract_protocol", url).as_deref(), Some("http"));
+        assert_eq!(
+            part("url_extract_host", url).as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(part("url_extract_port", url).as_deref(), Some("8080"));
+        assert_eq!(
+            part("url_extract_path", url).as_deref(),
+            Some("/path1/p.php")
+        );
+        assert_eq!(
+            part("url_extract_query", url).as_deref(),
+            Some("k1=v1&k2=v2")
+        );
+        assert_eq!(part("url_extract_fragment", url).as_deref(), Some("Ref1"));
+
+        // Missing parts are '' (the port NULL), as Presto's nullToEmpty.
+        let url = "https://username@example.com";
+        assert_eq!(
+            part("url_extract_host", url).as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(part("url_extract_path", url).as_deref(), Some(""));
+        assert_eq!(part("url_extract_query", url).as_deref(), Some(""));
+        assert_eq!(part("url_extract_fragment", url).as_deref(), Some(""));
+        assert_eq!(part("url_extract_port", url), None);
+    }
+
+    #[test]
+    fn hosts() {
+        let host = |u: &str| part("url_extract_host", u);
+        assert_eq!(host("http://[::1]:80/x").as_deref(), Some("[::1]"));
+        assert_eq!(
+            part("url_extract_port", "http://[::1]:80/x").as_deref(),
+            Some("80")
+        );
+        assert_eq!(host("http://192.168.0.1/").as_deref(), Some("192.168.0.1"));
+        assert_eq!(
+            host("http://example.com./").as_deref(),
+            Some("example.com.")
+        );
+        assert_eq!(host("http://a-b.example/").as_deref(), Some("a-b.example"));
+        // Registry-based authorities have no host (Java quirks).
+        assert_eq!(host("http://my_host.com/").as_deref(), Some(""));
+        assert_eq!(host("http://www.123/").as_deref(), Some(""));
+        assert_eq!(host("http://256.1.1.1/").as_deref(), Some(""));
+        assert_eq!(host("http://host:abc/").as_deref(), Some(""));
+        assert_eq!(part("url_extract_port", "http://host:99999999999/"), None);
+        assert_eq!(host("http://-a.com/").as_deref(), Some(""));
+        assert_eq!(host("file:///etc/hosts").as_deref(), Some(""));
+        assert_eq!(
+            part("url_extract_path", "file:///etc/hosts").as_deref(),
+            Some("/etc/hosts")
+        );
+        assert_eq!(host("mailto:someone@example.com").as_deref(), Some(""));
+        assert_eq!(
+            part("url_extract_path", "mailto:someone@example.com").as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            part("url_extract_protocol", "mailto:someone@example.com").as_deref(),
+            Some("mailto")
+        );
+        assert_eq!(host("http://[zz]/"), None);
+    }
+
+    #[test]
+    fn malformed_urls_are_null() {
+        for url in [
+            "https://a b.com/",
+            "http://x.com/a b",
+            "http://x.com/?q={x}",
+            "http://x.com/?q=a|b",
+            "http://x.com/%zz",
+            "http://x.com/%4",
+            "http://x.com/#a#b",
+            "http://",
+            "http:",
+            ":foo",
+            "1http://x.com",
+            "ht tp://x.com",
+            "http://x.com/\"",
+            "http://x.com/\t",
+        ] {
+            for name in [
+                "url_extract_protocol",
+                "url_extract_host",
+                "url_extract_path",
+                "url_extract_port",
+                "url_extract_query",
+                "url_extract_fragment",
+            ] {
+                assert_eq!(part(name, url), None, "{name}({url:?})");
+            }
+            assert_eq!(
+                run("url_extract_parameter", &[url, "q"]).unwrap(),
+                None,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn decoding_of_parts() {
+        assert_eq!(
+            part("url_extract_path", "http://x.com/%E6%97%A5%zz").as_deref(),
+            None,
+            "bad escape"
+        );
+        assert_eq!(
+            part("url_extract_path", "http://x.com/%E6%97%A5").as_deref(),
+            Some("/日")
+        );
+        assert_eq!(
+            part("url_extract_path", "http://x.com/日本").as_deref(),
+            Some("/日本")
+        );
+        assert_eq!(
+            part("url_extract_path", "http://x.com/%FF").as_deref(),
+            Some("/\u{FFFD}")
+        );
+        assert_eq!(
+            part("url_extract_query", "http://x.com/?a=%26+b").as_deref(),
+            Some("a=&+b")
+        );
+        assert_eq!(
+            part("url_extract_fragment", "http://x.com/#a%20b").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            part("url_extract_path", "/relative/p?x=1").as_deref(),
+            Some("/relative/p")
+        );
+        assert_eq!(
+            part("url_extract_host", "/relative/p?x=1").as_deref(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn parameters() {
+        let p = |u: &str, n: &str| run("url_extract_parameter", &[u, n]).unwrap();
+        let url = "http://example.com/path1/p.php?k1=v1&k2=v2&k3&k4#Ref1";
+        assert_eq!(p(url, "k1").as_deref(), Some("v1"));
+        assert_eq!(p(url, "k3").as_deref(), Some(""));
+        assert_eq!(p(url, "k5"), None);
+        assert_eq!(p("http://x.com/?a=x%26y&a=2", "a").as_deref(), Some("x&y"));
+        assert_eq!(p("http://x.com/?a=b=c", "a").as_deref(), Some("b=c"));
+        assert_eq!(p("http://x.com/", "a"), None);
+        assert_eq!(p("http://x.com/?=v", "").as_deref(), Some("v"));
+        let out = call(
+            &udf("url_extract_parameter"),
+            vec![
+                ScalarValue::Utf8View(Some("http://x.com/?a=1".into())),
+                ScalarValue::Null,
+            ],
+        )
+        .unwrap();
+        assert!(out.is_null());
+    }
+
+    #[test]
+    fn encode_and_decode() {
+        let enc = |s: &str| run("url_encode", &[s]).unwrap().unwrap();
+        let dec = |s: &str| run("url_decode", &[s]);
+        assert_eq!(enc(""), "");
+        assert_eq!(enc("a.b-c*d_e~f"), "a.b-c*d_e%7Ef");
+        assert_eq!(enc("100%"), "100%25");
+        assert_eq!(enc("a+b"), "a%2Bb");
+        for s in ["", "a b+c", "日本語 & =?/#%", "x\u{1F600}y"] {
+            assert_eq!(
+                dec(&enc(s)).unwrap().as_deref(),
+                Some(s),
+                "round trip {s:?}"
+            );
+        }
+        assert_eq!(dec("%e6%97%a5").unwrap().as_deref(), Some("日"));
+        assert_eq!(dec("%FF").unwrap().as_deref(), Some("\u{FFFD}"));
+        assert_eq!(dec("plain").unwrap().as_deref(), Some("plain"));
+        for bad in ["%", "%4", "abc%", "%zz", "%-1", "%4g"] {
+            let e = dec(bad).expect_err(bad).to_string();
+            assert!(e.contains("url_decode:"), "{bad}: {e}");
+        }
+        assert!(run("url_extract_parameter", &["http://x.com/?a=%", "a"])
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn columns_and_nulls() {
+        let urls: ArrayRef = Arc::new(StringViewArray::from(vec![
+            Some("http://a.com:81/"),
+            None,
+            Some("bad url"),
+            Some("http://b.com/"),
+        ]));
+        let out = invoke_arrays(&udf("url_extract_port"), vec![urls.clone()]).unwrap();
+        let out = out.as_primitive::<Int64Type>();
+        assert_eq!(
+            out.iter().collect::<Vec<_>>(),
+            vec![Some(81), None, None, None]
+        );
+        let out = invoke_arrays(&udf("url_extract_host"), vec![urls]).unwrap();
+        let out = out.as_string_view();
+        assert_eq!(
+            out.iter().collect::<Vec<_>>(),
+            vec![Some("a.com"), None, None, Some("b.com")]
+        );
+        assert!(udf("url_encode").coerce_types(&[DataType::Int64]).is_err());
+        assert_eq!(
+            udf("url_encode").coerce_types(&[DataType::Utf8]).unwrap(),
+            vec![DataType::Utf8View]
+        );
+        assert_eq!(
+            udf("url_extract_port")
+                .return_type(&[DataType::Utf8View])
+                .unwrap(),
+            DataType::Int64
+        );
+    }
 }
