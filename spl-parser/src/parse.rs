@@ -67,7 +67,7 @@ pub fn parse_with_warnings(src: &str) -> (Option<Program>, Diagnostics) {
 }
 
 fn only_comments(src: &str) -> bool {
-    matches!(SplGrammar::parse(Rule::only_trivia, src), Ok(_))
+    SplGrammar::parse(Rule::only_trivia, src).is_ok()
 }
 
 fn span_of(p: &Pair<'_, Rule>) -> Span {

@@ -1,5 +1,6 @@
 //! Helpers shared by the parser's integration tests: locating test data and reading the
 //! `### name` block files.
+#![allow(dead_code)] // each test binary uses a different subset
 use std::path::PathBuf;
 
 /// The repository root.
