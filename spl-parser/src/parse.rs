@@ -45,11 +45,10 @@ pub fn parse_with_warnings(src: &str) -> (Option<Program>, Diagnostics) {
         );
         return (None, diags);
     }
-    pest::set_error_detail(true);
     let pairs = match SplGrammar::parse(Rule::program, src) {
         Ok(p) => p,
-        Err(e) => {
-            diags.push(syntax_error::translate(src, &e));
+        Err(_) => {
+            diags.push(syntax_error::translate(src, &parse_with_detail(src)));
             return (None, diags);
         }
     };
@@ -64,6 +63,19 @@ pub fn parse_with_warnings(src: &str) -> (Option<Program>, Diagnostics) {
     }
     let ok = !diags.has_errors();
     (ok.then_some(program), diags)
+}
+
+/// Re-parses a text that failed, with pest's attempt tracking on (it costs several times the
+/// parse, so valid programs never pay for it). The switch is process-global: a parse running
+/// concurrently on another thread may also track attempts, which only costs it time.
+fn parse_with_detail(src: &str) -> pest::error::Error<Rule> {
+    pest::set_error_detail(true);
+    let result = SplGrammar::parse(Rule::program, src);
+    pest::set_error_detail(false);
+    match result {
+        Err(e) => e,
+        Ok(_) => unreachable!("the grammar is deterministic: a text that failed fails again"),
+    }
 }
 
 fn only_comments(src: &str) -> bool {
