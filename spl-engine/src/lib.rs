@@ -1,5 +1,7 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
+pub mod docs;
 pub mod functions;
 pub mod jsonpath;
+pub mod render;
 pub mod timezone;
 pub mod types;
