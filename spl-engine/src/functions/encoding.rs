@@ -8,36 +8,25 @@
 //! Multi-byte hash values (`xxhash64`, `spooky_hash_v2_*`) are big-endian, as in Presto.
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, Int64Array, StringViewBuilder,
-};
-use arrow::compute::cast;
+use arrow::array::{ArrayRef, BinaryArray, BinaryBuilder, Int64Array, StringViewBuilder};
 use arrow::datatypes::DataType;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
-use datafusion_common::{exec_err, plan_err, Result, ScalarValue};
-use datafusion_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion_common::{exec_err, Result};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, Volatility};
 use hmac::{Hmac, KeyInit, Mac};
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
+use super::common::{
+    cast_all, coerce_all, ex, invoke_rowwise, is_binary_type, is_string_type, op_udf, row_values,
+    UdfOp,
+};
 use super::{Example, Family, FunctionDef};
 
-/// An [`Example`] literal (a macro so that the example arrays are promoted to `'static`).
-macro_rules! ex {
-    ($expr:expr, $result:expr $(,)?) => {
-        Example {
-            expr: $expr,
-            result: $result,
-        }
-    };
-}
-
-/// Which function an [`EncodingUdf`] computes.
+/// Which function an [`OpUdf`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Op {
     ToBase64,
@@ -68,7 +57,7 @@ impl Op {
         }
     }
 
-    fn return_type(self) -> DataType {
+    fn result_type(self) -> DataType {
         match self {
             Op::ToBase64 | Op::ToBase64Url | Op::ToHex => DataType::Utf8View,
             Op::Crc32 => DataType::Int64,
@@ -77,73 +66,31 @@ impl Op {
     }
 }
 
-/// One encoding or hash function as a DataFusion UDF. Arguments arrive as `Binary`.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct EncodingUdf {
-    name: &'static str,
-    op: Op,
-    signature: Signature,
-}
-
-impl ScalarUDFImpl for EncodingUdf {
-    fn name(&self) -> &str {
-        self.name
+/// Arguments arrive as `Binary`.
+impl UdfOp for Op {
+    fn coerce(self, name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce_all(
+            name,
+            self.arity(),
+            arg_types,
+            |t| {
+                matches!(t, DataType::Null | DataType::FixedSizeBinary(_))
+                    || is_binary_type(t)
+                    || is_string_type(t)
+            },
+            &DataType::Binary,
+            "VARBINARY or VARCHAR",
+        )
     }
 
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn return_type(self, _name: &str, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.result_type())
     }
 
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let n = self.op.arity();
-        if arg_types.len() != n {
-            return plan_err!(
-                "{}: expected {n} arguments, got {}",
-                self.name,
-                arg_types.len()
-            );
-        }
-        arg_types
-            .iter()
-            .map(|t| match t {
-                DataType::Null
-                | DataType::Binary
-                | DataType::LargeBinary
-                | DataType::BinaryView
-                | DataType::FixedSizeBinary(_)
-                | DataType::Utf8
-                | DataType::Utf8View
-                | DataType::LargeUtf8 => Ok(DataType::Binary),
-                _ => plan_err!("{}: expected VARBINARY or VARCHAR, got {t}", self.name),
-            })
-            .collect()
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(self.op.return_type())
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let constant = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if constant { 1 } else { args.number_rows };
-        let cols = args
-            .args
-            .iter()
-            .map(|a| {
-                Ok(cast(&a.to_array(rows)?, &DataType::Binary)?
-                    .as_binary::<i32>()
-                    .clone())
-            })
-            .collect::<Result<Vec<BinaryArray>>>()?;
-        let out = compute(self.op, self.name, &cols, rows)?;
-        if constant {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
+    fn invoke(self, name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        invoke_rowwise(&args, |arrays, rows| {
+            compute(self, name, &cast_all(arrays, &DataType::Binary)?, rows)
+        })
     }
 }
 
@@ -163,19 +110,12 @@ const BASE64URL_DECODE: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
-/// The value of row `i` of `cols` when none is NULL.
-fn row(cols: &[BinaryArray], i: usize) -> Option<Vec<&[u8]>> {
-    cols.iter()
-        .map(|c| c.is_valid(i).then(|| c.value(i)))
-        .collect()
-}
-
 fn compute(op: Op, name: &str, cols: &[BinaryArray], rows: usize) -> Result<ArrayRef> {
     match op {
         Op::ToBase64 | Op::ToBase64Url | Op::ToHex => {
             let mut out = StringViewBuilder::with_capacity(rows);
             for i in 0..rows {
-                match row(cols, i) {
+                match row_values(cols, i) {
                     None => out.append_null(),
                     Some(v) => out.append_value(match op {
                         Op::ToBase64 => base64::engine::general_purpose::STANDARD.encode(v[0]),
@@ -188,14 +128,14 @@ fn compute(op: Op, name: &str, cols: &[BinaryArray], rows: usize) -> Result<Arra
         }
         Op::Crc32 => {
             let out: Int64Array = (0..rows)
-                .map(|i| row(cols, i).map(|v| i64::from(crc32fast::hash(v[0]))))
+                .map(|i| row_values(cols, i).map(|v| i64::from(crc32fast::hash(v[0]))))
                 .collect();
             Ok(Arc::new(out))
         }
         _ => {
             let mut out = BinaryBuilder::with_capacity(rows, rows * 32);
             for i in 0..rows {
-                match row(cols, i) {
+                match row_values(cols, i) {
                     None => out.append_null(),
                     Some(v) => out.append_value(binary_result(op, name, &v)?),
                 }
@@ -399,11 +339,7 @@ fn def(
         signature,
         summary,
         examples,
-        udf: Arc::new(ScalarUDF::new_from_impl(EncodingUdf {
-            name,
-            op,
-            signature: Signature::user_defined(Volatility::Immutable),
-        })),
+        udf: op_udf(name, &[], op, Volatility::Immutable),
     }
 }
 
@@ -586,19 +522,17 @@ pub fn functions() -> Vec<FunctionDef> {
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{ArrayRef, AsArray, BinaryArray, StringViewArray};
+    use arrow::array::{Array, ArrayRef, AsArray, BinaryArray, StringViewArray};
     use arrow::datatypes::DataType;
     use datafusion_common::ScalarValue;
 
-    use super::super::math::example_eval::{call, check_examples, eval, invoke_arrays};
+    use datafusion_expr::ScalarUDF;
+
+    use super::super::testing::{call, check_examples, eval, invoke_arrays, udf_of};
     use super::*;
 
     fn udf(name: &str) -> Arc<ScalarUDF> {
-        functions()
-            .into_iter()
-            .find(|d| d.name == name)
-            .unwrap_or_else(|| panic!("no function {name}"))
-            .udf
+        udf_of(&functions(), name)
     }
 
     fn run(expr: &str) -> Result<Option<String>> {

@@ -21,7 +21,7 @@ use arrow::array::{ArrayRef, BooleanBuilder, Int64Builder, StringViewBuilder};
 use datafusion_common::{exec_err, Result};
 use regex::{Regex, RegexBuilder};
 
-use super::string::{
+use super::common::{
     int_col, ret_bigint, ret_boolean, ret_varchar, ret_varchar_list, str_col, too_large,
     varchar_list_builder, Arg, SplUdf, MAX_RESULT_BYTES,
 };
