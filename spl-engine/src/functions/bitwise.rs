@@ -9,12 +9,12 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Int64Array};
 use arrow::datatypes::DataType;
 use datafusion_common::{exec_err, Result};
-use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, Volatility};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
 
 use super::common::{
-    cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_udf, row_values, UdfOp,
+    cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_def, row_values, UdfOp,
 };
-use super::{Example, Family, FunctionDef};
+use super::{Family, FunctionDef};
 
 /// Which bitwise function an [`OpUdf`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,28 +166,11 @@ fn apply(op: Op, name: &str, v: &[i64]) -> Result<i64> {
     })
 }
 
-fn def(
-    name: &'static str,
-    op: Op,
-    signature: &'static str,
-    summary: &'static str,
-    examples: &'static [Example],
-) -> FunctionDef {
-    FunctionDef {
-        name,
-        aliases: &[],
-        family: Family::Bitwise,
-        signature,
-        summary,
-        examples,
-        udf: op_udf(name, &[], op, Volatility::Immutable),
-    }
-}
-
 /// The functions of this family.
 pub fn functions() -> Vec<FunctionDef> {
     vec![
-        def(
+        op_def(
+            Family::Bitwise,
             "bit_count",
             Op::BitCount,
             "bit_count(x BIGINT, bits BIGINT) -> BIGINT",
@@ -198,35 +181,40 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bit_count(-7, 8)", Some("6")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_and",
             Op::And,
             "bitwise_and(x BIGINT, y BIGINT) -> BIGINT",
             "Bitwise AND of x and y. NULL when an argument is NULL.",
             &[ex!("bitwise_and(1342, 8)", Some("8"))],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_or",
             Op::Or,
             "bitwise_or(x BIGINT, y BIGINT) -> BIGINT",
             "Bitwise OR of x and y. NULL when an argument is NULL.",
             &[ex!("bitwise_or(1342, 1)", Some("1343"))],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_xor",
             Op::Xor,
             "bitwise_xor(x BIGINT, y BIGINT) -> BIGINT",
             "Bitwise exclusive OR of x and y. NULL when an argument is NULL.",
             &[ex!("bitwise_xor(1342, 8)", Some("1334"))],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_not",
             Op::Not,
             "bitwise_not(x BIGINT) -> BIGINT",
             "Bitwise NOT of x (equals -x - 1). NULL when x is NULL.",
             &[ex!("bitwise_not(33)", Some("-34"))],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_left_shift",
             Op::LeftShift,
             "bitwise_left_shift(x BIGINT, shift BIGINT) -> BIGINT",
@@ -236,7 +224,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_left_shift(1, 64)", Some("0")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_right_shift",
             Op::RightShift,
             "bitwise_right_shift(x BIGINT, shift BIGINT) -> BIGINT",
@@ -246,7 +235,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_right_shift(-1, 60)", Some("15")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_right_shift_arithmetic",
             Op::RightShiftArithmetic,
             "bitwise_right_shift_arithmetic(x BIGINT, shift BIGINT) -> BIGINT",
@@ -256,7 +246,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_right_shift_arithmetic(-1342, 8)", Some("-6")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_arithmetic_shift_right",
             Op::ArithmeticShiftRight,
             "bitwise_arithmetic_shift_right(x BIGINT, shift BIGINT) -> BIGINT",
@@ -266,7 +257,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_arithmetic_shift_right(-8, 1)", Some("-4")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_logical_shift_right",
             Op::LogicalShiftRight,
             "bitwise_logical_shift_right(x BIGINT, shift BIGINT, bits BIGINT) -> BIGINT",
@@ -276,7 +268,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_logical_shift_right(-1, 1, 8)", Some("127")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_shift_left",
             Op::ShiftLeft,
             "bitwise_shift_left(x BIGINT, shift BIGINT, bits BIGINT) -> BIGINT",

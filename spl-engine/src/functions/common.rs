@@ -20,6 +20,8 @@ use datafusion_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
+use super::{Example, Family, FunctionDef};
+
 /// An [`Example`](super::Example) literal (a macro so that the example arrays are promoted to
 /// `'static`).
 macro_rules! ex {
@@ -120,6 +122,40 @@ impl<O: UdfOp> ScalarUDFImpl for OpUdf<O> {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         self.op.invoke(self.name, args)
     }
+}
+
+/// A [`FunctionDef`] of `family` for the UDF `udf`.
+pub(crate) fn function_def(
+    family: Family,
+    name: &'static str,
+    aliases: &'static [&'static str],
+    signature: &'static str,
+    summary: &'static str,
+    examples: &'static [Example],
+    udf: Arc<ScalarUDF>,
+) -> FunctionDef {
+    FunctionDef {
+        name,
+        aliases,
+        family,
+        signature,
+        summary,
+        examples,
+        udf,
+    }
+}
+
+/// A [`FunctionDef`] of `family` for an immutable [`OpUdf`] computing `op`, without aliases.
+pub(crate) fn op_def<O: UdfOp>(
+    family: Family,
+    name: &'static str,
+    op: O,
+    signature: &'static str,
+    summary: &'static str,
+    examples: &'static [Example],
+) -> FunctionDef {
+    let udf = op_udf(name, &[], op, Volatility::Immutable);
+    function_def(family, name, &[], signature, summary, examples, udf)
 }
 
 /// Checks that exactly `n` arguments were given.
@@ -255,6 +291,26 @@ impl SplUdf {
     pub(crate) fn aliases(mut self, aliases: &[&str]) -> Self {
         self.aliases = aliases.iter().map(|a| a.to_string()).collect();
         self
+    }
+
+    /// The [`FunctionDef`] of this UDF in `family`, listed as `name`.
+    pub(crate) fn into_def(
+        self,
+        family: Family,
+        name: &'static str,
+        signature: &'static str,
+        summary: &'static str,
+        examples: &'static [Example],
+    ) -> FunctionDef {
+        function_def(
+            family,
+            name,
+            &[],
+            signature,
+            summary,
+            examples,
+            self.into_udf(),
+        )
     }
 
     /// Wraps the implementation into a shareable `ScalarUDF`.

@@ -33,7 +33,7 @@ use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 use datafusion_common::{exec_err, plan_err, DataFusionError, Result, ScalarValue};
 use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Volatility};
 
-use super::common::{invoke_rowwise, op_udf, UdfOp};
+use super::common::{function_def, invoke_rowwise, op_udf, UdfOp};
 use super::datetime_format::DateFormat;
 use super::{Example, Family, FunctionDef};
 use crate::timezone::{format_timestamp, parse_iso8601, parse_timestamp_text, SessionTz};
@@ -929,15 +929,16 @@ fn def(
     summary: &'static str,
     examples: &'static [Example],
 ) -> FunctionDef {
-    FunctionDef {
+    let udf = udf(name, aliases, kind);
+    function_def(
+        Family::DateTime,
         name,
         aliases,
-        family: Family::DateTime,
         signature,
         summary,
         examples,
-        udf: udf(name, aliases, kind),
-    }
+        udf,
+    )
 }
 
 /// The functions of this family.

@@ -14,17 +14,17 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use datafusion_common::{exec_err, Result};
-use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, Volatility};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
 use hmac::{Hmac, KeyInit, Mac};
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
 use super::common::{
-    cast_all, coerce_all, ex, invoke_rowwise, is_binary_type, is_string_type, op_udf, row_values,
+    cast_all, coerce_all, ex, invoke_rowwise, is_binary_type, is_string_type, op_def, row_values,
     UdfOp,
 };
-use super::{Example, Family, FunctionDef};
+use super::{Family, FunctionDef};
 
 /// Which function an [`OpUdf`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -325,28 +325,11 @@ fn spooky_short(data: &[u8], seed1: u64, seed2: u64) -> (u64, u64) {
     (h[0], h[1])
 }
 
-fn def(
-    name: &'static str,
-    op: Op,
-    signature: &'static str,
-    summary: &'static str,
-    examples: &'static [Example],
-) -> FunctionDef {
-    FunctionDef {
-        name,
-        aliases: &[],
-        family: Family::Encoding,
-        signature,
-        summary,
-        examples,
-        udf: op_udf(name, &[], op, Volatility::Immutable),
-    }
-}
-
 /// The functions of this family.
 pub fn functions() -> Vec<FunctionDef> {
     vec![
-        def(
+        op_def(
+            Family::Encoding,
             "to_base64",
             Op::ToBase64,
             "to_base64(b VARBINARY) -> VARCHAR",
@@ -356,7 +339,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("to_base64(from_hex('D74D'))", Some("100=")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "from_base64",
             Op::FromBase64,
             "from_base64(s VARCHAR) -> VARBINARY",
@@ -366,21 +350,24 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("to_hex(from_base64('aGVsbG8='))", Some("68656C6C6F")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "to_base64url",
             Op::ToBase64Url,
             "to_base64url(b VARBINARY) -> VARCHAR",
             "Encodes b as padded URL-safe base64 (`-` and `_` instead of `+` and `/`). NULL when b is NULL.",
             &[ex!("to_base64url(from_hex('FBFF'))", Some("-_8="))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "from_base64url",
             Op::FromBase64Url,
             "from_base64url(s VARCHAR) -> VARBINARY",
             "Decodes URL-safe base64 text (padding optional). NULL when s is NULL; an error when s is not valid URL-safe base64.",
             &[ex!("to_hex(from_base64url('-_8'))", Some("FBFF"))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "to_hex",
             Op::ToHex,
             "to_hex(b VARBINARY) -> VARCHAR",
@@ -390,7 +377,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("to_hex(md5('abc'))", Some("900150983CD24FB0D6963F7D28E17F72")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "from_hex",
             Op::FromHex,
             "from_hex(s VARCHAR) -> VARBINARY",
@@ -400,14 +388,16 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("from_hex('68656C6C6F')", Some("aGVsbG8=")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "md5",
             Op::Md5,
             "md5(b VARBINARY) -> VARBINARY",
             "MD5 digest of b (16 bytes); VARCHAR input is hashed as UTF-8. NULL when b is NULL.",
             &[ex!("to_hex(md5('abc'))", Some("900150983CD24FB0D6963F7D28E17F72"))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "sha1",
             Op::Sha1,
             "sha1(b VARBINARY) -> VARBINARY",
@@ -417,7 +407,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("A9993E364706816ABA3E25717850C26C9CD0D89D"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "sha256",
             Op::Sha256,
             "sha256(b VARBINARY) -> VARBINARY",
@@ -427,7 +418,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "sha512",
             Op::Sha512,
             "sha512(b VARBINARY) -> VARBINARY",
@@ -439,7 +431,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "crc32",
             Op::Crc32,
             "crc32(b VARBINARY) -> BIGINT",
@@ -449,14 +442,16 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("crc32('')", Some("0")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "xxhash64",
             Op::XxHash64,
             "xxhash64(b VARBINARY) -> VARBINARY",
             "64-bit xxHash (seed 0) of b as 8 big-endian bytes; VARCHAR input is read as UTF-8. NULL when b is NULL.",
             &[ex!("to_hex(xxhash64(''))", Some("EF46DB3751D8E999"))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "spooky_hash_v2_32",
             Op::Spooky32,
             "spooky_hash_v2_32(b VARBINARY) -> VARBINARY",
@@ -466,14 +461,16 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("to_hex(spooky_hash_v2_32('hello'))", Some("D382E6CA")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "spooky_hash_v2_64",
             Op::Spooky64,
             "spooky_hash_v2_64(b VARBINARY) -> VARBINARY",
             "64-bit SpookyHash V2 (seed 0) of b as 8 big-endian bytes; VARCHAR input is read as UTF-8. NULL when b is NULL.",
             &[ex!("to_hex(spooky_hash_v2_64(''))", Some("232706FC6BF50919"))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "hmac_md5",
             Op::HmacMd5,
             "hmac_md5(b VARBINARY, key VARBINARY) -> VARBINARY",
@@ -483,7 +480,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("80070713463E7749B90C2DC24911E275"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "hmac_sha1",
             Op::HmacSha1,
             "hmac_sha1(b VARBINARY, key VARBINARY) -> VARBINARY",
@@ -493,7 +491,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("DE7C9B85B8B78AA6BC8A7A36F70A90701C9DB4D9"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "hmac_sha256",
             Op::HmacSha256,
             "hmac_sha256(b VARBINARY, key VARBINARY) -> VARBINARY",
@@ -503,7 +502,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("F7BC83F430538424B13298E6AA6FB143EF4D59A14946175997479DBC2D1A3CD8"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "hmac_sha512",
             Op::HmacSha512,
             "hmac_sha512(b VARBINARY, key VARBINARY) -> VARBINARY",

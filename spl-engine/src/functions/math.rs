@@ -19,7 +19,7 @@ use datafusion_common::{exec_err, plan_err, DataFusionError, Result};
 use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, Volatility};
 use rand::RngExt;
 
-use super::common::{ex, invoke_rowwise, op_udf, UdfOp};
+use super::common::{ex, function_def, invoke_rowwise, op_udf, UdfOp};
 use super::{Example, Family, FunctionDef};
 
 /// Which math function an [`OpUdf`] computes.
@@ -741,15 +741,16 @@ fn def(
     } else {
         Volatility::Immutable
     };
-    FunctionDef {
+    let udf = op_udf(name, &[], op, volatility);
+    function_def(
+        Family::Math,
         name,
         aliases,
-        family: Family::Math,
         signature,
         summary,
         examples,
-        udf: op_udf(name, &[], op, volatility),
-    }
+        udf,
+    )
 }
 
 /// The functions of this family.

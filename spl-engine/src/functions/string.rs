@@ -900,31 +900,14 @@ fn eval_hamming(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
 // Registry
 // ---------------------------------------------------------------------------------------------
 
-/// An [`Example`] (a macro so that example lists are promoted to `'static`).
-macro_rules! ex {
-    ($expr:expr, $result:expr) => {
-        Example {
-            expr: $expr,
-            result: $result,
-        }
-    };
-}
-
 fn def(
     udf: SplUdf,
     signature: &'static str,
     summary: &'static str,
     examples: &'static [Example],
 ) -> FunctionDef {
-    FunctionDef {
-        name: udf.name,
-        aliases: &[],
-        family: Family::String,
-        signature,
-        summary,
-        examples,
-        udf: udf.into_udf(),
-    }
+    let name = udf.name;
+    udf.into_def(Family::String, name, signature, summary, examples)
 }
 
 /// The functions of this family.

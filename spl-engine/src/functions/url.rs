@@ -14,12 +14,12 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Int64Array, StringViewArray, StringViewBuilder};
 use arrow::datatypes::DataType;
 use datafusion_common::{exec_err, Result};
-use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, Volatility};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
 
 use super::common::{
-    cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_udf, row_values, UdfOp,
+    cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_def, row_values, UdfOp,
 };
-use super::{Example, Family, FunctionDef};
+use super::{Family, FunctionDef};
 
 // ---------------------------------------------------------------------------------------------
 // URI splitting (java.net.URI rules)
@@ -437,28 +437,11 @@ fn compute(op: Op, name: &str, cols: &[StringViewArray], rows: usize) -> Result<
     Ok(Arc::new(out.finish()))
 }
 
-fn def(
-    name: &'static str,
-    op: Op,
-    signature: &'static str,
-    summary: &'static str,
-    examples: &'static [Example],
-) -> FunctionDef {
-    FunctionDef {
-        name,
-        aliases: &[],
-        family: Family::Url,
-        signature,
-        summary,
-        examples,
-        udf: op_udf(name, &[], op, Volatility::Immutable),
-    }
-}
-
 /// The functions of this family.
 pub fn functions() -> Vec<FunctionDef> {
     vec![
-        def(
+        op_def(
+            Family::Url,
             "url_extract_fragment",
             Op::Fragment,
             "url_extract_fragment(url VARCHAR) -> VARCHAR",
@@ -468,7 +451,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_fragment('https://sls.aliyun.com/v1/path')", Some("")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_host",
             Op::Host,
             "url_extract_host(url VARCHAR) -> VARCHAR",
@@ -479,7 +463,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_host('https://a b.com/')", None),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_parameter",
             Op::Parameter,
             "url_extract_parameter(url VARCHAR, name VARCHAR) -> VARCHAR",
@@ -490,7 +475,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_parameter('http://x.com/?a=1', 'b')", None),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_path",
             Op::Path,
             "url_extract_path(url VARCHAR) -> VARCHAR",
@@ -500,7 +486,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_path('http://x.com/a%20b?q=1')", Some("/a b")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_port",
             Op::Port,
             "url_extract_port(url VARCHAR) -> BIGINT",
@@ -510,7 +497,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_port('https://sls.aliyun.com/v1/path')", None),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_protocol",
             Op::Protocol,
             "url_extract_protocol(url VARCHAR) -> VARCHAR",
@@ -520,7 +508,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_protocol('/v1/path')", Some("")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_query",
             Op::Query,
             "url_extract_query(url VARCHAR) -> VARCHAR",
@@ -530,7 +519,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_query('https://sls.aliyun.com/v1/path')", Some("")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_encode",
             Op::Encode,
             "url_encode(s VARCHAR) -> VARCHAR",
@@ -543,7 +533,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_encode('a b&c=日')", Some("a+b%26c%3D%E6%97%A5")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_decode",
             Op::Decode,
             "url_decode(s VARCHAR) -> VARCHAR",
