@@ -212,7 +212,7 @@ impl UdfOp for Kind {
                         .collect::<Result<Date32Array>>()?;
                     Arc::new(v)
                 }
-                Kind::FromUnixtime => from_unixtime(name, &arrays, rows, &tz)?,
+                Kind::FromUnixtime => from_unixtime(name, arrays, rows, &tz)?,
                 Kind::ToUnixtime => {
                     let t = TimeCol::new(&arrays[0])?;
                     let v = (0..rows)
@@ -220,14 +220,14 @@ impl UdfOp for Kind {
                         .collect::<Result<Float64Array>>()?;
                     Arc::new(v)
                 }
-                Kind::DateTrunc => date_trunc(name, &arrays, rows, &tz)?,
-                Kind::DateAdd => date_add(name, &arrays, rows, &tz)?,
-                Kind::DateDiff => date_diff(name, &arrays, rows, &tz)?,
+                Kind::DateTrunc => date_trunc(name, arrays, rows, &tz)?,
+                Kind::DateAdd => date_add(name, arrays, rows, &tz)?,
+                Kind::DateDiff => date_diff(name, arrays, rows, &tz)?,
                 Kind::DateFormat | Kind::FormatDatetime => {
-                    format_column(name, self == Kind::DateFormat, &arrays, rows, &tz)?
+                    format_column(name, self == Kind::DateFormat, arrays, rows, &tz)?
                 }
                 Kind::DateParse | Kind::ParseDatetime => {
-                    parse_column(name, self == Kind::DateParse, &arrays, rows, &tz)?
+                    parse_column(name, self == Kind::DateParse, arrays, rows, &tz)?
                 }
                 Kind::Extract(field) => {
                     let t = TimeCol::new(&arrays[0])?;

@@ -75,7 +75,9 @@ pub(crate) fn render(v: &ScalarValue) -> Option<String> {
     }
     Some(match v {
         ScalarValue::Float64(Some(x)) => render_double(*x),
-        ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => s.clone(),
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::Utf8View(Some(s))
+        | ScalarValue::LargeUtf8(Some(s)) => s.clone(),
         ScalarValue::Binary(Some(b)) => base64::engine::general_purpose::STANDARD.encode(b),
         other => other.to_string(),
     })
