@@ -1297,6 +1297,8 @@ mod tests {
     use datafusion_common::config::ConfigOptions;
     use datafusion_expr::type_coercion::functions::fields_with_udf;
 
+    use super::super::testing::{invoke_with, rows_of};
+
     fn find(name: &str) -> FunctionDef {
         functions()
             .into_iter()
@@ -1321,26 +1323,10 @@ mod tests {
             .zip(&coerced)
             .map(|(a, t)| a.cast_to(t, None))
             .collect::<Result<Vec<_>>>()?;
-        let number_rows = args
-            .iter()
-            .find_map(|a| match a {
-                ColumnarValue::Array(a) => Some(a.len()),
-                ColumnarValue::Scalar(_) => None,
-            })
-            .unwrap_or(1);
         let mut options = ConfigOptions::default();
         options.execution.time_zone = tz.map(String::from);
-        let return_type = def.udf.return_type(&coerced)?;
-        def.udf.invoke_with_args(ScalarFunctionArgs {
-            arg_fields: coerced
-                .iter()
-                .map(|t| Arc::new(ArrowField::new("a", t.clone(), true)))
-                .collect(),
-            args,
-            number_rows,
-            return_field: Arc::new(ArrowField::new(name, return_type, true)),
-            config_options: Arc::new(options),
-        })
+        let rows = rows_of(&args);
+        Ok(invoke_with(&def.udf, args, rows, options)?.0)
     }
 
     /// Renders values as text (spec §18.4) in the zone.

@@ -1115,10 +1115,11 @@ pub(crate) mod tests {
     use arrow::array::{
         AsArray, BinaryArray, BooleanArray, Int32Array, Int64Array, MapArray, StringViewArray,
     };
-    use arrow::datatypes::{Field, FieldRef};
+    use arrow::datatypes::Field;
     use datafusion_common::config::ConfigOptions;
     use datafusion_common::ScalarValue;
-    use datafusion_expr::ReturnFieldArgs;
+
+    use super::super::testing::{invoke_with, rows_of};
     use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
 
     /// A VARCHAR column.
@@ -1150,17 +1151,7 @@ pub(crate) mod tests {
     pub(crate) fn call(name: &str, args: Vec<ColumnarValue>) -> Result<ArrayRef> {
         let def = crate::functions::lookup(name).unwrap_or_else(|| panic!("no function {name}"));
         let udf = &def.udf;
-        let rows = args
-            .iter()
-            .find_map(|a| match a {
-                ColumnarValue::Array(a) => Some(a.len()),
-                ColumnarValue::Scalar(_) => None,
-            })
-            .unwrap_or(1);
-        let arg_fields: Vec<FieldRef> = args
-            .iter()
-            .map(|a| Arc::new(Field::new("a", a.data_type(), true)))
-            .collect();
+        let rows = rows_of(&args);
         let types: Vec<DataType> = args.iter().map(|a| a.data_type()).collect();
         // The coercion must leave already-coerced arguments unchanged.
         assert_eq!(
@@ -1168,24 +1159,7 @@ pub(crate) mod tests {
             types,
             "{name}: coercion changed {types:?}"
         );
-        let scalars: Vec<Option<&ScalarValue>> = args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Scalar(s) => Some(s),
-                ColumnarValue::Array(_) => None,
-            })
-            .collect();
-        let return_field = udf.return_field_from_args(ReturnFieldArgs {
-            arg_fields: &arg_fields,
-            scalar_arguments: &scalars,
-        })?;
-        let out = udf.invoke_with_args(ScalarFunctionArgs {
-            args,
-            arg_fields,
-            number_rows: rows,
-            return_field: Arc::clone(&return_field),
-            config_options: Arc::new(ConfigOptions::default()),
-        })?;
+        let (out, return_field) = invoke_with(udf, args, rows, ConfigOptions::default())?;
         let out = out.into_array(rows)?;
         assert_eq!(
             out.data_type(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use arrow::array::ArrayRef;
-use arrow::datatypes::{DataType, Field};
+use arrow::datatypes::{DataType, Field, FieldRef};
 use base64::Engine as _;
 use datafusion_common::config::ConfigOptions;
 use datafusion_common::{Result, ScalarValue};
@@ -18,6 +18,17 @@ pub(crate) fn invoke(
     args: Vec<ColumnarValue>,
     rows: usize,
 ) -> Result<ColumnarValue> {
+    Ok(invoke_with(udf, args, rows, ConfigOptions::default())?.0)
+}
+
+/// Calls `udf` on already-coerced arguments with the session `config`, the way the engine does;
+/// returns the result and the return field the UDF announced.
+pub(crate) fn invoke_with(
+    udf: &ScalarUDF,
+    args: Vec<ColumnarValue>,
+    rows: usize,
+    config: ConfigOptions,
+) -> Result<(ColumnarValue, FieldRef)> {
     let arg_fields: Vec<_> = args
         .iter()
         .map(|a| Arc::new(Field::new("a", a.data_type(), true)))
@@ -33,13 +44,24 @@ pub(crate) fn invoke(
         arg_fields: &arg_fields,
         scalar_arguments: &scalars,
     })?;
-    udf.invoke_with_args(ScalarFunctionArgs {
+    let out = udf.invoke_with_args(ScalarFunctionArgs {
         args,
         arg_fields,
         number_rows: rows,
-        return_field,
-        config_options: Arc::new(ConfigOptions::default()),
-    })
+        return_field: Arc::clone(&return_field),
+        config_options: Arc::new(config),
+    })?;
+    Ok((out, return_field))
+}
+
+/// The row count of a call: the length of its array arguments, 1 when all are scalars.
+pub(crate) fn rows_of(args: &[ColumnarValue]) -> usize {
+    args.iter()
+        .find_map(|a| match a {
+            ColumnarValue::Array(a) => Some(a.len()),
+            ColumnarValue::Scalar(_) => None,
+        })
+        .unwrap_or(1)
 }
 
 /// Calls `udf` on array arguments and returns the result as an array.
