@@ -6,27 +6,17 @@
 //! `bits`-limited functions and `bitwise_arithmetic_shift_right` reject it.
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Int64Array};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Int64Type};
-use datafusion_common::{exec_err, plan_err, Result, ScalarValue};
-use datafusion_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+use arrow::array::{ArrayRef, Int64Array};
+use arrow::datatypes::DataType;
+use datafusion_common::{exec_err, Result};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
+
+use super::common::{
+    cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_def, row_values, UdfOp,
 };
+use super::{Family, FunctionDef};
 
-use super::{Example, Family, FunctionDef};
-
-/// An [`Example`] literal (a macro so that the example arrays are promoted to `'static`).
-macro_rules! ex {
-    ($expr:expr, $result:expr $(,)?) => {
-        Example {
-            expr: $expr,
-            result: $result,
-        }
-    };
-}
-
-/// Which bitwise function a [`BitwiseUdf`] computes.
+/// Which bitwise function an [`OpUdf`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Op {
     BitCount,
@@ -52,85 +42,31 @@ impl Op {
     }
 }
 
-/// One bitwise function as a DataFusion UDF; every argument and the result are BIGINT.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct BitwiseUdf {
-    name: &'static str,
-    op: Op,
-    signature: Signature,
-}
-
-impl ScalarUDFImpl for BitwiseUdf {
-    fn name(&self) -> &str {
-        self.name
+impl UdfOp for Op {
+    fn coerce(self, name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce_all(
+            name,
+            self.arity(),
+            arg_types,
+            |t| t == &DataType::Null || t.is_integer() || is_string_type(t),
+            &DataType::Int64,
+            "BIGINT",
+        )
     }
 
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let n = self.op.arity();
-        if arg_types.len() != n {
-            return plan_err!(
-                "{}: expected {n} arguments, got {}",
-                self.name,
-                arg_types.len()
-            );
-        }
-        arg_types
-            .iter()
-            .map(|t| match t {
-                DataType::Null
-                | DataType::Int8
-                | DataType::Int16
-                | DataType::Int32
-                | DataType::Int64
-                | DataType::UInt8
-                | DataType::UInt16
-                | DataType::UInt32
-                | DataType::UInt64
-                | DataType::Utf8
-                | DataType::Utf8View
-                | DataType::LargeUtf8 => Ok(DataType::Int64),
-                _ => plan_err!("{}: expected BIGINT, got {t}", self.name),
-            })
-            .collect()
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+    fn return_type(self, _name: &str, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(DataType::Int64)
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let constant = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if constant { 1 } else { args.number_rows };
-        let cols = args
-            .args
-            .iter()
-            .map(|a| {
-                let array = cast(&a.to_array(rows)?, &DataType::Int64)?;
-                Ok(array.as_primitive::<Int64Type>().clone())
-            })
-            .collect::<Result<Vec<Int64Array>>>()?;
-        let out = (0..rows)
-            .map(|i| {
-                if cols.iter().any(|c| c.is_null(i)) {
-                    return Ok(None);
-                }
-                let v: Vec<i64> = cols.iter().map(|c| c.value(i)).collect();
-                apply(self.op, self.name, &v).map(Some)
-            })
-            .collect::<Result<Int64Array>>()?;
-        let out: ArrayRef = Arc::new(out);
-        if constant {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
+    /// Every argument and the result are BIGINT.
+    fn invoke(self, name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        invoke_rowwise(&args, |arrays, rows| {
+            let cols = cast_all::<Int64Array>(arrays, &DataType::Int64)?;
+            let out = (0..rows)
+                .map(|i| row_values(&cols, i).map_or(Ok(None), |v| apply(self, name, &v).map(Some)))
+                .collect::<Result<Int64Array>>()?;
+            Ok(Arc::new(out) as ArrayRef)
+        })
     }
 }
 
@@ -230,32 +166,11 @@ fn apply(op: Op, name: &str, v: &[i64]) -> Result<i64> {
     })
 }
 
-fn def(
-    name: &'static str,
-    op: Op,
-    signature: &'static str,
-    summary: &'static str,
-    examples: &'static [Example],
-) -> FunctionDef {
-    FunctionDef {
-        name,
-        aliases: &[],
-        family: Family::Bitwise,
-        signature,
-        summary,
-        examples,
-        udf: Arc::new(ScalarUDF::new_from_impl(BitwiseUdf {
-            name,
-            op,
-            signature: Signature::user_defined(Volatility::Immutable),
-        })),
-    }
-}
-
 /// The functions of this family.
 pub fn functions() -> Vec<FunctionDef> {
     vec![
-        def(
+        op_def(
+            Family::Bitwise,
             "bit_count",
             Op::BitCount,
             "bit_count(x BIGINT, bits BIGINT) -> BIGINT",
@@ -266,35 +181,40 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bit_count(-7, 8)", Some("6")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_and",
             Op::And,
             "bitwise_and(x BIGINT, y BIGINT) -> BIGINT",
             "Bitwise AND of x and y. NULL when an argument is NULL.",
             &[ex!("bitwise_and(1342, 8)", Some("8"))],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_or",
             Op::Or,
             "bitwise_or(x BIGINT, y BIGINT) -> BIGINT",
             "Bitwise OR of x and y. NULL when an argument is NULL.",
             &[ex!("bitwise_or(1342, 1)", Some("1343"))],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_xor",
             Op::Xor,
             "bitwise_xor(x BIGINT, y BIGINT) -> BIGINT",
             "Bitwise exclusive OR of x and y. NULL when an argument is NULL.",
             &[ex!("bitwise_xor(1342, 8)", Some("1334"))],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_not",
             Op::Not,
             "bitwise_not(x BIGINT) -> BIGINT",
             "Bitwise NOT of x (equals -x - 1). NULL when x is NULL.",
             &[ex!("bitwise_not(33)", Some("-34"))],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_left_shift",
             Op::LeftShift,
             "bitwise_left_shift(x BIGINT, shift BIGINT) -> BIGINT",
@@ -304,7 +224,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_left_shift(1, 64)", Some("0")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_right_shift",
             Op::RightShift,
             "bitwise_right_shift(x BIGINT, shift BIGINT) -> BIGINT",
@@ -314,7 +235,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_right_shift(-1, 60)", Some("15")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_right_shift_arithmetic",
             Op::RightShiftArithmetic,
             "bitwise_right_shift_arithmetic(x BIGINT, shift BIGINT) -> BIGINT",
@@ -324,7 +246,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_right_shift_arithmetic(-1342, 8)", Some("-6")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_arithmetic_shift_right",
             Op::ArithmeticShiftRight,
             "bitwise_arithmetic_shift_right(x BIGINT, shift BIGINT) -> BIGINT",
@@ -334,7 +257,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_arithmetic_shift_right(-8, 1)", Some("-4")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_logical_shift_right",
             Op::LogicalShiftRight,
             "bitwise_logical_shift_right(x BIGINT, shift BIGINT, bits BIGINT) -> BIGINT",
@@ -344,7 +268,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("bitwise_logical_shift_right(-1, 1, 8)", Some("127")),
             ],
         ),
-        def(
+        op_def(
+            Family::Bitwise,
             "bitwise_shift_left",
             Op::ShiftLeft,
             "bitwise_shift_left(x BIGINT, shift BIGINT, bits BIGINT) -> BIGINT",
@@ -365,16 +290,12 @@ mod tests {
     use arrow::datatypes::{DataType, Int64Type};
     use datafusion_common::ScalarValue;
 
-    use super::super::math::example_eval::{call, check_examples, invoke_arrays, render};
+    use super::super::testing::{check_examples, invoke_arrays, run_rendered};
     use super::*;
 
     fn run(name: &str, args: &[Option<i64>]) -> Result<Option<String>> {
-        let def = functions()
-            .into_iter()
-            .find(|d| d.name == name)
-            .unwrap_or_else(|| panic!("no function {name}"));
         let args = args.iter().map(|v| ScalarValue::Int64(*v)).collect();
-        call(&def.udf, args).map(|v| render(&v))
+        run_rendered(&functions(), name, args)
     }
 
     fn ok(name: &str, args: &[i64]) -> i64 {

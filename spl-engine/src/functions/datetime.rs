@@ -31,10 +31,9 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit};
 use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 use datafusion_common::{exec_err, plan_err, DataFusionError, Result, ScalarValue};
-use datafusion_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Volatility};
 
+use super::common::{function_def, invoke_rowwise, op_udf, UdfOp};
 use super::datetime_format::DateFormat;
 use super::{Example, Family, FunctionDef};
 use crate::timezone::{format_timestamp, parse_iso8601, parse_timestamp_text, SessionTz};
@@ -119,25 +118,12 @@ impl Kind {
 }
 
 /// One datetime function as a DataFusion UDF.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct DateTimeUdf {
-    name: &'static str,
-    aliases: Vec<String>,
-    kind: Kind,
-    signature: Signature,
-}
-
 fn udf(name: &'static str, aliases: &[&str], kind: Kind) -> Arc<ScalarUDF> {
     let volatility = match kind {
         Kind::CurrentDate | Kind::Now => Volatility::Volatile,
         _ => Volatility::Immutable,
     };
-    Arc::new(ScalarUDF::new_from_impl(DateTimeUdf {
-        name,
-        aliases: aliases.iter().map(|a| a.to_string()).collect(),
-        kind,
-        signature: Signature::user_defined(volatility),
-    }))
+    op_udf(name, aliases, kind, volatility)
 }
 
 /// Coerces one argument type.
@@ -170,38 +156,26 @@ fn coerce_arg(name: &str, arg: Arg, t: &DataType) -> Result<DataType> {
     }
 }
 
-impl ScalarUDFImpl for DateTimeUdf {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn aliases(&self) -> &[String] {
-        &self.aliases
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let arities = self.kind.arities();
+impl UdfOp for Kind {
+    fn coerce(self, name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let arities = self.arities();
         let Some(args) = arities.iter().find(|a| a.len() == arg_types.len()) else {
             let counts: Vec<String> = arities.iter().map(|a| a.len().to_string()).collect();
             return plan_err!(
                 "{}: expected {} argument(s), got {}",
-                self.name,
+                name,
                 counts.join(" or "),
                 arg_types.len()
             );
         };
         args.iter()
             .zip(arg_types)
-            .map(|(a, t)| coerce_arg(self.name, *a, t))
+            .map(|(a, t)| coerce_arg(name, *a, t))
             .collect()
     }
 
-    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        Ok(match self.kind {
+    fn return_type(self, _name: &str, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(match self {
             Kind::CurrentDate | Kind::Date | Kind::FromIso8601Date => DataType::Date32,
             Kind::Now
             | Kind::FromUnixtime
@@ -221,139 +195,129 @@ impl ScalarUDFImpl for DateTimeUdf {
         })
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+    fn invoke(self, name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let tz = SessionTz::from_config(&args.config_options)?;
-        let name = self.name;
         if args.args.is_empty() {
-            return nullary(self.kind, &tz);
+            return nullary(self, &tz);
         }
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if scalar { 1 } else { args.number_rows };
-        let arrays = args
-            .args
-            .iter()
-            .map(|a| a.to_array(rows))
-            .collect::<Result<Vec<_>>>()?;
-        let out: ArrayRef = match self.kind {
-            Kind::CurrentDate | Kind::Now | Kind::CurrentTimezone => {
-                return exec_err!("{name}: takes no arguments");
-            }
-            Kind::Date => {
-                let t = TimeCol::new(&arrays[0])?;
-                let v = (0..rows)
-                    .map(|i| Ok(t.local(i, &tz, name)?.map(|l| days_since_epoch(l.date()))))
-                    .collect::<Result<Date32Array>>()?;
-                Arc::new(v)
-            }
-            Kind::FromUnixtime => from_unixtime(name, &arrays, rows, &tz)?,
-            Kind::ToUnixtime => {
-                let t = TimeCol::new(&arrays[0])?;
-                let v = (0..rows)
-                    .map(|i| Ok(t.instant(i, &tz, name)?.map(ns_to_seconds)))
-                    .collect::<Result<Float64Array>>()?;
-                Arc::new(v)
-            }
-            Kind::DateTrunc => date_trunc(name, &arrays, rows, &tz)?,
-            Kind::DateAdd => date_add(name, &arrays, rows, &tz)?,
-            Kind::DateDiff => date_diff(name, &arrays, rows, &tz)?,
-            Kind::DateFormat | Kind::FormatDatetime => {
-                format_column(name, self.kind == Kind::DateFormat, &arrays, rows, &tz)?
-            }
-            Kind::DateParse | Kind::ParseDatetime => {
-                parse_column(name, self.kind == Kind::DateParse, &arrays, rows, &tz)?
-            }
-            Kind::Extract(field) => {
-                let t = TimeCol::new(&arrays[0])?;
-                let v = (0..rows)
-                    .map(|i| Ok(t.local(i, &tz, name)?.map(|l| extract(&l, field))))
-                    .collect::<Result<Int64Array>>()?;
-                Arc::new(v)
-            }
-            Kind::FromIso8601Timestamp => {
-                let s = StrCol::new(&arrays[0])?;
-                let v = (0..rows)
-                    .map(|i| {
-                        s.get(i)
-                            .map(|text| {
-                                let (local, zone) = parse_iso8601(text).ok_or_else(|| {
-                                    exec_error(name, format!("invalid ISO 8601 timestamp '{text}'"))
-                                })?;
-                                zone.as_ref()
-                                    .unwrap_or(&tz)
-                                    .from_local(local)
-                                    .ok_or_else(|| {
+        invoke_rowwise(&args, |arrays, rows| {
+            Ok(match self {
+                Kind::CurrentDate | Kind::Now | Kind::CurrentTimezone => {
+                    return exec_err!("{name}: takes no arguments");
+                }
+                Kind::Date => {
+                    let t = TimeCol::new(&arrays[0])?;
+                    let v = (0..rows)
+                        .map(|i| Ok(t.local(i, &tz, name)?.map(|l| days_since_epoch(l.date()))))
+                        .collect::<Result<Date32Array>>()?;
+                    Arc::new(v)
+                }
+                Kind::FromUnixtime => from_unixtime(name, arrays, rows, &tz)?,
+                Kind::ToUnixtime => {
+                    let t = TimeCol::new(&arrays[0])?;
+                    let v = (0..rows)
+                        .map(|i| Ok(t.instant(i, &tz, name)?.map(ns_to_seconds)))
+                        .collect::<Result<Float64Array>>()?;
+                    Arc::new(v)
+                }
+                Kind::DateTrunc => date_trunc(name, arrays, rows, &tz)?,
+                Kind::DateAdd => date_add(name, arrays, rows, &tz)?,
+                Kind::DateDiff => date_diff(name, arrays, rows, &tz)?,
+                Kind::DateFormat | Kind::FormatDatetime => {
+                    format_column(name, self == Kind::DateFormat, arrays, rows, &tz)?
+                }
+                Kind::DateParse | Kind::ParseDatetime => {
+                    parse_column(name, self == Kind::DateParse, arrays, rows, &tz)?
+                }
+                Kind::Extract(field) => {
+                    let t = TimeCol::new(&arrays[0])?;
+                    let v = (0..rows)
+                        .map(|i| Ok(t.local(i, &tz, name)?.map(|l| extract(&l, field))))
+                        .collect::<Result<Int64Array>>()?;
+                    Arc::new(v)
+                }
+                Kind::FromIso8601Timestamp => {
+                    let s = StrCol::new(&arrays[0])?;
+                    let v = (0..rows)
+                        .map(|i| {
+                            s.get(i)
+                                .map(|text| {
+                                    let (local, zone) = parse_iso8601(text).ok_or_else(|| {
                                         exec_error(
                                             name,
-                                            format!("'{text}' is out of the supported range"),
+                                            format!("invalid ISO 8601 timestamp '{text}'"),
                                         )
-                                    })
-                            })
-                            .transpose()
-                    })
-                    .collect::<Result<TimestampNanosecondArray>>()?;
-                Arc::new(v)
-            }
-            Kind::FromIso8601Date => {
-                let s = StrCol::new(&arrays[0])?;
-                let v = (0..rows)
-                    .map(|i| {
-                        s.get(i)
-                            .map(|text| match parse_iso8601(text) {
-                                Some((local, None)) if !text.contains('T') => {
-                                    Ok(days_since_epoch(local.date()))
-                                }
-                                _ => {
-                                    Err(exec_error(name, format!("invalid ISO 8601 date '{text}'")))
-                                }
-                            })
-                            .transpose()
-                    })
-                    .collect::<Result<Date32Array>>()?;
-                Arc::new(v)
-            }
-            Kind::ToIso8601 => {
-                let mut b = StringViewBuilder::with_capacity(rows);
-                if let TimeCol::Date(d) = TimeCol::new(&arrays[0])? {
-                    for i in 0..rows {
-                        b.append_option(
-                            d.is_valid(i)
-                                .then(|| date_from_days(d.value(i)).to_string()),
-                        );
-                    }
-                } else {
-                    let t = TimeCol::new(&arrays[0])?;
-                    for i in 0..rows {
-                        b.append_option(t.instant(i, &tz, name)?.map(|ns| to_iso8601(ns, &tz)));
-                    }
+                                    })?;
+                                    zone.as_ref().unwrap_or(&tz).from_local(local).ok_or_else(
+                                        || {
+                                            exec_error(
+                                                name,
+                                                format!("'{text}' is out of the supported range"),
+                                            )
+                                        },
+                                    )
+                                })
+                                .transpose()
+                        })
+                        .collect::<Result<TimestampNanosecondArray>>()?;
+                    Arc::new(v)
                 }
-                Arc::new(b.finish())
-            }
-            Kind::AtTimezone => {
-                let t = TimeCol::new(&arrays[0])?;
-                let z = StrCol::new(&arrays[1])?;
-                let mut zones = ZoneCache::default();
-                let v = (0..rows)
-                    .map(|i| {
-                        let (Some(ns), Some(zone)) = (t.instant(i, &tz, name)?, z.get(i)) else {
-                            return Ok(None);
-                        };
-                        let zone = zones.get(name, zone)?;
-                        shift_to_zone(ns, &zone, &tz)
-                            .map(Some)
-                            .ok_or_else(|| exec_error(name, "result is out of range"))
-                    })
-                    .collect::<Result<TimestampNanosecondArray>>()?;
-                Arc::new(v)
-            }
-        };
-        if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
+                Kind::FromIso8601Date => {
+                    let s = StrCol::new(&arrays[0])?;
+                    let v = (0..rows)
+                        .map(|i| {
+                            s.get(i)
+                                .map(|text| match parse_iso8601(text) {
+                                    Some((local, None)) if !text.contains('T') => {
+                                        Ok(days_since_epoch(local.date()))
+                                    }
+                                    _ => Err(exec_error(
+                                        name,
+                                        format!("invalid ISO 8601 date '{text}'"),
+                                    )),
+                                })
+                                .transpose()
+                        })
+                        .collect::<Result<Date32Array>>()?;
+                    Arc::new(v)
+                }
+                Kind::ToIso8601 => {
+                    let mut b = StringViewBuilder::with_capacity(rows);
+                    if let TimeCol::Date(d) = TimeCol::new(&arrays[0])? {
+                        for i in 0..rows {
+                            b.append_option(
+                                d.is_valid(i)
+                                    .then(|| date_from_days(d.value(i)).to_string()),
+                            );
+                        }
+                    } else {
+                        let t = TimeCol::new(&arrays[0])?;
+                        for i in 0..rows {
+                            b.append_option(t.instant(i, &tz, name)?.map(|ns| to_iso8601(ns, &tz)));
+                        }
+                    }
+                    Arc::new(b.finish())
+                }
+                Kind::AtTimezone => {
+                    let t = TimeCol::new(&arrays[0])?;
+                    let z = StrCol::new(&arrays[1])?;
+                    let mut zones = ZoneCache::default();
+                    let v = (0..rows)
+                        .map(|i| {
+                            let (Some(ns), Some(zone)) = (t.instant(i, &tz, name)?, z.get(i))
+                            else {
+                                return Ok(None);
+                            };
+                            let zone = zones.get(name, zone)?;
+                            shift_to_zone(ns, &zone, &tz)
+                                .map(Some)
+                                .ok_or_else(|| exec_error(name, "result is out of range"))
+                        })
+                        .collect::<Result<TimestampNanosecondArray>>()?;
+                    Arc::new(v)
+                }
+            })
+        })
     }
 }
 
@@ -965,15 +929,16 @@ fn def(
     summary: &'static str,
     examples: &'static [Example],
 ) -> FunctionDef {
-    FunctionDef {
+    let udf = udf(name, aliases, kind);
+    function_def(
+        Family::DateTime,
         name,
         aliases,
-        family: Family::DateTime,
         signature,
         summary,
         examples,
-        udf: udf(name, aliases, kind),
-    }
+        udf,
+    )
 }
 
 /// The functions of this family.
@@ -1332,6 +1297,8 @@ mod tests {
     use datafusion_common::config::ConfigOptions;
     use datafusion_expr::type_coercion::functions::fields_with_udf;
 
+    use super::super::testing::{invoke_with, rows_of};
+
     fn find(name: &str) -> FunctionDef {
         functions()
             .into_iter()
@@ -1356,26 +1323,10 @@ mod tests {
             .zip(&coerced)
             .map(|(a, t)| a.cast_to(t, None))
             .collect::<Result<Vec<_>>>()?;
-        let number_rows = args
-            .iter()
-            .find_map(|a| match a {
-                ColumnarValue::Array(a) => Some(a.len()),
-                ColumnarValue::Scalar(_) => None,
-            })
-            .unwrap_or(1);
         let mut options = ConfigOptions::default();
         options.execution.time_zone = tz.map(String::from);
-        let return_type = def.udf.return_type(&coerced)?;
-        def.udf.invoke_with_args(ScalarFunctionArgs {
-            arg_fields: coerced
-                .iter()
-                .map(|t| Arc::new(ArrowField::new("a", t.clone(), true)))
-                .collect(),
-            args,
-            number_rows,
-            return_field: Arc::new(ArrowField::new(name, return_type, true)),
-            config_options: Arc::new(options),
-        })
+        let rows = rows_of(&args);
+        Ok(invoke_with(&def.udf, args, rows, options)?.0)
     }
 
     /// Renders values as text (spec §18.4) in the zone.

@@ -8,36 +8,25 @@
 //! Multi-byte hash values (`xxhash64`, `spooky_hash_v2_*`) are big-endian, as in Presto.
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, Int64Array, StringViewBuilder,
-};
-use arrow::compute::cast;
+use arrow::array::{ArrayRef, BinaryArray, BinaryBuilder, Int64Array, StringViewBuilder};
 use arrow::datatypes::DataType;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
-use datafusion_common::{exec_err, plan_err, Result, ScalarValue};
-use datafusion_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion_common::{exec_err, Result};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
 use hmac::{Hmac, KeyInit, Mac};
 use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
-use super::{Example, Family, FunctionDef};
+use super::common::{
+    cast_all, coerce_all, ex, invoke_rowwise, is_binary_type, is_string_type, op_def, row_values,
+    UdfOp,
+};
+use super::{Family, FunctionDef};
 
-/// An [`Example`] literal (a macro so that the example arrays are promoted to `'static`).
-macro_rules! ex {
-    ($expr:expr, $result:expr $(,)?) => {
-        Example {
-            expr: $expr,
-            result: $result,
-        }
-    };
-}
-
-/// Which function an [`EncodingUdf`] computes.
+/// Which function an [`OpUdf`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Op {
     ToBase64,
@@ -68,7 +57,7 @@ impl Op {
         }
     }
 
-    fn return_type(self) -> DataType {
+    fn result_type(self) -> DataType {
         match self {
             Op::ToBase64 | Op::ToBase64Url | Op::ToHex => DataType::Utf8View,
             Op::Crc32 => DataType::Int64,
@@ -77,73 +66,31 @@ impl Op {
     }
 }
 
-/// One encoding or hash function as a DataFusion UDF. Arguments arrive as `Binary`.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct EncodingUdf {
-    name: &'static str,
-    op: Op,
-    signature: Signature,
-}
-
-impl ScalarUDFImpl for EncodingUdf {
-    fn name(&self) -> &str {
-        self.name
+/// Arguments arrive as `Binary`.
+impl UdfOp for Op {
+    fn coerce(self, name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce_all(
+            name,
+            self.arity(),
+            arg_types,
+            |t| {
+                matches!(t, DataType::Null | DataType::FixedSizeBinary(_))
+                    || is_binary_type(t)
+                    || is_string_type(t)
+            },
+            &DataType::Binary,
+            "VARBINARY or VARCHAR",
+        )
     }
 
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn return_type(self, _name: &str, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.result_type())
     }
 
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let n = self.op.arity();
-        if arg_types.len() != n {
-            return plan_err!(
-                "{}: expected {n} arguments, got {}",
-                self.name,
-                arg_types.len()
-            );
-        }
-        arg_types
-            .iter()
-            .map(|t| match t {
-                DataType::Null
-                | DataType::Binary
-                | DataType::LargeBinary
-                | DataType::BinaryView
-                | DataType::FixedSizeBinary(_)
-                | DataType::Utf8
-                | DataType::Utf8View
-                | DataType::LargeUtf8 => Ok(DataType::Binary),
-                _ => plan_err!("{}: expected VARBINARY or VARCHAR, got {t}", self.name),
-            })
-            .collect()
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(self.op.return_type())
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let constant = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if constant { 1 } else { args.number_rows };
-        let cols = args
-            .args
-            .iter()
-            .map(|a| {
-                Ok(cast(&a.to_array(rows)?, &DataType::Binary)?
-                    .as_binary::<i32>()
-                    .clone())
-            })
-            .collect::<Result<Vec<BinaryArray>>>()?;
-        let out = compute(self.op, self.name, &cols, rows)?;
-        if constant {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
+    fn invoke(self, name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        invoke_rowwise(&args, |arrays, rows| {
+            compute(self, name, &cast_all(arrays, &DataType::Binary)?, rows)
+        })
     }
 }
 
@@ -163,19 +110,12 @@ const BASE64URL_DECODE: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
-/// The value of row `i` of `cols` when none is NULL.
-fn row(cols: &[BinaryArray], i: usize) -> Option<Vec<&[u8]>> {
-    cols.iter()
-        .map(|c| c.is_valid(i).then(|| c.value(i)))
-        .collect()
-}
-
 fn compute(op: Op, name: &str, cols: &[BinaryArray], rows: usize) -> Result<ArrayRef> {
     match op {
         Op::ToBase64 | Op::ToBase64Url | Op::ToHex => {
             let mut out = StringViewBuilder::with_capacity(rows);
             for i in 0..rows {
-                match row(cols, i) {
+                match row_values(cols, i) {
                     None => out.append_null(),
                     Some(v) => out.append_value(match op {
                         Op::ToBase64 => base64::engine::general_purpose::STANDARD.encode(v[0]),
@@ -188,14 +128,14 @@ fn compute(op: Op, name: &str, cols: &[BinaryArray], rows: usize) -> Result<Arra
         }
         Op::Crc32 => {
             let out: Int64Array = (0..rows)
-                .map(|i| row(cols, i).map(|v| i64::from(crc32fast::hash(v[0]))))
+                .map(|i| row_values(cols, i).map(|v| i64::from(crc32fast::hash(v[0]))))
                 .collect();
             Ok(Arc::new(out))
         }
         _ => {
             let mut out = BinaryBuilder::with_capacity(rows, rows * 32);
             for i in 0..rows {
-                match row(cols, i) {
+                match row_values(cols, i) {
                     None => out.append_null(),
                     Some(v) => out.append_value(binary_result(op, name, &v)?),
                 }
@@ -385,32 +325,11 @@ fn spooky_short(data: &[u8], seed1: u64, seed2: u64) -> (u64, u64) {
     (h[0], h[1])
 }
 
-fn def(
-    name: &'static str,
-    op: Op,
-    signature: &'static str,
-    summary: &'static str,
-    examples: &'static [Example],
-) -> FunctionDef {
-    FunctionDef {
-        name,
-        aliases: &[],
-        family: Family::Encoding,
-        signature,
-        summary,
-        examples,
-        udf: Arc::new(ScalarUDF::new_from_impl(EncodingUdf {
-            name,
-            op,
-            signature: Signature::user_defined(Volatility::Immutable),
-        })),
-    }
-}
-
 /// The functions of this family.
 pub fn functions() -> Vec<FunctionDef> {
     vec![
-        def(
+        op_def(
+            Family::Encoding,
             "to_base64",
             Op::ToBase64,
             "to_base64(b VARBINARY) -> VARCHAR",
@@ -420,7 +339,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("to_base64(from_hex('D74D'))", Some("100=")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "from_base64",
             Op::FromBase64,
             "from_base64(s VARCHAR) -> VARBINARY",
@@ -430,21 +350,24 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("to_hex(from_base64('aGVsbG8='))", Some("68656C6C6F")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "to_base64url",
             Op::ToBase64Url,
             "to_base64url(b VARBINARY) -> VARCHAR",
             "Encodes b as padded URL-safe base64 (`-` and `_` instead of `+` and `/`). NULL when b is NULL.",
             &[ex!("to_base64url(from_hex('FBFF'))", Some("-_8="))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "from_base64url",
             Op::FromBase64Url,
             "from_base64url(s VARCHAR) -> VARBINARY",
             "Decodes URL-safe base64 text (padding optional). NULL when s is NULL; an error when s is not valid URL-safe base64.",
             &[ex!("to_hex(from_base64url('-_8'))", Some("FBFF"))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "to_hex",
             Op::ToHex,
             "to_hex(b VARBINARY) -> VARCHAR",
@@ -454,7 +377,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("to_hex(md5('abc'))", Some("900150983CD24FB0D6963F7D28E17F72")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "from_hex",
             Op::FromHex,
             "from_hex(s VARCHAR) -> VARBINARY",
@@ -464,14 +388,16 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("from_hex('68656C6C6F')", Some("aGVsbG8=")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "md5",
             Op::Md5,
             "md5(b VARBINARY) -> VARBINARY",
             "MD5 digest of b (16 bytes); VARCHAR input is hashed as UTF-8. NULL when b is NULL.",
             &[ex!("to_hex(md5('abc'))", Some("900150983CD24FB0D6963F7D28E17F72"))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "sha1",
             Op::Sha1,
             "sha1(b VARBINARY) -> VARBINARY",
@@ -481,7 +407,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("A9993E364706816ABA3E25717850C26C9CD0D89D"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "sha256",
             Op::Sha256,
             "sha256(b VARBINARY) -> VARBINARY",
@@ -491,7 +418,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "sha512",
             Op::Sha512,
             "sha512(b VARBINARY) -> VARBINARY",
@@ -503,7 +431,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "crc32",
             Op::Crc32,
             "crc32(b VARBINARY) -> BIGINT",
@@ -513,14 +442,16 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("crc32('')", Some("0")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "xxhash64",
             Op::XxHash64,
             "xxhash64(b VARBINARY) -> VARBINARY",
             "64-bit xxHash (seed 0) of b as 8 big-endian bytes; VARCHAR input is read as UTF-8. NULL when b is NULL.",
             &[ex!("to_hex(xxhash64(''))", Some("EF46DB3751D8E999"))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "spooky_hash_v2_32",
             Op::Spooky32,
             "spooky_hash_v2_32(b VARBINARY) -> VARBINARY",
@@ -530,14 +461,16 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("to_hex(spooky_hash_v2_32('hello'))", Some("D382E6CA")),
             ],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "spooky_hash_v2_64",
             Op::Spooky64,
             "spooky_hash_v2_64(b VARBINARY) -> VARBINARY",
             "64-bit SpookyHash V2 (seed 0) of b as 8 big-endian bytes; VARCHAR input is read as UTF-8. NULL when b is NULL.",
             &[ex!("to_hex(spooky_hash_v2_64(''))", Some("232706FC6BF50919"))],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "hmac_md5",
             Op::HmacMd5,
             "hmac_md5(b VARBINARY, key VARBINARY) -> VARBINARY",
@@ -547,7 +480,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("80070713463E7749B90C2DC24911E275"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "hmac_sha1",
             Op::HmacSha1,
             "hmac_sha1(b VARBINARY, key VARBINARY) -> VARBINARY",
@@ -557,7 +491,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("DE7C9B85B8B78AA6BC8A7A36F70A90701C9DB4D9"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "hmac_sha256",
             Op::HmacSha256,
             "hmac_sha256(b VARBINARY, key VARBINARY) -> VARBINARY",
@@ -567,7 +502,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 Some("F7BC83F430538424B13298E6AA6FB143EF4D59A14946175997479DBC2D1A3CD8"),
             )],
         ),
-        def(
+        op_def(
+            Family::Encoding,
             "hmac_sha512",
             Op::HmacSha512,
             "hmac_sha512(b VARBINARY, key VARBINARY) -> VARBINARY",
@@ -586,19 +522,17 @@ pub fn functions() -> Vec<FunctionDef> {
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{ArrayRef, AsArray, BinaryArray, StringViewArray};
+    use arrow::array::{Array, ArrayRef, AsArray, BinaryArray, StringViewArray};
     use arrow::datatypes::DataType;
     use datafusion_common::ScalarValue;
 
-    use super::super::math::example_eval::{call, check_examples, eval, invoke_arrays};
+    use datafusion_expr::ScalarUDF;
+
+    use super::super::testing::{call, check_examples, eval, invoke_arrays, udf_of};
     use super::*;
 
     fn udf(name: &str) -> Arc<ScalarUDF> {
-        functions()
-            .into_iter()
-            .find(|d| d.name == name)
-            .unwrap_or_else(|| panic!("no function {name}"))
-            .udf
+        udf_of(&functions(), name)
     }
 
     fn run(expr: &str) -> Result<Option<String>> {

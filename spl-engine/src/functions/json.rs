@@ -29,11 +29,10 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Int64Type};
 use datafusion_common::{exec_err, plan_err, DataFusionError, Result, ScalarValue};
-use datafusion_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, Volatility};
 use serde_json::Value;
 
+use super::common::{op_udf, UdfOp};
 use super::{Example, Family, FunctionDef};
 use crate::jsonpath::JsonPath;
 
@@ -49,7 +48,7 @@ pub fn functions() -> Vec<FunctionDef> {
         signature,
         summary,
         examples,
-        udf: Arc::new(ScalarUDF::new_from_impl(JsonUdf::new(kind))),
+        udf: op_udf(kind.name(), &[], kind, Volatility::Immutable),
     };
     vec![
         def(
@@ -224,7 +223,7 @@ pub fn functions() -> Vec<FunctionDef> {
     ]
 }
 
-/// Which JSON function a [`JsonUdf`] is.
+/// Which JSON function an [`OpUdf`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
     Extract,
@@ -263,7 +262,7 @@ impl Kind {
         }
     }
 
-    fn return_type(self) -> DataType {
+    fn result_type(self) -> DataType {
         match self {
             Kind::Extract | Kind::Parse | Kind::ArrayGet => DataType::LargeUtf8,
             Kind::ExtractScalar | Kind::Format => DataType::Utf8View,
@@ -327,38 +326,13 @@ impl Param {
     }
 }
 
-/// One JSON function as a DataFusion scalar UDF.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct JsonUdf {
-    kind: Kind,
-    signature: Signature,
-}
-
-impl JsonUdf {
-    fn new(kind: Kind) -> Self {
-        JsonUdf {
-            kind,
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for JsonUdf {
-    fn name(&self) -> &str {
-        self.kind.name()
+impl UdfOp for Kind {
+    fn return_type(self, _name: &str, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.result_type())
     }
 
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(self.kind.return_type())
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let name = self.kind.name();
-        let params = self.kind.params();
+    fn coerce(self, name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let params = self.params();
         if arg_types.len() != params.len() {
             return plan_err!(
                 "{name}: expected {} argument(s), got {}",
@@ -381,12 +355,12 @@ impl ScalarUDFImpl for JsonUdf {
             .collect()
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let args = args_of(&args, self.kind)?;
+    fn invoke(self, _name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let args = args_of(&args, self)?;
         // All-literal calls are computed once and stay scalar.
         let all_scalar = args.0.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.1 };
-        let out = eval(self.kind, args.0, rows)?;
+        let out = eval(self, args.0, rows)?;
         if all_scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
         } else {
@@ -873,29 +847,24 @@ impl<'a> Needles<'a> {
 mod tests {
     use super::*;
     use arrow::array::{BooleanArray, Float64Array, Int64Array};
-    use arrow::datatypes::Field;
-    use datafusion_common::config::ConfigOptions;
+    use datafusion_expr::ScalarUDF;
+
+    use super::super::testing::{eval, invoke};
+
+    /// The UDF of `kind`, as `functions()` builds it.
+    fn json_udf(kind: Kind) -> Arc<ScalarUDF> {
+        op_udf(kind.name(), &[], kind, Volatility::Immutable)
+    }
 
     fn call_with(kind: Kind, args: Vec<ColumnarValue>, rows: usize) -> Result<ColumnarValue> {
-        let udf = JsonUdf::new(kind);
+        let udf = json_udf(kind);
         let types: Vec<DataType> = args.iter().map(|a| a.data_type()).collect();
         assert_eq!(
             udf.coerce_types(&types)?,
             types,
             "test inputs must be pre-coerced"
         );
-        let arg_fields = types
-            .iter()
-            .map(|t| Arc::new(Field::new("a", t.clone(), true)))
-            .collect();
-        let return_field = Arc::new(Field::new("r", udf.return_type(&types)?, true));
-        udf.invoke_with_args(ScalarFunctionArgs {
-            args,
-            arg_fields,
-            number_rows: rows,
-            return_field,
-            config_options: Arc::new(ConfigOptions::default()),
-        })
+        invoke(&udf, args, rows)
     }
 
     /// Calls `kind` with array arguments and returns the result as an array.
@@ -1454,7 +1423,7 @@ mod tests {
 
     #[test]
     fn coercion() {
-        let udf = JsonUdf::new(Kind::ArrayContains);
+        let udf = json_udf(Kind::ArrayContains);
         let t = |v: &[DataType]| udf.coerce_types(v);
         assert_eq!(
             t(&[DataType::Utf8, DataType::Int32]).unwrap(),
@@ -1470,7 +1439,7 @@ mod tests {
         );
         assert!(t(&[DataType::Int64, DataType::Int64]).is_err());
         assert!(t(&[DataType::Utf8View]).is_err());
-        let get = JsonUdf::new(Kind::ArrayGet);
+        let get = json_udf(Kind::ArrayGet);
         assert_eq!(
             get.coerce_types(&[DataType::Utf8View, DataType::Int8])
                 .unwrap(),
@@ -1479,7 +1448,7 @@ mod tests {
         assert!(get
             .coerce_types(&[DataType::Utf8View, DataType::Float64])
             .is_err());
-        let e = JsonUdf::new(Kind::Extract)
+        let e = json_udf(Kind::Extract)
             .coerce_types(&[DataType::Boolean, DataType::Utf8View])
             .unwrap_err();
         assert!(
@@ -1489,92 +1458,10 @@ mod tests {
         );
     }
 
-    /// Evaluates an example expression made of calls to this family's functions and literals
-    /// (`'text'`, integers, decimals); returns the result rendered as text.
+    /// Evaluates an example expression made of calls to this family's functions and literals;
+    /// returns the result rendered as text.
     fn eval_example(expr: &str) -> Result<Option<String>> {
-        fn value(p: &mut &str) -> Result<ScalarValue> {
-            *p = p.trim_start();
-            if let Some(rest) = p.strip_prefix('\'') {
-                let mut text = String::new();
-                let mut chars = rest.char_indices();
-                while let Some((i, c)) = chars.next() {
-                    if c == '\'' {
-                        if rest[i + 1..].starts_with('\'') {
-                            text.push('\'');
-                            chars.next();
-                        } else {
-                            *p = &rest[i + 1..];
-                            return Ok(ScalarValue::Utf8View(Some(text)));
-                        }
-                    } else {
-                        text.push(c);
-                    }
-                }
-                panic!("unterminated string in {p}");
-            }
-            let end = p
-                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
-                .unwrap_or(p.len());
-            let (word, rest) = p.split_at(end);
-            *p = rest.trim_start();
-            if let Some(args_text) = p.strip_prefix('(') {
-                *p = args_text;
-                let mut args = Vec::new();
-                loop {
-                    *p = p.trim_start();
-                    if let Some(rest) = p.strip_prefix(')') {
-                        *p = rest;
-                        break;
-                    }
-                    args.push(ColumnarValue::Scalar(value(p)?));
-                    *p = p.trim_start();
-                    if let Some(rest) = p.strip_prefix(',') {
-                        *p = rest;
-                    }
-                }
-                let def = functions().into_iter().find(|d| d.name == word).unwrap();
-                let types: Vec<DataType> = args.iter().map(|a| a.data_type()).collect();
-                let coerced = def.udf.coerce_types(&types)?;
-                let args = args
-                    .into_iter()
-                    .zip(coerced)
-                    .map(|(a, t)| match a {
-                        ColumnarValue::Scalar(s) => Ok(ColumnarValue::Scalar(s.cast_to(&t)?)),
-                        a => Ok(a),
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let out = def.udf.invoke_with_args(ScalarFunctionArgs {
-                    arg_fields: coerced_fields(&args),
-                    number_rows: 1,
-                    return_field: Arc::new(Field::new("r", def.udf.return_type(&types)?, true)),
-                    config_options: Arc::new(ConfigOptions::default()),
-                    args,
-                })?;
-                match out {
-                    ColumnarValue::Scalar(s) => Ok(s),
-                    ColumnarValue::Array(a) => ScalarValue::try_from_array(&a, 0),
-                }
-            } else if let Ok(n) = word.parse::<i64>() {
-                Ok(ScalarValue::Int64(Some(n)))
-            } else {
-                Ok(ScalarValue::Float64(Some(word.parse().unwrap())))
-            }
-        }
-        fn coerced_fields(args: &[ColumnarValue]) -> Vec<arrow::datatypes::FieldRef> {
-            args.iter()
-                .map(|a| Arc::new(Field::new("a", a.data_type(), true)))
-                .collect()
-        }
-        let mut p = expr;
-        let v = value(&mut p)?;
-        assert!(p.trim().is_empty(), "trailing text in {expr}");
-        Ok(match v {
-            v if v.is_null() => None,
-            ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => Some(s),
-            ScalarValue::Int64(Some(n)) => Some(n.to_string()),
-            ScalarValue::Boolean(Some(b)) => Some(b.to_string()),
-            other => panic!("unexpected result {other:?} for {expr}"),
-        })
+        eval(&functions(), expr)
     }
 
     #[test]

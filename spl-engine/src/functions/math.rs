@@ -15,25 +15,14 @@ use arrow::buffer::NullBuffer;
 use arrow::compute::kernels::{cmp, zip::zip};
 use arrow::compute::{binary, cast};
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
-use datafusion_common::{exec_err, plan_err, DataFusionError, Result, ScalarValue};
-use datafusion_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion_common::{exec_err, plan_err, DataFusionError, Result};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, Volatility};
 use rand::RngExt;
 
+use super::common::{ex, function_def, invoke_rowwise, op_udf, UdfOp};
 use super::{Example, Family, FunctionDef};
 
-/// An [`Example`] literal (a macro so that the example arrays are promoted to `'static`).
-macro_rules! ex {
-    ($expr:expr, $result:expr $(,)?) => {
-        Example {
-            expr: $expr,
-            result: $result,
-        }
-    };
-}
-
-/// Which math function a [`MathUdf`] computes.
+/// Which math function an [`OpUdf`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Op {
     Abs,
@@ -180,7 +169,7 @@ fn common_ordered_type(name: &str, args: &[DataType]) -> Result<DataType> {
 
 impl Op {
     /// The argument types the engine must cast to (idempotent: coercing twice changes nothing).
-    fn coerce(self, name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+    fn coerce_args(self, name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
         use Op::*;
         match self {
             Abs | Ceil | Floor | Sign => {
@@ -282,7 +271,7 @@ impl Op {
         }
     }
 
-    fn return_type(self, coerced: &[DataType]) -> DataType {
+    fn result_type(self, coerced: &[DataType]) -> DataType {
         use Op::*;
         match self {
             Abs | Ceil | Floor | Sign | Round | Mod | Greatest | Least => {
@@ -297,34 +286,18 @@ impl Op {
     }
 }
 
-/// One math function as a DataFusion UDF.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct MathUdf {
-    name: &'static str,
-    op: Op,
-    signature: Signature,
-}
-
-impl ScalarUDFImpl for MathUdf {
-    fn name(&self) -> &str {
-        self.name
+impl UdfOp for Op {
+    fn coerce(self, name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        self.coerce_args(name, arg_types)
     }
 
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn return_type(self, name: &str, arg_types: &[DataType]) -> Result<DataType> {
+        let coerced = self.coerce_args(name, arg_types)?;
+        Ok(self.result_type(&coerced))
     }
 
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        self.op.coerce(self.name, arg_types)
-    }
-
-    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        let coerced = self.op.coerce(self.name, arg_types)?;
-        Ok(self.op.return_type(&coerced))
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        if self.op == Op::Random {
+    fn invoke(self, name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if self == Op::Random {
             // Volatile: one fresh value per row even when the bound is a constant.
             let rows = args.number_rows;
             let arrays = args
@@ -334,32 +307,7 @@ impl ScalarUDFImpl for MathUdf {
                 .collect::<Result<Vec<_>>>()?;
             return Ok(ColumnarValue::Array(random(&arrays, rows)?));
         }
-        let (op, name) = (self.op, self.name);
-        eval(&args, |arrays, rows| compute(op, name, arrays, rows))
-    }
-}
-
-/// Runs `f` on the arguments as arrays. When every argument is a constant, `f` sees one row and
-/// the result is returned as a constant.
-fn eval(
-    args: &ScalarFunctionArgs,
-    f: impl FnOnce(&[ArrayRef], usize) -> Result<ArrayRef>,
-) -> Result<ColumnarValue> {
-    let constant = args
-        .args
-        .iter()
-        .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-    let rows = if constant { 1 } else { args.number_rows };
-    let arrays = args
-        .args
-        .iter()
-        .map(|a| a.to_array(rows))
-        .collect::<Result<Vec<_>>>()?;
-    let out = f(&arrays, rows)?;
-    if constant {
-        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-    } else {
-        Ok(ColumnarValue::Array(out))
+        invoke_rowwise(&args, |arrays, rows| compute(self, name, arrays, rows))
     }
 }
 
@@ -793,19 +741,16 @@ fn def(
     } else {
         Volatility::Immutable
     };
-    FunctionDef {
+    let udf = op_udf(name, &[], op, volatility);
+    function_def(
+        Family::Math,
         name,
         aliases,
-        family: Family::Math,
         signature,
         summary,
         examples,
-        udf: Arc::new(ScalarUDF::new_from_impl(MathUdf {
-            name,
-            op,
-            signature: Signature::user_defined(volatility),
-        })),
-    }
+        udf,
+    )
 }
 
 /// The functions of this family.
@@ -1185,261 +1130,6 @@ pub fn functions() -> Vec<FunctionDef> {
     ]
 }
 
-/// Test support shared by the math, bitwise, encoding and URL tests: calls UDFs directly and
-/// evaluates the literal-only example expressions of [`FunctionDef`]s.
-#[cfg(test)]
-pub(crate) mod example_eval {
-    use std::sync::Arc;
-
-    use arrow::array::ArrayRef;
-    use arrow::datatypes::{DataType, Field};
-    use base64::Engine as _;
-    use datafusion_common::config::ConfigOptions;
-    use datafusion_common::{Result, ScalarValue};
-    use datafusion_expr::type_coercion::functions::fields_with_udf;
-    use datafusion_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF};
-
-    use super::super::FunctionDef;
-
-    /// Calls `udf` on already-coerced arguments, the way the engine does.
-    pub(crate) fn invoke(
-        udf: &ScalarUDF,
-        args: Vec<ColumnarValue>,
-        rows: usize,
-    ) -> Result<ColumnarValue> {
-        let arg_fields: Vec<_> = args
-            .iter()
-            .map(|a| Arc::new(Field::new("a", a.data_type(), true)))
-            .collect();
-        let scalars: Vec<Option<&ScalarValue>> = args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Scalar(s) => Some(s),
-                ColumnarValue::Array(_) => None,
-            })
-            .collect();
-        let return_field = udf.return_field_from_args(ReturnFieldArgs {
-            arg_fields: &arg_fields,
-            scalar_arguments: &scalars,
-        })?;
-        udf.invoke_with_args(ScalarFunctionArgs {
-            args,
-            arg_fields,
-            number_rows: rows,
-            return_field,
-            config_options: Arc::new(ConfigOptions::default()),
-        })
-    }
-
-    /// Calls `udf` on array arguments and returns the result as an array.
-    pub(crate) fn invoke_arrays(udf: &ScalarUDF, args: Vec<ArrayRef>) -> Result<ArrayRef> {
-        let rows = args.first().map_or(1, |a| a.len());
-        let args = args.into_iter().map(ColumnarValue::Array).collect();
-        invoke(udf, args, rows)?.to_array(rows)
-    }
-
-    /// Calls `udf` on scalar arguments after the engine's coercion and casts.
-    pub(crate) fn call(udf: &ScalarUDF, args: Vec<ScalarValue>) -> Result<ScalarValue> {
-        let fields: Vec<_> = args
-            .iter()
-            .map(|v| Arc::new(Field::new("a", v.data_type(), true)))
-            .collect();
-        let coerced: Vec<DataType> = fields_with_udf(&fields, udf)?
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect();
-        let args = args
-            .iter()
-            .zip(&coerced)
-            .map(|(v, t)| v.cast_to(t).map(ColumnarValue::Scalar))
-            .collect::<Result<Vec<_>>>()?;
-        let out = invoke(udf, args, 1)?.to_array(1)?;
-        ScalarValue::try_from_array(&out, 0)
-    }
-
-    /// Renders a value as text per spec §18.4 (`None` for NULL).
-    pub(crate) fn render(v: &ScalarValue) -> Option<String> {
-        if v.is_null() {
-            return None;
-        }
-        Some(match v {
-            ScalarValue::Float64(Some(x)) => render_double(*x),
-            ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => s.clone(),
-            ScalarValue::Binary(Some(b)) => base64::engine::general_purpose::STANDARD.encode(b),
-            other => other.to_string(),
-        })
-    }
-
-    fn render_double(x: f64) -> String {
-        if x.is_nan() {
-            "NaN".into()
-        } else if x.is_infinite() {
-            if x > 0.0 { "Infinity" } else { "-Infinity" }.into()
-        } else {
-            let s = format!("{x}");
-            if s.contains('.') {
-                s
-            } else {
-                format!("{s}.0")
-            }
-        }
-    }
-
-    /// A parsed example expression: literals and calls only.
-    enum Node {
-        Lit(ScalarValue),
-        Array(Vec<Node>),
-        Call(String, Vec<Node>),
-    }
-
-    struct Parser<'a> {
-        s: &'a str,
-        pos: usize,
-    }
-
-    impl Parser<'_> {
-        fn ws(&mut self) {
-            while self.s[self.pos..].starts_with(' ') {
-                self.pos += 1;
-            }
-        }
-
-        fn eat(&mut self, t: &str) -> bool {
-            self.ws();
-            if self.s[self.pos..].starts_with(t) {
-                self.pos += t.len();
-                true
-            } else {
-                false
-            }
-        }
-
-        fn list(&mut self, close: &str) -> Vec<Node> {
-            let mut items = Vec::new();
-            if self.eat(close) {
-                return items;
-            }
-            loop {
-                items.push(self.node());
-                if self.eat(close) {
-                    return items;
-                }
-                assert!(self.eat(","), "expected ',' at {} in {}", self.pos, self.s);
-            }
-        }
-
-        fn node(&mut self) -> Node {
-            self.ws();
-            let rest = &self.s[self.pos..];
-            if let Some(body) = rest.strip_prefix('\'') {
-                let mut text = String::new();
-                let mut chars = body.char_indices().peekable();
-                while let Some((i, c)) = chars.next() {
-                    if c == '\'' {
-                        if chars.peek().map(|p| p.1) == Some('\'') {
-                            chars.next();
-                            text.push('\'');
-                            continue;
-                        }
-                        self.pos += i + 2;
-                        return Node::Lit(ScalarValue::Utf8View(Some(text)));
-                    }
-                    text.push(c);
-                }
-                panic!("unterminated string in {}", self.s);
-            }
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || "_.-".contains(c)))
-                .unwrap_or(rest.len());
-            let word = &rest[..end];
-            self.pos += end;
-            if word.eq_ignore_ascii_case("null") {
-                return Node::Lit(ScalarValue::Null);
-            }
-            if word.eq_ignore_ascii_case("true") || word.eq_ignore_ascii_case("false") {
-                return Node::Lit(ScalarValue::Boolean(Some(
-                    word.eq_ignore_ascii_case("true"),
-                )));
-            }
-            if word.eq_ignore_ascii_case("array") && self.eat("[") {
-                return Node::Array(self.list("]"));
-            }
-            if word.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-                return Node::Lit(match word.parse::<i64>() {
-                    Ok(i) => ScalarValue::Int64(Some(i)),
-                    Err(_) => ScalarValue::Float64(Some(word.parse().expect(word))),
-                });
-            }
-            assert!(self.eat("("), "expected '(' after {word} in {}", self.s);
-            Node::Call(word.to_ascii_lowercase(), self.list(")"))
-        }
-    }
-
-    fn eval_node(defs: &[FunctionDef], node: &Node) -> Result<ScalarValue> {
-        match node {
-            Node::Lit(v) => Ok(v.clone()),
-            Node::Array(items) => {
-                let values = items
-                    .iter()
-                    .map(|n| eval_node(defs, n))
-                    .collect::<Result<Vec<_>>>()?;
-                let t = if values.iter().any(|v| v.data_type() == DataType::Float64) {
-                    DataType::Float64
-                } else {
-                    values
-                        .first()
-                        .map_or(DataType::Int64, ScalarValue::data_type)
-                };
-                let values = values
-                    .iter()
-                    .map(|v| v.cast_to(&t))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(ScalarValue::List(ScalarValue::new_list_nullable(
-                    &values, &t,
-                )))
-            }
-            Node::Call(name, args) => {
-                let def = defs
-                    .iter()
-                    .find(|d| d.name == name || d.aliases.contains(&name.as_str()))
-                    .unwrap_or_else(|| panic!("unknown function {name}"));
-                let args = args
-                    .iter()
-                    .map(|n| eval_node(defs, n))
-                    .collect::<Result<Vec<_>>>()?;
-                call(&def.udf, args)
-            }
-        }
-    }
-
-    /// Evaluates a literal-only example expression using the functions in `defs`.
-    pub(crate) fn eval(defs: &[FunctionDef], expr: &str) -> Result<Option<String>> {
-        let mut p = Parser { s: expr, pos: 0 };
-        let node = p.node();
-        p.ws();
-        assert_eq!(p.pos, expr.len(), "trailing text in {expr}");
-        Ok(render(&eval_node(defs, &node)?))
-    }
-
-    /// Runs every example of every function in `defs` and fails listing the mismatches.
-    pub(crate) fn check_examples(defs: &[FunctionDef]) {
-        let mut failures = Vec::new();
-        for def in defs {
-            assert!(!def.examples.is_empty(), "{} has no examples", def.name);
-            for example in def.examples {
-                match eval(defs, example.expr) {
-                    Ok(got) if got.as_deref() == example.result => {}
-                    got => failures.push(format!(
-                        "{}: expected {:?}, got {got:?}",
-                        example.expr, example.result
-                    )),
-                }
-            }
-        }
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -1449,19 +1139,19 @@ mod tests {
     use datafusion_common::ScalarValue;
     use datafusion_expr::ColumnarValue;
 
-    use super::example_eval::{call, check_examples, invoke, invoke_arrays, render};
+    use datafusion_expr::ScalarUDF;
+
+    use super::super::testing::{
+        check_examples, invoke, invoke_arrays, render, run_rendered, udf_of,
+    };
     use super::*;
 
     fn udf(name: &str) -> Arc<ScalarUDF> {
-        functions()
-            .into_iter()
-            .find(|d| d.name == name || d.aliases.contains(&name))
-            .unwrap_or_else(|| panic!("no function {name}"))
-            .udf
+        udf_of(&functions(), name)
     }
 
     fn run(name: &str, args: Vec<ScalarValue>) -> Result<Option<String>> {
-        call(&udf(name), args).map(|v| render(&v))
+        run_rendered(&functions(), name, args)
     }
 
     fn int(v: i64) -> ScalarValue {

@@ -8,6 +8,10 @@ use std::sync::{Arc, OnceLock};
 
 use datafusion_expr::ScalarUDF;
 
+mod common;
+#[cfg(test)]
+pub(crate) mod testing;
+
 pub mod bitwise;
 pub mod datetime;
 pub mod datetime_format;

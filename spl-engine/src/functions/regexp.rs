@@ -21,8 +21,8 @@ use arrow::array::{ArrayRef, BooleanBuilder, Int64Builder, StringViewBuilder};
 use datafusion_common::{exec_err, Result};
 use regex::{Regex, RegexBuilder};
 
-use super::string::{
-    int_col, ret_bigint, ret_boolean, ret_varchar, ret_varchar_list, str_col, too_large,
+use super::common::{
+    ex, int_col, ret_bigint, ret_boolean, ret_varchar, ret_varchar_list, str_col, too_large,
     varchar_list_builder, Arg, SplUdf, MAX_RESULT_BYTES,
 };
 use super::{Example, Family, FunctionDef};
@@ -339,16 +339,6 @@ fn eval_regexp_replace(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
-/// An [`Example`] (a macro so that example lists are promoted to `'static`).
-macro_rules! ex {
-    ($expr:expr, $result:expr) => {
-        Example {
-            expr: $expr,
-            result: $result,
-        }
-    };
-}
-
 fn def(
     udf: SplUdf,
     name: &'static str,
@@ -356,15 +346,7 @@ fn def(
     summary: &'static str,
     examples: &'static [Example],
 ) -> FunctionDef {
-    FunctionDef {
-        name,
-        aliases: &[],
-        family: Family::Regexp,
-        signature,
-        summary,
-        examples,
-        udf: udf.into_udf(),
-    }
+    udf.into_def(Family::Regexp, name, signature, summary, examples)
 }
 
 /// The functions of this family.

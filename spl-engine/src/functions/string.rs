@@ -1,381 +1,22 @@
 //! SLS string functions (spec §7.1), with Presto/Trino semantics: positions and indexes are
 //! 1-based and count characters (Unicode code points), not bytes.
 //!
-//! Also home of the small row-wise UDF framework shared with `regexp.rs`: [`SplUdf`] (one
-//! DataFusion `ScalarUDFImpl` described by an argument list, a return type and a row-wise
-//! evaluation function), column accessors and the builders for `ARRAY(VARCHAR)` and
-//! `MAP(VARCHAR, VARCHAR)` results.
+//! Built on the argument-list UDF framework of [`super::common`] ([`SplUdf`]).
 //!
 //! Functions that can amplify their input (`lpad`, `rpad`, `repeat`, `replace`, and
 //! `regexp_replace`) fail with an error rather than produce more than [`MAX_RESULT_BYTES`].
 use std::borrow::Cow;
-use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BinaryArray, BinaryBuilder, BooleanBuilder, Int32Builder, Int64Array,
-    Int64Builder, LargeBinaryArray, LargeStringArray, ListArray, ListBuilder, MapBuilder,
-    MapFieldNames, StringArray, StringViewArray, StringViewBuilder,
+    Array, ArrayRef, BinaryBuilder, BooleanBuilder, Int32Builder, Int64Builder, ListArray,
+    StringViewBuilder,
 };
-use arrow::datatypes::{DataType, Field, Fields};
-use datafusion_common::{exec_err, plan_err, Result, ScalarValue};
-use datafusion_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use arrow::datatypes::DataType;
+use datafusion_common::{exec_err, Result};
 
+use super::common::*;
 use super::{Example, Family, FunctionDef};
-
-/// Largest string (in bytes) a function may build from user input; larger results are errors.
-pub(crate) const MAX_RESULT_BYTES: usize = 16 * 1024 * 1024;
-
-// ---------------------------------------------------------------------------------------------
-// Shared UDF framework
-// ---------------------------------------------------------------------------------------------
-
-/// What an argument position accepts, and the Arrow type it is coerced to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Arg {
-    /// VARCHAR (any string type, or NULL) → `Utf8View`.
-    Str,
-    /// An integer type (or NULL) → `Int64`.
-    Int,
-    /// VARBINARY (any binary type, or NULL) → `Binary`.
-    Bin,
-    /// An integer → `Int64`, otherwise VARCHAR → `Utf8View`.
-    StrOrInt,
-    /// VARBINARY stays `Binary`, otherwise VARCHAR → `Utf8View`.
-    StrOrBin,
-    /// VARCHAR, or ARRAY(VARCHAR) → `List(Utf8View)`.
-    StrOrStrList,
-}
-
-/// The row-wise evaluation of a function: evaluated argument columns (all of the same length)
-/// and that length; returns the result column.
-pub(crate) type EvalFn = fn(&[ArrayRef], usize) -> Result<ArrayRef>;
-
-/// One SPL function as a DataFusion scalar UDF.
-pub(crate) struct SplUdf {
-    name: &'static str,
-    aliases: Vec<String>,
-    signature: Signature,
-    /// Accepted kinds of the fixed arguments; the first `required` of them are mandatory.
-    args: &'static [Arg],
-    required: usize,
-    /// Kind of any further arguments (variadic functions), if allowed.
-    rest: Option<Arg>,
-    ret: fn(&[DataType]) -> DataType,
-    eval: EvalFn,
-}
-
-impl SplUdf {
-    /// A function with `args` (the first `required` mandatory) returning `ret`.
-    pub(crate) fn new(
-        name: &'static str,
-        args: &'static [Arg],
-        required: usize,
-        ret: fn(&[DataType]) -> DataType,
-        eval: EvalFn,
-    ) -> Self {
-        SplUdf {
-            name,
-            aliases: Vec::new(),
-            signature: Signature::user_defined(Volatility::Immutable),
-            args,
-            required,
-            rest: None,
-            ret,
-            eval,
-        }
-    }
-
-    /// Allows any number of further arguments of kind `rest`.
-    pub(crate) fn variadic(mut self, rest: Arg) -> Self {
-        self.rest = Some(rest);
-        self
-    }
-
-    /// Adds other names the UDF answers to.
-    pub(crate) fn aliases(mut self, aliases: &[&str]) -> Self {
-        self.aliases = aliases.iter().map(|a| a.to_string()).collect();
-        self
-    }
-
-    /// Wraps the implementation into a shareable `ScalarUDF`.
-    pub(crate) fn into_udf(self) -> Arc<ScalarUDF> {
-        Arc::new(ScalarUDF::new_from_impl(self))
-    }
-}
-
-impl fmt::Debug for SplUdf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SplUdf").field("name", &self.name).finish()
-    }
-}
-
-impl PartialEq for SplUdf {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Eq for SplUdf {}
-
-impl Hash for SplUdf {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-    }
-}
-
-fn is_string_type(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8View | DataType::Utf8 | DataType::LargeUtf8)
-}
-
-fn is_binary_type(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-    )
-}
-
-/// The Arrow type an argument of kind `kind` and actual type `t` is coerced to.
-fn coerce_one(fname: &str, pos: usize, kind: Arg, t: &DataType) -> Result<DataType> {
-    let ok = match (kind, t) {
-        (_, DataType::Null) => Some(match kind {
-            Arg::Int => DataType::Int64,
-            Arg::Bin => DataType::Binary,
-            _ => DataType::Utf8View,
-        }),
-        (Arg::Str | Arg::StrOrInt | Arg::StrOrBin | Arg::StrOrStrList, t) if is_string_type(t) => {
-            Some(DataType::Utf8View)
-        }
-        (Arg::Int | Arg::StrOrInt, t) if t.is_integer() => Some(DataType::Int64),
-        (Arg::Bin | Arg::StrOrBin, t) if is_binary_type(t) => Some(DataType::Binary),
-        (
-            Arg::StrOrStrList,
-            DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _),
-        ) if is_string_type(f.data_type()) || f.data_type() == &DataType::Null => {
-            Some(varchar_list_type())
-        }
-        _ => None,
-    };
-    match ok {
-        Some(t) => Ok(t),
-        None => {
-            let want = match kind {
-                Arg::Str => "VARCHAR",
-                Arg::Int => "an integer",
-                Arg::Bin => "VARBINARY",
-                Arg::StrOrInt => "VARCHAR or an integer",
-                Arg::StrOrBin => "VARCHAR or VARBINARY",
-                Arg::StrOrStrList => "VARCHAR or ARRAY(VARCHAR)",
-            };
-            plan_err!("{fname}: argument {} must be {want}, got {t}", pos + 1)
-        }
-    }
-}
-
-impl ScalarUDFImpl for SplUdf {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn aliases(&self) -> &[String] {
-        &self.aliases
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let n = arg_types.len();
-        let max_ok = self.rest.is_some() || n <= self.args.len();
-        if n < self.required || !max_ok {
-            let expected = match (self.rest.is_some(), self.required == self.args.len()) {
-                (true, _) => format!("at least {}", self.required),
-                (false, true) => format!("{}", self.required),
-                (false, false) => format!("{} to {}", self.required, self.args.len()),
-            };
-            return plan_err!("{}: expected {expected} argument(s), got {n}", self.name);
-        }
-        arg_types
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let kind = self.args.get(i).copied().or(self.rest).unwrap_or(Arg::Str);
-                coerce_one(self.name, i, kind, t)
-            })
-            .collect()
-    }
-
-    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        Ok((self.ret)(arg_types))
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays = args
-            .args
-            .iter()
-            .map(|a| a.to_array(rows))
-            .collect::<Result<Vec<_>>>()?;
-        let out = (self.eval)(&arrays, rows)?;
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
-    }
-}
-
-/// Read access to a VARCHAR argument column.
-pub(crate) enum StrCol<'a> {
-    View(&'a StringViewArray),
-    Utf8(&'a StringArray),
-    Large(&'a LargeStringArray),
-    Null,
-}
-
-impl<'a> StrCol<'a> {
-    /// The value of row `i`, `None` when NULL.
-    pub(crate) fn get(&self, i: usize) -> Option<&'a str> {
-        match self {
-            StrCol::View(a) => (!a.is_null(i)).then(|| a.value(i)),
-            StrCol::Utf8(a) => (!a.is_null(i)).then(|| a.value(i)),
-            StrCol::Large(a) => (!a.is_null(i)).then(|| a.value(i)),
-            StrCol::Null => None,
-        }
-    }
-}
-
-/// Views `a` as a VARCHAR column.
-pub(crate) fn str_col<'a>(fname: &str, a: &'a ArrayRef) -> Result<StrCol<'a>> {
-    let any = a.as_any();
-    Ok(match a.data_type() {
-        DataType::Utf8View => StrCol::View(any.downcast_ref().expect("Utf8View")),
-        DataType::Utf8 => StrCol::Utf8(any.downcast_ref().expect("Utf8")),
-        DataType::LargeUtf8 => StrCol::Large(any.downcast_ref().expect("LargeUtf8")),
-        DataType::Null => StrCol::Null,
-        t => return exec_err!("{fname}: expected a VARCHAR argument, got {t}"),
-    })
-}
-
-/// Read access to a BIGINT argument column.
-pub(crate) enum IntCol<'a> {
-    I64(&'a Int64Array),
-    Null,
-}
-
-impl IntCol<'_> {
-    /// The value of row `i`, `None` when NULL.
-    pub(crate) fn get(&self, i: usize) -> Option<i64> {
-        match self {
-            IntCol::I64(a) => (!a.is_null(i)).then(|| a.value(i)),
-            IntCol::Null => None,
-        }
-    }
-}
-
-/// Views `a` as a BIGINT column.
-pub(crate) fn int_col<'a>(fname: &str, a: &'a ArrayRef) -> Result<IntCol<'a>> {
-    Ok(match a.data_type() {
-        DataType::Int64 => IntCol::I64(a.as_any().downcast_ref().expect("Int64")),
-        DataType::Null => IntCol::Null,
-        t => return exec_err!("{fname}: expected a BIGINT argument, got {t}"),
-    })
-}
-
-/// Read access to a VARBINARY argument column.
-enum BinCol<'a> {
-    Bin(&'a BinaryArray),
-    Large(&'a LargeBinaryArray),
-    Null,
-}
-
-impl<'a> BinCol<'a> {
-    fn get(&self, i: usize) -> Option<&'a [u8]> {
-        match self {
-            BinCol::Bin(a) => (!a.is_null(i)).then(|| a.value(i)),
-            BinCol::Large(a) => (!a.is_null(i)).then(|| a.value(i)),
-            BinCol::Null => None,
-        }
-    }
-}
-
-fn bin_col<'a>(fname: &str, a: &'a ArrayRef) -> Result<BinCol<'a>> {
-    let any = a.as_any();
-    Ok(match a.data_type() {
-        DataType::Binary => BinCol::Bin(any.downcast_ref().expect("Binary")),
-        DataType::LargeBinary => BinCol::Large(any.downcast_ref().expect("LargeBinary")),
-        DataType::Null => BinCol::Null,
-        t => return exec_err!("{fname}: expected a VARBINARY argument, got {t}"),
-    })
-}
-
-/// ARRAY(VARCHAR): `List(Utf8View)` with the standard nullable `item` field.
-pub(crate) fn varchar_list_type() -> DataType {
-    DataType::new_list(DataType::Utf8View, true)
-}
-
-/// MAP(VARCHAR, VARCHAR) with DataFusion's field names (`entries`, `key`, `value`).
-pub(crate) fn varchar_map_type() -> DataType {
-    let entries = DataType::Struct(Fields::from(vec![
-        Field::new("key", DataType::Utf8View, false),
-        Field::new("value", DataType::Utf8View, true),
-    ]));
-    DataType::Map(Arc::new(Field::new("entries", entries, false)), false)
-}
-
-/// Builder for ARRAY(VARCHAR) results matching [`varchar_list_type`].
-pub(crate) fn varchar_list_builder(rows: usize) -> ListBuilder<StringViewBuilder> {
-    ListBuilder::with_capacity(StringViewBuilder::new(), rows)
-}
-
-fn varchar_map_builder() -> MapBuilder<StringViewBuilder, StringViewBuilder> {
-    let names = MapFieldNames {
-        entry: "entries".to_string(),
-        key: "key".to_string(),
-        value: "value".to_string(),
-    };
-    MapBuilder::new(
-        Some(names),
-        StringViewBuilder::new(),
-        StringViewBuilder::new(),
-    )
-}
-
-pub(crate) fn ret_varchar(_: &[DataType]) -> DataType {
-    DataType::Utf8View
-}
-pub(crate) fn ret_bigint(_: &[DataType]) -> DataType {
-    DataType::Int64
-}
-pub(crate) fn ret_boolean(_: &[DataType]) -> DataType {
-    DataType::Boolean
-}
-pub(crate) fn ret_varchar_list(_: &[DataType]) -> DataType {
-    varchar_list_type()
-}
-fn ret_integer(_: &[DataType]) -> DataType {
-    DataType::Int32
-}
-fn ret_varbinary(_: &[DataType]) -> DataType {
-    DataType::Binary
-}
-fn ret_varchar_map(_: &[DataType]) -> DataType {
-    varchar_map_type()
-}
-fn ret_same_as_first(args: &[DataType]) -> DataType {
-    match args.first() {
-        Some(t) if is_binary_type(t) => DataType::Binary,
-        _ => DataType::Utf8View,
-    }
-}
 
 /// Applies `f` to every row of a one-VARCHAR-argument function producing VARCHAR.
 fn map_str<F>(fname: &str, arrays: &[ArrayRef], rows: usize, f: F) -> Result<ArrayRef>
@@ -391,11 +32,6 @@ where
         }
     }
     Ok(Arc::new(out.finish()))
-}
-
-/// The error for a result larger than [`MAX_RESULT_BYTES`].
-pub(crate) fn too_large<T>(fname: &str) -> Result<T> {
-    exec_err!("{fname}: result would exceed {MAX_RESULT_BYTES} bytes")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1264,31 +900,14 @@ fn eval_hamming(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
 // Registry
 // ---------------------------------------------------------------------------------------------
 
-/// An [`Example`] (a macro so that example lists are promoted to `'static`).
-macro_rules! ex {
-    ($expr:expr, $result:expr) => {
-        Example {
-            expr: $expr,
-            result: $result,
-        }
-    };
-}
-
 fn def(
     udf: SplUdf,
     signature: &'static str,
     summary: &'static str,
     examples: &'static [Example],
 ) -> FunctionDef {
-    FunctionDef {
-        name: udf.name,
-        aliases: &[],
-        family: Family::String,
-        signature,
-        summary,
-        examples,
-        udf: udf.into_udf(),
-    }
+    let name = udf.name;
+    udf.into_def(Family::String, name, signature, summary, examples)
 }
 
 /// The functions of this family.
@@ -1493,10 +1112,15 @@ pub fn functions() -> Vec<FunctionDef> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use arrow::array::{AsArray, BinaryArray, BooleanArray, Int32Array, MapArray};
-    use arrow::datatypes::FieldRef;
+    use arrow::array::{
+        AsArray, BinaryArray, BooleanArray, Int32Array, Int64Array, MapArray, StringViewArray,
+    };
+    use arrow::datatypes::Field;
     use datafusion_common::config::ConfigOptions;
-    use datafusion_expr::ReturnFieldArgs;
+    use datafusion_common::ScalarValue;
+
+    use super::super::testing::{invoke_with, rows_of};
+    use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
 
     /// A VARCHAR column.
     pub(crate) fn col(values: &[Option<&str>]) -> ColumnarValue {
@@ -1527,17 +1151,7 @@ pub(crate) mod tests {
     pub(crate) fn call(name: &str, args: Vec<ColumnarValue>) -> Result<ArrayRef> {
         let def = crate::functions::lookup(name).unwrap_or_else(|| panic!("no function {name}"));
         let udf = &def.udf;
-        let rows = args
-            .iter()
-            .find_map(|a| match a {
-                ColumnarValue::Array(a) => Some(a.len()),
-                ColumnarValue::Scalar(_) => None,
-            })
-            .unwrap_or(1);
-        let arg_fields: Vec<FieldRef> = args
-            .iter()
-            .map(|a| Arc::new(Field::new("a", a.data_type(), true)))
-            .collect();
+        let rows = rows_of(&args);
         let types: Vec<DataType> = args.iter().map(|a| a.data_type()).collect();
         // The coercion must leave already-coerced arguments unchanged.
         assert_eq!(
@@ -1545,24 +1159,7 @@ pub(crate) mod tests {
             types,
             "{name}: coercion changed {types:?}"
         );
-        let scalars: Vec<Option<&ScalarValue>> = args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Scalar(s) => Some(s),
-                ColumnarValue::Array(_) => None,
-            })
-            .collect();
-        let return_field = udf.return_field_from_args(ReturnFieldArgs {
-            arg_fields: &arg_fields,
-            scalar_arguments: &scalars,
-        })?;
-        let out = udf.invoke_with_args(ScalarFunctionArgs {
-            args,
-            arg_fields,
-            number_rows: rows,
-            return_field: Arc::clone(&return_field),
-            config_options: Arc::new(ConfigOptions::default()),
-        })?;
+        let (out, return_field) = invoke_with(udf, args, rows, ConfigOptions::default())?;
         let out = out.into_array(rows)?;
         assert_eq!(
             out.data_type(),

@@ -11,25 +11,15 @@
 use std::net::Ipv6Addr;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringViewArray, StringViewBuilder};
-use arrow::compute::cast;
+use arrow::array::{ArrayRef, Int64Array, StringViewArray, StringViewBuilder};
 use arrow::datatypes::DataType;
-use datafusion_common::{exec_err, plan_err, Result, ScalarValue};
-use datafusion_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+use datafusion_common::{exec_err, Result};
+use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
+
+use super::common::{
+    cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_def, row_values, UdfOp,
 };
-
-use super::{Example, Family, FunctionDef};
-
-/// An [`Example`] literal (a macro so that the example arrays are promoted to `'static`).
-macro_rules! ex {
-    ($expr:expr, $result:expr $(,)?) => {
-        Example {
-            expr: $expr,
-            result: $result,
-        }
-    };
-}
+use super::{Family, FunctionDef};
 
 // ---------------------------------------------------------------------------------------------
 // URI splitting (java.net.URI rules)
@@ -364,7 +354,7 @@ fn extract_parameter(url: &str, name: &str) -> Result<Option<String>, &'static s
 // ---------------------------------------------------------------------------------------------
 // UDFs
 
-/// Which URL function a [`UrlUdf`] computes.
+/// Which URL function an [`OpUdf`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Op {
     Fragment,
@@ -378,81 +368,37 @@ enum Op {
     Decode,
 }
 
-/// One URL function as a DataFusion UDF; arguments arrive as `Utf8View`.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct UrlUdf {
-    name: &'static str,
-    op: Op,
-    signature: Signature,
-}
-
-impl ScalarUDFImpl for UrlUdf {
-    fn name(&self) -> &str {
-        self.name
+/// Arguments arrive as `Utf8View`.
+impl UdfOp for Op {
+    fn coerce(self, name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let n = if self == Op::Parameter { 2 } else { 1 };
+        coerce_all(
+            name,
+            n,
+            arg_types,
+            |t| t == &DataType::Null || is_string_type(t),
+            &DataType::Utf8View,
+            "VARCHAR",
+        )
     }
 
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let n = if self.op == Op::Parameter { 2 } else { 1 };
-        if arg_types.len() != n {
-            return plan_err!(
-                "{}: expected {n} arguments, got {}",
-                self.name,
-                arg_types.len()
-            );
-        }
-        arg_types
-            .iter()
-            .map(|t| match t {
-                DataType::Null | DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => {
-                    Ok(DataType::Utf8View)
-                }
-                _ => plan_err!("{}: expected VARCHAR, got {t}", self.name),
-            })
-            .collect()
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(if self.op == Op::Port {
+    fn return_type(self, _name: &str, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(if self == Op::Port {
             DataType::Int64
         } else {
             DataType::Utf8View
         })
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let constant = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if constant { 1 } else { args.number_rows };
-        let cols = args
-            .args
-            .iter()
-            .map(|a| {
-                Ok(cast(&a.to_array(rows)?, &DataType::Utf8View)?
-                    .as_string_view()
-                    .clone())
-            })
-            .collect::<Result<Vec<StringViewArray>>>()?;
-        let out = compute(self.op, self.name, &cols, rows)?;
-        if constant {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
+    fn invoke(self, name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        invoke_rowwise(&args, |arrays, rows| {
+            compute(self, name, &cast_all(arrays, &DataType::Utf8View)?, rows)
+        })
     }
 }
 
 fn compute(op: Op, name: &str, cols: &[StringViewArray], rows: usize) -> Result<ArrayRef> {
-    let value = |i: usize| -> Option<Vec<&str>> {
-        cols.iter()
-            .map(|c| c.is_valid(i).then(|| c.value(i)))
-            .collect()
-    };
+    let value = |i: usize| row_values(cols, i);
     if op == Op::Port {
         let out: Int64Array = (0..rows)
             .map(|i| value(i).and_then(|v| parse_uri(v[0])?.port))
@@ -491,32 +437,11 @@ fn compute(op: Op, name: &str, cols: &[StringViewArray], rows: usize) -> Result<
     Ok(Arc::new(out.finish()))
 }
 
-fn def(
-    name: &'static str,
-    op: Op,
-    signature: &'static str,
-    summary: &'static str,
-    examples: &'static [Example],
-) -> FunctionDef {
-    FunctionDef {
-        name,
-        aliases: &[],
-        family: Family::Url,
-        signature,
-        summary,
-        examples,
-        udf: Arc::new(ScalarUDF::new_from_impl(UrlUdf {
-            name,
-            op,
-            signature: Signature::user_defined(Volatility::Immutable),
-        })),
-    }
-}
-
 /// The functions of this family.
 pub fn functions() -> Vec<FunctionDef> {
     vec![
-        def(
+        op_def(
+            Family::Url,
             "url_extract_fragment",
             Op::Fragment,
             "url_extract_fragment(url VARCHAR) -> VARCHAR",
@@ -526,7 +451,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_fragment('https://sls.aliyun.com/v1/path')", Some("")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_host",
             Op::Host,
             "url_extract_host(url VARCHAR) -> VARCHAR",
@@ -537,7 +463,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_host('https://a b.com/')", None),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_parameter",
             Op::Parameter,
             "url_extract_parameter(url VARCHAR, name VARCHAR) -> VARCHAR",
@@ -548,7 +475,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_parameter('http://x.com/?a=1', 'b')", None),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_path",
             Op::Path,
             "url_extract_path(url VARCHAR) -> VARCHAR",
@@ -558,7 +486,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_path('http://x.com/a%20b?q=1')", Some("/a b")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_port",
             Op::Port,
             "url_extract_port(url VARCHAR) -> BIGINT",
@@ -568,7 +497,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_port('https://sls.aliyun.com/v1/path')", None),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_protocol",
             Op::Protocol,
             "url_extract_protocol(url VARCHAR) -> VARCHAR",
@@ -578,7 +508,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_protocol('/v1/path')", Some("")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_extract_query",
             Op::Query,
             "url_extract_query(url VARCHAR) -> VARCHAR",
@@ -588,7 +519,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_extract_query('https://sls.aliyun.com/v1/path')", Some("")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_encode",
             Op::Encode,
             "url_encode(s VARCHAR) -> VARCHAR",
@@ -601,7 +533,8 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("url_encode('a b&c=日')", Some("a+b%26c%3D%E6%97%A5")),
             ],
         ),
-        def(
+        op_def(
+            Family::Url,
             "url_decode",
             Op::Decode,
             "url_decode(s VARCHAR) -> VARCHAR",
@@ -625,15 +558,13 @@ mod tests {
     use arrow::datatypes::{DataType, Int64Type};
     use datafusion_common::ScalarValue;
 
-    use super::super::math::example_eval::{call, check_examples, invoke_arrays, render};
+    use datafusion_expr::ScalarUDF;
+
+    use super::super::testing::{call, check_examples, invoke_arrays, run_rendered, udf_of};
     use super::*;
 
     fn udf(name: &str) -> Arc<ScalarUDF> {
-        functions()
-            .into_iter()
-            .find(|d| d.name == name)
-            .unwrap_or_else(|| panic!("no function {name}"))
-            .udf
+        udf_of(&functions(), name)
     }
 
     fn run(name: &str, args: &[&str]) -> Result<Option<String>> {
@@ -641,7 +572,7 @@ mod tests {
             .iter()
             .map(|s| ScalarValue::Utf8View(Some(s.to_string())))
             .collect();
-        call(&udf(name), args).map(|v| render(&v))
+        run_rendered(&functions(), name, args)
     }
 
     fn part(name: &str, url: &str) -> Option<String> {
