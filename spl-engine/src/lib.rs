@@ -1,5 +1,6 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
 pub mod docs;
+pub mod expr;
 pub mod functions;
 pub mod jsonpath;
 pub mod render;

@@ -34,3 +34,43 @@ pub fn is_varchar(t: &DataType) -> bool {
 pub fn is_json(t: &DataType) -> bool {
     matches!(t, DataType::LargeUtf8)
 }
+
+/// The Arrow type of a `CAST` target (spec §4). The parser has already validated names and
+/// parameter counts; this maps them.
+pub fn from_type_name(t: &spl_parser::TypeName) -> Result<DataType, String> {
+    use spl_parser::TypeParam;
+    let param = |i: usize| match t.params.get(i) {
+        Some(TypeParam::Type(inner)) => from_type_name(inner),
+        _ => Err(format!(
+            "type {} needs a type parameter",
+            t.name.to_uppercase()
+        )),
+    };
+    Ok(match t.name.as_str() {
+        "boolean" => DataType::Boolean,
+        "tinyint" => DataType::Int8,
+        "smallint" => DataType::Int16,
+        "integer" => DataType::Int32,
+        "bigint" => DataType::Int64,
+        "hugeint" => HUGEINT,
+        "real" => DataType::Float32,
+        "double" => DataType::Float64,
+        "timestamp" => TIMESTAMP,
+        "date" => DataType::Date32,
+        "varchar" => VARCHAR,
+        "varbinary" => DataType::Binary,
+        "json" => JSON,
+        "array" => DataType::new_list(param(0)?, true),
+        "map" => {
+            let entries = DataType::Struct(arrow::datatypes::Fields::from(vec![
+                arrow::datatypes::Field::new("key", param(0)?, false),
+                arrow::datatypes::Field::new("value", param(1)?, true),
+            ]));
+            DataType::Map(
+                std::sync::Arc::new(arrow::datatypes::Field::new("entries", entries, false)),
+                false,
+            )
+        }
+        other => return Err(format!("unknown type `{other}`")),
+    })
+}

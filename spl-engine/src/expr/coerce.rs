@@ -1,0 +1,210 @@
+//! SLS coercion rules (spec §18.2), applied by the engine itself because DataFusion's own
+//! coercion would compare `'60' >= '500'` as text.
+//!
+//! - Comparisons between VARCHAR and a number compare numerically; text that is not a number
+//!   makes the comparison NULL (so `where` drops the row). Against an integral side the text is
+//!   read as BIGINT when it is an integer and as DOUBLE otherwise, per value.
+//! - Arithmetic with a VARCHAR operand is computed in DOUBLE (Arrow columns carry one type, so
+//!   a per-value BIGINT/DOUBLE result type is not possible; the value is the same).
+//! - Numbers of different widths widen to BIGINT, or to DOUBLE when either side is floating.
+//! - JSON (LargeUtf8) compares and concatenates as its text.
+use arrow::datatypes::DataType;
+use datafusion_expr::{Expr, Operator, TryCast};
+
+use crate::types;
+
+/// True for integer types.
+pub fn is_integral(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+    )
+}
+
+/// True for integer and floating types.
+pub fn is_numeric(t: &DataType) -> bool {
+    is_integral(t)
+        || matches!(
+            t,
+            DataType::Float32 | DataType::Float64 | DataType::UInt64 | DataType::Decimal128(_, _)
+        )
+}
+
+/// True for VARCHAR and JSON text.
+pub fn is_text(t: &DataType) -> bool {
+    types::is_varchar(t) || types::is_json(t)
+}
+
+/// The common numeric type of two numeric types.
+pub fn numeric_common(l: &DataType, r: &DataType) -> DataType {
+    if is_integral(l) && is_integral(r) {
+        DataType::Int64
+    } else {
+        DataType::Float64
+    }
+}
+
+fn try_cast(e: Expr, t: DataType) -> Expr {
+    Expr::TryCast(TryCast::new(Box::new(e), t))
+}
+
+fn cast(e: Expr, from: &DataType, to: DataType) -> Expr {
+    if *from == to {
+        e
+    } else {
+        Expr::Cast(datafusion_expr::Cast::new(Box::new(e), to))
+    }
+}
+
+fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
+    Expr::BinaryExpr(datafusion_expr::BinaryExpr::new(
+        Box::new(l),
+        op,
+        Box::new(r),
+    ))
+}
+
+/// True for the six comparison operators and IS [NOT] DISTINCT FROM.
+pub fn is_comparison(op: Operator) -> bool {
+    matches!(
+        op,
+        Operator::Eq
+            | Operator::NotEq
+            | Operator::Lt
+            | Operator::LtEq
+            | Operator::Gt
+            | Operator::GtEq
+            | Operator::IsDistinctFrom
+            | Operator::IsNotDistinctFrom
+    )
+}
+
+/// Builds `l op r` with SLS coercion, given the operand types. `None` when the types cannot be
+/// combined by this operator.
+pub fn binary_op(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> Option<Expr> {
+    if lt == &DataType::Null || rt == &DataType::Null {
+        return Some(binary(null_as(l, lt, rt), op, null_as(r, rt, lt)));
+    }
+    match op {
+        Operator::And | Operator::Or => {
+            let to_bool = |e: Expr, t: &DataType| {
+                if *t == DataType::Boolean {
+                    e
+                } else {
+                    try_cast(e, DataType::Boolean)
+                }
+            };
+            Some(binary(to_bool(l, lt), op, to_bool(r, rt)))
+        }
+        Operator::StringConcat => Some(binary(as_varchar(l, lt), op, as_varchar(r, rt))),
+        op if is_comparison(op) => comparison(l, lt, op, r, rt),
+        _ => arithmetic(l, lt, op, r, rt),
+    }
+}
+
+/// A NULL literal takes the other side's type.
+fn null_as(e: Expr, t: &DataType, other: &DataType) -> Expr {
+    if *t == DataType::Null && *other != DataType::Null {
+        cast(e, t, other.clone())
+    } else {
+        e
+    }
+}
+
+/// Any value as VARCHAR (for `||`).
+pub fn as_varchar(e: Expr, t: &DataType) -> Expr {
+    cast(e, t, types::VARCHAR)
+}
+
+fn comparison(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> Option<Expr> {
+    if is_numeric(lt) && is_numeric(rt) {
+        let common = numeric_common(lt, rt);
+        return Some(binary(cast(l, lt, common.clone()), op, cast(r, rt, common)));
+    }
+    if is_text(lt) && is_text(rt) {
+        return Some(binary(as_varchar(l, lt), op, as_varchar(r, rt)));
+    }
+    if is_text(lt) && is_numeric(rt) {
+        return Some(text_vs_number(l, lt, op, r, rt, false));
+    }
+    if is_numeric(lt) && is_text(rt) {
+        return Some(text_vs_number(r, rt, op, l, lt, true));
+    }
+    if is_text(lt) {
+        return Some(binary(try_cast(as_varchar(l, lt), rt.clone()), op, r));
+    }
+    if is_text(rt) {
+        return Some(binary(l, op, try_cast(as_varchar(r, rt), lt.clone())));
+    }
+    (lt == rt).then(|| binary(l, op, r))
+}
+
+/// Compares text with a number: integral text as BIGINT (exact), other numeric text as DOUBLE.
+fn text_vs_number(
+    text: Expr,
+    tt: &DataType,
+    op: Operator,
+    num: Expr,
+    nt: &DataType,
+    flipped: bool,
+) -> Expr {
+    let text = as_varchar(text, tt);
+    let order = |a: Expr, b: Expr| {
+        if flipped {
+            binary(b, op, a)
+        } else {
+            binary(a, op, b)
+        }
+    };
+    if is_integral(nt) {
+        let as_int = order(
+            try_cast(text.clone(), DataType::Int64),
+            cast(num.clone(), nt, DataType::Int64),
+        );
+        let as_double = order(
+            try_cast(text, DataType::Float64),
+            cast(num, nt, DataType::Float64),
+        );
+        // coalesce(int comparison, double comparison): the integer reading wins when it exists.
+        Expr::Case(datafusion_expr::Case::new(
+            None,
+            vec![(
+                Box::new(Expr::IsNotNull(Box::new(as_int.clone()))),
+                Box::new(as_int),
+            )],
+            Some(Box::new(as_double)),
+        ))
+    } else {
+        order(
+            try_cast(text, DataType::Float64),
+            cast(num, nt, DataType::Float64),
+        )
+    }
+}
+
+fn arithmetic(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> Option<Expr> {
+    let num = |e: Expr, t: &DataType, target: &DataType| {
+        if is_text(t) {
+            try_cast(as_varchar(e, t), target.clone())
+        } else {
+            cast(e, t, target.clone())
+        }
+    };
+    let ok = |t: &DataType| is_numeric(t) || is_text(t);
+    if !ok(lt) || !ok(rt) {
+        // Date/time arithmetic and other typed operands go to DataFusion as they are.
+        return Some(binary(l, op, r));
+    }
+    let target = if is_numeric(lt) && is_numeric(rt) {
+        numeric_common(lt, rt)
+    } else {
+        DataType::Float64
+    };
+    Some(binary(num(l, lt, &target), op, num(r, rt, &target)))
+}

@@ -1,0 +1,9 @@
+//! SPL SQL expressions in the engine: lowering the parser's expression AST to a DataFusion
+//! logical `Expr` with SLS coercion applied ([`lower`]), and vectorised evaluation of it over an
+//! Arrow batch ([`eval`]).
+pub mod coerce;
+pub mod eval;
+pub mod lower;
+
+pub use eval::{evaluate, Session};
+pub use lower::lower;
