@@ -79,3 +79,41 @@ fn expression_table() {
         failures.join("\n")
     );
 }
+
+fn eval_with(expr: &str, session: &Session) -> Result<String, EvalError> {
+    let program = spl_parser::parse(&format!("* | extend x = {expr}")).unwrap();
+    let InstructionKind::Extend { assignments } = &program.statements[0].pipeline.stages[0].kind
+    else {
+        unreachable!()
+    };
+    let a = evaluate(&assignments[0].value, &row(), session)?;
+    Ok(Renderer::new(session.tz.clone())
+        .text(a.as_ref(), 0)
+        .unwrap_or_else(|| "NULL".into()))
+}
+
+#[test]
+fn session_time_zone_governs_text_timestamps() {
+    // The general-reference example: 2023-11-11 01:23:45 at UTC+8 is 1699637025 (spec §18.1).
+    let utc8 = Session::new(spl_engine::timezone::SessionTz::parse("+08:00").unwrap());
+    let e = "cast(to_unixtime(cast('2023-11-11 01:23:45' as timestamp)) as bigint)";
+    assert_eq!(eval_with(e, &utc8).unwrap(), "1699637025");
+    assert_eq!(eval_with(e, &Session::default()).unwrap(), "1699665825");
+    // Shown back in the session zone.
+    assert_eq!(
+        eval_with("cast('2023-11-11 01:23:45' as timestamp)", &utc8).unwrap(),
+        "2023-11-11 01:23:45.000"
+    );
+}
+
+#[test]
+fn failing_casts_are_runtime_errors() {
+    match eval_with("cast(word as bigint)", &Session::default()) {
+        Err(EvalError::Runtime(m)) => assert!(m.contains("abc"), "{m}"),
+        other => panic!("expected a runtime error, got {other:?}"),
+    }
+    match eval_with("cast('soon' as timestamp)", &Session::default()) {
+        Err(EvalError::Runtime(m)) => assert!(m.contains("cannot cast 'soon' to TIMESTAMP"), "{m}"),
+        other => panic!("expected a runtime error, got {other:?}"),
+    }
+}

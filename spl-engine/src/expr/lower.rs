@@ -485,7 +485,8 @@ fn numeric_operand(x: Expr, t: &DataType) -> Expr {
     }
 }
 
-/// CAST with SLS semantics: DOUBLE → integer rounds half away from zero (spec §6.4).
+/// CAST with SLS semantics: DOUBLE → integer rounds half away from zero (spec §6.4); text →
+/// TIMESTAMP reads a wall time in the session zone.
 fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
     let x = if matches!(from, DataType::Float32 | DataType::Float64) && coerce::is_integral(&to) {
         match functions::lookup("round") {
@@ -497,6 +498,13 @@ fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
     } else {
         x
     };
+    if coerce::is_text(from) && to == types::TIMESTAMP {
+        let udf = super::cast::text_to_timestamp(!is_try);
+        return Expr::ScalarFunction(ScalarFunction::new_udf(
+            udf,
+            vec![coerce::as_varchar(x, from)],
+        ));
+    }
     if is_try {
         try_cast(x, to)
     } else {

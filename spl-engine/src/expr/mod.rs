@@ -1,6 +1,7 @@
 //! SPL SQL expressions in the engine: lowering the parser's expression AST to a DataFusion
 //! logical `Expr` with SLS coercion applied ([`lower`]), and vectorised evaluation of it over an
 //! Arrow batch ([`eval`]).
+mod cast;
 pub mod coerce;
 pub mod eval;
 pub mod lower;

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use datafusion_expr::ScalarUDF;
 
-mod common;
+pub(crate) mod common;
 #[cfg(test)]
 pub(crate) mod testing;
 
