@@ -87,7 +87,7 @@ fn eval_with(expr: &str, session: &Session) -> Result<String, EvalError> {
         unreachable!()
     };
     let a = evaluate(&assignments[0].value, &row(), session)?;
-    Ok(Renderer::new(session.tz.clone())
+    Ok(Renderer::new(session.tz)
         .text(a.as_ref(), 0)
         .unwrap_or_else(|| "NULL".into()))
 }
