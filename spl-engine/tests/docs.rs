@@ -5,17 +5,8 @@ use std::path::PathBuf;
 
 #[test]
 fn functions_page_is_current() {
-    let expected = spl_engine::docs::functions_md();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/functions.md");
-    if std::env::var_os("SPL_UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &expected).unwrap();
-        return;
-    }
-    let actual = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        actual == expected,
-        "docs/functions.md is stale: run `SPL_UPDATE_DOCS=1 cargo test -p spl-engine --test docs`"
-    );
+    spl_parser::docs::check_generated(&path, &spl_engine::docs::functions_md()).unwrap();
 }
 
 #[test]

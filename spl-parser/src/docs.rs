@@ -63,3 +63,21 @@ pub fn instructions_md() -> String {
     }
     out
 }
+
+/// Compares a generated page with the checked-in file at `path`; with `SPL_UPDATE_DOCS` set in
+/// the environment, rewrites the file instead. Used by the crates' doc tests.
+pub fn check_generated(path: &std::path::Path, expected: &str) -> Result<(), String> {
+    if std::env::var_os("SPL_UPDATE_DOCS").is_some() {
+        return std::fs::write(path, expected)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()));
+    }
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is stale: run the tests with SPL_UPDATE_DOCS=1 to regenerate it",
+            path.display()
+        ))
+    }
+}
