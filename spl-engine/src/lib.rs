@@ -1,8 +1,10 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
+pub mod batch;
 pub mod docs;
 pub mod expr;
 pub mod functions;
 pub mod jsonpath;
+pub mod ops;
 pub mod render;
 pub mod timezone;
 pub mod types;

@@ -33,7 +33,7 @@ impl Renderer {
 
     /// The value at `row` as text, or `None` when it is NULL.
     pub fn text(&self, array: &dyn Array, row: usize) -> Option<String> {
-        if array.is_null(row) {
+        if is_null(array, row) {
             return None;
         }
         Some(match array.data_type() {
@@ -67,7 +67,7 @@ impl Renderer {
     /// The value at `row` for JSON output: integers, doubles and booleans as JSON numbers and
     /// booleans, everything else as its text (§18.4). `None` when NULL.
     pub fn json(&self, array: &dyn Array, row: usize) -> Option<Value> {
-        if array.is_null(row) {
+        if is_null(array, row) {
             return None;
         }
         match array.data_type() {
@@ -95,7 +95,7 @@ impl Renderer {
 
     /// A value as a JSON value inside an ARRAY/MAP/ROW rendering (NULL → `null`).
     fn json_value(&self, array: &dyn Array, row: usize) -> Value {
-        if array.is_null(row) {
+        if is_null(array, row) {
             return Value::Null;
         }
         match array.data_type() {
@@ -142,6 +142,11 @@ impl Renderer {
             _ => self.json(array, row).unwrap_or(Value::Null),
         }
     }
+}
+
+/// NULL test that also covers `NullArray` (which has no validity buffer).
+fn is_null(array: &dyn Array, row: usize) -> bool {
+    array.data_type() == &DataType::Null || array.is_null(row)
 }
 
 /// DOUBLE as text: shortest round-trip form, `.0` when integral, `NaN`, `Infinity`, `-Infinity`.

@@ -1,0 +1,145 @@
+//! Operators: one file per instruction, each a small struct implementing [`Operator`] over
+//! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
+//! with a data error (spec §18.11: never lost silently).
+mod extend;
+mod project;
+mod project_away;
+mod project_rename;
+mod where_;
+
+use std::fmt::Debug;
+
+use arrow::record_batch::RecordBatch;
+use spl_parser::{Diagnostic, Instruction, InstructionKind};
+
+pub use extend::Extend;
+pub use project::Project;
+pub use project_away::ProjectAway;
+pub use project_rename::ProjectRename;
+pub use where_::Where;
+
+use crate::expr::Session;
+
+/// Rows that a stage could not process, with the error: they go to the error stream (CLI) or
+/// pass through unchanged (agents), never silently away.
+#[derive(Debug, Clone)]
+pub struct ErrorRows {
+    /// The rows as they entered the failing stage.
+    pub rows: RecordBatch,
+    /// Diagnostic code of the error class (`E2001` …).
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What a stage produced from one batch.
+#[derive(Debug, Default)]
+pub struct StageOutput {
+    pub batches: Vec<RecordBatch>,
+    pub errors: Vec<ErrorRows>,
+}
+
+impl StageOutput {
+    pub fn one(batch: RecordBatch) -> StageOutput {
+        StageOutput {
+            batches: vec![batch],
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// An error that fails the whole batch (not a per-row data error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchError(pub String);
+
+/// One pipeline stage.
+pub trait Operator: Send + Sync + Debug {
+    /// The instruction name, for plans and errors.
+    fn name(&self) -> &'static str;
+    /// Processes one batch.
+    fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError>;
+}
+
+/// Builds the operator for a row-level instruction.
+pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> {
+    Ok(match &instr.kind {
+        InstructionKind::Where { predicate } => Box::new(Where::new(predicate.clone())),
+        InstructionKind::Extend { assignments } => Box::new(Extend::new(assignments.clone())),
+        InstructionKind::Project { items } => Box::new(Project::new(items, instr.has("wildcard"))),
+        InstructionKind::ProjectAway { patterns } => {
+            Box::new(ProjectAway::new(patterns, instr.has("wildcard")))
+        }
+        InstructionKind::ProjectRename { renames } => Box::new(ProjectRename::new(renames)),
+        other => {
+            return Err(Box::new(Diagnostic::error(
+                spl_parser::codes::UNSUPPORTED,
+                format!("`{}` is not supported by the engine yet", other.name()),
+                instr.span,
+                "not supported yet",
+            )))
+        }
+    })
+}
+
+/// Code of row-level data errors (e.g. `cast('abc' as bigint)`).
+pub const DATA_ERROR: &str = "E2001";
+
+/// The result of evaluating an expression with failing rows set aside.
+pub(crate) struct Isolated {
+    /// The rows that evaluated (all rows when nothing failed).
+    pub batch: RecordBatch,
+    /// The value for each row of `batch`.
+    pub values: arrow::array::ArrayRef,
+    pub errors: Vec<ErrorRows>,
+}
+
+/// Evaluates `expr` on the whole batch; when a value makes it fail, evaluates row by row so that
+/// only the failing rows are set aside, each with its message.
+pub(crate) fn evaluate_isolating(
+    expr: &spl_parser::Expr,
+    batch: RecordBatch,
+    session: &Session,
+) -> Result<Isolated, BatchError> {
+    use crate::expr::eval::{evaluate, EvalError};
+    match evaluate(expr, &batch, session) {
+        Ok(values) => {
+            return Ok(Isolated {
+                batch,
+                values,
+                errors: Vec::new(),
+            })
+        }
+        Err(EvalError::Compile(d)) => return Err(BatchError(d.message)),
+        Err(EvalError::Runtime(_)) => {}
+    }
+    let mut good_rows = Vec::new();
+    let mut good_values = Vec::new();
+    let mut errors = Vec::new();
+    for i in 0..batch.num_rows() {
+        let row = batch.slice(i, 1);
+        match evaluate(expr, &row, session) {
+            Ok(v) => {
+                good_rows.push(row);
+                good_values.push(v);
+            }
+            Err(e) => errors.push(ErrorRows {
+                rows: row,
+                code: DATA_ERROR,
+                message: e.to_string(),
+            }),
+        }
+    }
+    let schema = batch.schema();
+    let good = arrow::compute::concat_batches(&schema, &good_rows)
+        .map_err(|e| BatchError(e.to_string()))?;
+    let values = if good_values.is_empty() {
+        arrow::array::new_null_array(&arrow::datatypes::DataType::Null, 0)
+    } else {
+        let refs: Vec<&dyn arrow::array::Array> = good_values.iter().map(|v| v.as_ref()).collect();
+        arrow::compute::concat(&refs).map_err(|e| BatchError(e.to_string()))?
+    };
+    Ok(Isolated {
+        batch: good,
+        values,
+        errors,
+    })
+}

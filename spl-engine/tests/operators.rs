@@ -1,0 +1,211 @@
+//! Row-level operators (`where`, `extend`, `project`, `project-away`, `project-rename`) on small
+//! batches, compared as rows of text (spec §18.4), including data-error isolation (§18.11).
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Array, StringViewArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use spl_engine::expr::Session;
+use spl_engine::ops::{self, StageOutput};
+use spl_engine::render::Renderer;
+
+type Row = BTreeMap<String, String>;
+
+/// A batch of VARCHAR fields (absent = NULL) plus `__time__` as BIGINT.
+fn batch(rows: &[&[(&str, &str)]]) -> RecordBatch {
+    let mut names: Vec<&str> = Vec::new();
+    for r in rows {
+        for (k, _) in *r {
+            if !names.contains(k) {
+                names.push(k);
+            }
+        }
+    }
+    let mut fields = vec![Field::new("__time__", DataType::Int64, true)];
+    let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![1_700_000_000; rows.len()]))];
+    for n in &names {
+        fields.push(Field::new(*n, DataType::Utf8View, true));
+        let vals: Vec<Option<&str>> = rows
+            .iter()
+            .map(|r| r.iter().find(|(k, _)| k == n).map(|(_, v)| *v))
+            .collect();
+        cols.push(Arc::new(StringViewArray::from(vals)));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+}
+
+fn rows_of(b: &RecordBatch) -> Vec<Row> {
+    let r = Renderer::default();
+    (0..b.num_rows())
+        .map(|i| {
+            b.schema()
+                .fields()
+                .iter()
+                .enumerate()
+                .filter_map(|(c, f)| {
+                    r.text(b.column(c).as_ref(), i)
+                        .map(|v| (f.name().clone(), v))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs the stages of a one-statement SPL text over `input`.
+fn run(spl: &str, input: RecordBatch) -> (Vec<Row>, Vec<(Row, String)>) {
+    let program = spl_parser::parse(spl).unwrap_or_else(|d| panic!("{d}"));
+    let session = Session::default();
+    let mut batches = vec![input];
+    let mut errors = Vec::new();
+    for stage in &program.statements[0].pipeline.stages {
+        let op = ops::build(stage).unwrap_or_else(|d| panic!("{}", d.message));
+        let mut next = Vec::new();
+        for b in batches {
+            let StageOutput {
+                batches: out,
+                errors: errs,
+            } = op
+                .process(b, &session)
+                .unwrap_or_else(|e| panic!("{}", e.0));
+            next.extend(out);
+            for e in errs {
+                for r in rows_of(&e.rows) {
+                    errors.push((r, e.message.clone()));
+                }
+            }
+        }
+        batches = next;
+    }
+    (batches.iter().flat_map(rows_of).collect(), errors)
+}
+
+fn row(pairs: &[(&str, &str)]) -> Row {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+const T: (&str, &str) = ("__time__", "1700000000");
+
+#[test]
+fn where_filters_with_sls_coercion() {
+    let input = batch(&[
+        &[("status", "500")],
+        &[("status", "60")],
+        &[("status", "abc")],
+        &[("other", "x")],
+    ]);
+    let (out, errors) = run("* | where status >= 500", input);
+    assert_eq!(out, vec![row(&[T, ("status", "500")])]);
+    assert!(errors.is_empty());
+}
+
+#[test]
+fn extend_is_sequential_and_null_removes() {
+    let input = batch(&[&[("a", "2")], &[("a", "x")]]);
+    let (out, _) = run(
+        "* | extend b = cast(a as bigint) * 10, c = b + 1, d = try_cast(a as bigint)",
+        input,
+    );
+    // In the second row the cast fails: it is a data error, so that row goes to the errors.
+    assert_eq!(
+        out,
+        vec![row(&[T, ("a", "2"), ("b", "20"), ("c", "21"), ("d", "2")])]
+    );
+    let input = batch(&[&[("a", "2"), ("gone", "x")]]);
+    let (out, _) = run("* | extend gone = NULL, a = concat(a, '!')", input);
+    assert_eq!(out, vec![row(&[T, ("a", "2!")])]);
+}
+
+#[test]
+fn data_errors_isolate_the_failing_rows() {
+    let input = batch(&[&[("n", "1")], &[("n", "oops")], &[("n", "3")]]);
+    let (out, errors) = run("* | extend m = cast(n as bigint)", input);
+    assert_eq!(
+        out,
+        vec![
+            row(&[T, ("n", "1"), ("m", "1")]),
+            row(&[T, ("n", "3"), ("m", "3")])
+        ]
+    );
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].0, row(&[T, ("n", "oops")]));
+    assert!(errors[0].1.contains("oops"), "{}", errors[0].1);
+}
+
+#[test]
+fn extend_sets_time_fields_only_with_integers() {
+    let input = batch(&[&[("ts", "1700000123")]]);
+    let (out, _) = run("* | extend __time__ = cast(ts as bigint)", input);
+    assert_eq!(out[0]["__time__"], "1700000123");
+}
+
+#[test]
+fn project_keeps_listed_fields_time_and_renames() {
+    let input = batch(&[&[
+        ("level", "ERROR"),
+        ("msg", "m"),
+        ("__tag__:node", "n1"),
+        ("__tag__:path", "/p"),
+    ]]);
+    let (out, _) = run("* | project log_level=level, msg, missing", input.clone());
+    assert_eq!(out, vec![row(&[T, ("msg", "m"), ("log_level", "ERROR")])]);
+    let (out, _) = run("* | project -wildcard \"__tag__:*\"", input.clone());
+    assert_eq!(
+        out,
+        vec![row(&[T, ("__tag__:node", "n1"), ("__tag__:path", "/p")])]
+    );
+    let (out, _) = run("* | project \"__tag__:*\"", input);
+    assert_eq!(out, vec![row(&[T])]);
+}
+
+#[test]
+fn project_away_and_rename() {
+    let input = batch(&[&[("age", "18"), ("name", "lily"), ("x_1", "a"), ("x_2", "b")]]);
+    let (out, _) = run(
+        "* | project-away age, nope | project-away -wildcard \"x_*\"",
+        input.clone(),
+    );
+    assert_eq!(out, vec![row(&[T, ("name", "lily")])]);
+    let (out, _) = run(
+        "* | project-rename new_age=age, new_name=name, z=absent",
+        input.clone(),
+    );
+    assert_eq!(
+        out,
+        vec![row(&[
+            T,
+            ("new_age", "18"),
+            ("new_name", "lily"),
+            ("x_1", "a"),
+            ("x_2", "b")
+        ])]
+    );
+    // Renaming onto an existing field overwrites it.
+    let (out, _) = run("* | project-rename name=age", input);
+    assert_eq!(
+        out,
+        vec![row(&[T, ("name", "18"), ("x_1", "a"), ("x_2", "b")])]
+    );
+}
+
+#[test]
+fn doc_case_where_3() {
+    let input = batch(&[
+        &[("status1", "200"), ("status2", "404")],
+        &[("status1", "200"), ("status2", "200")],
+    ]);
+    let (out, _) = run("* | where status1='200'| extend status1_info='normal' | where status2='404'| extend status2_info='error'", input);
+    assert_eq!(
+        out,
+        vec![row(&[
+            T,
+            ("status1", "200"),
+            ("status2", "404"),
+            ("status1_info", "normal"),
+            ("status2_info", "error")
+        ])]
+    );
+}
