@@ -209,3 +209,61 @@ fn doc_case_where_3() {
         ])]
     );
 }
+
+#[test]
+fn parse_regexp_positional_named_and_unmatched() {
+    let line = "10.0.0.0 GET /index.html 15824 0.043";
+    let input = batch(&[&[("content", line)], &[("content", "-")], &[("other", "x")]]);
+    let (out, _) = run(
+        "* | parse-regexp content, '(\\S+)\\s+(\\w+)' as ip, method",
+        input.clone(),
+    );
+    assert_eq!(
+        out[0],
+        row(&[T, ("content", line), ("ip", "10.0.0.0"), ("method", "GET")])
+    );
+    // No match: unchanged; absent field: unchanged.
+    assert_eq!(out[1], row(&[T, ("content", "-")]));
+    assert_eq!(out[2], row(&[T, ("other", "x")]));
+    let (out, _) = run(
+        "* | parse-regexp content, '(?P<ip>\\S+)\\s+(?P<method>\\w+)'",
+        input,
+    );
+    assert_eq!(out[0]["method"], "GET");
+}
+
+#[test]
+fn parse_regexp_overwrites_and_keeps_on_non_participation() {
+    let input = batch(&[&[("request", "GET /a HTTP/1.1"), ("v", "old")]]);
+    // doc case parse-regexp-4: the output may overwrite the source field
+    let (out, _) = run(
+        "* | parse-regexp request, '(\\S+)' as request_method | parse-regexp request, '\\S+\\s+\\S+\\s+(\\S+)' as http_version | parse-regexp request, '\\S+\\s+(\\S+)' as request",
+        input.clone(),
+    );
+    assert_eq!(out[0]["request"], "/a");
+    assert_eq!(out[0]["request_method"], "GET");
+    assert_eq!(out[0]["http_version"], "HTTP/1.1");
+    let (out, _) = run("* | parse-regexp request, '(GET)|(POST)' as g, v", input);
+    assert_eq!(out[0]["g"], "GET");
+    assert_eq!(
+        out[0]["v"], "old",
+        "non-participating group leaves the field as it was"
+    );
+}
+
+#[test]
+fn parse_regexp_flags_and_compile_errors() {
+    let input = batch(&[&[("c", "ERROR here")]]);
+    let (out, _) = run("* | parse-regexp -flags='i' c, '(error)' as lvl", input);
+    assert_eq!(out[0]["lvl"], "ERROR");
+    for (spl, code) in [
+        ("* | parse-regexp c, '(unclosed' as a", "E1004"),
+        ("* | parse-regexp c, '(a)' as x, y", "E0027"),
+        ("* | parse-regexp c, '(a)'", "E0027"),
+        ("* | parse-regexp -flags='q' c, '(a)' as x", "E0007"),
+    ] {
+        let p = spl_parser::parse(spl).unwrap();
+        let d = ops::build(&p.statements[0].pipeline.stages[0]).expect_err(spl);
+        assert_eq!(d.code.id, code, "{spl}: {}", d.message);
+    }
+}

@@ -2,6 +2,7 @@
 //! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
 //! with a data error (spec §18.11: never lost silently).
 mod extend;
+mod parse_regexp;
 mod project;
 mod project_away;
 mod project_rename;
@@ -13,6 +14,7 @@ use arrow::record_batch::RecordBatch;
 use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
 pub use extend::Extend;
+pub use parse_regexp::ParseRegexp;
 pub use project::Project;
 pub use project_away::ProjectAway;
 pub use project_rename::ProjectRename;
@@ -69,6 +71,11 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
             Box::new(ProjectAway::new(patterns, instr.has("wildcard")))
         }
         InstructionKind::ProjectRename { renames } => Box::new(ProjectRename::new(renames)),
+        InstructionKind::ParseRegexp {
+            field,
+            pattern,
+            outputs,
+        } => Box::new(ParseRegexp::new(instr, field, pattern, outputs)?),
         other => {
             return Err(Box::new(Diagnostic::error(
                 spl_parser::codes::UNSUPPORTED,
