@@ -267,3 +267,49 @@ fn parse_regexp_flags_and_compile_errors() {
         assert_eq!(d.code.id, code, "{spl}: {}", d.message);
     }
 }
+
+#[test]
+fn parse_json_first_level_prefix_path_and_mode() {
+    let data = r#"{"k1": "v1", "k2": {"k3": "v3", "k4": 4}, "n": 1.5, "b": true, "z": null, "__time__": 5}"#;
+    let input = batch(&[
+        &[("data", data)],
+        &[("data", "not json")],
+        &[("data", "[1,2]")],
+    ]);
+    let (out, _) = run("* | parse-json data", input.clone());
+    // doc case parse-json-1: nested objects become compact JSON text; null sets nothing;
+    // a key named like a time field is ignored.
+    assert_eq!(
+        out[0],
+        row(&[
+            T,
+            ("data", data),
+            ("k1", "v1"),
+            ("k2", r#"{"k3":"v3","k4":4}"#),
+            ("n", "1.5"),
+            ("b", "true")
+        ])
+    );
+    assert_eq!(out[1], row(&[T, ("data", "not json")]));
+    assert_eq!(out[2], row(&[T, ("data", "[1,2]")]));
+    let (out, _) = run("* | parse-json -prefix='p_' -path='$.k2' data", input);
+    assert_eq!(out[0]["p_k3"], "v3");
+    assert_eq!(out[0]["p_k4"], "4");
+    assert!(!out[0].contains_key("k1"));
+
+    let input = batch(&[&[("j", r#"{"a": "new", "b": "x"}"#), ("a", "old")]]);
+    let (out, _) = run("* | parse-json -mode='preserve' j", input.clone());
+    assert_eq!(out[0]["a"], "old");
+    let (out, _) = run("* | parse-json j", input);
+    assert_eq!(out[0]["a"], "new");
+}
+
+#[test]
+fn parse_json_keys_vary_per_row() {
+    let input = batch(&[&[("j", r#"{"a": "1"}"#)], &[("j", r#"{"b": "2"}"#)]]);
+    let (out, _) = run("* | parse-json j", input);
+    assert_eq!(out[0]["a"], "1");
+    assert!(!out[0].contains_key("b"));
+    assert_eq!(out[1]["b"], "2");
+    assert!(!out[1].contains_key("a"));
+}

@@ -2,6 +2,7 @@
 //! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
 //! with a data error (spec §18.11: never lost silently).
 mod extend;
+mod parse_json;
 mod parse_regexp;
 mod project;
 mod project_away;
@@ -14,6 +15,7 @@ use arrow::record_batch::RecordBatch;
 use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
 pub use extend::Extend;
+pub use parse_json::ParseJson;
 pub use parse_regexp::ParseRegexp;
 pub use project::Project;
 pub use project_away::ProjectAway;
@@ -71,6 +73,7 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
             Box::new(ProjectAway::new(patterns, instr.has("wildcard")))
         }
         InstructionKind::ProjectRename { renames } => Box::new(ProjectRename::new(renames)),
+        InstructionKind::ParseJson { field } => Box::new(ParseJson::new(instr, field)?),
         InstructionKind::ParseRegexp {
             field,
             pattern,
