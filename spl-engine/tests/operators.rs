@@ -313,3 +313,39 @@ fn parse_json_keys_vary_per_row() {
     assert_eq!(out[1]["b"], "2");
     assert!(!out[1].contains_key("a"));
 }
+
+#[test]
+fn parse_csv_delims_quotes_and_strict() {
+    let input = batch(&[
+        &[("c", "10.0.0.1|2024|\"a|b\"")],
+        &[("c", "1|2")],
+        &[("c", "1|2|3|4")],
+    ]);
+    let (out, _) = run(
+        "* | parse-csv -delim='|' c as ip, time, host",
+        input.clone(),
+    );
+    assert_eq!(
+        out[0],
+        row(&[
+            T,
+            ("c", "10.0.0.1|2024|\"a|b\""),
+            ("ip", "10.0.0.1"),
+            ("time", "2024"),
+            ("host", "a|b")
+        ])
+    );
+    // Non-strict: missing values leave fields unset, surplus values are ignored.
+    assert_eq!(out[1], row(&[T, ("c", "1|2"), ("ip", "1"), ("time", "2")]));
+    assert_eq!(out[2]["host"], "3");
+    let (out, _) = run(
+        "* | parse-csv -strict -delim='|' c as ip, time, host",
+        input,
+    );
+    assert!(out[0].contains_key("ip"));
+    assert_eq!(out[1], row(&[T, ("c", "1|2")]));
+    assert_eq!(out[2], row(&[T, ("c", "1|2|3|4")]));
+    let input = batch(&[&[("c", "a\tb\tc")]]);
+    let (out, _) = run("* | parse-csv -delim='\\x09' c as x, y, z", input);
+    assert_eq!(out[0]["z"], "c");
+}

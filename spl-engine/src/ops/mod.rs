@@ -2,6 +2,7 @@
 //! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
 //! with a data error (spec §18.11: never lost silently).
 mod extend;
+mod parse_csv;
 mod parse_json;
 mod parse_regexp;
 mod project;
@@ -15,6 +16,7 @@ use arrow::record_batch::RecordBatch;
 use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
 pub use extend::Extend;
+pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;
 pub use parse_regexp::ParseRegexp;
 pub use project::Project;
@@ -73,6 +75,9 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
             Box::new(ProjectAway::new(patterns, instr.has("wildcard")))
         }
         InstructionKind::ProjectRename { renames } => Box::new(ProjectRename::new(renames)),
+        InstructionKind::ParseCsv { field, outputs } => {
+            Box::new(ParseCsv::new(instr, field, outputs))
+        }
         InstructionKind::ParseJson { field } => Box::new(ParseJson::new(instr, field)?),
         InstructionKind::ParseRegexp {
             field,
