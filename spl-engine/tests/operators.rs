@@ -349,3 +349,51 @@ fn parse_csv_delims_quotes_and_strict() {
     let (out, _) = run("* | parse-csv -delim='\\x09' c as x, y, z", input);
     assert_eq!(out[0]["z"], "c");
 }
+
+#[test]
+fn parse_kv_all_forms() {
+    // doc case parse-kv-1 / parse-kv-7: the source field is not modified
+    let input = batch(&[&[("k1", "q=asd&a=1&b=2&__1__=3")]]);
+    let expect = row(&[
+        T,
+        ("k1", "q=asd&a=1&b=2&__1__=3"),
+        ("q", "asd"),
+        ("a", "1"),
+        ("b", "2"),
+        ("__1__", "3"),
+    ]);
+    assert_eq!(
+        run("* | parse-kv -delims='&' k1", input.clone()).0[0],
+        expect
+    );
+    assert_eq!(run("* | parse-kv k1, '&', '='", input.clone()).0[0], expect);
+    // doc case parse-kv-9
+    let (out, _) = run("* | parse-kv -prefix='start_' k1, '&', '='", input);
+    assert_eq!(out[0]["start_q"], "asd");
+    // doc case parse-kv-2: segments without the separator are skipped
+    let input = batch(&[&[(
+        "u",
+        "/video/getlist/s?ver=3.2.3&app_type=supplier&os=Android8.1.0",
+    )]]);
+    let (out, _) = run("* | parse-kv -delims='&?' u", input);
+    assert_eq!(out[0]["ver"], "3.2.3");
+    assert_eq!(out[0]["app_type"], "supplier");
+    assert_eq!(out[0]["os"], "Android8.1.0");
+    // -regexp: every match
+    let input = batch(&[&[("c", "k1=v1&k2=v2?k3=v3")]]);
+    let (out, _) = run("* | parse-kv -regexp c, '(\\w+)=(\\w+)'", input);
+    assert_eq!((out[0]["k1"].as_str(), out[0]["k3"].as_str()), ("v1", "v3"));
+    // quotes are kept by default (§18.5); keys are trimmed; -strip-quotes removes them
+    let input = batch(&[&[("c", "k1=\"helloworld\",the change world, k2=\"good\"")]]);
+    let (out, _) = run("* | parse-kv -delims=',' c", input.clone());
+    assert_eq!(out[0]["k1"], "\"helloworld\"");
+    assert_eq!(out[0]["k2"], "\"good\"");
+    let (out, _) = run("* | parse-kv -strip-quotes c, ',', '='", input);
+    assert_eq!(out[0]["k1"], "helloworld");
+    // -greedy: a value runs up to the next key=
+    let input = batch(&[&[("c", "a=1,2,3,b=4")]]);
+    let (out, _) = run("* | parse-kv -greedy c, ',', '='", input.clone());
+    assert_eq!((out[0]["a"].as_str(), out[0]["b"].as_str()), ("1,2,3", "4"));
+    let (out, _) = run("* | parse-kv c, ',', '='", input);
+    assert_eq!(out[0]["a"], "1");
+}

@@ -4,6 +4,7 @@
 mod extend;
 mod parse_csv;
 mod parse_json;
+mod parse_kv;
 mod parse_regexp;
 mod project;
 mod project_away;
@@ -18,6 +19,7 @@ use spl_parser::{Diagnostic, Instruction, InstructionKind};
 pub use extend::Extend;
 pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;
+pub use parse_kv::ParseKv;
 pub use parse_regexp::ParseRegexp;
 pub use project::Project;
 pub use project_away::ProjectAway;
@@ -78,6 +80,7 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
         InstructionKind::ParseCsv { field, outputs } => {
             Box::new(ParseCsv::new(instr, field, outputs))
         }
+        InstructionKind::ParseKv { field, args } => Box::new(ParseKv::new(instr, field, args)?),
         InstructionKind::ParseJson { field } => Box::new(ParseJson::new(instr, field)?),
         InstructionKind::ParseRegexp {
             field,
@@ -157,4 +160,81 @@ pub(crate) fn evaluate_isolating(
         values,
         errors,
     })
+}
+
+/// Fields extracted per row with names that vary by row (parse-json, parse-kv): names in
+/// first-seen order with a value slot per row.
+#[derive(Debug, Default)]
+pub(crate) struct DynamicFields {
+    order: Vec<String>,
+    values: std::collections::HashMap<String, Vec<Option<String>>>,
+    rows: usize,
+}
+
+impl DynamicFields {
+    pub fn new(rows: usize) -> DynamicFields {
+        DynamicFields {
+            rows,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `name` in `row` (time fields are never written by extraction).
+    pub fn set(&mut self, name: String, row: usize, value: Option<String>) {
+        if crate::batch::is_time_field(&name) {
+            return;
+        }
+        let rows = self.rows;
+        let order = &mut self.order;
+        let slot = self.values.entry(name.clone()).or_insert_with(|| {
+            order.push(name);
+            vec![None; rows]
+        });
+        slot[row] = value;
+    }
+
+    /// Writes the fields into `batch` as VARCHAR columns. Rows without a new value keep the old
+    /// one; with `preserve`, an existing non-NULL value also wins over a new one.
+    pub fn apply(self, batch: RecordBatch, preserve: bool) -> Result<RecordBatch, BatchError> {
+        let renderer = crate::render::Renderer::default();
+        let mut out = batch;
+        for name in self.order {
+            let new = &self.values[&name];
+            let existing = out.column_by_name(&name).cloned();
+            let mut b = arrow::array::StringViewBuilder::with_capacity(self.rows);
+            for (row, v) in new.iter().enumerate() {
+                let old = || {
+                    existing
+                        .as_ref()
+                        .and_then(|c| renderer.text(c.as_ref(), row))
+                };
+                b.append_option(match (v, preserve) {
+                    (Some(_), true) => old().or_else(|| v.clone()),
+                    (Some(v), false) => Some(v.clone()),
+                    (None, _) => old(),
+                });
+            }
+            out = crate::batch::set_column(&out, &name, std::sync::Arc::new(b.finish()))
+                .map_err(|e| BatchError(e.to_string()))?;
+        }
+        Ok(out)
+    }
+}
+
+/// The field `name` as a Utf8View array when it exists and is VARCHAR (extraction sources).
+pub(crate) fn varchar_source(
+    batch: &RecordBatch,
+    name: &str,
+) -> Result<Option<arrow::array::StringViewArray>, BatchError> {
+    let Some(c) = batch
+        .column_by_name(name)
+        .filter(|c| crate::types::is_varchar(c.data_type()))
+    else {
+        return Ok(None);
+    };
+    let c =
+        arrow::compute::cast(c, &crate::types::VARCHAR).map_err(|e| BatchError(e.to_string()))?;
+    Ok(Some(
+        arrow::array::AsArray::as_string_view(c.as_ref()).clone(),
+    ))
 }

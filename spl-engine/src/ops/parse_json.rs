@@ -3,20 +3,14 @@
 //! text, objects and arrays compact JSON text; a JSON `null` sets nothing (NULL is never the text
 //! `null`, spec §18.3). Invalid JSON, a missing path or a non-object leaves the row unchanged.
 //! Keys named like time fields are ignored. `-mode='preserve'` keeps existing non-NULL values.
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, StringViewBuilder};
+use arrow::array::Array;
 use arrow::record_batch::RecordBatch;
 use serde_json::Value;
 use spl_parser::{codes, Diagnostic, Ident, Instruction};
 
-use super::{BatchError, Operator, StageOutput};
-use crate::batch::{is_time_field, set_column};
+use super::{varchar_source, BatchError, DynamicFields, Operator, StageOutput};
 use crate::expr::Session;
 use crate::jsonpath::JsonPath;
-use crate::render::Renderer;
-use crate::types;
 
 #[derive(Debug)]
 pub struct ParseJson {
@@ -66,23 +60,11 @@ impl Operator for ParseJson {
     }
 
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
-        let Some(source) = batch
-            .column_by_name(&self.field)
-            .filter(|c| types::is_varchar(c.data_type()))
-        else {
+        let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(StageOutput::one(batch));
         };
-        let source =
-            arrow::compute::cast(source, &types::VARCHAR).map_err(|e| BatchError(e.to_string()))?;
-        let text = source
-            .as_any()
-            .downcast_ref::<arrow::array::StringViewArray>()
-            .expect("cast to Utf8View");
-        let rows = batch.num_rows();
-        // Output names in first-seen order, and their values per row.
-        let mut order: Vec<String> = Vec::new();
-        let mut values: HashMap<String, Vec<Option<String>>> = HashMap::new();
-        for row in 0..rows {
+        let mut fields = DynamicFields::new(batch.num_rows());
+        for row in 0..batch.num_rows() {
             if text.is_null(row) {
                 continue;
             }
@@ -97,39 +79,10 @@ impl Operator for ParseJson {
                 continue;
             };
             for (k, v) in obj {
-                let name = format!("{}{k}", self.prefix);
-                if is_time_field(&name) {
-                    continue;
-                }
-                let column = values.entry(name.clone()).or_insert_with(|| {
-                    order.push(name);
-                    vec![None; rows]
-                });
-                column[row] = value_text(v);
+                fields.set(format!("{}{k}", self.prefix), row, value_text(v));
             }
         }
-        let renderer = Renderer::default();
-        let mut out = batch;
-        for name in order {
-            let new = &values[&name];
-            let existing = out.column_by_name(&name).cloned();
-            let mut b = StringViewBuilder::with_capacity(rows);
-            for (row, v) in new.iter().enumerate() {
-                let old = || {
-                    existing
-                        .as_ref()
-                        .and_then(|c| renderer.text(c.as_ref(), row))
-                };
-                let chosen = match (v, self.preserve) {
-                    (Some(_), true) => old().or_else(|| v.clone()),
-                    (Some(v), false) => Some(v.clone()),
-                    (None, _) => old(),
-                };
-                b.append_option(chosen);
-            }
-            out = set_column(&out, &name, Arc::new(b.finish()) as ArrayRef)
-                .map_err(|e| BatchError(e.to_string()))?;
-        }
+        let out = fields.apply(batch, self.preserve)?;
         Ok(StageOutput::one(out))
     }
 }
