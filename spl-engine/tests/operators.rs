@@ -397,3 +397,43 @@ fn parse_kv_all_forms() {
     let (out, _) = run("* | parse-kv c, ',', '='", input);
     assert_eq!(out[0]["a"], "1");
 }
+
+#[test]
+fn pack_fields_doc_cases() {
+    // pack-fields-1: sources removed by default
+    let input = batch(&[&[("test1", "123"), ("test2", "456"), ("test3", "789")]]);
+    let (out, _) = run("* | pack-fields -include='\\w+' as test", input);
+    assert_eq!(
+        out[0],
+        row(&[
+            T,
+            ("test", r#"{"test1":"123","test2":"456","test3":"789"}"#)
+        ])
+    );
+    // pack-fields-3: include is a full match; -keep keeps the sources; key order = field order
+    let input = batch(&[&[("abcd@#%", "123"), ("test", "456"), ("abcd", "789")]]);
+    let (out, _) = run(
+        "* | pack-fields -keep -include='\\w+' as content",
+        input.clone(),
+    );
+    assert_eq!(
+        out[0],
+        row(&[
+            T,
+            ("abcd@#%", "123"),
+            ("test", "456"),
+            ("abcd", "789"),
+            ("content", r#"{"test":"456","abcd":"789"}"#)
+        ])
+    );
+    let (out, _) = run("* | pack-fields -exclude='abcd.*' -ltrim='te' as p", input);
+    assert_eq!(
+        out[0],
+        row(&[
+            T,
+            ("abcd@#%", "123"),
+            ("abcd", "789"),
+            ("p", r#"{"st":"456"}"#)
+        ])
+    );
+}

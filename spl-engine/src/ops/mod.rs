@@ -2,6 +2,7 @@
 //! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
 //! with a data error (spec §18.11: never lost silently).
 mod extend;
+mod pack_fields;
 mod parse_csv;
 mod parse_json;
 mod parse_kv;
@@ -17,6 +18,7 @@ use arrow::record_batch::RecordBatch;
 use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
 pub use extend::Extend;
+pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;
 pub use parse_kv::ParseKv;
@@ -80,6 +82,7 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
         InstructionKind::ParseCsv { field, outputs } => {
             Box::new(ParseCsv::new(instr, field, outputs))
         }
+        InstructionKind::PackFields { output } => Box::new(PackFields::new(instr, output)?),
         InstructionKind::ParseKv { field, args } => Box::new(ParseKv::new(instr, field, args)?),
         InstructionKind::ParseJson { field } => Box::new(ParseJson::new(instr, field)?),
         InstructionKind::ParseRegexp {
