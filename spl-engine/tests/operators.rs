@@ -437,3 +437,41 @@ fn pack_fields_doc_cases() {
         ])
     );
 }
+
+#[test]
+fn expand_values_arrays_objects_and_passthrough() {
+    // The reference's example: -path into the body, -keep the source.
+    let content = r#"{"body": [0, {"a": 1, "b": 2}]}"#;
+    let input = batch(&[
+        &[("content", content)],
+        &[("content", "not json")],
+        &[("content", r#"{"body": []}"#)],
+    ]);
+    let (out, _) = run(
+        "* | expand-values -path='$.body' -keep content as body",
+        input.clone(),
+    );
+    assert_eq!(
+        out,
+        vec![
+            row(&[T, ("content", content), ("body", "0")]),
+            row(&[T, ("content", content), ("body", r#"{"a":1,"b":2}"#)]),
+            row(&[T, ("content", "not json")]),
+            row(&[T, ("content", r#"{"body": []}"#)]),
+        ]
+    );
+    // Without -keep the source leaves the expanded rows (but not the unchanged ones).
+    let (out, _) = run("* | expand-values -path='$.body' content as body", input);
+    assert_eq!(out[0], row(&[T, ("body", "0")]));
+    assert_eq!(out[2], row(&[T, ("content", "not json")]));
+    // Objects: one row per key; -keys adds the key; -limit caps; no `as` writes the field itself.
+    let input = batch(&[&[("m", r#"{"x": "1", "y": "2", "z": "3"}"#), ("id", "7")]]);
+    let (out, _) = run("* | expand-values -keys -limit=2 m", input);
+    assert_eq!(
+        out,
+        vec![
+            row(&[T, ("m", "1"), ("id", "7"), ("m_key", "x")]),
+            row(&[T, ("m", "2"), ("id", "7"), ("m_key", "y")])
+        ]
+    );
+}

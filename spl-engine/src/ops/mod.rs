@@ -1,6 +1,7 @@
 //! Operators: one file per instruction, each a small struct implementing [`Operator`] over
 //! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
 //! with a data error (spec §18.11: never lost silently).
+mod expand_values;
 mod extend;
 mod pack_fields;
 mod parse_csv;
@@ -17,6 +18,7 @@ use std::fmt::Debug;
 use arrow::record_batch::RecordBatch;
 use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
+pub use expand_values::ExpandValues;
 pub use extend::Extend;
 pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
@@ -81,6 +83,9 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
         InstructionKind::ProjectRename { renames } => Box::new(ProjectRename::new(renames)),
         InstructionKind::ParseCsv { field, outputs } => {
             Box::new(ParseCsv::new(instr, field, outputs))
+        }
+        InstructionKind::ExpandValues { field, output } => {
+            Box::new(ExpandValues::new(instr, field, output.as_ref())?)
         }
         InstructionKind::PackFields { output } => Box::new(PackFields::new(instr, output)?),
         InstructionKind::ParseKv { field, args } => Box::new(ParseKv::new(instr, field, args)?),

@@ -1,0 +1,168 @@
+//! `expand-values [-path='$.a'] [-keep] [-limit=N] [-keys] field [as output]`: expands the first
+//! level of a JSON value into rows (spec §18.10). An array gives one row per element; an object
+//! one row per key (the value in the output; with the `-keys` extension the key in
+//! `<output>_key`). Every other field is copied. An empty array or object, a non-JSON value or a
+//! missing path leaves the row unchanged. Values are VARCHAR: strings unquoted, everything else
+//! JSON text; a JSON null leaves the output absent. Without `-keep` the source field is removed
+//! from expanded rows (when the output has another name). `-limit` caps rows per input row.
+use std::sync::Arc;
+
+use arrow::array::{Array, StringViewArray, UInt32Array};
+use arrow::record_batch::RecordBatch;
+use serde_json::Value;
+use spl_parser::{codes, Diagnostic, Ident, Instruction};
+
+use super::{varchar_source, BatchError, Operator, StageOutput};
+use crate::batch::{from_columns, is_time_field, set_column};
+use crate::expr::Session;
+use crate::jsonpath::JsonPath;
+
+#[derive(Debug)]
+pub struct ExpandValues {
+    field: String,
+    output: String,
+    path: Option<JsonPath>,
+    keep: bool,
+    keys: bool,
+    limit: Option<usize>,
+}
+
+impl ExpandValues {
+    pub fn new(
+        instr: &Instruction,
+        field: &Ident,
+        output: Option<&Ident>,
+    ) -> Result<ExpandValues, Box<Diagnostic>> {
+        let path = match instr.text("path") {
+            None => None,
+            Some(p) => Some(JsonPath::parse(p).map_err(|e| {
+                let span = instr.option("path").map(|o| o.span).unwrap_or(instr.span);
+                Box::new(Diagnostic::error(
+                    codes::INVALID_JSONPATH,
+                    e.to_string(),
+                    span,
+                    "in -path",
+                ))
+            })?),
+        };
+        let output = output.unwrap_or(field);
+        if is_time_field(&output.name) {
+            return Err(Box::new(Diagnostic::error(
+                codes::TIME_FIELD,
+                "`expand-values` cannot write a time field",
+                output.span,
+                "time field",
+            )));
+        }
+        Ok(ExpandValues {
+            field: field.name.clone(),
+            output: output.name.clone(),
+            path,
+            keep: instr.has("keep"),
+            keys: instr.has("keys"),
+            limit: instr.int("limit").map(|n| n as usize),
+        })
+    }
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+impl Operator for ExpandValues {
+    fn name(&self) -> &'static str {
+        "expand-values"
+    }
+
+    fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
+        let Some(text) = varchar_source(&batch, &self.field)? else {
+            return Ok(StageOutput::one(batch));
+        };
+        // For each output row: the input row it comes from, and its (key, value) when expanded.
+        let mut take: Vec<u32> = Vec::new();
+        let mut expanded: Vec<Option<(Option<String>, Option<String>)>> = Vec::new();
+        for row in 0..batch.num_rows() {
+            let doc = (!text.is_null(row))
+                .then(|| serde_json::from_str::<Value>(text.value(row)).ok())
+                .flatten();
+            let target = doc.as_ref().and_then(|d| match &self.path {
+                Some(p) => p.select_one(d),
+                None => Some(d),
+            });
+            let items: Vec<(Option<String>, Option<String>)> = match target {
+                Some(Value::Array(a)) => a.iter().map(|v| (None, text_of(v))).collect(),
+                Some(Value::Object(o)) => o
+                    .iter()
+                    .map(|(k, v)| (Some(k.clone()), text_of(v)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if items.is_empty() {
+                take.push(row as u32);
+                expanded.push(None);
+                continue;
+            }
+            for item in items.into_iter().take(self.limit.unwrap_or(usize::MAX)) {
+                take.push(row as u32);
+                expanded.push(Some(item));
+            }
+        }
+        let indices = UInt32Array::from(take);
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| arrow::compute::take(c.as_ref(), &indices, None))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BatchError(e.to_string()))?;
+        let fields = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let mut out =
+            from_columns(fields, columns, indices.len()).map_err(|e| BatchError(e.to_string()))?;
+        let err = |e: arrow::error::ArrowError| BatchError(e.to_string());
+        let source_now = varchar_source(&out, &self.field)?.expect("source column is still there");
+        // The output: the element value for expanded rows, the old value elsewhere.
+        let old_output = varchar_source(&out, &self.output)?;
+        let values: StringViewArray = expanded
+            .iter()
+            .enumerate()
+            .map(|(i, e)| match e {
+                Some((_, v)) => v.clone(),
+                None => old_output
+                    .as_ref()
+                    .filter(|c| !c.is_null(i))
+                    .map(|c| c.value(i).to_string()),
+            })
+            .collect();
+        if !self.keep && self.output != self.field {
+            let source: StringViewArray = expanded
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    if e.is_some() || source_now.is_null(i) {
+                        None
+                    } else {
+                        Some(source_now.value(i).to_string())
+                    }
+                })
+                .collect();
+            out = set_column(&out, &self.field, Arc::new(source)).map_err(err)?;
+        }
+        out = set_column(&out, &self.output, Arc::new(values)).map_err(err)?;
+        if self.keys {
+            let keys: StringViewArray = expanded
+                .iter()
+                .map(|e| e.as_ref().and_then(|(k, _)| k.clone()))
+                .collect();
+            out = set_column(&out, &format!("{}_key", self.output), Arc::new(keys)).map_err(err)?;
+        }
+        Ok(StageOutput::one(out))
+    }
+}
