@@ -12,7 +12,7 @@ use arrow::record_batch::RecordBatch;
 use serde_json::Value;
 use spl_parser::{codes, Diagnostic, Ident, Instruction};
 
-use super::{varchar_source, BatchError, Operator, StageOutput};
+use super::{path_option, varchar_source, BatchError, Operator, StageOutput};
 use crate::batch::{from_columns, is_time_field, set_column};
 use crate::expr::Session;
 use crate::jsonpath::JsonPath;
@@ -33,18 +33,7 @@ impl ExpandValues {
         field: &Ident,
         output: Option<&Ident>,
     ) -> Result<ExpandValues, Box<Diagnostic>> {
-        let path = match instr.text("path") {
-            None => None,
-            Some(p) => Some(JsonPath::parse(p).map_err(|e| {
-                let span = instr.option("path").map(|o| o.span).unwrap_or(instr.span);
-                Box::new(Diagnostic::error(
-                    codes::INVALID_JSONPATH,
-                    e.to_string(),
-                    span,
-                    "in -path",
-                ))
-            })?),
-        };
+        let path = path_option(instr)?;
         let output = output.unwrap_or(field);
         if is_time_field(&output.name) {
             return Err(Box::new(Diagnostic::error(

@@ -246,3 +246,74 @@ pub(crate) fn varchar_source(
         arrow::array::AsArray::as_string_view(c.as_ref()).clone(),
     ))
 }
+
+/// Fields at fixed names written by an extraction (parse-regexp, parse-csv): each row either
+/// gets a new value or keeps the field's old value (rendered as text, spec §18.4).
+pub(crate) struct FixedFields {
+    names: Vec<String>,
+    existing: Vec<Option<arrow::array::ArrayRef>>,
+    builders: Vec<arrow::array::StringViewBuilder>,
+    renderer: crate::render::Renderer,
+}
+
+impl FixedFields {
+    pub fn new(batch: &RecordBatch, names: Vec<String>) -> FixedFields {
+        let rows = batch.num_rows();
+        FixedFields {
+            existing: names
+                .iter()
+                .map(|n| batch.column_by_name(n).cloned())
+                .collect(),
+            builders: names
+                .iter()
+                .map(|_| arrow::array::StringViewBuilder::with_capacity(rows))
+                .collect(),
+            names,
+            renderer: crate::render::Renderer::default(),
+        }
+    }
+
+    /// Appends output `k`'s value for `row`: `value`, or the old value when `None`.
+    pub fn push(&mut self, k: usize, row: usize, value: Option<&str>) {
+        match value {
+            Some(v) => self.builders[k].append_value(v),
+            None => {
+                let old = self.existing[k]
+                    .as_ref()
+                    .and_then(|c| self.renderer.text(c.as_ref(), row));
+                self.builders[k].append_option(old)
+            }
+        }
+    }
+
+    /// Writes the outputs into `batch` (never the time fields).
+    pub fn apply(self, batch: RecordBatch) -> Result<RecordBatch, BatchError> {
+        let mut out = batch;
+        for (name, mut b) in self.names.iter().zip(self.builders) {
+            if !crate::batch::is_time_field(name) {
+                out = crate::batch::set_column(&out, name, std::sync::Arc::new(b.finish()))
+                    .map_err(|e| BatchError(e.to_string()))?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The `-path` option compiled as JSONPath (`None` when absent or `$`), or its diagnostic.
+pub(crate) fn path_option(
+    instr: &Instruction,
+) -> Result<Option<crate::jsonpath::JsonPath>, Box<Diagnostic>> {
+    let Some(p) = instr.text("path") else {
+        return Ok(None);
+    };
+    let path = crate::jsonpath::JsonPath::parse(p).map_err(|e| {
+        let span = instr.option("path").map(|o| o.span).unwrap_or(instr.span);
+        Box::new(Diagnostic::error(
+            spl_parser::codes::INVALID_JSONPATH,
+            e.to_string(),
+            span,
+            "in -path",
+        ))
+    })?;
+    Ok(Some(path).filter(|p| !p.is_root()))
+}

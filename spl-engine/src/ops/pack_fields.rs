@@ -8,8 +8,9 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, StringViewBuilder};
 use arrow::record_batch::RecordBatch;
 use regex::Regex;
-use spl_parser::{codes, Diagnostic, Ident, Instruction};
+use spl_parser::{Diagnostic, Ident, Instruction};
 
+use super::parse_regexp::compile_regex;
 use super::{BatchError, Operator, StageOutput};
 use crate::batch::{is_time_field, retain_columns, set_column};
 use crate::expr::Session;
@@ -29,27 +30,8 @@ fn full_match(instr: &Instruction, option: &str) -> Result<Option<Regex>, Box<Di
     let Some(pattern) = instr.text(option) else {
         return Ok(None);
     };
-    Regex::new(&format!("^(?:{pattern})$"))
-        .map(Some)
-        .map_err(|e| {
-            let span = instr.option(option).map(|o| o.span).unwrap_or(instr.span);
-            Box::new(
-                Diagnostic::error(
-                    codes::INVALID_REGEX,
-                    format!("invalid regular expression in -{option}"),
-                    span,
-                    "does not compile",
-                )
-                .with_note(
-                    e.to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string(),
-                ),
-            )
-        })
+    let span = instr.option(option).map(|o| o.span).unwrap_or(instr.span);
+    compile_regex(&format!("^(?:{pattern})$"), span).map(Some)
 }
 
 impl PackFields {

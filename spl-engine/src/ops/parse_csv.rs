@@ -4,18 +4,13 @@
 //! stands for one (RFC 4180). Values map to the names by position: missing values leave fields
 //! unset and surplus values are ignored; with `-strict` the row is left unchanged unless the counts
 //! match exactly. Empty values are empty strings. Time fields are never written.
-use std::borrow::Cow;
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, StringViewBuilder};
+use arrow::array::Array;
 use arrow::record_batch::RecordBatch;
 use spl_parser::{Ident, Instruction};
+use std::borrow::Cow;
 
-use super::{BatchError, Operator, StageOutput};
-use crate::batch::{is_time_field, set_column};
+use super::{varchar_source, BatchError, FixedFields, Operator, StageOutput};
 use crate::expr::Session;
-use crate::render::Renderer;
-use crate::types;
 
 #[derive(Debug)]
 pub struct ParseCsv {
@@ -104,56 +99,26 @@ impl Operator for ParseCsv {
     }
 
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
-        let Some(source) = batch
-            .column_by_name(&self.field)
-            .filter(|c| types::is_varchar(c.data_type()))
-        else {
+        let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(StageOutput::one(batch));
         };
-        let source =
-            arrow::compute::cast(source, &types::VARCHAR).map_err(|e| BatchError(e.to_string()))?;
-        let text = source
-            .as_any()
-            .downcast_ref::<arrow::array::StringViewArray>()
-            .expect("cast to Utf8View");
-        let rows = batch.num_rows();
-        let renderer = Renderer::default();
-        let existing: Vec<Option<ArrayRef>> = self
-            .outputs
-            .iter()
-            .map(|n| batch.column_by_name(n).cloned())
-            .collect();
-        let mut builders: Vec<StringViewBuilder> = self
-            .outputs
-            .iter()
-            .map(|_| StringViewBuilder::with_capacity(rows))
-            .collect();
-        for row in 0..rows {
+        let mut out = FixedFields::new(&batch, self.outputs.clone());
+        for row in 0..batch.num_rows() {
             let values = if text.is_null(row) {
                 None
             } else {
                 Some(split_csv(text.value(row), &self.delim, self.quote))
             };
             let values = values.filter(|v| !self.strict || v.len() == self.outputs.len());
-            for (k, b) in builders.iter_mut().enumerate() {
-                match values.as_ref().and_then(|v| v.get(k)) {
-                    Some(v) => b.append_value(v),
-                    None => b.append_option(
-                        existing[k]
-                            .as_ref()
-                            .and_then(|c| renderer.text(c.as_ref(), row)),
-                    ),
-                }
+            for k in 0..self.outputs.len() {
+                out.push(
+                    k,
+                    row,
+                    values.as_ref().and_then(|v| v.get(k)).map(|v| v.as_ref()),
+                );
             }
         }
-        let mut out = batch;
-        for (name, mut b) in self.outputs.iter().zip(builders) {
-            if !is_time_field(name) {
-                out = set_column(&out, name, Arc::new(b.finish()))
-                    .map_err(|e| BatchError(e.to_string()))?;
-            }
-        }
-        Ok(StageOutput::one(out))
+        Ok(StageOutput::one(out.apply(batch)?))
     }
 }
 

@@ -6,9 +6,9 @@
 use arrow::array::Array;
 use arrow::record_batch::RecordBatch;
 use serde_json::Value;
-use spl_parser::{codes, Diagnostic, Ident, Instruction};
+use spl_parser::{Diagnostic, Ident, Instruction};
 
-use super::{varchar_source, BatchError, DynamicFields, Operator, StageOutput};
+use super::{path_option, varchar_source, BatchError, DynamicFields, Operator, StageOutput};
 use crate::expr::Session;
 use crate::jsonpath::JsonPath;
 
@@ -22,21 +22,10 @@ pub struct ParseJson {
 
 impl ParseJson {
     pub fn new(instr: &Instruction, field: &Ident) -> Result<ParseJson, Box<Diagnostic>> {
-        let path = match instr.text("path") {
-            None => None,
-            Some(p) => Some(JsonPath::parse(p).map_err(|e| {
-                let span = instr.option("path").map(|o| o.span).unwrap_or(instr.span);
-                Box::new(Diagnostic::error(
-                    codes::INVALID_JSONPATH,
-                    e.to_string(),
-                    span,
-                    "in -path",
-                ))
-            })?),
-        };
+        let path = path_option(instr)?;
         Ok(ParseJson {
             field: field.name.clone(),
-            path: path.filter(|p| !p.is_root()),
+            path,
             prefix: instr.text("prefix").unwrap_or("").to_string(),
             preserve: instr.text("mode") == Some("preserve"),
         })

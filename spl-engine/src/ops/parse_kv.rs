@@ -43,7 +43,7 @@ impl ParseKv {
     ) -> Result<ParseKv, Box<Diagnostic>> {
         let splitter = match args {
             [pattern] if instr.has("regexp") => {
-                let re = compile_regex(&pattern.value, pattern)?;
+                let re = compile_regex(&pattern.value, pattern.span)?;
                 if re.captures_len() < 3 {
                     return Err(Box::new(Diagnostic::error(
                         spl_parser::codes::BAD_ARGUMENTS,

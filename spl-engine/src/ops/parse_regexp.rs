@@ -3,18 +3,14 @@
 //! (extra groups are ignored); without `as`, named groups `(?P<name>…)` name the outputs. A row
 //! whose field is absent, not VARCHAR or does not match is left unchanged; a group that does not
 //! take part leaves its output as it was (spec §18.7). Time fields are never written.
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, StringViewBuilder};
+use arrow::array::Array;
 use arrow::record_batch::RecordBatch;
 use regex::Regex;
-use spl_parser::{codes, Diagnostic, Ident, Instruction, StrLit};
+use spl_parser::{codes, Diagnostic, Ident, Instruction, Span, StrLit};
 
-use super::{BatchError, Operator, StageOutput};
-use crate::batch::{is_time_field, set_column};
+use super::{varchar_source, BatchError, FixedFields, Operator, StageOutput};
+use crate::batch::is_time_field;
 use crate::expr::Session;
-use crate::render::Renderer;
-use crate::types;
 
 #[derive(Debug)]
 pub struct ParseRegexp {
@@ -45,7 +41,7 @@ impl ParseRegexp {
         } else {
             format!("(?{flags}){}", pattern.value)
         };
-        let regex = compile_regex(&source, pattern)?;
+        let regex = compile_regex(&source, pattern.span)?;
         let groups = regex.captures_len() - 1;
         let outputs: Vec<(String, usize)> = if names.is_empty() {
             let named: Vec<(String, usize)> = regex
@@ -90,14 +86,14 @@ impl ParseRegexp {
     }
 }
 
-/// Compiles an RE2-syntax pattern; errors point at the pattern literal.
-pub(crate) fn compile_regex(source: &str, at: &StrLit) -> Result<Regex, Box<Diagnostic>> {
+/// Compiles an RE2-syntax pattern; errors point at `at` (the pattern or its option).
+pub(crate) fn compile_regex(source: &str, at: Span) -> Result<Regex, Box<Diagnostic>> {
     Regex::new(source).map_err(|e| {
         Box::new(
             Diagnostic::error(
                 codes::INVALID_REGEX,
                 "invalid regular expression",
-                at.span,
+                at,
                 "does not compile",
             )
             .with_note(
@@ -118,32 +114,15 @@ impl Operator for ParseRegexp {
     }
 
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
-        let Some(source) = batch
-            .column_by_name(&self.field)
-            .filter(|c| types::is_varchar(c.data_type()))
-        else {
+        let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(StageOutput::one(batch));
         };
-        let source =
-            arrow::compute::cast(source, &types::VARCHAR).map_err(|e| BatchError(e.to_string()))?;
-        let text = source
-            .as_any()
-            .downcast_ref::<arrow::array::StringViewArray>()
-            .expect("cast to Utf8View");
-        let rows = batch.num_rows();
-        let renderer = Renderer::default();
-        let existing: Vec<Option<ArrayRef>> = self
-            .outputs
-            .iter()
-            .map(|(n, _)| batch.column_by_name(n).cloned())
-            .collect();
-        let mut builders: Vec<StringViewBuilder> = self
-            .outputs
-            .iter()
-            .map(|_| StringViewBuilder::with_capacity(rows))
-            .collect();
+        let mut out = FixedFields::new(
+            &batch,
+            self.outputs.iter().map(|(n, _)| n.clone()).collect(),
+        );
         let mut locs = self.regex.capture_locations();
-        for row in 0..rows {
+        for row in 0..batch.num_rows() {
             let matched = !text.is_null(row)
                 && self
                     .regex
@@ -155,23 +134,9 @@ impl Operator for ParseRegexp {
                 } else {
                     None
                 };
-                match value {
-                    Some(v) => builders[k].append_value(v),
-                    None => match existing[k]
-                        .as_ref()
-                        .and_then(|c| renderer.text(c.as_ref(), row))
-                    {
-                        Some(old) => builders[k].append_value(old),
-                        None => builders[k].append_null(),
-                    },
-                }
+                out.push(k, row, value);
             }
         }
-        let mut out = batch;
-        for ((name, _), mut b) in self.outputs.iter().zip(builders) {
-            out = set_column(&out, name, Arc::new(b.finish()))
-                .map_err(|e| BatchError(e.to_string()))?;
-        }
-        Ok(StageOutput::one(out))
+        Ok(StageOutput::one(out.apply(batch)?))
     }
 }
