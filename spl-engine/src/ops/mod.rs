@@ -71,6 +71,44 @@ pub trait Operator: Send + Sync + Debug {
     fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError>;
 }
 
+/// A stage that keeps state across the batches of one run (`stats`, `sort`, `limit`): the plan
+/// holds the operator, each run gets a fresh [`BufferState`] from [`BufferingOperator::start`].
+pub trait BufferingOperator: Send + Sync + Debug {
+    /// The instruction name, for plans and errors.
+    fn name(&self) -> &'static str;
+    /// A fresh state for one run over a stream.
+    fn start(&self) -> Box<dyn BufferState>;
+}
+
+/// The per-run state of a [`BufferingOperator`].
+pub trait BufferState: Send {
+    /// Takes one batch; may already emit rows (a `limit` passes rows through until it is full).
+    fn push(&mut self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError>;
+    /// The end of the stream: emits whatever is buffered. Called once.
+    fn finish(&mut self, session: &Session) -> Result<StageOutput, BatchError>;
+}
+
+/// A compiled stage: row-level (stateless, shareable across threads and batches) or buffering.
+#[derive(Debug)]
+pub enum Stage {
+    Row(Box<dyn Operator>),
+    Buffering(Box<dyn BufferingOperator>),
+}
+
+impl Stage {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stage::Row(op) => op.name(),
+            Stage::Buffering(op) => op.name(),
+        }
+    }
+}
+
+/// Builds the stage for any instruction.
+pub fn build_stage(instr: &Instruction) -> Result<Stage, Box<Diagnostic>> {
+    build(instr).map(Stage::Row)
+}
+
 /// Builds the operator for a row-level instruction.
 pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> {
     Ok(match &instr.kind {
