@@ -145,7 +145,7 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
 }
 
 /// Code of row-level data errors (e.g. `cast('abc' as bigint)`).
-pub const DATA_ERROR: &str = "E2001";
+pub const DATA_ERROR: &str = spl_parser::codes::DATA_ERROR.id;
 
 /// The result of evaluating an expression with failing rows set aside.
 pub(crate) struct Isolated {
