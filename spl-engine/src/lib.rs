@@ -5,6 +5,7 @@ pub mod expr;
 pub mod functions;
 pub mod jsonpath;
 pub mod ops;
+pub mod pipeline;
 pub mod render;
 pub mod timezone;
 pub mod types;

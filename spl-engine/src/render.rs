@@ -64,6 +64,25 @@ impl Renderer {
         })
     }
 
+    /// Every row of `batch` as a map of field → text, NULL fields left out (conformance
+    /// comparisons, tests).
+    pub fn rows(
+        &self,
+        batch: &arrow::record_batch::RecordBatch,
+    ) -> Vec<std::collections::BTreeMap<String, String>> {
+        let schema = batch.schema();
+        (0..batch.num_rows())
+            .map(|i| {
+                schema
+                    .fields()
+                    .iter()
+                    .zip(batch.columns())
+                    .filter_map(|(f, c)| Some((f.name().clone(), self.text(c.as_ref(), i)?)))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The value at `row` for JSON output: integers, doubles and booleans as JSON numbers and
     /// booleans, everything else as its text (§18.4). `None` when NULL.
     pub fn json(&self, array: &dyn Array, row: usize) -> Option<Value> {

@@ -570,7 +570,7 @@ impl<'s> Builder<'s> {
                 let span = lhs.span.join(span_of(&op));
                 let rule = op.as_rule();
                 let mut parts: Vec<Pair<'_, Rule>> = op.into_inner().collect();
-                let negated = parts.first().is_some_and(|p| p.as_rule() == Rule::negated);
+                let negated = parts.iter().any(|p| p.as_rule() == Rule::negated);
                 parts.retain(|p| matches!(p.as_rule(), Rule::expr | Rule::value_expr));
                 let mut exprs = parts.into_iter().map(|p| self.expr(p));
                 let expr = Box::new(lhs);

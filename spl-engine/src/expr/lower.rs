@@ -303,6 +303,14 @@ impl Lowerer<'_> {
             _ => {}
         }
         let Some(def) = functions::lookup(name) else {
+            if AGGREGATES.contains(&name) {
+                return Err(err(
+                    codes::AGGREGATE_OUTSIDE_STATS,
+                    format!("`{name}` is an aggregate: it is only allowed in `stats`"),
+                    e,
+                    "aggregate here",
+                ));
+            }
             let names = functions::all().iter().map(|f| f.name);
             let help = spl_parser::suggest::did_you_mean(name, names)
                 .map(|s| format!("did you mean `{s}`?"));
@@ -607,3 +615,22 @@ fn clean_df_error(msg: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// Aggregate functions (spec §5.15): valid only as `stats` items.
+pub const AGGREGATES: &[&str] = &[
+    "count",
+    "count_if",
+    "min",
+    "max",
+    "sum",
+    "avg",
+    "skewness",
+    "kurtosis",
+    "approx_percentile",
+    "approx_distinct",
+    "bool_and",
+    "bool_or",
+    "every",
+    "arbitrary",
+    "array_agg",
+];

@@ -1,0 +1,133 @@
+//! Compiling a program: parse, check it against the profile (instructions, limits), type-check
+//! its expressions, build each statement's stages and wire the `.let` datasets into a DAG of
+//! chains with named outputs. Every problem is a diagnostic; nothing fails later for a reason
+//! that was visible at compile time.
+use datafusion_common::DFSchema;
+use spl_parser::{ast, codes, Diagnostic, Diagnostics, Expr, Instruction, InstructionKind, Span};
+
+use super::profile::Profile;
+use super::{Chain, ChainSource, OutputDef, Pipeline};
+use crate::ops;
+
+/// Builds the chains of a parsed program.
+pub(super) fn chains(
+    program: &ast::Program,
+    source: &str,
+    profile: Profile,
+    diags: &mut Diagnostics,
+) -> (Vec<Chain>, Vec<OutputDef>) {
+    let limits = profile.limits();
+    if let Some(max) = limits.max_script_bytes {
+        if source.len() > max {
+            diags.push(
+                Diagnostic::error(
+                    codes::LIMIT_EXCEEDED,
+                    format!(
+                        "the program is {} bytes long; the {profile} profile allows {max}",
+                        source.len()
+                    ),
+                    Span::new(0, source.len().min(1)),
+                    "program starts here",
+                )
+                .with_help("shorten the program or run it under another profile"),
+            );
+        }
+    }
+    let mut chains: Vec<Chain> = Vec::new();
+    let mut outputs = Vec::new();
+    for (si, st) in program.statements.iter().enumerate() {
+        let p = &st.pipeline;
+        if let Some(max) = limits.max_stages {
+            if p.stages.len() > max {
+                diags.push(Diagnostic::error(
+                    codes::LIMIT_EXCEEDED,
+                    format!(
+                        "this statement has {} stages; the {profile} profile allows {max}",
+                        p.stages.len()
+                    ),
+                    p.stages[max].span,
+                    format!("stage {} is over the limit", max + 1),
+                ));
+            }
+        }
+        let source = match &p.source {
+            ast::Source::Star(_) => ChainSource::Input,
+            ast::Source::Dataset(id) => {
+                match chains
+                    .iter()
+                    .position(|c| c.name.as_deref() == Some(id.name.as_str()))
+                {
+                    Some(i) => ChainSource::Chain(i),
+                    // The parser's validation already reported the unknown dataset.
+                    None => continue,
+                }
+            }
+        };
+        let mut stages = Vec::new();
+        for instr in &p.stages {
+            if let Some(why) = profile.rejects(&instr.kind) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::NOT_IN_PROFILE,
+                        format!(
+                            "`{}` is not available in the {profile} profile: {why}",
+                            instr.kind.name()
+                        ),
+                        instr.span,
+                        "not available here",
+                    )
+                    .with_help("choose another profile with --profile, or remove the stage"),
+                );
+                continue;
+            }
+            check_expressions(instr, diags);
+            match ops::build_stage(instr) {
+                Ok(stage) => stages.push(stage),
+                Err(d) => diags.push(*d),
+            }
+        }
+        let emitted = st.name.is_none();
+        let name = match (&st.name, &p.source) {
+            (Some(n), _) => Some(n.name.clone()),
+            _ => None,
+        };
+        let index = chains.len();
+        chains.push(Chain {
+            name,
+            source,
+            stages,
+            statement: si,
+        });
+        if emitted {
+            let name = match (&p.source, p.stages.is_empty()) {
+                (ast::Source::Dataset(id), true) => id.name.clone(),
+                _ => format!("output{}", outputs.len() + 1),
+            };
+            outputs.push(OutputDef { name, chain: index });
+        }
+    }
+    (chains, outputs)
+}
+
+/// Lowers every expression of the instruction against an empty schema (missing fields are
+/// NULL), so unknown functions and wrong argument counts are reported at compile time.
+fn check_expressions(instr: &Instruction, diags: &mut Diagnostics) {
+    let exprs: Vec<&Expr> = match &instr.kind {
+        InstructionKind::Where { predicate } => vec![predicate],
+        InstructionKind::Extend { assignments } => assignments.iter().map(|a| &a.value).collect(),
+        _ => Vec::new(),
+    };
+    let schema = DFSchema::empty();
+    for e in exprs {
+        if let Err(d) = crate::expr::lower(e, &schema) {
+            diags.push(*d);
+        }
+    }
+}
+
+impl Pipeline {
+    /// The number of stages, over all statements.
+    pub fn stage_count(&self) -> usize {
+        self.chains.iter().map(|c| c.stages.len()).sum()
+    }
+}

@@ -1,0 +1,303 @@
+//! The engine's public entry point: compile an SPL program once under a profile and options,
+//! then process batches — one at a time (`process`, for agents and servers) or as a stream with
+//! buffering stages (`start` → [`Run`]). A program is a DAG of chains: each statement is a chain
+//! reading the input (`*`) or an earlier dataset (`$name`); every emitted statement is an output.
+mod compile;
+mod errors;
+pub mod profile;
+mod run;
+
+use std::time::Duration;
+
+use arrow::record_batch::RecordBatch;
+use spl_parser::Diagnostics;
+
+pub use errors::{error_value, with_error_column, ERROR_FIELD};
+pub use profile::{ErrorPolicy, Limits, Profile};
+pub use run::Run;
+
+use crate::expr::Session;
+use crate::ops::Stage;
+use crate::timezone::SessionTz;
+
+/// How a pipeline is compiled and run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub profile: Profile,
+    /// The session time zone (§18.1), default UTC.
+    pub timezone: SessionTz,
+    /// Runtime error policy; `None` takes the profile's default.
+    pub error_policy: Option<ErrorPolicy>,
+    /// Per-batch time budget; `None` takes the profile's.
+    pub batch_timeout: Option<Duration>,
+    /// Per-batch memory ceiling in bytes; `None` takes the profile's.
+    pub max_batch_memory: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options::new(Profile::Cli)
+    }
+}
+
+impl Options {
+    pub fn new(profile: Profile) -> Options {
+        Options {
+            profile,
+            timezone: SessionTz::UTC,
+            error_policy: None,
+            batch_timeout: None,
+            max_batch_memory: None,
+        }
+    }
+}
+
+/// A compiled program, shareable across threads.
+#[derive(Debug)]
+pub struct Pipeline {
+    chains: Vec<Chain>,
+    outputs: Vec<OutputDef>,
+    session: Session,
+    policy: ErrorPolicy,
+    limits: Limits,
+    buffering: bool,
+    /// Warnings from compilation (non-portable extensions, unused datasets…).
+    pub warnings: Diagnostics,
+    /// The program text.
+    pub source: String,
+}
+
+/// One statement: its input, its stages, and its dataset name when it is a `.let`.
+#[derive(Debug)]
+pub(crate) struct Chain {
+    pub name: Option<String>,
+    pub source: ChainSource,
+    pub stages: Vec<Stage>,
+    /// Index of the statement in the program.
+    pub statement: usize,
+}
+
+/// Where a chain's rows come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChainSource {
+    Input,
+    Chain(usize),
+}
+
+/// An emitted dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputDef {
+    /// The dataset name for `$name;`, else `output<N>` (1-based among outputs).
+    pub name: String,
+    chain: usize,
+}
+
+/// Rows that failed in a stage, with where and why.
+#[derive(Debug, Clone)]
+pub struct StageError {
+    /// The rows as they entered the failing stage.
+    pub rows: RecordBatch,
+    /// Diagnostic code (`E2001` …).
+    pub code: &'static str,
+    pub message: String,
+    /// 1-based statement and stage numbers, and the instruction name.
+    pub statement: usize,
+    pub stage: usize,
+    pub instruction: &'static str,
+}
+
+/// Rows in and out of one stage, and the time spent in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StageStats {
+    pub instruction: &'static str,
+    pub rows_in: u64,
+    pub rows_out: u64,
+    pub errors: u64,
+    pub nanos: u64,
+}
+
+/// What processing produced.
+#[derive(Debug, Default)]
+pub struct Outputs {
+    /// One entry per emitted dataset, in statement order (see [`Pipeline::outputs`]).
+    pub datasets: Vec<Vec<RecordBatch>>,
+    /// Failed rows (error-stream policy).
+    pub errors: Vec<StageError>,
+    /// Rows that failed and were passed through or dropped by the policy.
+    pub error_rows: u64,
+    /// Batches that exceeded a budget (pass-through or drop policy).
+    pub budget_exceeded: u64,
+    /// Per chain, per stage counters.
+    pub stats: Vec<Vec<StageStats>>,
+}
+
+impl Outputs {
+    /// Rows over all outputs.
+    pub fn rows(&self) -> usize {
+        self.datasets
+            .iter()
+            .flatten()
+            .map(RecordBatch::num_rows)
+            .sum()
+    }
+
+    /// Adds another result after this one (outputs stay in order).
+    pub fn append(&mut self, other: Outputs) {
+        if self.datasets.len() < other.datasets.len() {
+            self.datasets.resize_with(other.datasets.len(), Vec::new);
+        }
+        for (mine, theirs) in self.datasets.iter_mut().zip(other.datasets) {
+            mine.extend(theirs);
+        }
+        self.errors.extend(other.errors);
+        self.error_rows += other.error_rows;
+        self.budget_exceeded += other.budget_exceeded;
+        merge_stats(&mut self.stats, other.stats);
+    }
+}
+
+pub(crate) fn merge_stats(into: &mut Vec<Vec<StageStats>>, from: Vec<Vec<StageStats>>) {
+    if into.is_empty() {
+        *into = from;
+        return;
+    }
+    for (a, b) in into.iter_mut().zip(from) {
+        for (x, y) in a.iter_mut().zip(b) {
+            x.rows_in += y.rows_in;
+            x.rows_out += y.rows_out;
+            x.errors += y.errors;
+            x.nanos += y.nanos;
+        }
+    }
+}
+
+/// Why processing a batch failed as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessError {
+    /// The batch took longer than its time budget (fail policy).
+    DeadlineExceeded { limit: Duration, stage: String },
+    /// The batch needed more memory than its ceiling (fail policy).
+    MemoryExceeded {
+        limit: usize,
+        used: usize,
+        stage: String,
+    },
+    /// A row failed with a data error (fail policy).
+    Data { message: String, stage: String },
+    /// A stage failed for the whole batch.
+    Batch { message: String, stage: String },
+}
+
+impl ProcessError {
+    /// The diagnostic code of the error class.
+    pub fn code(&self) -> &'static str {
+        use spl_parser::codes;
+        match self {
+            ProcessError::DeadlineExceeded { .. } => codes::DEADLINE_EXCEEDED.id,
+            ProcessError::MemoryExceeded { .. } => codes::MEMORY_EXCEEDED.id,
+            ProcessError::Data { .. } => codes::DATA_ERROR.id,
+            ProcessError::Batch { .. } => codes::BATCH_FAILED.id,
+        }
+    }
+}
+
+impl std::fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProcessError::DeadlineExceeded { limit, stage } => {
+                write!(
+                    f,
+                    "the batch exceeded its time budget of {limit:?} at {stage}"
+                )
+            }
+            ProcessError::MemoryExceeded { limit, used, stage } => write!(
+                f,
+                "the batch needed {used} bytes at {stage}, over its ceiling of {limit} bytes"
+            ),
+            ProcessError::Data { message, stage } | ProcessError::Batch { message, stage } => {
+                write!(f, "{stage}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProcessError {}
+
+impl Pipeline {
+    /// Parses and compiles `text`. Errors (and warnings) come back as diagnostics.
+    pub fn compile(text: &str, options: &Options) -> Result<Pipeline, Diagnostics> {
+        let (program, mut diags) = spl_parser::parse_with_warnings(text);
+        let Some(program) = program else {
+            return Err(diags);
+        };
+        let (chains, outputs) = compile::chains(&program, text, options.profile, &mut diags);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        let mut limits = options.profile.limits();
+        if options.batch_timeout.is_some() {
+            limits.batch_timeout = options.batch_timeout;
+        }
+        if options.max_batch_memory.is_some() {
+            limits.max_batch_memory = options.max_batch_memory;
+        }
+        let buffering = chains
+            .iter()
+            .flat_map(|c| &c.stages)
+            .any(|s| matches!(s, Stage::Buffering(_)));
+        Ok(Pipeline {
+            chains,
+            outputs,
+            session: Session::new(options.timezone),
+            policy: options
+                .error_policy
+                .unwrap_or_else(|| options.profile.error_policy()),
+            limits,
+            buffering,
+            warnings: diags,
+            source: text.to_string(),
+        })
+    }
+
+    /// The emitted datasets, in statement order.
+    pub fn outputs(&self) -> &[OutputDef] {
+        &self.outputs
+    }
+
+    /// True when a stage buffers across batches (`stats`, `sort`, `limit`): such pipelines
+    /// must see the stream through one [`Run`] and cannot split it across threads.
+    pub fn is_buffering(&self) -> bool {
+        self.buffering
+    }
+
+    /// The effective error policy.
+    pub fn error_policy(&self) -> ErrorPolicy {
+        self.policy
+    }
+
+    /// The session (time zone) the pipeline evaluates in.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The stage names of each chain, for plans and statistics.
+    pub fn stage_names(&self) -> Vec<Vec<&'static str>> {
+        self.chains
+            .iter()
+            .map(|c| c.stages.iter().map(Stage::name).collect())
+            .collect()
+    }
+
+    /// Processes one batch as a whole stream: buffering stages are flushed at the end.
+    pub fn process(&self, batch: RecordBatch) -> Result<Outputs, ProcessError> {
+        let mut run = self.start();
+        let mut out = run.push(batch)?;
+        out.append(run.finish()?);
+        Ok(out)
+    }
+
+    /// Starts a run over a stream of batches.
+    pub fn start(&self) -> Run<'_> {
+        Run::new(self)
+    }
+}
