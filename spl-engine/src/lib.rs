@@ -6,6 +6,7 @@ pub mod functions;
 pub mod jsonpath;
 pub mod ops;
 pub mod pipeline;
+pub mod plan;
 pub mod render;
 pub mod timezone;
 pub mod types;

@@ -65,6 +65,7 @@ pub struct Pipeline {
     pub warnings: Diagnostics,
     /// The program text.
     pub source: String,
+    plan: Vec<crate::plan::ChainPlan>,
 }
 
 /// One statement: its input, its stages, and its dataset name when it is a `.let`.
@@ -152,11 +153,12 @@ impl Outputs {
         self.errors.extend(other.errors);
         self.error_rows += other.error_rows;
         self.budget_exceeded += other.budget_exceeded;
-        merge_stats(&mut self.stats, other.stats);
+        merge_stage_stats(&mut self.stats, other.stats);
     }
 }
 
-pub(crate) fn merge_stats(into: &mut Vec<Vec<StageStats>>, from: Vec<Vec<StageStats>>) {
+/// Adds per-stage counters of `from` into `into`.
+pub fn merge_stage_stats(into: &mut Vec<Vec<StageStats>>, from: Vec<Vec<StageStats>>) {
     if into.is_empty() {
         *into = from;
         return;
@@ -256,6 +258,7 @@ impl Pipeline {
             buffering,
             warnings: diags,
             source: text.to_string(),
+            plan: crate::plan::describe(&program),
         })
     }
 
@@ -268,6 +271,21 @@ impl Pipeline {
     /// must see the stream through one [`Run`] and cannot split it across threads.
     pub fn is_buffering(&self) -> bool {
         self.buffering
+    }
+
+    /// The logical plan: per statement, its stages and the fields each reads and writes.
+    pub fn plan(&self) -> &[crate::plan::ChainPlan] {
+        &self.plan
+    }
+
+    /// The plan as a tree (`spl explain`).
+    pub fn plan_text(&self) -> String {
+        let outputs: Vec<(String, usize)> = self
+            .outputs
+            .iter()
+            .map(|o| (o.name.clone(), self.chains[o.chain].statement))
+            .collect();
+        crate::plan::render(&self.plan, &outputs)
     }
 
     /// The effective error policy.

@@ -7,7 +7,8 @@ use std::time::Instant;
 use arrow::record_batch::RecordBatch;
 
 use super::{
-    merge_stats, ChainSource, ErrorPolicy, Outputs, Pipeline, ProcessError, StageError, StageStats,
+    merge_stage_stats, ChainSource, ErrorPolicy, Outputs, Pipeline, ProcessError, StageError,
+    StageStats,
 };
 use crate::ops::{BufferState, Stage, StageOutput};
 
@@ -401,6 +402,6 @@ fn batch_error(p: &Pipeline, ci: usize, si: usize, message: String) -> ProcessEr
 impl Outputs {
     /// Merges per-stage statistics from another result.
     pub fn add_stats(&mut self, stats: Vec<Vec<StageStats>>) {
-        merge_stats(&mut self.stats, stats);
+        merge_stage_stats(&mut self.stats, stats);
     }
 }

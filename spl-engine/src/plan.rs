@@ -1,0 +1,360 @@
+//! The logical plan: per statement its source and stages, and per stage the fields it reads,
+//! writes and removes. `spl explain` prints it; the optimizer's field-aware rules use it.
+use std::fmt::Write as _;
+
+use spl_parser::ast::{self, Expr, ExprKind, InstructionKind, Program, Source};
+
+/// A set of field names, or "decided by the data" (parse-json keys, wildcard patterns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fields {
+    Named(Vec<String>),
+    /// Names known only per row, with a description (`keys of content`, `a*`).
+    Dynamic(String),
+}
+
+impl Fields {
+    fn named(names: impl IntoIterator<Item = String>) -> Fields {
+        let mut v: Vec<String> = Vec::new();
+        for n in names {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+        }
+        Fields::Named(v)
+    }
+
+    fn none() -> Fields {
+        Fields::Named(Vec::new())
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Fields::Named(v) if v.is_empty())
+    }
+}
+
+impl std::fmt::Display for Fields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fields::Named(v) => f.write_str(&v.join(", ")),
+            Fields::Dynamic(d) => write!(f, "<{d}>"),
+        }
+    }
+}
+
+/// One stage of the plan.
+#[derive(Debug, Clone)]
+pub struct StagePlan {
+    pub instruction: &'static str,
+    /// The stage in canonical SPL.
+    pub text: String,
+    pub reads: Fields,
+    pub writes: Fields,
+    /// Fields the stage removes (`project-away`), or `Dynamic("all others")` for `project`.
+    pub removes: Fields,
+}
+
+/// One statement.
+#[derive(Debug, Clone)]
+pub struct ChainPlan {
+    /// `.let` name.
+    pub name: Option<String>,
+    /// `*` or `$name`.
+    pub source: String,
+    pub stages: Vec<StagePlan>,
+}
+
+/// Describes every statement of a program.
+pub fn describe(program: &Program) -> Vec<ChainPlan> {
+    program
+        .statements
+        .iter()
+        .map(|st| ChainPlan {
+            name: st.name.as_ref().map(|n| n.name.clone()),
+            source: match &st.pipeline.source {
+                Source::Star(_) => "*".into(),
+                Source::Dataset(id) => format!("${}", id.name),
+            },
+            stages: st.pipeline.stages.iter().map(stage).collect(),
+        })
+        .collect()
+}
+
+fn stage(i: &ast::Instruction) -> StagePlan {
+    use InstructionKind as K;
+    let name = |id: &ast::Ident| id.name.clone();
+    let (reads, writes, removes) = match &i.kind {
+        K::Where { predicate } => (
+            Fields::named(columns(predicate)),
+            Fields::none(),
+            Fields::none(),
+        ),
+        K::Extend { assignments } => {
+            // A later assignment may read an earlier one: reads are the outside fields.
+            let mut reads = Vec::new();
+            let mut written: Vec<String> = Vec::new();
+            for a in assignments {
+                reads.extend(columns(&a.value).filter(|c| !written.contains(c)));
+                written.push(a.output.name.clone());
+            }
+            (Fields::named(reads), Fields::named(written), Fields::none())
+        }
+        K::Project { items } => {
+            let reads = Fields::named(items.iter().map(|p| p.field.name.clone()));
+            let writes = Fields::named(items.iter().filter_map(|p| p.output.as_ref().map(name)));
+            (reads, writes, Fields::Dynamic("all other fields".into()))
+        }
+        K::ProjectAway { patterns } => (
+            Fields::none(),
+            Fields::none(),
+            Fields::named(patterns.iter().map(name)),
+        ),
+        K::ProjectRename { renames } => (
+            Fields::named(renames.iter().map(|r| r.field.name.clone())),
+            Fields::named(renames.iter().map(|r| r.output.name.clone())),
+            Fields::named(renames.iter().map(|r| r.field.name.clone())),
+        ),
+        K::ExpandValues { field, output } => (
+            Fields::named([field.name.clone()]),
+            Fields::named([output.as_ref().unwrap_or(field).name.clone()]),
+            Fields::none(),
+        ),
+        K::ParseRegexp {
+            field,
+            pattern,
+            outputs,
+        } => {
+            let writes = if outputs.is_empty() {
+                match regex::Regex::new(&pattern.value) {
+                    Ok(re) => Fields::named(re.capture_names().flatten().map(str::to_string)),
+                    Err(_) => Fields::Dynamic("named groups".into()),
+                }
+            } else {
+                Fields::named(outputs.iter().map(name))
+            };
+            (Fields::named([field.name.clone()]), writes, Fields::none())
+        }
+        K::ParseCsv { field, outputs } => (
+            Fields::named([field.name.clone()]),
+            Fields::named(outputs.iter().map(name)),
+            Fields::none(),
+        ),
+        K::ParseJson { field } | K::ParseKv { field, .. } => (
+            Fields::named([field.name.clone()]),
+            Fields::Dynamic(format!("keys found in {}", field.name)),
+            Fields::none(),
+        ),
+        K::PackFields { output } => (
+            Fields::Dynamic("fields matching -include/-exclude".into()),
+            Fields::named([output.name.clone()]),
+            if i.has("keep") {
+                Fields::none()
+            } else {
+                Fields::Dynamic("packed fields".into())
+            },
+        ),
+        K::LogToMetric | K::MetricToMetric => (
+            Fields::Dynamic("metric fields".into()),
+            Fields::named(
+                ["__name__", "__labels__", "__time_nano__", "__value__"].map(String::from),
+            ),
+            Fields::none(),
+        ),
+        K::Stats {
+            aggregates,
+            group_by,
+        } => {
+            let mut reads: Vec<String> = Vec::new();
+            for a in aggregates {
+                reads.extend(columns(&a.value));
+            }
+            for g in group_by {
+                reads.extend(columns(&g.value));
+            }
+            let writes = group_by
+                .iter()
+                .map(|g| match (&g.output, &g.value.kind) {
+                    (Some(o), _) => o.name.clone(),
+                    (None, ExprKind::Column(c)) => c.clone(),
+                    (None, _) => g.value.to_string(),
+                })
+                .chain(aggregates.iter().map(|a| a.output.name.clone()));
+            (
+                Fields::named(reads),
+                Fields::named(writes),
+                Fields::Dynamic("all other fields".into()),
+            )
+        }
+        K::Sort { keys } => (
+            Fields::named(keys.iter().flat_map(|k| columns(&k.value))),
+            Fields::none(),
+            Fields::none(),
+        ),
+        K::Limit { .. } => (Fields::none(), Fields::none(), Fields::none()),
+    };
+    StagePlan {
+        instruction: i.kind.name(),
+        text: i.to_string(),
+        reads,
+        writes,
+        removes,
+    }
+}
+
+/// The field names an expression reads (lambda parameters excluded).
+pub fn columns(e: &Expr) -> impl Iterator<Item = String> {
+    let mut out = Vec::new();
+    collect(e, &[], &mut out);
+    out.into_iter()
+}
+
+fn collect(e: &Expr, bound: &[String], out: &mut Vec<String>) {
+    use ExprKind as E;
+    let mut go = |x: &Expr| collect(x, bound, out);
+    match &e.kind {
+        E::Column(c) => {
+            if !bound.contains(c) && !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+        E::Literal(_) => {}
+        E::Unary { expr, .. } | E::IsNull { expr, .. } | E::Cast { expr, .. } => go(expr),
+        E::Binary { left, right, .. } => {
+            go(left);
+            go(right);
+        }
+        E::Like {
+            expr,
+            pattern,
+            escape,
+            ..
+        } => {
+            go(expr);
+            go(pattern);
+            if let Some(x) = escape {
+                go(x);
+            }
+        }
+        E::InList { expr, list, .. } => {
+            go(expr);
+            list.iter().for_each(go);
+        }
+        E::Between {
+            expr, low, high, ..
+        } => {
+            go(expr);
+            go(low);
+            go(high);
+        }
+        E::Subscript { expr, index } => {
+            go(expr);
+            go(index);
+        }
+        E::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            if let Some(x) = operand {
+                go(x);
+            }
+            for (w, t) in whens {
+                go(w);
+                go(t);
+            }
+            if let Some(x) = otherwise {
+                go(x);
+            }
+        }
+        E::Array(items) | E::Row(items) => items.iter().for_each(go),
+        E::Call { args, .. } => args.iter().for_each(go),
+        E::Lambda { params, body } => {
+            let mut inner = bound.to_vec();
+            inner.extend(params.iter().cloned());
+            collect(body, &inner, out);
+        }
+    }
+}
+
+/// The plan as an indented tree, one line per stage with its fields.
+pub fn render(chains: &[ChainPlan], outputs: &[(String, usize)]) -> String {
+    let mut s = String::new();
+    for (ci, c) in chains.iter().enumerate() {
+        let role = match (&c.name, outputs.iter().find(|(_, i)| *i == ci)) {
+            (Some(n), _) => format!("dataset ${n}"),
+            (None, Some((o, _))) => format!("output {o}"),
+            (None, None) => "statement".to_string(),
+        };
+        let _ = writeln!(s, "{role} <- {}", c.source);
+        for (si, st) in c.stages.iter().enumerate() {
+            let last = si + 1 == c.stages.len();
+            let (branch, cont) = if last {
+                ("└─", "   ")
+            } else {
+                ("├─", "│  ")
+            };
+            let _ = writeln!(s, "  {branch} {}. {}", si + 1, st.text);
+            let mut parts = Vec::new();
+            if !st.reads.is_empty() {
+                parts.push(format!("reads: {}", st.reads));
+            }
+            if !st.writes.is_empty() {
+                parts.push(format!("writes: {}", st.writes));
+            }
+            if !st.removes.is_empty() {
+                parts.push(format!("removes: {}", st.removes));
+            }
+            if !parts.is_empty() {
+                let _ = writeln!(s, "  {cont}    {}", parts.join("; "));
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(spl: &str) -> Vec<ChainPlan> {
+        describe(&spl_parser::parse(spl).unwrap())
+    }
+
+    #[test]
+    fn fields_per_stage() {
+        let p = plan(
+            "* | where cast(status as bigint) >= 500 | extend a = lower(uri), b = a || host \
+             | parse-regexp content, '(?P<ip>\\S+) (?P<m>\\w+)' | project-away host \
+             | parse-json body | project ip",
+        );
+        let s = &p[0].stages;
+        assert_eq!(s[0].reads, Fields::Named(vec!["status".into()]));
+        assert_eq!(s[1].reads, Fields::Named(vec!["uri".into(), "host".into()]));
+        assert_eq!(s[1].writes, Fields::Named(vec!["a".into(), "b".into()]));
+        assert_eq!(s[2].writes, Fields::Named(vec!["ip".into(), "m".into()]));
+        assert_eq!(s[3].removes, Fields::Named(vec!["host".into()]));
+        assert!(matches!(s[4].writes, Fields::Dynamic(_)));
+        assert!(matches!(s[5].removes, Fields::Dynamic(_)));
+    }
+
+    #[test]
+    fn lambda_parameters_are_not_fields() {
+        let e = spl_parser::parse("* | where any_match(split(tags, ','), x -> x = want)").unwrap();
+        let InstructionKind::Where { predicate } = &e.statements[0].pipeline.stages[0].kind else {
+            panic!()
+        };
+        let cols: Vec<String> = columns(predicate).collect();
+        assert_eq!(cols, vec!["tags".to_string(), "want".to_string()]);
+    }
+
+    #[test]
+    fn render_shows_tree() {
+        let text = render(
+            &plan("* | where a = '1' | project a"),
+            &[("output1".into(), 0)],
+        );
+        assert!(text.starts_with("output output1 <- *\n"), "{text}");
+        assert!(text.contains("├─ 1. where a = '1'"), "{text}");
+        assert!(text.contains("└─ 2. project a"), "{text}");
+        assert!(text.contains("reads: a"), "{text}");
+    }
+}
