@@ -107,12 +107,13 @@ impl LogToMetric {
         })
     }
 
-    /// Column indices selected by `entries`: by exact name, or by glob with `-wildcard` (a
-    /// glob never selects a time field, a metric field, the time field or an `excluded` one).
+    /// Column indices selected by `entries`: an entry without `*` (or any entry without
+    /// `-wildcard`) by exact name; a glob never selects a time field, a metric field, the time
+    /// field or an `excluded` column.
     fn select(&self, schema: &Schema, entries: &[String], excluded: &[usize]) -> Vec<usize> {
         let mut out = Vec::new();
         for e in entries {
-            if !self.wildcard {
+            if !self.wildcard || !e.contains('*') {
                 if let Ok(i) = schema.index_of(e) {
                     if !out.contains(&i) {
                         out.push(i);
@@ -181,18 +182,23 @@ impl Operator for LogToMetric {
     fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError> {
         let renderer = Renderer::new(session.tz.clone());
         let schema = batch.schema();
+        // A field is a sample or a label: globbed names skip the fields named exactly in
+        // -labels, globbed labels skip every selected name.
+        let exact_labels: Vec<String> = self
+            .labels
+            .iter()
+            .filter(|l| !self.wildcard || !l.contains('*'))
+            .cloned()
+            .collect();
+        let exact_label_idx = self.select(&schema, &exact_labels, &[]);
+        let name_idx = self.select(&schema, &self.names, &exact_label_idx);
         let label_cols: Vec<(String, &ArrayRef)> = self
-            .select(&schema, &self.labels, &[])
+            .select(&schema, &self.labels, &name_idx)
             .into_iter()
             .filter(|i| is_label_key(schema.field(*i).name()))
             .map(|i| (schema.field(i).name().clone(), batch.column(i)))
             .collect();
-        let label_idx: Vec<usize> = label_cols
-            .iter()
-            .filter_map(|(n, _)| schema.index_of(n).ok())
-            .collect();
-        let name_cols: Vec<(String, Vec<Option<f64>>)> = self
-            .select(&schema, &self.names, &label_idx)
+        let name_cols: Vec<(String, Vec<Option<f64>>)> = name_idx
             .into_iter()
             .filter_map(|i| {
                 let field = schema.field(i).name();

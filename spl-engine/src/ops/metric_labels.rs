@@ -110,16 +110,14 @@ impl Labels {
                         Err(format!("the value of label `{k}` contains `#$#`"))
                     }
                 }
+                Some((k, _)) if !lenient && labels.0.contains_key(k) => {
+                    Err(format!("label `{k}` appears twice"))
+                }
                 Some((k, v)) => Ok((k, v.to_string())),
                 None => Err(format!("`{pair}` is not a `key#$#value` pair")),
             };
             match parsed {
-                Ok((k, v)) => {
-                    if !lenient && labels.0.contains_key(k) {
-                        return Err(format!("label `{k}` appears twice"));
-                    }
-                    labels.set(k, v);
-                }
+                Ok((k, v)) => labels.set(k, v),
                 Err(e) if !lenient => return Err(format!("invalid __labels__: {e}")),
                 Err(_) => {}
             }
