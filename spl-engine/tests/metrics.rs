@@ -156,7 +156,10 @@ fn list_forms_are_equivalent() {
         r#"* | log-to-metric -names='["rt", "qps"]' -labels='["host"]'"#,
         input(),
     );
-    let c = run(r#"* | log-to-metric -names=["rt", "qps"] -labels=["host"]"#, input());
+    let c = run(
+        r#"* | log-to-metric -names=["rt", "qps"] -labels=["host"]"#,
+        input(),
+    );
     assert_eq!(a, b);
     assert_eq!(a, c);
     assert_eq!(a.0.len(), 2);
@@ -186,7 +189,10 @@ fn output_column_types() {
 #[test]
 fn labels_are_sorted_by_key() {
     let input = batch(&[&[("rt", "1"), ("zone", "z1"), ("app", "web"), ("host", "h1")]]);
-    let (out, _) = run("* | log-to-metric -names='rt' -labels='zone, app, host'", input);
+    let (out, _) = run(
+        "* | log-to-metric -names='rt' -labels='zone, app, host'",
+        input,
+    );
     assert_eq!(out[0]["__labels__"], "app#$#web|host#$#h1|zone#$#z1");
 }
 
@@ -227,7 +233,12 @@ fn non_numeric_values_are_skipped_not_nan_and_not_errors() {
         .collect();
     assert_eq!(
         got,
-        vec![("c", "2.5"), ("d", "1000.0"), ("e", "NaN"), ("f", "-Infinity")]
+        vec![
+            ("c", "2.5"),
+            ("d", "1000.0"),
+            ("e", "NaN"),
+            ("f", "-Infinity")
+        ]
     );
 }
 
@@ -252,10 +263,7 @@ fn typed_values_convert_to_double() {
 
 #[test]
 fn missing_or_empty_label_is_left_out() {
-    let input = batch(&[
-        &[("rt", "1"), ("host", "h"), ("zone", "")],
-        &[("rt", "2")],
-    ]);
+    let input = batch(&[&[("rt", "1"), ("host", "h"), ("zone", "")], &[("rt", "2")]]);
     let (out, _) = run("* | log-to-metric -names='rt' -labels='host, zone'", input);
     assert_eq!(out[0]["__labels__"], "host#$#h");
     assert_eq!(out[1]["__labels__"], "");
@@ -281,7 +289,12 @@ fn wildcard_names_and_labels() {
 
 #[test]
 fn wildcard_star_never_selects_labels_time_fields_or_the_time_field() {
-    let input = batch(&[&[("rt", "1"), ("qps", "2"), ("host", "h"), ("ts", "1614739608")]]);
+    let input = batch(&[&[
+        ("rt", "1"),
+        ("qps", "2"),
+        ("host", "h"),
+        ("ts", "1614739608"),
+    ]]);
     let (out, _) = run(
         "* | log-to-metric -wildcard -names='*' -labels='host' -time_field='ts'",
         input,
@@ -300,7 +313,10 @@ fn wildcard_skips_invalid_names_unless_format() {
             ("host", "h"),
         ]])
     };
-    let (out, _) = run("* | log-to-metric -wildcard -names='*_ms' -labels='*'", input());
+    let (out, _) = run(
+        "* | log-to-metric -wildcard -names='*_ms' -labels='*'",
+        input(),
+    );
     let names: Vec<&str> = out.iter().map(|r| r["__name__"].as_str()).collect();
     assert_eq!(names, vec!["ok_ms"]);
     // The `__tag__:zone` field is not a valid label key: skipped.
@@ -327,7 +343,10 @@ fn without_wildcard_star_is_literal() {
 #[test]
 fn invalid_explicit_names_and_keys_are_build_errors() {
     let msg = build_error(r#"* | log-to-metric -names='req.time'"#);
-    assert!(msg.contains("`req.time` is not a valid metric name"), "{msg}");
+    assert!(
+        msg.contains("`req.time` is not a valid metric name"),
+        "{msg}"
+    );
     let msg = build_error(r#"* | log-to-metric -names='rt' -labels='__tag__:host'"#);
     assert!(msg.contains("not a valid label key"), "{msg}");
     // -format does not make an invalid label key acceptable (it cannot be repaired).
@@ -345,14 +364,25 @@ fn format_normalises_explicit_names() {
 
 #[test]
 fn label_value_with_separators_is_an_error_unless_format() {
-    let input = || batch(&[&[("rt", "1"), ("path", "a|b#$#c")], &[("rt", "2"), ("path", "ok")]]);
+    let input = || {
+        batch(&[
+            &[("rt", "1"), ("path", "a|b#$#c")],
+            &[("rt", "2"), ("path", "ok")],
+        ])
+    };
     let (out, errors) = run("* | log-to-metric -names='rt' -labels='path'", input());
     assert_eq!(out.len(), 1);
     assert_eq!(out[0]["__labels__"], "path#$#ok");
     assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0].0["path"], "a|b#$#c", "the error row is the input row");
+    assert_eq!(
+        errors[0].0["path"], "a|b#$#c",
+        "the error row is the input row"
+    );
     assert!(errors[0].1.contains("-format"), "{}", errors[0].1);
-    let (out, errors) = run("* | log-to-metric -format -names='rt' -labels='path'", input());
+    let (out, errors) = run(
+        "* | log-to-metric -format -names='rt' -labels='path'",
+        input(),
+    );
     assert!(errors.is_empty());
     assert_eq!(out[0]["__labels__"], "path#$#a_b_c");
 }
@@ -411,7 +441,10 @@ fn time_field_typed_values() {
     let input = with(
         batch(&[&[("rt", "1")], &[("rt", "2")]]),
         "ts",
-        Arc::new(Float64Array::from(vec![1_614_739_700.25, 1_614_739_700_123.0])),
+        Arc::new(Float64Array::from(vec![
+            1_614_739_700.25,
+            1_614_739_700_123.0,
+        ])),
     );
     let (out, _) = run("* | log-to-metric -names='rt' -time_field='ts'", input);
     assert_eq!(out[0]["__time_nano__"], "1614739700250000000");
@@ -585,10 +618,22 @@ fn invalid_labels_are_errors_without_format() {
 #[test]
 fn rows_that_are_not_metrics_are_errors_even_with_format() {
     let input = batch(&[
-        &[("__labels__", "a#$#1"), ("__time_nano__", T_NS), ("__value__", "1")],
-        &[("__name__", "cpu"), ("__time_nano__", T_NS), ("__value__", "high")],
+        &[
+            ("__labels__", "a#$#1"),
+            ("__time_nano__", T_NS),
+            ("__value__", "1"),
+        ],
+        &[
+            ("__name__", "cpu"),
+            ("__time_nano__", T_NS),
+            ("__value__", "high"),
+        ],
         &[("__name__", "cpu"), ("__value__", "1")],
-        &[("__name__", "cpu"), ("__time_nano__", T_NS), ("__value__", "2")],
+        &[
+            ("__name__", "cpu"),
+            ("__time_nano__", T_NS),
+            ("__value__", "2"),
+        ],
     ]);
     let (out, errors) = run("* | metric-to-metric -format", input);
     assert_eq!(out.len(), 1);

@@ -180,7 +180,7 @@ impl Operator for LogToMetric {
     }
 
     fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError> {
-        let renderer = Renderer::new(session.tz.clone());
+        let renderer = Renderer::new(session.tz);
         let schema = batch.schema();
         // A field is a sample or a label: globbed names skip the fields named exactly in
         // -labels, globbed labels skip every selected name.

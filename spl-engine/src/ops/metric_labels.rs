@@ -345,7 +345,10 @@ mod tests {
         assert_eq!(l.encode(), "a#$#1|b#$#2");
         assert_eq!(Labels::parse("", false).unwrap().encode(), "");
         // Empty values are absent.
-        assert_eq!(Labels::parse("a#$#|b#$#2", false).unwrap().encode(), "b#$#2");
+        assert_eq!(
+            Labels::parse("a#$#|b#$#2", false).unwrap().encode(),
+            "b#$#2"
+        );
     }
 
     #[test]
@@ -354,9 +357,18 @@ mod tests {
             assert!(Labels::parse(bad, false).is_err(), "{bad}");
         }
         assert_eq!(Labels::parse("a#$#1|", true).unwrap().encode(), "a#$#1");
-        assert_eq!(Labels::parse("x|a:b#$#1|c#$#3", true).unwrap().encode(), "c#$#3");
-        assert_eq!(Labels::parse("a#$#1|a#$#2", true).unwrap().encode(), "a#$#2");
-        assert_eq!(Labels::parse("a#$#1#$#2", true).unwrap().encode(), "a#$#1_2");
+        assert_eq!(
+            Labels::parse("x|a:b#$#1|c#$#3", true).unwrap().encode(),
+            "c#$#3"
+        );
+        assert_eq!(
+            Labels::parse("a#$#1|a#$#2", true).unwrap().encode(),
+            "a#$#2"
+        );
+        assert_eq!(
+            Labels::parse("a#$#1#$#2", true).unwrap().encode(),
+            "a#$#1_2"
+        );
     }
 
     #[test]

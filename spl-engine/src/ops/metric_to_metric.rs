@@ -9,7 +9,9 @@
 //! in values become `_`). Decisions: docs/decisions-metrics.md.
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, BooleanArray, Float64Builder, Int64Builder, StringViewBuilder};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Float64Builder, Int64Builder, StringViewBuilder,
+};
 use arrow::record_batch::RecordBatch;
 use spl_parser::{codes, Diagnostic, Instruction};
 
@@ -44,7 +46,9 @@ fn rename_item(item: &str) -> Option<(String, String)> {
         .chars()
         .filter(|c| !matches!(c, '{' | '}' | '"'))
         .collect();
-    let (old, new) = cleaned.split_once('=').or_else(|| cleaned.split_once(':'))?;
+    let (old, new) = cleaned
+        .split_once('=')
+        .or_else(|| cleaned.split_once(':'))?;
     let (old, new) = (old.trim(), new.trim());
     (!old.is_empty() && !new.is_empty()).then(|| (old.to_string(), new.to_string()))
 }
@@ -156,7 +160,7 @@ impl Operator for MetricToMetric {
     }
 
     fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError> {
-        let renderer = Renderer::new(session.tz.clone());
+        let renderer = Renderer::new(session.tz);
         let rows = batch.num_rows();
         let values = match batch.column_by_name(VALUE) {
             Some(c) => sample_values(c, &renderer),
