@@ -3,6 +3,9 @@
 //! with a data error (spec §18.11: never lost silently).
 mod expand_values;
 mod extend;
+mod log_to_metric;
+mod metric_labels;
+mod metric_to_metric;
 mod pack_fields;
 mod parse_csv;
 mod parse_json;
@@ -20,6 +23,8 @@ use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
 pub use expand_values::ExpandValues;
 pub use extend::Extend;
+pub use log_to_metric::LogToMetric;
+pub use metric_to_metric::MetricToMetric;
 pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;
@@ -126,6 +131,8 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
             Box::new(ExpandValues::new(instr, field, output.as_ref())?)
         }
         InstructionKind::PackFields { output } => Box::new(PackFields::new(instr, output)?),
+        InstructionKind::LogToMetric => Box::new(LogToMetric::new(instr)?),
+        InstructionKind::MetricToMetric => Box::new(MetricToMetric::new(instr)?),
         InstructionKind::ParseKv { field, args } => Box::new(ParseKv::new(instr, field, args)?),
         InstructionKind::ParseJson { field } => Box::new(ParseJson::new(instr, field)?),
         InstructionKind::ParseRegexp {
