@@ -121,7 +121,10 @@ fn raw_lines_end_with_lf_or_crlf_and_the_last_may_lack_one() {
             row(&[("content", "last")]),
         ]
     );
-    assert_eq!(field_types(&d.batch), vec![("content".into(), DataType::Utf8View)]);
+    assert_eq!(
+        field_types(&d.batch),
+        vec![("content".into(), DataType::Utf8View)]
+    );
     assert_eq!((d.lines, d.bytes), (4, 25));
     assert!(d.errors.is_empty());
 }
@@ -176,9 +179,16 @@ fn a_byte_order_mark_is_ignored_at_the_start_of_the_input_only() {
 #[test]
 fn a_10_mb_line_decodes_in_every_format() {
     let long = "x".repeat(10 * 1024 * 1024);
-    let raw = decode(InputFormat::Raw, format!("short\n{long}\nend").as_bytes(), 1);
+    let raw = decode(
+        InputFormat::Raw,
+        format!("short\n{long}\nend").as_bytes(),
+        1,
+    );
     assert_eq!(raw.batch.num_rows(), 3);
-    assert_eq!(raw.batch.column(0).as_string_view().value(1).len(), long.len());
+    assert_eq!(
+        raw.batch.column(0).as_string_view().value(1).len(),
+        long.len()
+    );
 
     let json = decode(
         InputFormat::Json,
@@ -207,7 +217,10 @@ fn text_is_stored_as_views_into_one_copy_of_the_chunk() {
         br#"{"a":"a value longer than twelve","b":"b value longer than twelve"}"#,
         1,
     );
-    let (a, b) = (j.batch.column(0).as_string_view(), j.batch.column(1).as_string_view());
+    let (a, b) = (
+        j.batch.column(0).as_string_view(),
+        j.batch.column(1).as_string_view(),
+    );
     assert_eq!(a.data_buffers()[0].as_ptr(), b.data_buffers()[0].as_ptr());
 }
 
@@ -219,7 +232,10 @@ fn first_non_blank_line_lets_the_caller_detect_and_take_the_header() {
     let mut d = Decoder::new(InputFormat::Csv);
     d.set_header(first.text).unwrap();
     let rest = d.decode(&chunk[first.end..], 1 + first.lines);
-    assert_eq!(rows(&rest.batch), vec![row(&[("name", "ann"), ("age", "3")])]);
+    assert_eq!(
+        rows(&rest.batch),
+        vec![row(&[("name", "ann"), ("age", "3")])]
+    );
     let bad = d.decode(b"a,b,c\n", 1 + first.lines);
     assert_eq!(error_lines(&bad.errors), vec![4]);
     assert_eq!(
@@ -268,7 +284,10 @@ fn json_rows_with_different_keys_make_the_union_of_fields() {
         1,
     );
     assert_eq!(
-        field_types(&d.batch).into_iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        field_types(&d.batch)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect::<Vec<_>>(),
         ["a", "b", "c"]
     );
     assert_eq!(
@@ -308,7 +327,12 @@ fn json_time_fields_are_bigint_columns() {
     let t = d.batch.column(0).as_primitive::<Int64Type>();
     assert_eq!(
         t.iter().collect::<Vec<_>>(),
-        vec![Some(1_700_000_000), Some(1_700_000_001), Some(1_700_000_002), None]
+        vec![
+            Some(1_700_000_000),
+            Some(1_700_000_001),
+            Some(1_700_000_002),
+            None
+        ]
     );
     let bad = decode(
         InputFormat::Json,
@@ -316,7 +340,9 @@ fn json_time_fields_are_bigint_columns() {
         5,
     );
     assert_eq!(error_lines(&bad.errors), vec![5, 6]);
-    assert!(bad.errors[0].message.contains("`__time__` must be an integer"));
+    assert!(bad.errors[0]
+        .message
+        .contains("`__time__` must be an integer"));
     assert_eq!(rows(&bad.batch), vec![row(&[("a", "1")])]);
 }
 
@@ -416,7 +442,10 @@ fn csv_bad_quotes_are_errors_with_the_column() {
 #[test]
 fn csv_header_rules() {
     let mut d = Decoder::new(InputFormat::Csv);
-    assert!(d.set_header(b"a,b,a").unwrap_err().contains("appears twice"));
+    assert!(d
+        .set_header(b"a,b,a")
+        .unwrap_err()
+        .contains("appears twice"));
     assert!(d.set_header(b"a,\"b").unwrap_err().contains("unterminated"));
     d.set_header(b"a,,\"c d\"").unwrap();
     assert_eq!(d.header().unwrap(), ["a", "column_2", "c d"]);
@@ -462,7 +491,10 @@ fn typed_batch() -> RecordBatch {
     batch(vec![
         ("msg", text_col(&[Some("hi \"there\""), None])),
         ("n", Arc::new(Int64Array::from(vec![Some(5), Some(-1)]))),
-        ("f", Arc::new(Float64Array::from(vec![Some(1.5), Some(2.0)]))),
+        (
+            "f",
+            Arc::new(Float64Array::from(vec![Some(1.5), Some(2.0)])),
+        ),
         ("ok", Arc::new(BooleanArray::from(vec![Some(true), None]))),
         (
             "j",
@@ -496,7 +528,9 @@ fn json_output_is_one_typed_object_per_line() {
 fn json_output_renders_timestamps_in_the_session_zone() {
     let b = batch(vec![(
         "ts",
-        Arc::new(TimestampNanosecondArray::from(vec![1_695_191_402_000_000_000])) as ArrayRef,
+        Arc::new(TimestampNanosecondArray::from(vec![
+            1_695_191_402_000_000_000,
+        ])) as ArrayRef,
     )]);
     let mut e = Encoder::new(
         OutputFormat::Json,
@@ -548,7 +582,10 @@ fn csv_output_quotes_per_rfc4180_and_keeps_the_first_header() {
 
 #[test]
 fn csv_output_tells_empty_text_from_null() {
-    let b = batch(vec![("a", text_col(&[Some(""), None])), ("b", text_col(&[Some("x"), Some("y")]))]);
+    let b = batch(vec![
+        ("a", text_col(&[Some(""), None])),
+        ("b", text_col(&[Some("x"), Some("y")])),
+    ]);
     assert_eq!(encode(OutputFormat::Csv, &[b]), "a,b\n\"\",x\n,y\n");
 }
 
@@ -563,7 +600,10 @@ fn csv_output_without_rows_still_writes_the_header() {
 fn table_output_aligns_columns_under_a_header() {
     let b = batch(vec![
         ("name", text_col(&[Some("ann"), Some("bartholomew"), None])),
-        ("n", Arc::new(Int64Array::from(vec![Some(5), Some(12345), Some(7)]))),
+        (
+            "n",
+            Arc::new(Int64Array::from(vec![Some(5), Some(12345), Some(7)])),
+        ),
         ("note", text_col(&[Some("line1\nline2"), None, Some("x")])),
     ]);
     assert_eq!(

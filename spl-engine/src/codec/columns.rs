@@ -171,9 +171,8 @@ impl<'c> Columns<'c> {
         let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) =
             self.columns.into_iter().map(|c| c.finish(rows)).unzip();
         // Every column has `rows` values of its declared type, so this cannot fail.
-        from_columns(fields, arrays, rows).unwrap_or_else(|_| {
-            RecordBatch::new_empty(Arc::new(arrow::datatypes::Schema::empty()))
-        })
+        from_columns(fields, arrays, rows)
+            .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(arrow::datatypes::Schema::empty())))
     }
 }
 

@@ -97,7 +97,9 @@ fn cell<'a>(
     if value.is_empty() {
         return Ok(Cell::Absent);
     }
-    let name = header.and_then(|h| h.get(column)).map_or("", String::as_str);
+    let name = header
+        .and_then(|h| h.get(column))
+        .map_or("", String::as_str);
     time_value(&value).map(Cell::Time).ok_or_else(|| {
         let shown: String = value.chars().take(40).collect();
         format!("`{name}` must be an integer number of seconds, found `{shown}`")

@@ -124,7 +124,10 @@ fn unquote(raw: &str) -> Cow<'_, str> {
 
 /// A valid JSON value without the whitespace between tokens.
 pub(super) fn compact(raw: &str) -> Cow<'_, str> {
-    if !raw.bytes().any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+    if !raw
+        .bytes()
+        .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
         return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len());
@@ -225,7 +228,9 @@ mod tests {
     #[test]
     fn values_keep_their_json_text() {
         assert_eq!(
-            texts(r#"{"a": 1.50, "b":true, "c" : {"x": [1, 2.0, "a b"]}, "d":null, "e\u0041":"x\ty"}"#),
+            texts(
+                r#"{"a": 1.50, "b":true, "c" : {"x": [1, 2.0, "a b"]}, "d":null, "e\u0041":"x\ty"}"#
+            ),
             vec![
                 ("a".into(), "1.50".into()),
                 ("b".into(), "true".into()),
@@ -274,6 +279,9 @@ mod tests {
 
     #[test]
     fn compact_keeps_spaces_inside_strings() {
-        assert_eq!(compact(r#"{ "a b" : [ 1 , "\" x" ] }"#), r#"{"a b":[1,"\" x"]}"#);
+        assert_eq!(
+            compact(r#"{ "a b" : [ 1 , "\" x" ] }"#),
+            r#"{"a b":[1,"\" x"]}"#
+        );
     }
 }

@@ -107,9 +107,7 @@ pub struct FirstLine<'a> {
 /// Finds the first non-blank line of `chunk`, so that a caller can detect the format and take
 /// a CSV header, then decode `&chunk[end..]` starting at line `first_line + lines`.
 pub fn first_non_blank_line(chunk: &[u8]) -> Option<FirstLine<'_>> {
-    let mut lines = 0;
-    for line in Lines::new(chunk) {
-        lines += 1;
+    for (lines, line) in (1..).zip(Lines::new(chunk)) {
         let text = if line.start == 0 {
             line.text.strip_prefix(BOM).unwrap_or(line.text)
         } else {

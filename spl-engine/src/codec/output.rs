@@ -172,7 +172,8 @@ impl Encoder {
         }
         let header = self.csv_header.as_deref().unwrap_or_default();
         // The batch column of each header field.
-        let positions: Vec<Option<usize>> = header.iter().map(|h| schema.index_of(h).ok()).collect();
+        let positions: Vec<Option<usize>> =
+            header.iter().map(|h| schema.index_of(h).ok()).collect();
         for (i, name) in names.iter().enumerate() {
             if header.contains(name) || self.csv_left_out.contains(name) {
                 continue;
@@ -222,7 +223,11 @@ fn write_csv_line<'a>(buf: &mut Vec<u8>, values: impl Iterator<Item = Option<&'a
             buf.push(b',');
         }
         let Some(value) = value else { continue };
-        if value.is_empty() || value.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        if value.is_empty()
+            || value
+                .bytes()
+                .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+        {
             buf.push(b'"');
             for piece in value.split('"').enumerate() {
                 if piece.0 > 0 {
@@ -304,7 +309,11 @@ impl Table {
             };
             let w = piece.chars().count();
             let last = chars.peek().is_none();
-            let limit = if last { self.max_width } else { self.max_width - 1 };
+            let limit = if last {
+                self.max_width
+            } else {
+                self.max_width - 1
+            };
             if width + w > limit {
                 out.push('…');
                 return out;
@@ -337,7 +346,11 @@ impl Table {
         if self.blocks > 0 {
             buf.push(b'\n');
         }
-        let header: Vec<Option<String>> = self.columns.iter().map(|(n, _)| Some(self.cell(n))).collect();
+        let header: Vec<Option<String>> = self
+            .columns
+            .iter()
+            .map(|(n, _)| Some(self.cell(n)))
+            .collect();
         let right: Vec<bool> = self.columns.iter().map(|(_, r)| *r).collect();
         let rule: Vec<Option<String>> = widths.iter().map(|w| Some("-".repeat(*w))).collect();
         write_table_line(buf, &header, &widths, &right);
@@ -389,7 +402,15 @@ mod tests {
         let mut buf = Vec::new();
         write_csv_line(
             &mut buf,
-            [Some("a"), None, Some(""), Some("x,y"), Some("say \"hi\""), Some("l1\nl2")].into_iter(),
+            [
+                Some("a"),
+                None,
+                Some(""),
+                Some("x,y"),
+                Some("say \"hi\""),
+                Some("l1\nl2"),
+            ]
+            .into_iter(),
         );
         assert_eq!(
             String::from_utf8(buf).unwrap(),
