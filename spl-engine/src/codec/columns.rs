@@ -1,0 +1,227 @@
+//! Builds the batch of a decoded chunk column by column. Text values that lie inside the chunk
+//! become Arrow string views into one shared copy of the chunk instead of being copied value by
+//! value; values that were unescaped or repaired are copied. Rows are added whole, after the
+//! line has been fully decoded, so a failing line leaves no partial row behind.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Builder, StringViewBuilder};
+use arrow::buffer::Buffer;
+use arrow::datatypes::{DataType, Field};
+use arrow::record_batch::RecordBatch;
+
+use crate::batch::{from_columns, is_time_field};
+
+/// Values up to this length are stored inside the view itself (Arrow's inline limit).
+const INLINE_LEN: usize = 12;
+
+/// One value of a decoded row.
+#[derive(Debug)]
+pub(super) enum Cell<'a> {
+    Text(std::borrow::Cow<'a, str>),
+    Time(i64),
+    /// JSON `null`: the field is absent in this row.
+    Absent,
+}
+
+enum Data {
+    Text {
+        builder: StringViewBuilder,
+        /// The chunk's block in this column's builder, added on first use.
+        block: Option<u32>,
+    },
+    Time(Int64Builder),
+}
+
+struct Column {
+    name: String,
+    data: Data,
+    /// Rows filled so far (values and NULLs).
+    len: usize,
+}
+
+impl Column {
+    fn new(name: &str) -> Column {
+        let data = if is_time_field(name) {
+            Data::Time(Int64Builder::new())
+        } else {
+            Data::Text {
+                builder: StringViewBuilder::new(),
+                block: None,
+            }
+        };
+        Column {
+            name: name.to_string(),
+            data,
+            len: 0,
+        }
+    }
+
+    fn pad_to(&mut self, rows: usize) {
+        let missing = rows.saturating_sub(self.len);
+        if missing > 0 {
+            match &mut self.data {
+                Data::Text { builder, .. } => (0..missing).for_each(|_| builder.append_null()),
+                Data::Time(b) => b.append_nulls(missing),
+            }
+            self.len = rows;
+        }
+    }
+
+    fn finish(mut self, rows: usize) -> (Field, ArrayRef) {
+        self.pad_to(rows);
+        match self.data {
+            Data::Text { mut builder, .. } => (
+                Field::new(self.name, DataType::Utf8View, true),
+                Arc::new(builder.finish()),
+            ),
+            Data::Time(mut b) => (
+                Field::new(self.name, DataType::Int64, true),
+                Arc::new(b.finish()),
+            ),
+        }
+    }
+}
+
+/// The columns of one chunk's batch.
+pub(super) struct Columns<'c> {
+    chunk: &'c [u8],
+    /// One copy of the chunk shared by every column's views; made on first use.
+    shared: Option<Buffer>,
+    columns: Vec<Column>,
+    index: HashMap<String, usize>,
+    rows: usize,
+    /// Scratch: the column of each cell of the row being added.
+    slots: Vec<Option<usize>>,
+}
+
+impl<'c> Columns<'c> {
+    pub fn new(chunk: &'c [u8]) -> Columns<'c> {
+        Columns {
+            chunk,
+            shared: None,
+            columns: Vec::new(),
+            index: HashMap::new(),
+            rows: 0,
+            slots: Vec::new(),
+        }
+    }
+
+    /// Adds a column now (CSV header order), so it exists even when every value is NULL.
+    pub fn declare(&mut self, name: &str) -> usize {
+        if let Some(i) = self.index.get(name) {
+            return *i;
+        }
+        self.columns.push(Column::new(name));
+        self.index.insert(name.to_string(), self.columns.len() - 1);
+        self.columns.len() - 1
+    }
+
+    pub fn is_time(name: &str) -> bool {
+        is_time_field(name)
+    }
+
+    /// Adds a row whose cells are given as (column index, cell); each column at most once.
+    pub fn push_indexed<'a>(&mut self, cells: impl Iterator<Item = (usize, Cell<'a>)>) {
+        let row = self.rows;
+        for (i, cell) in cells {
+            let Some(column) = self.columns.get_mut(i) else {
+                continue;
+            };
+            column.pad_to(row);
+            if column.len > row {
+                continue;
+            }
+            append(column, cell, self.chunk, &mut self.shared);
+        }
+        self.rows += 1;
+    }
+
+    /// Adds a row of named cells in first-seen order; new names become new columns. When a
+    /// name repeats, the last value wins (as in most JSON readers).
+    pub fn push_named<'a>(&mut self, cells: Vec<(std::borrow::Cow<'a, str>, Cell<'a>)>) {
+        let row = self.rows;
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.clear();
+        for (name, cell) in &cells {
+            let slot = match self.index.get(name.as_ref()) {
+                Some(i) => Some(*i),
+                // A field that is only ever null does not become a column.
+                None if matches!(cell, Cell::Absent) => None,
+                None => Some(self.declare(name)),
+            };
+            slots.push(slot);
+        }
+        for (slot, (_, cell)) in slots.iter().zip(cells).rev() {
+            let Some(column) = slot.and_then(|i| self.columns.get_mut(i)) else {
+                continue;
+            };
+            column.pad_to(row);
+            if column.len > row {
+                continue; // an earlier duplicate: the last value already won
+            }
+            append(column, cell, self.chunk, &mut self.shared);
+        }
+        self.slots = slots;
+        self.rows += 1;
+    }
+
+    pub fn finish(self) -> RecordBatch {
+        let rows = self.rows;
+        let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) =
+            self.columns.into_iter().map(|c| c.finish(rows)).unzip();
+        // Every column has `rows` values of its declared type, so this cannot fail.
+        from_columns(fields, arrays, rows)
+            .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(arrow::datatypes::Schema::empty())))
+    }
+}
+
+/// Appends one cell to a column whose length is the current row.
+fn append(column: &mut Column, cell: Cell<'_>, chunk: &[u8], shared: &mut Option<Buffer>) {
+    column.len += 1;
+    match (&mut column.data, cell) {
+        (Data::Text { builder, .. }, Cell::Absent) => builder.append_null(),
+        (Data::Time(b), Cell::Absent | Cell::Text(_)) => b.append_null(),
+        (Data::Time(b), Cell::Time(t)) => b.append_value(t),
+        (Data::Text { builder, .. }, Cell::Time(t)) => builder.append_value(t.to_string()),
+        (Data::Text { builder, block }, Cell::Text(text)) => {
+            append_text(builder, block, &text, chunk, shared)
+        }
+    }
+}
+
+/// Appends text, as a view into the shared chunk copy when the text lies inside the chunk.
+pub(super) fn append_text(
+    builder: &mut StringViewBuilder,
+    block: &mut Option<u32>,
+    text: &str,
+    chunk: &[u8],
+    shared: &mut Option<Buffer>,
+) {
+    if text.len() > INLINE_LEN {
+        if let Some(offset) = offset_in(chunk, text) {
+            if let (Ok(offset), Ok(len)) = (u32::try_from(offset), u32::try_from(text.len())) {
+                if chunk.len() < u32::MAX as usize {
+                    let block = *block.get_or_insert_with(|| {
+                        let buffer = shared
+                            .get_or_insert_with(|| Buffer::from_slice_ref(chunk))
+                            .clone();
+                        builder.append_block(buffer)
+                    });
+                    if builder.try_append_view(block, offset, len).is_ok() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    builder.append_value(text);
+}
+
+/// Where `text` starts inside `chunk`, if it is a slice of it.
+fn offset_in(chunk: &[u8], text: &str) -> Option<usize> {
+    let base = chunk.as_ptr() as usize;
+    let start = text.as_ptr() as usize;
+    let offset = start.checked_sub(base)?;
+    (offset.checked_add(text.len())? <= chunk.len()).then_some(offset)
+}
