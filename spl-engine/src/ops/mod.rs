@@ -1,8 +1,10 @@
 //! Operators: one file per instruction, each a small struct implementing [`Operator`] over
 //! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
 //! with a data error (spec §18.11: never lost silently).
+pub mod aggregate;
 mod expand_values;
 mod extend;
+mod limit;
 mod pack_fields;
 mod parse_csv;
 mod parse_json;
@@ -11,6 +13,8 @@ mod parse_regexp;
 mod project;
 mod project_away;
 mod project_rename;
+mod sort;
+mod stats;
 mod where_;
 
 use std::fmt::Debug;
@@ -20,6 +24,7 @@ use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
 pub use expand_values::ExpandValues;
 pub use extend::Extend;
+pub use limit::Limit;
 pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;
@@ -28,6 +33,8 @@ pub use parse_regexp::ParseRegexp;
 pub use project::Project;
 pub use project_away::ProjectAway;
 pub use project_rename::ProjectRename;
+pub use sort::Sort;
+pub use stats::Stats;
 pub use where_::Where;
 
 use crate::expr::Session;
@@ -106,7 +113,17 @@ impl Stage {
 
 /// Builds the stage for any instruction.
 pub fn build_stage(instr: &Instruction) -> Result<Stage, Box<Diagnostic>> {
-    build(instr).map(Stage::Row)
+    Ok(match &instr.kind {
+        InstructionKind::Stats {
+            aggregates,
+            group_by,
+        } => Stage::Buffering(Box::new(Stats::new(aggregates, group_by)?)),
+        InstructionKind::Sort { keys } => Stage::Buffering(Box::new(Sort::new(keys))),
+        InstructionKind::Limit { offset, count } => {
+            Stage::Buffering(Box::new(Limit::new(*offset, *count)))
+        }
+        _ => Stage::Row(build(instr)?),
+    })
 }
 
 /// Builds the operator for a row-level instruction.
