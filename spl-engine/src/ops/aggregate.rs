@@ -456,7 +456,11 @@ impl NumCol {
         Ok(Some(if t == &DataType::Null {
             NumCol::Null
         } else if crate::expr::coerce::is_integral(t) {
-            NumCol::Int(safe_cast(a, &DataType::Int64)?.as_primitive::<Int64Type>().clone())
+            NumCol::Int(
+                safe_cast(a, &DataType::Int64)?
+                    .as_primitive::<Int64Type>()
+                    .clone(),
+            )
         } else if crate::expr::coerce::is_numeric(t) {
             NumCol::Float(
                 safe_cast(a, &DataType::Float64)?
@@ -472,12 +476,8 @@ impl NumCol {
 
     /// The same, or an error naming the aggregate when the type is not numeric.
     fn require(a: &ArrayRef, name: &str) -> Result<NumCol, String> {
-        NumCol::of(a)?.ok_or_else(|| {
-            format!(
-                "`{name}` needs a number, got {}",
-                spl_type(a.data_type())
-            )
-        })
+        NumCol::of(a)?
+            .ok_or_else(|| format!("`{name}` needs a number, got {}", spl_type(a.data_type())))
     }
 
     fn num(&self, row: usize) -> Option<Num> {
@@ -531,10 +531,7 @@ fn booleans(a: &ArrayRef, name: &str) -> Result<Option<BooleanArray>, String> {
         DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => {
             Ok(Some(safe_cast(a, &DataType::Boolean)?.as_boolean().clone()))
         }
-        other => Err(format!(
-            "`{name}` needs a boolean, got {}",
-            spl_type(other)
-        )),
+        other => Err(format!("`{name}` needs a boolean, got {}", spl_type(other))),
     }
 }
 
@@ -674,13 +671,13 @@ impl ColumnAcc for SumAcc {
         Ok(if self.all_int && fits {
             Arc::new(
                 st.iter()
-                    .map(|s| (s.n > 0).then(|| s.int as i64))
+                    .map(|s| (s.n > 0).then_some(s.int as i64))
                     .collect::<Int64Array>(),
             )
         } else {
             Arc::new(
                 st.iter()
-                    .map(|s| (s.n > 0).then(|| s.int as f64 + s.float))
+                    .map(|s| (s.n > 0).then_some(s.int as f64 + s.float))
                     .collect::<Float64Array>(),
             )
         })
@@ -869,7 +866,11 @@ impl ColumnAcc for MomentsAcc {
     fn update(&mut self, groups: &Grouping, arg: Option<&ArrayRef>) -> Result<(), String> {
         grow(&mut self.st, groups.groups);
         let Some(a) = arg else { return Ok(()) };
-        let name = if self.kurtosis { "kurtosis" } else { "skewness" };
+        let name = if self.kurtosis {
+            "kurtosis"
+        } else {
+            "skewness"
+        };
         let col = NumCol::require(a, name)?;
         for (r, g) in groups.rows() {
             if let Some(n) = col.num(r) {
@@ -983,10 +984,7 @@ impl DfAcc {
                 fields.push(Arc::new(Field::new(format!("l{i}"), l.data_type(), true)));
                 exprs.push(Arc::new(Literal::new(l.clone())));
             }
-            let ret = self
-                .udaf
-                .return_field(&fields)
-                .map_err(|e| e.to_string())?;
+            let ret = self.udaf.return_field(&fields).map_err(|e| e.to_string())?;
             let schema = Schema::new(fields.clone());
             self.proto = Some(Proto {
                 schema,
@@ -995,7 +993,9 @@ impl DfAcc {
                 ret,
             });
         }
-        self.proto.as_ref().ok_or_else(|| "no accumulator".to_string())
+        self.proto
+            .as_ref()
+            .ok_or_else(|| "no accumulator".to_string())
     }
 
     fn create(&self) -> Result<Box<dyn Accumulator>, String> {
@@ -1163,5 +1163,93 @@ impl ColumnAcc for PercentileAcc {
             return Ok(arrow::array::new_empty_array(&DataType::new_list(ty, true)));
         }
         ScalarValue::iter_to_array(lists).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expr(spl_expr: &str) -> Expr {
+        let program = spl_parser::parse(&format!("* | stats x={spl_expr}")).unwrap();
+        match &program.statements[0].pipeline.stages[0].kind {
+            spl_parser::InstructionKind::Stats { aggregates, .. } => aggregates[0].value.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_in_text() {
+        assert_eq!(parse_number("42"), Some(Num::I(42)));
+        assert_eq!(parse_number(" -7 "), Some(Num::I(-7)));
+        assert_eq!(parse_number("1.5"), Some(Num::F(1.5)));
+        assert_eq!(parse_number("1e3"), Some(Num::F(1000.0)));
+        assert_eq!(parse_number("-"), None);
+        assert_eq!(parse_number(""), None);
+        assert_eq!(parse_number("12abc"), None);
+        // Beyond BIGINT: read as DOUBLE rather than lost.
+        assert_eq!(parse_number("99999999999999999999"), Some(Num::F(1e20)));
+    }
+
+    #[test]
+    fn mixed_numbers_compare_by_value() {
+        use std::cmp::Ordering;
+        assert_eq!(Num::I(10).total_cmp(Num::I(9)), Ordering::Greater);
+        assert_eq!(Num::I(2).total_cmp(Num::F(2.5)), Ordering::Less);
+        assert_eq!(Num::F(-0.5).total_cmp(Num::I(0)), Ordering::Less);
+    }
+
+    #[test]
+    fn one_pass_moments_match_the_two_pass_sums() {
+        let xs = [3.0, 7.5, -2.0, 11.0, 4.25, 4.25, 100.0];
+        let mut m = Moments::default();
+        for x in xs {
+            m.add(x);
+        }
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let central = |p: i32| xs.iter().map(|x| (x - mean).powi(p)).sum::<f64>();
+        assert!((m.m2 - central(2)).abs() < 1e-6);
+        assert!((m.m3 - central(3)).abs() < 1e-4);
+        assert!((m.m4 - central(4)).abs() < 1e-2);
+        let mut two = Moments::default();
+        two.add(1.0);
+        two.add(2.0);
+        assert_eq!(two.skewness(), None);
+        assert_eq!(two.kurtosis(), None);
+    }
+
+    #[test]
+    fn aggregate_forms() {
+        assert_eq!(
+            AggSpec::parse(&expr("count(*)")).unwrap().kind,
+            AggKind::CountStar
+        );
+        assert_eq!(
+            AggSpec::parse(&expr("count(a)")).unwrap().kind,
+            AggKind::Count
+        );
+        assert_eq!(
+            AggSpec::parse(&expr("count(distinct a)")).unwrap().kind,
+            AggKind::CountDistinct
+        );
+        assert_eq!(
+            AggSpec::parse(&expr("every(a = 1)")).unwrap().kind,
+            AggKind::BoolAnd
+        );
+        let p = AggSpec::parse(&expr("approx_percentile(a, ARRAY[0.5, 0.99])")).unwrap();
+        assert_eq!(p.percentiles, vec![0.5, 0.99]);
+        assert!(p.percentile_array);
+        for bad in [
+            "sum(*)",
+            "approx_percentile(a, b)",
+            "approx_percentile(a)",
+            "min(a, 3)",
+            "avg(distinct a)",
+        ] {
+            assert!(AggSpec::parse(&expr(bad)).is_err(), "{bad}");
+        }
+        let d = AggSpec::parse(&expr("approx_distnct(a)")).unwrap_err();
+        assert_eq!(d.help.as_deref(), Some("did you mean `approx_distinct`?"));
     }
 }

@@ -67,7 +67,10 @@ fn as_text(a: &dyn Array, renderer: &Renderer) -> ArrayRef {
 
 /// Concatenates batches whose schemas may differ: fields in first-seen order, missing → NULL,
 /// a type that differs between batches → VARCHAR text.
-pub(crate) fn concat_aligned(batches: &[RecordBatch]) -> Result<RecordBatch, BatchError> {
+pub(crate) fn concat_aligned(
+    batches: &[RecordBatch],
+    renderer: &Renderer,
+) -> Result<RecordBatch, BatchError> {
     let mut names: Vec<String> = Vec::new();
     let mut types: Vec<Option<DataType>> = Vec::new();
     for b in batches {
@@ -89,7 +92,6 @@ pub(crate) fn concat_aligned(batches: &[RecordBatch]) -> Result<RecordBatch, Bat
             };
         }
     }
-    let renderer = Renderer::default();
     let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let mut fields = Vec::with_capacity(names.len());
     let mut columns = Vec::with_capacity(names.len());
@@ -101,7 +103,7 @@ pub(crate) fn concat_aligned(batches: &[RecordBatch]) -> Result<RecordBatch, Bat
                 None => new_null_array(&ty, b.num_rows()),
                 Some(c) if c.data_type() == &ty => Arc::clone(c),
                 Some(c) if c.data_type() == &DataType::Null => new_null_array(&ty, b.num_rows()),
-                Some(c) => as_text(c.as_ref(), &renderer),
+                Some(c) => as_text(c.as_ref(), renderer),
             });
         }
         let refs: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
@@ -129,12 +131,12 @@ impl BufferState for SortState {
         if batches.is_empty() {
             return Ok(StageOutput::default());
         }
-        let all = concat_aligned(&batches)?;
+        let renderer = Renderer::new(session.tz.clone());
+        let all = concat_aligned(&batches, &renderer)?;
         drop(batches);
         let exprs: Vec<&Expr> = self.keys.iter().map(|k| &k.value).collect();
         let (all, values, errors) = evaluate_all(&exprs, all, session)?;
         let rows = all.num_rows();
-        let renderer = Renderer::default();
         let mut columns = Vec::with_capacity(values.len() + 1);
         for (key, v) in self.keys.iter().zip(values) {
             let v = match v.data_type() {

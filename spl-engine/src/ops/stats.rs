@@ -20,7 +20,9 @@ use datafusion_common::ScalarValue;
 use spl_parser::{codes, Assignment, Diagnostic, Expr, ExprKind, GroupKey};
 
 use super::aggregate::{AggSpec, ColumnAcc, Grouping};
-use super::{evaluate_isolating, BatchError, BufferState, BufferingOperator, ErrorRows, StageOutput};
+use super::{
+    evaluate_isolating, BatchError, BufferState, BufferingOperator, ErrorRows, StageOutput,
+};
 use crate::expr::Session;
 
 /// The compiled `stats` instruction.
@@ -108,7 +110,7 @@ impl BufferingOperator for Stats {
             max_groups: self.max_groups,
             key_types: vec![None; self.spec.keys.len()],
             index: HashMap::new(),
-            groups: Vec::new(),
+            groups: 0,
         })
     }
 }
@@ -118,10 +120,10 @@ struct StatsState {
     max_groups: Option<usize>,
     /// Each key's type, fixed by the first batch where it is not NULL-typed.
     key_types: Vec<Option<DataType>>,
-    /// Key values → group id.
+    /// Key values (NULL as `ScalarValue::Null`) → group id; ids count up in first-seen order.
     index: HashMap<Vec<ScalarValue>, usize>,
-    /// Key values of each group, in first-seen order (NULL as `ScalarValue::Null`).
-    groups: Vec<Vec<ScalarValue>>,
+    /// Number of groups.
+    groups: usize,
     accs: Vec<Box<dyn ColumnAcc>>,
 }
 
@@ -159,9 +161,7 @@ impl StatsState {
     fn assign(&mut self, keys: &[ArrayRef], rows: usize) -> Result<Grouping, BatchError> {
         let mut gids = Vec::with_capacity(rows);
         if keys.is_empty() {
-            if self.groups.is_empty() {
-                self.groups.push(Vec::new());
-            }
+            self.groups = 1;
             gids.resize(rows, Some(0));
         } else {
             let mut keys_conformed = Vec::with_capacity(keys.len());
@@ -190,11 +190,11 @@ impl StatsState {
                 }
                 let gid = match self.index.get(&key) {
                     Some(g) => Some(*g),
-                    None if self.max_groups.is_some_and(|m| self.groups.len() >= m) => None,
+                    None if self.max_groups.is_some_and(|m| self.groups >= m) => None,
                     None => {
-                        let g = self.groups.len();
-                        self.index.insert(key.clone(), g);
-                        self.groups.push(key);
+                        let g = self.groups;
+                        self.index.insert(key, g);
+                        self.groups += 1;
                         Some(g)
                     }
                 };
@@ -223,7 +223,7 @@ impl StatsState {
         Ok(Grouping {
             gids,
             parts,
-            groups: self.groups.len(),
+            groups: self.groups,
             whole,
         })
     }
@@ -250,13 +250,17 @@ impl BufferState for StatsState {
     }
 
     fn finish(&mut self, _session: &Session) -> Result<StageOutput, BatchError> {
-        if self.spec.keys.is_empty() && self.groups.is_empty() {
-            self.groups.push(Vec::new());
+        if self.spec.keys.is_empty() {
+            self.groups = 1;
         }
-        let n = self.groups.len();
+        let n = self.groups;
         if n == 0 {
             return Ok(StageOutput::default());
         }
+        let mut keys: Vec<(Vec<ScalarValue>, usize)> = std::mem::take(&mut self.index)
+            .into_iter()
+            .collect();
+        keys.sort_unstable_by_key(|(_, g)| *g);
         let mut fields = Vec::new();
         let mut columns: Vec<ArrayRef> = Vec::new();
         for (k, (name, _)) in self.spec.keys.iter().enumerate() {
@@ -265,7 +269,7 @@ impl BufferState for StatsState {
                 continue;
             };
             let null = ScalarValue::try_new_null(ty).map_err(|e| batch_error(name, e))?;
-            let values = self.groups.iter().map(|g| match &g[k] {
+            let values = keys.iter().map(|(key, _)| match &key[k] {
                 ScalarValue::Null => null.clone(),
                 v => v.clone(),
             });
@@ -281,8 +285,8 @@ impl BufferState for StatsState {
             fields.push(Field::new(name, array.data_type().clone(), true));
             columns.push(array);
         }
-        let out = crate::batch::from_columns(fields, columns, n)
-            .map_err(|e| batch_error("output", e))?;
+        let out =
+            crate::batch::from_columns(fields, columns, n).map_err(|e| batch_error("output", e))?;
         Ok(StageOutput::one(out))
     }
 }
