@@ -723,7 +723,10 @@ fn stats_min_max_of_timestamps_keep_the_type() {
     let out = run(
         "* | stats first=min(cast(t as timestamp)), last=max(cast(t as timestamp))",
         vec![
-            batch(&[&[("t", "2024-01-02 00:00:00")], &[("t", "2023-12-31 23:59:59")]]),
+            batch(&[
+                &[("t", "2024-01-02 00:00:00")],
+                &[("t", "2023-12-31 23:59:59")],
+            ]),
             batch(&[&[("x", "1")], &[("t", "2024-03-01 08:00:00")]]),
         ],
     );

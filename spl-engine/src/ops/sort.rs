@@ -131,7 +131,7 @@ impl BufferState for SortState {
         if batches.is_empty() {
             return Ok(StageOutput::default());
         }
-        let renderer = Renderer::new(session.tz.clone());
+        let renderer = Renderer::new(session.tz);
         let all = concat_aligned(&batches, &renderer)?;
         drop(batches);
         let exprs: Vec<&Expr> = self.keys.iter().map(|k| &k.value).collect();

@@ -257,9 +257,8 @@ impl BufferState for StatsState {
         if n == 0 {
             return Ok(StageOutput::default());
         }
-        let mut keys: Vec<(Vec<ScalarValue>, usize)> = std::mem::take(&mut self.index)
-            .into_iter()
-            .collect();
+        let mut keys: Vec<(Vec<ScalarValue>, usize)> =
+            std::mem::take(&mut self.index).into_iter().collect();
         keys.sort_unstable_by_key(|(_, g)| *g);
         let mut fields = Vec::new();
         let mut columns: Vec<ArrayRef> = Vec::new();
