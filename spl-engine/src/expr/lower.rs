@@ -303,7 +303,7 @@ impl Lowerer<'_> {
             _ => {}
         }
         let Some(def) = functions::lookup(name) else {
-            if AGGREGATES.contains(&name) {
+            if crate::ops::aggregate::AGGREGATES.contains(&name) {
                 return Err(err(
                     codes::AGGREGATE_OUTSIDE_STATS,
                     format!("`{name}` is an aggregate: it is only allowed in `stats`"),
@@ -616,21 +616,3 @@ fn clean_df_error(msg: &str) -> String {
         .to_string()
 }
 
-/// Aggregate functions (spec §5.15): valid only as `stats` items.
-pub const AGGREGATES: &[&str] = &[
-    "count",
-    "count_if",
-    "min",
-    "max",
-    "sum",
-    "avg",
-    "skewness",
-    "kurtosis",
-    "approx_percentile",
-    "approx_distinct",
-    "bool_and",
-    "bool_or",
-    "every",
-    "arbitrary",
-    "array_agg",
-];

@@ -1,11 +1,13 @@
 //! Operators: one file per instruction, each a small struct implementing [`Operator`] over
 //! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
 //! with a data error (spec §18.11: never lost silently).
+pub mod aggregate;
 mod expand_values;
 mod extend;
 mod log_to_metric;
 mod metric_labels;
 mod metric_to_metric;
+mod limit;
 mod pack_fields;
 mod parse_csv;
 mod parse_json;
@@ -14,6 +16,8 @@ mod parse_regexp;
 mod project;
 mod project_away;
 mod project_rename;
+mod sort;
+mod stats;
 mod where_;
 
 use std::fmt::Debug;
@@ -25,6 +29,7 @@ pub use expand_values::ExpandValues;
 pub use extend::Extend;
 pub use log_to_metric::LogToMetric;
 pub use metric_to_metric::MetricToMetric;
+pub use limit::Limit;
 pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;
@@ -33,6 +38,8 @@ pub use parse_regexp::ParseRegexp;
 pub use project::Project;
 pub use project_away::ProjectAway;
 pub use project_rename::ProjectRename;
+pub use sort::Sort;
+pub use stats::Stats;
 pub use where_::Where;
 
 use crate::expr::Session;
@@ -111,7 +118,17 @@ impl Stage {
 
 /// Builds the stage for any instruction.
 pub fn build_stage(instr: &Instruction) -> Result<Stage, Box<Diagnostic>> {
-    build(instr).map(Stage::Row)
+    Ok(match &instr.kind {
+        InstructionKind::Stats {
+            aggregates,
+            group_by,
+        } => Stage::Buffering(Box::new(Stats::new(aggregates, group_by)?)),
+        InstructionKind::Sort { keys } => Stage::Buffering(Box::new(Sort::new(keys))),
+        InstructionKind::Limit { offset, count } => {
+            Stage::Buffering(Box::new(Limit::new(*offset, *count)))
+        }
+        _ => Stage::Row(build(instr)?),
+    })
 }
 
 /// Builds the operator for a row-level instruction.

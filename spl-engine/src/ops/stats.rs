@@ -1,0 +1,291 @@
+//! `stats out=agg(args), ... [by key, ...]` (spec §5.15, scan mode): aggregation per group.
+//!
+//! Each batch's group keys and aggregate arguments are evaluated with the engine's scalar
+//! evaluation (rows whose evaluation fails go to the error stream); rows are assigned to groups
+//! by key value and fed to one accumulator per aggregate ([`super::aggregate`]). Memory grows
+//! with the number of groups, not rows (except `array_agg` and `count(DISTINCT x)`, which keep
+//! values). At the end of the stream one row per group is emitted: the key fields, then the
+//! aggregates in written order, groups in first-seen order. Without `by` there is exactly one
+//! row, also for an empty input (`count(*)` = 0, other aggregates NULL).
+//!
+//! The SLS rule "only the first 100 groups unless `limit` follows" is the operator parameter
+//! `max_groups` (the scan profile sets it): rows of later groups are not aggregated.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, UInt32Array};
+use arrow::datatypes::{DataType, Field};
+use arrow::record_batch::RecordBatch;
+use datafusion_common::ScalarValue;
+use spl_parser::{codes, Assignment, Diagnostic, Expr, ExprKind, GroupKey};
+
+use super::aggregate::{AggSpec, ColumnAcc, Grouping};
+use super::{
+    evaluate_isolating, BatchError, BufferState, BufferingOperator, ErrorRows, StageOutput,
+};
+use crate::expr::Session;
+
+/// The compiled `stats` instruction.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    spec: Arc<StatsSpec>,
+    max_groups: Option<usize>,
+}
+
+#[derive(Debug)]
+struct StatsSpec {
+    /// Output name and expression of each group key.
+    keys: Vec<(String, Expr)>,
+    /// Output name and aggregate of each item.
+    aggregates: Vec<(String, AggSpec)>,
+}
+
+impl Stats {
+    /// Checks the items: each output is one known aggregate call; output names are unique.
+    pub fn new(aggregates: &[Assignment], group_by: &[GroupKey]) -> Result<Stats, Box<Diagnostic>> {
+        let keys: Vec<(String, Expr)> = group_by
+            .iter()
+            .map(|k| {
+                let name = match (&k.output, &k.value.kind) {
+                    (Some(o), _) => o.name.clone(),
+                    (None, ExprKind::Column(c)) => c.clone(),
+                    (None, _) => k.value.to_string(),
+                };
+                (name, k.value.clone())
+            })
+            .collect();
+        let mut aggs = Vec::with_capacity(aggregates.len());
+        for a in aggregates {
+            aggs.push((a.output.name.clone(), AggSpec::parse(&a.value)?));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let outputs = keys
+            .iter()
+            .zip(group_by)
+            .map(|((n, _), k)| (n, k.output.as_ref().map_or(k.value.span, |o| o.span)))
+            .chain(aggregates.iter().map(|a| (&a.output.name, a.output.span)));
+        for (name, span) in outputs {
+            if !seen.insert(name.as_str()) {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        codes::DUPLICATE_OUTPUT,
+                        format!("`stats` writes the field `{name}` twice"),
+                        span,
+                        "second output of this name",
+                    )
+                    .with_help("name the key or aggregate differently (`by k=expr`)"),
+                ));
+            }
+        }
+        Ok(Stats {
+            spec: Arc::new(StatsSpec {
+                keys,
+                aggregates: aggs,
+            }),
+            max_groups: None,
+        })
+    }
+
+    /// Caps the number of groups (SLS scan mode: 100 unless `limit` follows); `None` = no cap.
+    pub fn with_max_groups(mut self, max_groups: Option<usize>) -> Stats {
+        self.max_groups = max_groups;
+        self
+    }
+}
+
+impl BufferingOperator for Stats {
+    fn name(&self) -> &'static str {
+        "stats"
+    }
+
+    fn start(&self) -> Box<dyn BufferState> {
+        Box::new(StatsState {
+            accs: self
+                .spec
+                .aggregates
+                .iter()
+                .map(|(_, a)| a.accumulator())
+                .collect(),
+            spec: Arc::clone(&self.spec),
+            max_groups: self.max_groups,
+            key_types: vec![None; self.spec.keys.len()],
+            index: HashMap::new(),
+            groups: 0,
+        })
+    }
+}
+
+struct StatsState {
+    spec: Arc<StatsSpec>,
+    max_groups: Option<usize>,
+    /// Each key's type, fixed by the first batch where it is not NULL-typed.
+    key_types: Vec<Option<DataType>>,
+    /// Key values (NULL as `ScalarValue::Null`) → group id; ids count up in first-seen order.
+    index: HashMap<Vec<ScalarValue>, usize>,
+    /// Number of groups.
+    groups: usize,
+    accs: Vec<Box<dyn ColumnAcc>>,
+}
+
+/// Evaluates `exprs` on `batch`, setting aside the rows any of them fails on: returns the rows
+/// that evaluated, each expression's values for them, and the failed rows.
+pub(super) fn evaluate_all(
+    exprs: &[&Expr],
+    batch: RecordBatch,
+    session: &Session,
+) -> Result<(RecordBatch, Vec<ArrayRef>, Vec<ErrorRows>), BatchError> {
+    let mut batch = batch;
+    let mut errors = Vec::new();
+    'again: loop {
+        let mut values = Vec::with_capacity(exprs.len());
+        for e in exprs {
+            let iso = evaluate_isolating(e, batch.clone(), session)?;
+            if !iso.errors.is_empty() {
+                // Each pass removes at least one row, so this ends.
+                errors.extend(iso.errors);
+                batch = iso.batch;
+                continue 'again;
+            }
+            values.push(iso.values);
+        }
+        return Ok((batch, values, errors));
+    }
+}
+
+fn batch_error(what: &str, e: impl std::fmt::Display) -> BatchError {
+    BatchError(format!("stats: {what}: {e}"))
+}
+
+impl StatsState {
+    /// The group of each row (creating groups up to the cap).
+    fn assign(&mut self, keys: &[ArrayRef], rows: usize) -> Result<Grouping, BatchError> {
+        let mut gids = Vec::with_capacity(rows);
+        if keys.is_empty() {
+            self.groups = 1;
+            gids.resize(rows, Some(0));
+        } else {
+            let mut keys_conformed = Vec::with_capacity(keys.len());
+            for (k, a) in keys.iter().enumerate() {
+                keys_conformed.push(match (a.data_type(), &self.key_types[k]) {
+                    (DataType::Null, _) => None,
+                    (t, None) => {
+                        self.key_types[k] = Some(t.clone());
+                        Some(Arc::clone(a))
+                    }
+                    (t, Some(est)) if t == est => Some(Arc::clone(a)),
+                    (_, Some(est)) => Some(
+                        arrow::compute::cast(a.as_ref(), est)
+                            .map_err(|e| batch_error("group key type changed", e))?,
+                    ),
+                });
+            }
+            for row in 0..rows {
+                let mut key = Vec::with_capacity(keys_conformed.len());
+                for a in &keys_conformed {
+                    key.push(match a {
+                        Some(a) if a.is_valid(row) => ScalarValue::try_from_array(a.as_ref(), row)
+                            .map_err(|e| batch_error("group key", e))?,
+                        _ => ScalarValue::Null,
+                    });
+                }
+                let gid = match self.index.get(&key) {
+                    Some(g) => Some(*g),
+                    None if self.max_groups.is_some_and(|m| self.groups >= m) => None,
+                    None => {
+                        let g = self.groups;
+                        self.index.insert(key, g);
+                        self.groups += 1;
+                        Some(g)
+                    }
+                };
+                gids.push(gid);
+            }
+        }
+        let mut order: Vec<usize> = Vec::new();
+        let mut rows_of: HashMap<usize, Vec<u32>> = HashMap::new();
+        for (r, g) in gids.iter().enumerate() {
+            if let Some(g) = g {
+                let r = u32::try_from(r).map_err(|e| batch_error("batch too large", e))?;
+                rows_of
+                    .entry(*g)
+                    .or_insert_with(|| {
+                        order.push(*g);
+                        Vec::new()
+                    })
+                    .push(r);
+            }
+        }
+        let whole = order.len() == 1 && rows_of.get(&order[0]).is_some_and(|r| r.len() == rows);
+        let parts = order
+            .into_iter()
+            .map(|g| (g, UInt32Array::from(rows_of.remove(&g).unwrap_or_default())))
+            .collect();
+        Ok(Grouping {
+            gids,
+            parts,
+            groups: self.groups,
+            whole,
+        })
+    }
+}
+
+impl BufferState for StatsState {
+    fn push(&mut self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError> {
+        let spec = Arc::clone(&self.spec);
+        let mut exprs: Vec<&Expr> = spec.keys.iter().map(|(_, e)| e).collect();
+        exprs.extend(spec.aggregates.iter().filter_map(|(_, a)| a.arg.as_ref()));
+        let (batch, values, errors) = evaluate_all(&exprs, batch, session)?;
+        let (keys, args) = values.split_at(spec.keys.len());
+        let grouping = self.assign(keys, batch.num_rows())?;
+        let mut args = args.iter();
+        for ((_, agg), acc) in spec.aggregates.iter().zip(&mut self.accs) {
+            let arg = if agg.arg.is_some() { args.next() } else { None };
+            acc.update(&grouping, arg)
+                .map_err(|e| batch_error(&agg.name, e))?;
+        }
+        Ok(StageOutput {
+            batches: Vec::new(),
+            errors,
+        })
+    }
+
+    fn finish(&mut self, _session: &Session) -> Result<StageOutput, BatchError> {
+        if self.spec.keys.is_empty() {
+            self.groups = 1;
+        }
+        let n = self.groups;
+        if n == 0 {
+            return Ok(StageOutput::default());
+        }
+        let mut keys: Vec<(Vec<ScalarValue>, usize)> =
+            std::mem::take(&mut self.index).into_iter().collect();
+        keys.sort_unstable_by_key(|(_, g)| *g);
+        let mut fields = Vec::new();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for (k, (name, _)) in self.spec.keys.iter().enumerate() {
+            // A key that was NULL in every row is absent from the output.
+            let Some(ty) = &self.key_types[k] else {
+                continue;
+            };
+            let null = ScalarValue::try_new_null(ty).map_err(|e| batch_error(name, e))?;
+            let values = keys.iter().map(|(key, _)| match &key[k] {
+                ScalarValue::Null => null.clone(),
+                v => v.clone(),
+            });
+            let array = ScalarValue::iter_to_array(values).map_err(|e| batch_error(name, e))?;
+            fields.push(Field::new(name, ty.clone(), true));
+            columns.push(array);
+        }
+        for ((name, agg), acc) in self.spec.aggregates.iter().zip(&mut self.accs) {
+            let array = acc.finish(n).map_err(|e| batch_error(&agg.name, e))?;
+            if array.data_type() == &DataType::Null {
+                continue;
+            }
+            fields.push(Field::new(name, array.data_type().clone(), true));
+            columns.push(array);
+        }
+        let out =
+            crate::batch::from_columns(fields, columns, n).map_err(|e| batch_error("output", e))?;
+        Ok(StageOutput::one(out))
+    }
+}
