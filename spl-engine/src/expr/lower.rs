@@ -248,7 +248,15 @@ impl Lowerer<'_> {
                 self.apply_udf(e, "ROW", &functions::array::row_constructor(), "", typed)?
             }
             ExprKind::Subscript { expr, index } => {
-                let typed = vec![self.typed(expr)?, self.typed(index)?];
+                let (mut x, mut t) = self.typed(expr)?;
+                let (i, it) = self.typed(index)?;
+                if types::is_json(&t) && coerce::is_text(&it) {
+                    // A JSON object looked up by key reads as MAP(VARCHAR, JSON).
+                    let m = functions::map::map_type(types::VARCHAR, types::JSON);
+                    x = super::lambda::json_cast(x, &m, true);
+                    t = m;
+                }
+                let typed = vec![(x, t), (i, it)];
                 let sig = "a[i] (ARRAY, 1-based) or m[k] (MAP)";
                 self.apply_udf(e, "[]", &functions::array::subscript(), sig, typed)?
             }

@@ -14,8 +14,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{
-    new_empty_array, Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array,
-    Int64Array, LargeStringArray, ListArray, StringViewBuilder, StructArray, UInt32Array,
+    new_empty_array, Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array, Int64Array,
+    LargeStringArray, ListArray, StringViewBuilder, StructArray, UInt32Array,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::compute::{cast, concat, interleave, take, take_arrays};
@@ -181,7 +181,10 @@ impl ListOut {
         self.valid.push(false);
     }
 
-    pub(crate) fn push_row(&mut self, items: impl IntoIterator<Item = Option<usize>>) -> Result<()> {
+    pub(crate) fn push_row(
+        &mut self,
+        items: impl IntoIterator<Item = Option<usize>>,
+    ) -> Result<()> {
         let before = self.indices.len();
         for j in items {
             self.indices.push(j.map(idx).transpose()?);
@@ -282,6 +285,9 @@ impl UdfOp for Op {
                 check_count(name, n, 2, 2)?;
                 if let Some((k, _)) = map::key_value_types(&t[0]) {
                     vec![t[0].clone(), k]
+                } else if t[0] == DataType::Null {
+                    // Unknown container (a missing field): NULL whatever the key.
+                    vec![DataType::Null, t[1].clone()]
                 } else {
                     vec![list(0)?, integer_arg(name, 1, &t[1])?]
                 }
@@ -303,8 +309,8 @@ impl UdfOp for Op {
             Op::Join => {
                 check_count(name, n, 2, 3)?;
                 let mut v = vec![list(0)?];
-                for i in 1..n {
-                    v.push(text_arg(name, i, &t[i])?);
+                for (i, ti) in t.iter().enumerate().skip(1) {
+                    v.push(text_arg(name, i, ti)?);
                 }
                 v
             }
@@ -505,10 +511,7 @@ fn cardinality(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     if let Some(m) = a[0].as_map_opt() {
         return Ok(Arc::new(
             (0..rows)
-                .map(|i| {
-                    (!m.is_null(i))
-                        .then(|| i64::try_from(m.value_length(i)).unwrap_or_default())
-                })
+                .map(|i| (!m.is_null(i)).then(|| i64::from(m.value_length(i))))
                 .collect::<Int64Array>(),
         ));
     }
@@ -548,6 +551,9 @@ fn contains(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
 fn element_at(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     if a[0].as_map_opt().is_some() {
         return map::element_at(name, a, rows);
+    }
+    if a[0].data_type() == &DataType::Null {
+        return Ok(arrow::array::new_null_array(&DataType::Null, rows));
     }
     let l = list_arg(name, &a[0])?;
     let index = a[1].as_primitive_opt::<arrow::datatypes::Int64Type>();
@@ -661,7 +667,9 @@ fn position(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     let l = list_arg(name, &a[0])?;
     let values = l.values();
     let r = comparable(&[values, &a[1]])?;
-    let instance = a.get(2).map(|x| x.as_primitive::<arrow::datatypes::Int64Type>());
+    let instance = a
+        .get(2)
+        .map(|x| x.as_primitive::<arrow::datatypes::Int64Type>());
     let mut out = Int64Array::builder(rows);
     for i in 0..rows {
         let inst = match instance {
@@ -969,9 +977,9 @@ fn sum(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
             }
             let mut s: i64 = 0;
             for j in range(l, i).filter(|j| v.is_valid(*j)) {
-                s = s
-                    .checked_add(v.value(j))
-                    .ok_or_else(|| DataFusionError::Execution(format!("{name}: BIGINT overflow")))?;
+                s = s.checked_add(v.value(j)).ok_or_else(|| {
+                    DataFusionError::Execution(format!("{name}: BIGINT overflow"))
+                })?;
             }
             out.append_value(s);
         }
@@ -1045,9 +1053,13 @@ fn normalize(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         };
         lengths.push(rg.len());
         valid.push(true);
-        values.extend(
-            rg.map(|j| if norm == 0.0 { v.value(j) } else { v.value(j) / norm }),
-        );
+        values.extend(rg.map(|j| {
+            if norm == 0.0 {
+                v.value(j)
+            } else {
+                v.value(j) / norm
+            }
+        }));
     }
     ListOut {
         indices: Vec::new(),
@@ -1198,7 +1210,9 @@ fn construct(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         return out.finish_with(new_empty_array(&DataType::Null));
     }
     let parts: Vec<&dyn Array> = a.iter().map(|x| x.as_ref()).collect();
-    let order: Vec<(usize, usize)> = (0..rows).flat_map(|i| (0..n).map(move |j| (j, i))).collect();
+    let order: Vec<(usize, usize)> = (0..rows)
+        .flat_map(|i| (0..n).map(move |j| (j, i)))
+        .collect();
     out.finish_with(interleave(&parts, &order)?)
 }
 
@@ -1341,10 +1355,12 @@ fn json_build(vals: &[Option<&Value>], t: &DataType) -> Result<ArrayRef> {
         )?));
     }
     if let DataType::Map(entries, sorted) = t {
-        let DataType::Struct(fields) = entries.data_type() else {
+        let (DataType::Struct(fields), Some((kt, vt))) =
+            (entries.data_type(), map::key_value_types(t))
+        else {
             return exec_err!("map type without entries");
         };
-        let (kt, vt) = (fields[0].data_type(), fields[1].data_type());
+        let (kt, vt) = (&kt, &vt);
         let mut keys = Vec::new();
         let mut values = Vec::new();
         let mut lengths = Vec::with_capacity(vals.len());
@@ -1383,9 +1399,10 @@ fn json_build(vals: &[Option<&Value>], t: &DataType) -> Result<ArrayRef> {
         return Ok(new_empty_array(t));
     }
     let null = ScalarValue::try_from(t)?;
-    let scalars = vals
-        .iter()
-        .map(|v| v.and_then(|v| json_scalar(v, t)).unwrap_or_else(|| null.clone()));
+    let scalars = vals.iter().map(|v| {
+        v.and_then(|v| json_scalar(v, t))
+            .unwrap_or_else(|| null.clone())
+    });
     ScalarValue::iter_to_array(scalars)
 }
 
@@ -1422,7 +1439,7 @@ pub(crate) fn json_cast_udf(strict: bool) -> Arc<ScalarUDF> {
 /// The ARRAY implementation of a function whose library entry is for another type
 /// (`concat`, `reverse` of arrays), when the first argument is an ARRAY.
 pub(crate) fn overload(name: &str, arg_types: &[DataType]) -> Option<Arc<ScalarUDF>> {
-    if !arg_types.first().is_some_and(|t| element_type(t).is_some()) {
+    if arg_types.first().is_none_or(|t| element_type(t).is_none()) {
         return None;
     }
     match name {
@@ -1466,7 +1483,11 @@ pub(crate) fn flat(l: &ListArray) -> Result<Flat> {
 
 /// Evaluates `lambda` with `params` (arrays of one length) and captured columns repeated by
 /// `rows`.
-pub(crate) fn apply(lambda: &LambdaArgument, params: &[ArrayRef], rows: &UInt32Array) -> Result<ArrayRef> {
+pub(crate) fn apply(
+    lambda: &LambdaArgument,
+    params: &[ArrayRef],
+    rows: &UInt32Array,
+) -> Result<ArrayRef> {
     let n = params.first().map_or(0, |p| p.len());
     let closures: Vec<Box<dyn Fn() -> Result<ArrayRef> + '_>> = params
         .iter()
@@ -1510,7 +1531,11 @@ pub(crate) fn filter(l: &ListArray, f: &LambdaArgument) -> Result<ArrayRef> {
             usize::try_from(w[0]).unwrap_or(0),
             usize::try_from(w[1]).unwrap_or(0),
         );
-        out.push_row((s..e).filter(|j| keep.is_valid(*j) && keep.value(*j)).map(Some))?;
+        out.push_row(
+            (s..e)
+                .filter(|j| keep.is_valid(*j) && keep.value(*j))
+                .map(Some),
+        )?;
     }
     out.finish(flat.values.as_ref())
 }
@@ -1938,3 +1963,240 @@ pub fn functions() -> Vec<FunctionDef> {
     ]
 }
 
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Int64Array, ListArray};
+    use arrow::datatypes::Int64Type;
+
+    use super::super::testing::{invoke_arrays, udf_of};
+    use super::*;
+
+    fn ints(rows: &[Option<&[Option<i64>]>]) -> ArrayRef {
+        Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(
+            rows.iter().map(|r| r.map(|v| v.to_vec())),
+        ))
+    }
+
+    fn scalars(v: &[Option<i64>]) -> ArrayRef {
+        Arc::new(Int64Array::from(v.to_vec()))
+    }
+
+    fn run(name: &str, args: Vec<ArrayRef>) -> Result<Vec<Option<String>>> {
+        let out = invoke_arrays(&udf_of(&functions(), name), args)?;
+        let r = Renderer::default();
+        Ok((0..out.len()).map(|i| r.text(out.as_ref(), i)).collect())
+    }
+
+    fn texts(v: &[Option<&str>]) -> Vec<Option<String>> {
+        v.iter().map(|s| s.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn contains_follows_presto_null_rules() {
+        let a = ints(&[
+            Some(&[Some(1), Some(2)]),
+            Some(&[Some(1), None]),
+            Some(&[Some(3), None]),
+            None,
+            Some(&[]),
+        ]);
+        let x = scalars(&[Some(2), Some(2), Some(3), Some(1), None]);
+        assert_eq!(
+            run("contains", vec![a, x]).unwrap(),
+            texts(&[Some("true"), None, Some("true"), None, None])
+        );
+    }
+
+    #[test]
+    fn element_at_counts_from_both_ends_and_rejects_zero() {
+        let a = ints(&[Some(&[Some(1), Some(2), Some(3)][..]); 4]);
+        let i = scalars(&[Some(1), Some(-1), Some(4), Some(-4)]);
+        assert_eq!(
+            run("element_at", vec![Arc::clone(&a), i]).unwrap(),
+            texts(&[Some("1"), Some("3"), None, None])
+        );
+        let zero = scalars(&[Some(1), Some(0), Some(1), Some(1)]);
+        let err = run("element_at", vec![a, zero]).unwrap_err().to_string();
+        assert!(err.contains("indices start at 1"), "{err}");
+    }
+
+    #[test]
+    fn position_finds_instances_from_either_end() {
+        let a = ints(&[Some(&[Some(3), Some(1), Some(3), None][..]); 4]);
+        let x = scalars(&[Some(3); 4]);
+        let inst = scalars(&[Some(1), Some(2), Some(-1), Some(3)]);
+        assert_eq!(
+            run("array_position", vec![Arc::clone(&a), Arc::clone(&x), inst]).unwrap(),
+            texts(&[Some("1"), Some("3"), Some("3"), Some("0")])
+        );
+        let err = run("array_position", vec![a, x, scalars(&[Some(0); 4])]).unwrap_err();
+        assert!(err.to_string().contains("invalid instance"));
+    }
+
+    #[test]
+    fn sort_distinct_and_set_operations_treat_null_as_a_value() {
+        let a = ints(&[Some(&[Some(3), None, Some(1), Some(3), None]), None]);
+        assert_eq!(
+            run("array_sort", vec![Arc::clone(&a)]).unwrap(),
+            texts(&[Some("[1,3,3,null,null]"), None])
+        );
+        assert_eq!(
+            run("array_distinct", vec![Arc::clone(&a)]).unwrap(),
+            texts(&[Some("[3,null,1]"), None])
+        );
+        let b = ints(&[Some(&[None, Some(1), Some(7)]), Some(&[Some(1)])]);
+        assert_eq!(
+            run("array_intersect", vec![Arc::clone(&a), Arc::clone(&b)]).unwrap(),
+            texts(&[Some("[null,1]"), None])
+        );
+        assert_eq!(
+            run("array_except", vec![Arc::clone(&a), Arc::clone(&b)]).unwrap(),
+            texts(&[Some("[3]"), None])
+        );
+        assert_eq!(
+            run("array_union", vec![a, b]).unwrap(),
+            texts(&[Some("[3,null,1,7]"), None])
+        );
+    }
+
+    #[test]
+    fn max_and_min_are_null_with_a_null_element_or_when_empty() {
+        let a = ints(&[Some(&[Some(3), Some(9)]), Some(&[Some(3), None]), Some(&[])]);
+        assert_eq!(
+            run("array_max", vec![Arc::clone(&a)]).unwrap(),
+            texts(&[Some("9"), None, None])
+        );
+        assert_eq!(
+            run("array_min", vec![a]).unwrap(),
+            texts(&[Some("3"), None, None])
+        );
+    }
+
+    #[test]
+    fn sum_overflow_is_an_error_and_empty_sums_to_zero() {
+        let a = ints(&[Some(&[]), Some(&[None])]);
+        assert_eq!(
+            run("array_sum", vec![a]).unwrap(),
+            texts(&[Some("0"), Some("0")])
+        );
+        let big = ints(&[Some(&[Some(i64::MAX), Some(1)])]);
+        assert!(run("array_sum", vec![big])
+            .unwrap_err()
+            .to_string()
+            .contains("overflow"));
+        let avg = ints(&[Some(&[None]), Some(&[Some(1), Some(2)])]);
+        let avg = cast(&avg, &list_of(DataType::Float64)).unwrap();
+        assert_eq!(
+            run("array_average", vec![avg]).unwrap(),
+            texts(&[None, Some("1.5")])
+        );
+    }
+
+    #[test]
+    fn sequence_checks_step_direction_and_size() {
+        let s = |a: i64, b: i64, c: Option<i64>| {
+            let mut args = vec![scalars(&[Some(a)]), scalars(&[Some(b)])];
+            if let Some(c) = c {
+                args.push(scalars(&[Some(c)]));
+            }
+            run("sequence", args).map(|v| v[0].clone())
+        };
+        assert_eq!(s(1, 3, None).unwrap().as_deref(), Some("[1,2,3]"));
+        assert_eq!(s(3, 1, None).unwrap().as_deref(), Some("[3,2,1]"));
+        assert_eq!(s(5, 5, Some(-2)).unwrap().as_deref(), Some("[5]"));
+        assert!(s(1, 3, Some(0)).is_err());
+        assert!(s(1, 3, Some(-1)).is_err());
+        assert!(s(0, 10_000, None)
+            .unwrap_err()
+            .to_string()
+            .contains("10000"));
+        assert!(s(i64::MIN, i64::MAX, Some(i64::MAX)).is_ok());
+        assert!(s(i64::MIN, i64::MAX, None).is_err());
+    }
+
+    #[test]
+    fn slice_handles_negative_starts_and_rejects_zero() {
+        let a = ints(&[Some(&[Some(1), Some(2), Some(3), Some(4)][..]); 4]);
+        let start = scalars(&[Some(2), Some(-3), Some(9), Some(-9)]);
+        let len = scalars(&[Some(2), Some(10), Some(1), Some(1)]);
+        assert_eq!(
+            run("slice", vec![Arc::clone(&a), start, Arc::clone(&len)]).unwrap(),
+            texts(&[Some("[2,3]"), Some("[2,3,4]"), Some("[]"), Some("[]")])
+        );
+        assert!(run("slice", vec![a, scalars(&[Some(0); 4]), len]).is_err());
+    }
+
+    #[test]
+    fn combinations_are_capped() {
+        let a = ints(&[Some(&[Some(1), Some(2), Some(3)])]);
+        let n = |k: i64| scalars(&[Some(k)]);
+        assert_eq!(
+            run("combinations", vec![Arc::clone(&a), n(2)]).unwrap(),
+            texts(&[Some("[[1,2],[1,3],[2,3]]")])
+        );
+        assert_eq!(
+            run("combinations", vec![Arc::clone(&a), n(0)]).unwrap(),
+            texts(&[Some("[[]]")])
+        );
+        assert_eq!(
+            run("combinations", vec![Arc::clone(&a), n(4)]).unwrap(),
+            texts(&[Some("[]")])
+        );
+        assert!(run("combinations", vec![Arc::clone(&a), n(6)]).is_err());
+        assert!(run("combinations", vec![a, n(-1)]).is_err());
+        let many: Vec<Option<i64>> = (0..2000).map(Some).collect();
+        let big = ints(&[Some(&many)]);
+        assert!(run("combinations", vec![big, n(5)])
+            .unwrap_err()
+            .to_string()
+            .contains("too many"));
+    }
+
+    #[test]
+    fn flatten_skips_null_inner_arrays() {
+        let inner = ints(&[Some(&[Some(1)]), None, Some(&[Some(2), None])]);
+        let outer = ListArray::try_new(
+            Arc::new(Field::new_list_field(inner.data_type().clone(), true)),
+            OffsetBuffer::from_lengths([3]),
+            inner,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            run("flatten", vec![Arc::new(outer)]).unwrap(),
+            texts(&[Some("[1,2,null]")])
+        );
+    }
+
+    #[test]
+    fn json_cast_reads_arrays_and_maps() {
+        let t = |text: &str, to: &DataType, strict: bool| {
+            let a: ArrayRef = Arc::new(LargeStringArray::from(vec![text]));
+            json_cast("cast", &[a], 1, to, strict)
+                .map(|out| Renderer::default().text(out.as_ref(), 0))
+        };
+        let bigints = list_of(DataType::Int64);
+        assert_eq!(
+            t("[1, 2.5, \"3\", null]", &bigints, true)
+                .unwrap()
+                .as_deref(),
+            Some("[1,3,3,null]")
+        );
+        assert!(t("[1, \"x\"]", &bigints, true).is_err());
+        assert_eq!(t("[1, \"x\"]", &bigints, false).unwrap(), None);
+        assert_eq!(t("{\"a\": 1}", &bigints, false).unwrap(), None);
+        let texts_t = list_of(types::VARCHAR);
+        assert_eq!(
+            t("[\"a\", 1, true, {\"x\": [1]}]", &texts_t, true)
+                .unwrap()
+                .as_deref(),
+            Some("[\"a\",\"1\",\"true\",\"{\\\"x\\\":[1]}\"]")
+        );
+        let m = map::map_type(types::VARCHAR, list_of(DataType::Int64));
+        assert_eq!(
+            t("{\"a\": [1], \"b\": []}", &m, true).unwrap().as_deref(),
+            Some("{\"a\":[1],\"b\":[]}")
+        );
+        assert!(t("not json", &m, true).is_err());
+    }
+}

@@ -26,7 +26,10 @@ use crate::types;
 
 /// MAP(k, v) as the engine builds it: `entries` of a non-NULL `key` and a nullable `value`.
 pub(crate) fn map_type(k: DataType, v: DataType) -> DataType {
-    DataType::Map(Arc::new(Field::new("entries", entries_type(k, v), false)), false)
+    DataType::Map(
+        Arc::new(Field::new("entries", entries_type(k, v), false)),
+        false,
+    )
 }
 
 fn entries_type(k: DataType, v: DataType) -> DataType {
@@ -133,7 +136,10 @@ impl UdfOp for Op {
         match self {
             Op::Map => match n {
                 0 => Ok(vec![]),
-                2 => Ok(vec![coerce_list(name, 0, &t[0])?, coerce_list(name, 1, &t[1])?]),
+                2 => Ok(vec![
+                    coerce_list(name, 0, &t[0])?,
+                    coerce_list(name, 1, &t[1])?,
+                ]),
                 _ => plan_err!("{name}: expected 0 or 2 arguments, got {n}"),
             },
             Op::Keys | Op::Values | Op::Entries => {
@@ -204,7 +210,11 @@ impl UdfOp for Op {
             Op::Map => from_arrays(name, a, rows),
             Op::Keys | Op::Values => {
                 let m = map_arg(name, &a[0])?;
-                let part = if self == Op::Keys { m.keys() } else { m.values() };
+                let part = if self == Op::Keys {
+                    m.keys()
+                } else {
+                    m.values()
+                };
                 let field = Arc::new(Field::new_list_field(part.data_type().clone(), true));
                 Ok(Arc::new(ListArray::try_new(
                     field,
@@ -600,4 +610,105 @@ pub fn functions() -> Vec<FunctionDef> {
             )],
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Int64Array, ListArray};
+    use arrow::datatypes::Int64Type;
+
+    use super::super::testing::{invoke_arrays, udf_of};
+    use super::*;
+    use crate::render::Renderer;
+
+    fn ints(rows: &[Option<&[Option<i64>]>]) -> ArrayRef {
+        Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(
+            rows.iter().map(|r| r.map(|v| v.to_vec())),
+        ))
+    }
+
+    fn run(name: &str, args: Vec<ArrayRef>) -> Result<Vec<Option<String>>> {
+        let out = invoke_arrays(&udf_of(&functions(), name), args)?;
+        let r = Renderer::default();
+        Ok((0..out.len()).map(|i| r.text(out.as_ref(), i)).collect())
+    }
+
+    fn texts(v: &[Option<&str>]) -> Vec<Option<String>> {
+        v.iter().map(|s| s.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn map_rejects_bad_keys() {
+        let keys = ints(&[Some(&[Some(1), Some(2)]), None]);
+        let values = ints(&[Some(&[Some(10), None]), Some(&[])]);
+        assert_eq!(
+            run("map", vec![Arc::clone(&keys), values]).unwrap(),
+            texts(&[Some("{\"1\":10,\"2\":null}"), None])
+        );
+        let err = |k: &[Option<i64>], v: &[Option<i64>]| {
+            run("map", vec![ints(&[Some(k)]), ints(&[Some(v)])])
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&[Some(1), Some(1)], &[Some(1), Some(2)]).contains("duplicate"));
+        assert!(err(&[None], &[Some(1)]).contains("cannot be NULL"));
+        assert!(err(&[Some(1)], &[]).contains("same length"));
+    }
+
+    fn map_of(k: &[Option<&[Option<i64>]>], v: &[Option<&[Option<i64>]>]) -> ArrayRef {
+        run_map(ints(k), ints(v))
+    }
+
+    fn run_map(k: ArrayRef, v: ArrayRef) -> ArrayRef {
+        invoke_arrays(&udf_of(&functions(), "map"), vec![k, v]).unwrap()
+    }
+
+    #[test]
+    fn map_concat_lets_the_last_map_win() {
+        let a = map_of(
+            &[Some(&[Some(1), Some(2)]), Some(&[])],
+            &[Some(&[Some(1), Some(2)]), Some(&[])],
+        );
+        let b = map_of(
+            &[Some(&[Some(2), Some(3)]), None],
+            &[Some(&[Some(20), Some(30)]), None],
+        );
+        assert_eq!(
+            run("map_concat", vec![a, b]).unwrap(),
+            texts(&[Some("{\"1\":1,\"2\":20,\"3\":30}"), None])
+        );
+    }
+
+    #[test]
+    fn element_at_finds_keys_per_row() {
+        let m = map_of(
+            &[Some(&[Some(1), Some(2)]), Some(&[Some(2)]), None],
+            &[Some(&[Some(10), Some(20)]), Some(&[Some(5)]), None],
+        );
+        let k: ArrayRef = Arc::new(Int64Array::from(vec![Some(2), Some(1), Some(2)]));
+        let out = element_at("element_at", &[m, k], 3).unwrap();
+        let r = Renderer::default();
+        let got: Vec<_> = (0..3).map(|i| r.text(out.as_ref(), i)).collect();
+        assert_eq!(got, texts(&[Some("20"), None, None]));
+    }
+
+    #[test]
+    fn keys_values_and_entries_keep_insertion_order() {
+        let m = map_of(
+            &[Some(&[Some(3), Some(1)]), None],
+            &[Some(&[Some(30), None]), None],
+        );
+        assert_eq!(
+            run("map_keys", vec![Arc::clone(&m)]).unwrap(),
+            texts(&[Some("[3,1]"), None])
+        );
+        assert_eq!(
+            run("map_values", vec![Arc::clone(&m)]).unwrap(),
+            texts(&[Some("[30,null]"), None])
+        );
+        assert_eq!(
+            run("map_entries", vec![m]).unwrap(),
+            texts(&[Some("[[3,30],[1,null]]"), None])
+        );
+    }
 }
