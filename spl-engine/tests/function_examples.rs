@@ -1,14 +1,13 @@
 //! Every example in the function library's metadata, evaluated through the engine's real path
 //! (parse → lower with SLS coercion → DataFusion physical expression → §18.4 rendering), gives
-//! the documented result. Examples that need engine features not built yet (ARRAY literals,
-//! subscripts, lambdas) are counted and must stay explicitly listed.
+//! the documented result.
 use std::sync::Arc;
 
 use arrow::datatypes::Schema;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use spl_engine::expr::{evaluate, Session};
 use spl_engine::render::Renderer;
-use spl_parser::{ExprKind, InstructionKind};
+use spl_parser::InstructionKind;
 
 fn parse_expr(text: &str) -> spl_parser::Expr {
     let program = spl_parser::parse(&format!("* | extend x = {text}"))
@@ -17,14 +16,6 @@ fn parse_expr(text: &str) -> spl_parser::Expr {
         InstructionKind::Extend { assignments } => assignments[0].value.clone(),
         _ => unreachable!(),
     }
-}
-
-fn uses_pending_syntax(e: &spl_parser::Expr) -> bool {
-    let text = e.to_string();
-    text.contains("ARRAY[")
-        || text.contains("->")
-        || text.contains('[')
-        || matches!(e.kind, ExprKind::Row(_))
 }
 
 #[test]
@@ -38,15 +29,10 @@ fn every_example_evaluates_to_its_documented_result() {
     let session = Session::default();
     let renderer = Renderer::default();
     let mut failures = Vec::new();
-    let mut pending = 0;
     let mut checked = 0;
     for f in spl_engine::functions::all() {
         for ex in f.examples {
             let e = parse_expr(ex.expr);
-            if uses_pending_syntax(&e) {
-                pending += 1;
-                continue;
-            }
             // Volatile results (now(), random()) are checked for type only by the family tests.
             match evaluate(&e, &one_row, &session) {
                 Ok(array) => {
@@ -63,7 +49,7 @@ fn every_example_evaluates_to_its_documented_result() {
             }
         }
     }
-    println!("{checked} examples checked, {pending} pending array/lambda syntax");
+    println!("{checked} examples checked");
     assert!(
         failures.is_empty(),
         "{} of {} examples failed:\n{}",

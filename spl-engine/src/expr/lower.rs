@@ -20,11 +20,18 @@ type R<T> = Result<T, Box<Diagnostic>>;
 
 /// Lowers `e` for evaluation against batches of `schema`.
 pub fn lower(e: &ast::Expr, schema: &DFSchema) -> R<Expr> {
-    Lowerer { schema }.expr(e)
+    Lowerer {
+        schema,
+        scope: Vec::new(),
+    }
+    .expr(e)
 }
 
-struct Lowerer<'a> {
+pub(super) struct Lowerer<'a> {
     schema: &'a DFSchema,
+    /// Lambda parameters in scope ([`super::lambda`]): SPL name and the lambda variable,
+    /// innermost last.
+    pub(super) scope: Vec<(String, Expr)>,
 }
 
 fn err(
@@ -42,8 +49,16 @@ impl Lowerer<'_> {
             .map_err(|x| err(codes::TYPE_MISMATCH, x.to_string(), at, "here"))
     }
 
+    /// The same lowerer with other lambda parameters in scope.
+    pub(super) fn with_scope(&self, scope: Vec<(String, Expr)>) -> Lowerer<'_> {
+        Lowerer {
+            schema: self.schema,
+            scope,
+        }
+    }
+
     /// Lowers and returns the type too.
-    fn typed(&self, e: &ast::Expr) -> R<(Expr, DataType)> {
+    pub(super) fn typed(&self, e: &ast::Expr) -> R<(Expr, DataType)> {
         let x = self.expr(e)?;
         let t = self.type_of(&x, e)?;
         Ok((x, t))
@@ -53,7 +68,9 @@ impl Lowerer<'_> {
         Ok(match &e.kind {
             ExprKind::Column(name) => {
                 let col = Column::new_unqualified(name.clone());
-                if self.schema.has_column(&col) {
+                if let Some((_, var)) = self.scope.iter().rev().find(|(p, _)| p == name) {
+                    var.clone()
+                } else if self.schema.has_column(&col) {
                     Expr::Column(col)
                 } else {
                     Expr::Literal(ScalarValue::Null, None)
@@ -222,15 +239,34 @@ impl Lowerer<'_> {
                 distinct,
                 ..
             } => self.call(e, name, args, *star || *distinct)?,
-            ExprKind::Array(_)
-            | ExprKind::Row(_)
-            | ExprKind::Subscript { .. }
-            | ExprKind::Lambda { .. } => {
+            ExprKind::Array(items) => {
+                let typed = items.iter().map(|i| self.typed(i)).collect::<R<Vec<_>>>()?;
+                self.apply_udf(e, "ARRAY", &functions::array::constructor(), "", typed)?
+            }
+            ExprKind::Row(items) => {
+                let typed = items.iter().map(|i| self.typed(i)).collect::<R<Vec<_>>>()?;
+                self.apply_udf(e, "ROW", &functions::array::row_constructor(), "", typed)?
+            }
+            ExprKind::Subscript { expr, index } => {
+                let (mut x, mut t) = self.typed(expr)?;
+                let (i, it) = self.typed(index)?;
+                if types::is_json(&t) && coerce::is_text(&it) {
+                    // A JSON object looked up by key reads as MAP(VARCHAR, JSON).
+                    let m = functions::map::map_type(types::VARCHAR, types::JSON);
+                    x = super::lambda::json_cast(x, &m, true);
+                    t = m;
+                }
+                let typed = vec![(x, t), (i, it)];
+                let sig = "a[i] (ARRAY, 1-based) or m[k] (MAP)";
+                self.apply_udf(e, "[]", &functions::array::subscript(), sig, typed)?
+            }
+            ExprKind::Lambda { .. } => {
                 return Err(err(
-                    codes::UNSUPPORTED,
-                    "arrays, rows, subscripts and lambdas are not supported by the engine yet",
+                    codes::FUNCTION_ARGUMENTS,
+                    "a lambda is only allowed as an argument of a higher-order function \
+                     (transform, filter, reduce, map_filter, ...)",
                     e,
-                    "not supported yet",
+                    "not allowed here",
                 ))
             }
         })
@@ -298,6 +334,9 @@ impl Lowerer<'_> {
     }
 
     fn call(&self, e: &ast::Expr, name: &str, args: &[ast::Expr], special: bool) -> R<Expr> {
+        if let Some(x) = super::lambda::lower_call(self, e, name, args)? {
+            return Ok(x);
+        }
         match name {
             "coalesce" | "if" | "nullif" | "try" => return self.conditional(e, name, args),
             _ => {}
@@ -332,37 +371,47 @@ impl Lowerer<'_> {
                 "here",
             ));
         }
+        let typed = args.iter().map(|a| self.typed(a)).collect::<R<Vec<_>>>()?;
+        let types: Vec<DataType> = typed.iter().map(|(_, t)| t.clone()).collect();
+        let udf = functions::array::overload(name, &types).unwrap_or_else(|| Arc::clone(&def.udf));
+        self.apply_udf(e, name, &udf, def.signature, typed)
+    }
+
+    /// A call of `udf` on lowered arguments, with the casts its coercion asks for.
+    fn apply_udf(
+        &self,
+        e: &ast::Expr,
+        name: &str,
+        udf: &Arc<datafusion_expr::ScalarUDF>,
+        signature: &str,
+        typed: Vec<(Expr, DataType)>,
+    ) -> R<Expr> {
         let mut lowered = Vec::new();
         let mut fields = Vec::new();
-        for a in args {
-            let (x, t) = self.typed(a)?;
+        for (x, t) in typed {
             fields.push(Arc::new(Field::new("arg", t, true)));
             lowered.push(x);
         }
-        let coerced = fields_with_udf(&fields, def.udf.as_ref()).map_err(|x| {
-            Box::new(
-                Diagnostic::error(
-                    codes::FUNCTION_ARGUMENTS,
-                    format!("`{name}`: {}", clean_df_error(&x.to_string())),
-                    e.span,
-                    "in this call",
-                )
-                .with_note(format!("signature: {}", def.signature)),
-            )
+        let coerced = fields_with_udf(&fields, udf.as_ref()).map_err(|x| {
+            let d = Diagnostic::error(
+                codes::FUNCTION_ARGUMENTS,
+                format!("`{name}`: {}", clean_df_error(&x.to_string())),
+                e.span,
+                "in this call",
+            );
+            Box::new(if signature.is_empty() {
+                d
+            } else {
+                d.with_note(format!("signature: {signature}"))
+            })
         })?;
         let args = lowered
             .into_iter()
             .zip(fields.iter().zip(&coerced))
-            .map(|(x, (from, to))| {
-                if from.data_type() == to.data_type() {
-                    x
-                } else {
-                    cast(x, to.data_type().clone())
-                }
-            })
+            .map(|(x, (from, to))| super::lambda::fit(x, from.data_type(), to.data_type()))
             .collect();
         Ok(Expr::ScalarFunction(ScalarFunction::new_udf(
-            Arc::clone(&def.udf),
+            Arc::clone(udf),
             args,
         )))
     }
@@ -506,6 +555,9 @@ fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
     } else {
         x
     };
+    if coerce::is_text(from) && super::lambda::is_structured(&to) {
+        return super::lambda::json_cast(x, &to, !is_try);
+    }
     if coerce::is_text(from) && to == types::TIMESTAMP {
         let udf = super::cast::text_to_timestamp(!is_try);
         return Expr::ScalarFunction(ScalarFunction::new_udf(

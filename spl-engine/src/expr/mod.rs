@@ -4,6 +4,7 @@
 mod cast;
 pub mod coerce;
 pub mod eval;
+pub(crate) mod lambda;
 pub mod lower;
 
 pub use eval::{evaluate, Session};

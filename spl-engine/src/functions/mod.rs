@@ -12,11 +12,13 @@ pub(crate) mod common;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub mod array;
 pub mod bitwise;
 pub mod datetime;
 pub mod datetime_format;
 pub mod encoding;
 pub mod json;
+pub mod map;
 pub mod math;
 pub mod regexp;
 pub mod string;
@@ -33,6 +35,9 @@ pub enum Family {
     Bitwise,
     Encoding,
     Url,
+    Array,
+    Map,
+    Other,
 }
 
 impl Family {
@@ -47,6 +52,9 @@ impl Family {
             Family::Bitwise => "Bitwise functions",
             Family::Encoding => "Binary, encoding and hash functions",
             Family::Url => "URL functions",
+            Family::Array => "Array functions and lambdas",
+            Family::Map => "Map functions",
+            Family::Other => "Other functions",
         }
     }
 }
@@ -89,6 +97,8 @@ pub fn all() -> &'static [FunctionDef] {
         v.extend(bitwise::functions());
         v.extend(encoding::functions());
         v.extend(url::functions());
+        v.extend(array::functions());
+        v.extend(map::functions());
         v
     })
 }
