@@ -32,6 +32,50 @@ pub enum Sub {
         /// Colour diagnostics: auto (when stderr is a terminal), always, never.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+        /// Check availability and limits for this deployment profile.
+        #[arg(long, default_value = "cli", value_parser = profile_names())]
+        profile: String,
+    },
+    /// Run a pipeline over log files or stdin and print the result.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// Show the plan of a pipeline: stages, fields read and written; --analyze runs it.
+    #[command(
+        after_help = "Examples:\n  spl explain '* | where status >= 500 | project status, uri'\n  spl explain --analyze access.log -q pipeline.spl"
+    )]
+    Explain {
+        /// The SPL text (omit when using --query-file).
+        spl: Option<String>,
+        /// Read the SPL text from this file ('-' for stdin).
+        #[arg(short = 'q', long = "query-file")]
+        query_file: Option<PathBuf>,
+        /// Run the pipeline over this file and show rows in/out and time per stage.
+        #[arg(long, value_name = "FILE")]
+        analyze: Option<PathBuf>,
+        /// Input format for --analyze.
+        #[arg(short = 'i', long, value_enum, default_value_t = InputFormatArg::Auto)]
+        input_format: InputFormatArg,
+        /// Deployment profile.
+        #[arg(long, default_value = "cli", value_parser = profile_names())]
+        profile: String,
+        /// Session time zone.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+    /// Run conformance/golden test files (JSON lines: {id, spl, input, output, ...}).
+    #[command(
+        after_help = "Examples:\n  spl test testdata/conformance/*.jsonl\n  spl test --update my-cases.jsonl"
+    )]
+    Test {
+        /// Test files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Rewrite each case's expected output with the actual output.
+        #[arg(long)]
+        update: bool,
+        /// Only run cases whose id contains this text.
+        #[arg(long)]
+        filter: Option<String>,
     },
     /// Print a pipeline in canonical form.
     #[command(
@@ -47,6 +91,81 @@ pub enum Sub {
         #[arg(short, long)]
         write: bool,
     },
+}
+
+const RUN_EXAMPLES: &str = "Examples:
+  spl run '* | where cast(status as bigint) >= 500 | project status, uri' testdata/logs/access.json
+  spl run -i raw -o table \"* | parse-regexp content, '^(\\S+)' as ip\" access.log
+  zcat app.log.gz | spl run -q pipeline.spl --stats
+  spl run --output-dir out/ -q multi-output.spl app.jsonl";
+
+/// `spl run` flags.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The SPL text (omit when using --query-file; then every argument is an input file).
+    pub spl: Option<String>,
+    /// Input files ('-' or none for stdin); gzip and zstd files are read transparently.
+    pub files: Vec<PathBuf>,
+    /// Read the SPL text from this file ('-' for stdin).
+    #[arg(short = 'q', long = "query-file")]
+    pub query_file: Option<PathBuf>,
+    /// Input format: raw (each line is `content`), json (one object per line), csv (header row), auto.
+    #[arg(short = 'i', long, value_enum, default_value_t = InputFormatArg::Auto)]
+    pub input_format: InputFormatArg,
+    /// Output format (default: table when stdout is a terminal, else json).
+    #[arg(short = 'o', long, value_enum)]
+    pub output_format: Option<OutputFormatArg>,
+    /// Session time zone (UTC, +08:00, Asia/Shanghai).
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
+    /// Deployment profile whose instruction set, limits and error policy apply.
+    #[arg(long, default_value = "cli", value_parser = profile_names())]
+    pub profile: String,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Stop after writing this many rows (per output).
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Write error rows (with `__error__`) to this file as JSON lines instead of a summary on stderr.
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+    /// Stop with exit code 1 at the first error row.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Print rows in/out/dropped/errors, bytes, time, MB/s and per-stage counts on stderr.
+    #[arg(long)]
+    pub stats: bool,
+    /// Write one file per output dataset into this directory instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    Auto,
+    Raw,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormatArg {
+    Json,
+    Table,
+    Csv,
+    Raw,
+}
+
+fn profile_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new([
+        "cli",
+        "logtail",
+        "agent",
+        "consumer",
+        "transform",
+        "scan",
+    ])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,7 +2,11 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::{Cli, ColorChoice, DiagFormat, Sub};
+use spl_engine::codec::{InputFormat, OutputFormat};
+use spl_engine::pipeline::{Options, Profile};
+use spl_engine::timezone::SessionTz;
+
+use crate::cli::{Cli, ColorChoice, DiagFormat, InputFormatArg, OutputFormatArg, RunArgs, Sub};
 use crate::source::SplSource;
 
 /// A validated command.
@@ -12,6 +16,19 @@ pub enum Command {
         source: SplSource,
         json: bool,
         color: bool,
+        profile: Profile,
+    },
+    Run(RunConfig),
+    Explain {
+        source: SplSource,
+        options: Options,
+        analyze: Option<PathBuf>,
+        input: Option<InputFormat>,
+    },
+    Test {
+        files: Vec<PathBuf>,
+        update: bool,
+        filter: Option<String>,
     },
     Fmt {
         source: SplSource,
@@ -28,6 +45,7 @@ impl Command {
                 query_file,
                 format,
                 color,
+                profile,
             } => Command::Check {
                 source: SplSource::from_args(spl, query_file)?,
                 json: format == DiagFormat::Json,
@@ -38,6 +56,30 @@ impl Command {
                         std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
                     }
                 },
+                profile: profile_of(&profile)?,
+            },
+            Sub::Run(args) => Command::Run(RunConfig::from_args(args)?),
+            Sub::Explain {
+                spl,
+                query_file,
+                analyze,
+                input_format,
+                profile,
+                timezone,
+            } => Command::Explain {
+                source: SplSource::from_args(spl, query_file)?,
+                options: options(&profile, &timezone)?,
+                analyze,
+                input: input_format_of(input_format),
+            },
+            Sub::Test {
+                files,
+                update,
+                filter,
+            } => Command::Test {
+                files,
+                update,
+                filter,
             },
             Sub::Fmt {
                 spl_or_file,
@@ -57,5 +99,95 @@ impl Command {
                 }
             }
         })
+    }
+}
+
+/// A validated `spl run`.
+#[derive(Debug)]
+pub struct RunConfig {
+    pub source: SplSource,
+    /// Input files; `-` is stdin. Never empty.
+    pub files: Vec<PathBuf>,
+    /// `None` detects JSON or raw from the first non-blank line.
+    pub input: Option<InputFormat>,
+    pub output: OutputFormat,
+    pub options: Options,
+    pub threads: usize,
+    pub limit: Option<u64>,
+    pub errors: Option<PathBuf>,
+    pub fail_fast: bool,
+    pub stats: bool,
+    pub output_dir: Option<PathBuf>,
+}
+
+impl RunConfig {
+    fn from_args(a: RunArgs) -> Result<RunConfig, String> {
+        let mut files = a.files;
+        let source = match (a.spl, a.query_file) {
+            (Some(first), Some(q)) => {
+                files.insert(0, PathBuf::from(first));
+                SplSource::from_args(None, Some(q))?
+            }
+            (spl, q) => SplSource::from_args(spl, q)?,
+        };
+        if files.is_empty() {
+            files.push(PathBuf::from("-"));
+        }
+        let stdin_inputs = files.iter().filter(|f| f.as_os_str() == "-").count();
+        if stdin_inputs > 1 || (stdin_inputs == 1 && source.from_stdin) {
+            return Err(
+                "stdin ('-') can be read only once: as the query file or as one input".into(),
+            );
+        }
+        let output = match a.output_format {
+            Some(OutputFormatArg::Json) => OutputFormat::Json,
+            Some(OutputFormatArg::Table) => OutputFormat::Table,
+            Some(OutputFormatArg::Csv) => OutputFormat::Csv,
+            Some(OutputFormatArg::Raw) => OutputFormat::Raw,
+            None if a.output_dir.is_none() && std::io::stdout().is_terminal() => {
+                OutputFormat::Table
+            }
+            None => OutputFormat::Json,
+        };
+        let threads = match a.threads {
+            Some(0) => return Err("--threads must be at least 1".into()),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        if a.limit == Some(0) {
+            return Err("--limit must be at least 1".into());
+        }
+        Ok(RunConfig {
+            source,
+            files,
+            input: input_format_of(a.input_format),
+            output,
+            options: options(&a.profile, &a.timezone)?,
+            threads,
+            limit: a.limit,
+            errors: a.errors,
+            fail_fast: a.fail_fast,
+            stats: a.stats,
+            output_dir: a.output_dir,
+        })
+    }
+}
+
+fn profile_of(name: &str) -> Result<Profile, String> {
+    Profile::parse(name).ok_or_else(|| format!("unknown profile `{name}`"))
+}
+
+fn options(profile: &str, timezone: &str) -> Result<Options, String> {
+    let mut o = Options::new(profile_of(profile)?);
+    o.timezone = SessionTz::parse(timezone).map_err(|e| format!("--timezone: {e}"))?;
+    Ok(o)
+}
+
+fn input_format_of(arg: InputFormatArg) -> Option<InputFormat> {
+    match arg {
+        InputFormatArg::Auto => None,
+        InputFormatArg::Raw => Some(InputFormat::Raw),
+        InputFormatArg::Json => Some(InputFormat::Json),
+        InputFormatArg::Csv => Some(InputFormat::Csv),
     }
 }

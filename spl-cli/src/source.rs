@@ -10,6 +10,8 @@ pub struct SplSource {
     pub name: String,
     /// The file the text came from, if any.
     pub path: Option<PathBuf>,
+    /// True when the text was read from stdin.
+    pub from_stdin: bool,
 }
 
 impl SplSource {
@@ -20,6 +22,7 @@ impl SplSource {
                 text,
                 name: "<spl>".into(),
                 path: None,
+                from_stdin: false,
             }),
             (None, Some(path)) => read_file(&path),
             (Some(_), Some(_)) => {
@@ -41,6 +44,7 @@ impl SplSource {
                 text: arg.to_string(),
                 name: "<spl>".into(),
                 path: None,
+                from_stdin: false,
             })
         }
     }
@@ -66,5 +70,6 @@ fn read_file(path: &Path) -> Result<SplSource, String> {
         text,
         name: path.display().to_string(),
         path: (path.as_os_str() != "-").then(|| path.to_path_buf()),
+        from_stdin: path.as_os_str() == "-",
     })
 }

@@ -1,6 +1,7 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
 pub mod batch;
 pub mod codec;
+pub mod conformance;
 pub mod docs;
 pub mod expr;
 pub mod functions;

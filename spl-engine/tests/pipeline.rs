@@ -309,13 +309,6 @@ fn the_loongcollector_corpus_compiles() {
         for profile in [Profile::Cli, Profile::Logtail] {
             if let Err(d) = Pipeline::compile(line, &Options::new(profile)) {
                 let msgs: Vec<String> = d.errors().map(|d| d.message.clone()).collect();
-                // Array and lambda support lands separately; the docs test tracks those functions.
-                if msgs.iter().all(|m| {
-                    m.contains("arrays, rows, subscripts and lambdas")
-                        || m.starts_with("unknown function")
-                }) {
-                    continue;
-                }
                 failures.push(format!("{profile}: {line}\n    {msgs:?}"));
             }
         }

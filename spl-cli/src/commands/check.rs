@@ -1,10 +1,16 @@
-//! `spl check`: parse and validate a pipeline, print diagnostics, exit 0 (valid) or 2.
+//! `spl check`: compile a pipeline under a profile (syntax, options, datasets, functions,
+//! instruction availability and limits), print diagnostics, exit 0 (valid) or 2.
 use std::process::ExitCode;
+
+use spl_engine::pipeline::{Options, Pipeline, Profile};
 
 use crate::source::SplSource;
 
-pub fn run(source: &SplSource, json: bool, color: bool) -> ExitCode {
-    let (program, diags) = spl_parser::parse_with_warnings(&source.text);
+pub fn run(source: &SplSource, json: bool, color: bool, profile: Profile) -> ExitCode {
+    let (ok, diags) = match Pipeline::compile(&source.text, &Options::new(profile)) {
+        Ok(p) => (true, p.warnings),
+        Err(d) => (false, d),
+    };
     if json {
         println!(
             "{}",
@@ -13,7 +19,7 @@ pub fn run(source: &SplSource, json: bool, color: bool) -> ExitCode {
     } else if !diags.is_empty() {
         eprint!("{}", diags.render(&source.name, &source.text, color));
     }
-    if program.is_some() && !diags.has_errors() {
+    if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(super::EXIT_USAGE)

@@ -1,10 +1,18 @@
-//! The commands of `spl`, one file each.
+//! The commands of `spl`, one file each, and what they share: compiling with diagnostics on
+//! stderr, and the per-stage table of `--stats` and `explain --analyze`.
 mod check;
+mod explain;
 mod fmt;
+mod run;
+mod test;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use spl_engine::pipeline::{Options, Pipeline, StageStats};
+
 use crate::config::Command;
+use crate::source::SplSource;
 
 /// Exit code for usage and compile errors.
 pub const EXIT_USAGE: u8 = 2;
@@ -16,11 +24,74 @@ pub fn run(command: Command) -> ExitCode {
             source,
             json,
             color,
-        } => check::run(&source, json, color),
+            profile,
+        } => check::run(&source, json, color, profile),
         Command::Fmt {
             source,
             check,
             write,
         } => fmt::run(&source, check, write.as_deref()),
+        Command::Run(cfg) => run::run(cfg),
+        Command::Explain {
+            source,
+            options,
+            analyze,
+            input,
+        } => explain::run(&source, &options, analyze.as_deref(), input),
+        Command::Test {
+            files,
+            update,
+            filter,
+        } => test::run(&files, update, filter.as_deref()),
     }
+}
+
+/// Compiles, printing diagnostics (errors, or warnings of a valid program) on stderr; a compile
+/// error is exit code 2.
+fn compile(source: &SplSource, options: &Options) -> Result<Pipeline, ExitCode> {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    match Pipeline::compile(&source.text, options) {
+        Ok(p) => {
+            if !p.warnings.is_empty() {
+                eprint!("{}", p.warnings.render(&source.name, &source.text, color));
+            }
+            Ok(p)
+        }
+        Err(d) => {
+            eprint!("{}", d.render(&source.name, &source.text, color));
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+    }
+}
+
+/// Rows in/out, errors and time per stage, one line per stage grouped by statement.
+fn stage_table(pipeline: &Pipeline, stats: &[Vec<StageStats>]) -> String {
+    let mut s = format!(
+        "{:<28} {:>12} {:>12} {:>8} {:>10}\n",
+        "stage", "rows in", "rows out", "errors", "time"
+    );
+    let names = pipeline.stage_names();
+    for (ci, chain) in names.iter().enumerate() {
+        for (si, name) in chain.iter().enumerate() {
+            let st = stats
+                .get(ci)
+                .and_then(|c| c.get(si))
+                .cloned()
+                .unwrap_or_default();
+            let label = if names.len() > 1 {
+                format!("{}.{} {name}", ci + 1, si + 1)
+            } else {
+                format!("{} {name}", si + 1)
+            };
+            s.push_str(&format!(
+                "{:<28} {:>12} {:>12} {:>8} {:>10}\n",
+                label,
+                st.rows_in,
+                st.rows_out,
+                st.errors,
+                format!("{:.2} ms", st.nanos as f64 / 1e6)
+            ));
+        }
+    }
+    s
 }

@@ -667,4 +667,3 @@ fn clean_df_error(msg: &str) -> String {
         .trim()
         .to_string()
 }
-

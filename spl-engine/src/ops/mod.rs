@@ -4,10 +4,10 @@
 pub mod aggregate;
 mod expand_values;
 mod extend;
+mod limit;
 mod log_to_metric;
 mod metric_labels;
 mod metric_to_metric;
-mod limit;
 mod pack_fields;
 mod parse_csv;
 mod parse_json;
@@ -27,9 +27,9 @@ use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
 pub use expand_values::ExpandValues;
 pub use extend::Extend;
+pub use limit::Limit;
 pub use log_to_metric::LogToMetric;
 pub use metric_to_metric::MetricToMetric;
-pub use limit::Limit;
 pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;

@@ -1,0 +1,76 @@
+//! `spl explain`: print the plan (per statement its stages, and per stage the fields it reads,
+//! writes and removes), the profile and its limits; `--analyze FILE` also runs the pipeline over
+//! FILE, discarding the rows, and prints rows in/out and time per stage.
+use std::path::Path;
+use std::process::ExitCode;
+
+use arrow::record_batch::RecordBatch;
+use spl_engine::codec::InputFormat;
+use spl_engine::pipeline::{Options, Pipeline};
+
+use crate::runner::{self, Input, RunError, Sink};
+use crate::source::SplSource;
+
+pub fn run(
+    source: &SplSource,
+    options: &Options,
+    analyze: Option<&Path>,
+    input: Option<InputFormat>,
+) -> ExitCode {
+    let pipeline = match super::compile(source, options) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    print!("{}", pipeline.plan_text());
+    println!("{}", profile_line(&pipeline, options));
+    let Some(path) = analyze else {
+        return ExitCode::SUCCESS;
+    };
+    let input = Input {
+        files: vec![path.to_path_buf()],
+        format: input,
+        threads: 1,
+        chunk_size: crate::input::DEFAULT_CHUNK_SIZE,
+        fail_fast: false,
+        progress: false,
+    };
+    match runner::run(&pipeline, &input, &mut Discard) {
+        Ok(totals) => {
+            println!();
+            print!("{}", super::run::stats_text(&pipeline, &totals));
+            ExitCode::SUCCESS
+        }
+        Err(RunError::Io(e) | RunError::Failed(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn profile_line(p: &Pipeline, o: &Options) -> String {
+    let l = o.profile.limits();
+    let show = |v: Option<usize>| v.map_or("unlimited".to_string(), |v| v.to_string());
+    format!(
+        "profile {}: stages/statement {}, script bytes {}, batch memory {}, batch timeout {}, errors: {:?}, time zone {}",
+        o.profile,
+        show(l.max_stages),
+        show(l.max_script_bytes),
+        show(l.max_batch_memory),
+        l.batch_timeout
+            .map_or("unlimited".to_string(), |d| format!("{d:?}")),
+        p.error_policy(),
+        o.timezone
+    )
+}
+
+/// Counts rows and throws them away.
+struct Discard;
+
+impl Sink for Discard {
+    fn rows(&mut self, _: usize, _: &RecordBatch) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn error_rows(&mut self, _: &RecordBatch) -> std::io::Result<()> {
+        Ok(())
+    }
+}

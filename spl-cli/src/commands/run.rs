@@ -1,0 +1,333 @@
+//! `spl run`: compile a pipeline, stream the inputs through it, write each output dataset
+//! (stdout, or one file per dataset with `--output-dir`), error rows to `--errors FILE` or a
+//! summary on stderr, and `--stats` at the end. Exit 0, 1 (runtime failure), 2 (usage/compile).
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use arrow::array::AsArray;
+use arrow::record_batch::RecordBatch;
+use spl_engine::codec::{Encoder, OutputFormat};
+use spl_engine::pipeline::{Pipeline, ERROR_FIELD};
+use spl_engine::render::Renderer;
+
+use crate::config::RunConfig;
+use crate::runner::{self, Input, RunError, Sink, Totals};
+
+/// Exit code for runtime failures.
+const EXIT_RUNTIME: u8 = 1;
+
+pub fn run(cfg: RunConfig) -> ExitCode {
+    let pipeline = match super::compile(&cfg.source, &cfg.options) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let renderer = Renderer::new(cfg.options.timezone);
+    let mut sink = match OutputSink::new(&cfg, &pipeline, renderer) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    let input = Input {
+        files: cfg.files.clone(),
+        format: cfg.input,
+        threads: cfg.threads,
+        chunk_size: crate::input::DEFAULT_CHUNK_SIZE,
+        fail_fast: cfg.fail_fast,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let result = runner::run(&pipeline, &input, &mut sink);
+    let closed = sink.close();
+    let totals = match (result, closed) {
+        (Ok(t), Ok(())) => t,
+        (Err(RunError::Io(e)), _) | (Ok(_), Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+        (Err(RunError::Failed(e)), _) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    sink.errors.summarize(cfg.errors.as_deref());
+    if totals.invalid_utf8_lines > 0 {
+        eprintln!(
+            "warning: {} input lines were not valid UTF-8; invalid bytes were replaced with U+FFFD",
+            totals.invalid_utf8_lines
+        );
+    }
+    if cfg.stats {
+        eprint!("{}", stats_text(&pipeline, &totals));
+    }
+    ExitCode::SUCCESS
+}
+
+/// Writes each output with its own encoder: output 1 straight to stdout, later outputs to
+/// temporary files appended at the end (statement order, bounded memory) — or every output to
+/// its own file in `--output-dir`.
+struct OutputSink {
+    outputs: Vec<OutputWriter>,
+    limit: Option<u64>,
+    errors: ErrorSink,
+    titles: bool,
+}
+
+struct OutputWriter {
+    encoder: Encoder,
+    out: Box<dyn Write>,
+    /// A temporary file to copy to stdout at the end.
+    spill: Option<(File, PathBuf)>,
+    title: String,
+    written: u64,
+}
+
+impl OutputSink {
+    fn new(cfg: &RunConfig, pipeline: &Pipeline, renderer: Renderer) -> Result<OutputSink, String> {
+        let mut outputs = Vec::new();
+        if let Some(dir) = &cfg.output_dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        for (i, def) in pipeline.outputs().iter().enumerate() {
+            let (out, spill): (Box<dyn Write>, _) = match &cfg.output_dir {
+                Some(dir) => {
+                    let path = dir.join(format!("{}.{}", def.name, extension(cfg.output)));
+                    let f = File::create(&path)
+                        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                    (Box::new(BufWriter::new(f)), None)
+                }
+                None if i == 0 => (Box::new(BufWriter::new(std::io::stdout())), None),
+                None => {
+                    let path =
+                        std::env::temp_dir().join(format!("spl-{}-{i}.out", std::process::id()));
+                    let f = File::options()
+                        .create(true)
+                        .truncate(true)
+                        .read(true)
+                        .write(true)
+                        .open(&path)
+                        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                    let w = f
+                        .try_clone()
+                        .map_err(|e| format!("cannot use {}: {e}", path.display()))?;
+                    (Box::new(BufWriter::new(w)), Some((f, path)))
+                }
+            };
+            outputs.push(OutputWriter {
+                encoder: Encoder::new(cfg.output, renderer.clone()),
+                out,
+                spill,
+                title: def.name.clone(),
+                written: 0,
+            });
+        }
+        Ok(OutputSink {
+            titles: outputs.len() > 1 && cfg.output == OutputFormat::Table,
+            outputs,
+            limit: cfg.limit,
+            errors: ErrorSink::new(cfg.errors.as_deref(), renderer)?,
+        })
+    }
+
+    /// Flushes every encoder and appends spilled outputs to stdout.
+    fn close(&mut self) -> Result<(), String> {
+        let titles = self.titles;
+        let mut stdout = std::io::stdout().lock();
+        for (i, o) in self.outputs.iter_mut().enumerate() {
+            if titles && i == 0 {
+                writeln!(stdout, "== {} ==", o.title).map_err(|e| e.to_string())?;
+            }
+            o.encoder
+                .finish(&mut o.out)
+                .and_then(|_| o.out.flush())
+                .map_err(|e| format!("cannot write output: {e}"))?;
+            if let Some((file, path)) = o.spill.as_mut() {
+                if titles {
+                    writeln!(stdout, "\n== {} ==", o.title).map_err(|e| e.to_string())?;
+                }
+                let copied = file
+                    .rewind()
+                    .and_then(|_| std::io::copy(&mut (&*file).take(u64::MAX), &mut stdout));
+                let _ = std::fs::remove_file(&*path);
+                copied.map_err(|e| format!("cannot write output: {e}"))?;
+            }
+        }
+        stdout.flush().map_err(|e| e.to_string())?;
+        self.errors.close()
+    }
+}
+
+impl Sink for OutputSink {
+    fn rows(&mut self, output: usize, batch: &RecordBatch) -> std::io::Result<()> {
+        let Some(o) = self.outputs.get_mut(output) else {
+            return Ok(());
+        };
+        let mut batch = batch.clone();
+        if let Some(limit) = self.limit {
+            let room = limit.saturating_sub(o.written);
+            if room == 0 {
+                return Ok(());
+            }
+            if (batch.num_rows() as u64) > room {
+                batch = batch.slice(0, room as usize);
+            }
+        }
+        o.written += batch.num_rows() as u64;
+        o.encoder.write_batch(&batch, &mut o.out)
+    }
+
+    fn error_rows(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
+        self.errors.write(batch)
+    }
+
+    fn full(&self) -> bool {
+        self.limit
+            .is_some_and(|l| self.outputs.iter().all(|o| o.written >= l))
+    }
+}
+
+fn extension(f: OutputFormat) -> &'static str {
+    match f {
+        OutputFormat::Json => "jsonl",
+        OutputFormat::Csv => "csv",
+        OutputFormat::Raw => "log",
+        OutputFormat::Table => "txt",
+    }
+}
+
+/// Error rows: JSON lines into `--errors FILE`, or counted with the first few kept for a
+/// summary on stderr.
+struct ErrorSink {
+    file: Option<(Encoder, BufWriter<File>)>,
+    count: u64,
+    first: Vec<String>,
+}
+
+const SUMMARY_ERRORS: usize = 5;
+
+impl ErrorSink {
+    fn new(path: Option<&Path>, renderer: Renderer) -> Result<ErrorSink, String> {
+        let file = match path {
+            Some(p) => {
+                let f =
+                    File::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+                Some((
+                    Encoder::new(OutputFormat::Json, renderer),
+                    BufWriter::new(f),
+                ))
+            }
+            None => None,
+        };
+        Ok(ErrorSink {
+            file,
+            count: 0,
+            first: Vec::new(),
+        })
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
+        self.count += batch.num_rows() as u64;
+        if let Some((enc, out)) = self.file.as_mut() {
+            return enc.write_batch(batch, out);
+        }
+        if let Ok(col) = batch.schema().index_of(ERROR_FIELD) {
+            let values = batch.column(col);
+            if let Some(values) = values.as_string_view_opt() {
+                for v in values.iter().flatten() {
+                    if self.first.len() < SUMMARY_ERRORS {
+                        self.first.push(describe_error(v));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), String> {
+        if let Some((enc, out)) = self.file.as_mut() {
+            enc.finish(out)
+                .and_then(|_| out.flush())
+                .map_err(|e| format!("cannot write the error file: {e}"))?;
+        }
+        Ok(())
+    }
+
+    fn summarize(&self, path: Option<&Path>) {
+        if self.count == 0 {
+            return;
+        }
+        match path {
+            Some(p) => eprintln!("{} rows failed; written to {}", self.count, p.display()),
+            None => {
+                eprintln!(
+                    "{} rows failed (use --errors FILE to keep them, --fail-fast to stop):",
+                    self.count
+                );
+                for e in &self.first {
+                    eprintln!("  {e}");
+                }
+            }
+        }
+    }
+}
+
+/// One line for an `__error__` value: `line 3: message [E2002]` or `stage 2 (extend): … [E2001]`.
+fn describe_error(value: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(value) else {
+        return value.to_string();
+    };
+    let code = v["code"].as_str().unwrap_or("?");
+    let message = v["message"].as_str().unwrap_or("");
+    let place = match (v.get("line"), v.get("stage")) {
+        (Some(line), _) => format!("line {line}"),
+        (_, Some(stage)) => format!(
+            "stage {stage} (`{}`)",
+            v["instruction"].as_str().unwrap_or("?")
+        ),
+        _ => v["instruction"].as_str().unwrap_or("batch").to_string(),
+    };
+    format!("{place}: {message} [{code}]")
+}
+
+/// The `--stats` report.
+pub fn stats_text(pipeline: &Pipeline, t: &Totals) -> String {
+    let secs = t.elapsed.as_secs_f64().max(1e-9);
+    let mb = t.bytes as f64 / 1e6;
+    let mut s = String::new();
+    let out: u64 = t.rows_out.iter().sum();
+    s.push_str(&format!(
+        "rows: {} in, {} out, {} errors",
+        t.rows_in, out, t.error_rows
+    ));
+    if t.rows_out.len() == 1 {
+        let dropped = t
+            .rows_in
+            .saturating_sub(out + t.error_rows - t.input_errors);
+        s.push_str(&format!(", {dropped} dropped"));
+    }
+    if t.policy_error_rows > 0 {
+        s.push_str(&format!(
+            ", {} failed and settled by the {:?} policy",
+            t.policy_error_rows,
+            pipeline.error_policy()
+        ));
+    }
+    s.push('\n');
+    if t.rows_out.len() > 1 {
+        for (def, n) in pipeline.outputs().iter().zip(&t.rows_out) {
+            s.push_str(&format!("  output {}: {n} rows\n", def.name));
+        }
+    }
+    s.push_str(&format!(
+        "input: {} lines, {:.2} MB in {:.3} s ({:.1} MB/s)\n",
+        t.lines,
+        mb,
+        secs,
+        mb / secs
+    ));
+    s.push_str(&super::stage_table(pipeline, &t.stats));
+    s
+}

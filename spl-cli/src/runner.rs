@@ -1,0 +1,330 @@
+//! The streaming runner behind `spl run` and `spl explain --analyze`: reads inputs in chunks
+//! that end at line ends, decodes and processes a window of chunks in parallel (rayon) and hands
+//! results to a [`Sink`] in input order, so memory stays bounded by the window whatever the
+//! input size. Pipelines with buffering stages (`stats`, `sort`, `limit`) decode in parallel
+//! but go through one sequential run.
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{ArrayRef, StringViewArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
+use spl_engine::codec::{first_non_blank_line, Decoded, Decoder, InputError, InputFormat};
+use spl_engine::pipeline::{
+    error_value, with_error_column, Outputs, Pipeline, ProcessError, StageStats, ERROR_FIELD,
+};
+
+use crate::input::{Chunk, ChunkReader};
+
+/// Where results go.
+pub trait Sink {
+    /// Rows of output `output` (index into [`Pipeline::outputs`]), in input order.
+    fn rows(&mut self, output: usize, batch: &RecordBatch) -> std::io::Result<()>;
+    /// Failed rows, each with `__error__`.
+    fn error_rows(&mut self, batch: &RecordBatch) -> std::io::Result<()>;
+    /// True when the sink wants no more rows (`--limit` reached).
+    fn full(&self) -> bool {
+        false
+    }
+}
+
+/// What to read and how.
+pub struct Input {
+    pub files: Vec<PathBuf>,
+    /// `None`: CSV for `.csv` files, else JSON when the first non-blank line starts with `{`,
+    /// else raw (per file).
+    pub format: Option<InputFormat>,
+    pub threads: usize,
+    pub chunk_size: usize,
+    pub fail_fast: bool,
+    /// Show a progress bar on stderr for large inputs.
+    pub progress: bool,
+}
+
+/// Counters of a whole run.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub lines: u64,
+    pub bytes: u64,
+    pub rows_in: u64,
+    /// Rows per output.
+    pub rows_out: Vec<u64>,
+    /// Rows that went to the error stream (stage errors and undecodable lines).
+    pub error_rows: u64,
+    pub input_errors: u64,
+    pub invalid_utf8_lines: u64,
+    /// Rows passed through or dropped by the profile's error policy.
+    pub policy_error_rows: u64,
+    pub stats: Vec<Vec<StageStats>>,
+    pub elapsed: Duration,
+}
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub enum RunError {
+    /// Reading or writing failed.
+    Io(String),
+    /// `--fail-fast` met an error row, or a batch failed under the fail policy.
+    Failed(String),
+}
+
+/// One decoded and processed chunk.
+struct Done {
+    decoded: Decoded,
+    first_line: u64,
+    result: Result<Outputs, ProcessError>,
+}
+
+/// Runs `pipeline` over `input` into `sink`.
+pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<Totals, RunError> {
+    let started = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(input.threads)
+        .build()
+        .map_err(|e| RunError::Io(format!("cannot start worker threads: {e}")))?;
+    let mut totals = Totals {
+        rows_out: vec![0; pipeline.outputs().len()],
+        ..Totals::default()
+    };
+    let mut sequential = pipeline.is_buffering().then(|| pipeline.start());
+    let progress = Progress::new(input);
+    'files: for path in &input.files {
+        let mut reader =
+            ChunkReader::open(&path.to_string_lossy(), input.chunk_size).map_err(io_err)?;
+        let mut decoder: Option<Decoder> = input
+            .format
+            .or_else(|| by_extension(path))
+            .map(Decoder::new);
+        loop {
+            let mut window: Vec<Chunk> = Vec::new();
+            while window.len() < input.threads * 2 {
+                match reader.next_chunk().map_err(io_err)? {
+                    Some(chunk) => window.push(chunk),
+                    None => break,
+                }
+            }
+            if window.is_empty() {
+                break;
+            }
+            let decoder = prepare_decoder(&mut decoder, &mut window)?;
+            let buffering = sequential.is_some();
+            let done: Vec<Done> = pool.install(|| {
+                window
+                    .par_iter()
+                    .map(|chunk| {
+                        let decoded = decoder.decode(&chunk.data, chunk.first_line);
+                        let result = if buffering {
+                            Ok(Outputs::default())
+                        } else {
+                            pipeline.process(decoded.batch.clone())
+                        };
+                        Done {
+                            decoded,
+                            first_line: chunk.first_line,
+                            result,
+                        }
+                    })
+                    .collect()
+            });
+            for mut d in done {
+                progress.advance(d.decoded.bytes);
+                if let Some(run) = sequential.as_mut() {
+                    d.result = run.push(d.decoded.batch.clone());
+                }
+                deliver(d, input.fail_fast, sink, &mut totals)?;
+                if sink.full() {
+                    break 'files;
+                }
+            }
+        }
+    }
+    if let Some(mut run) = sequential {
+        let result = run.finish();
+        let empty = Decoded {
+            batch: RecordBatch::new_empty(Arc::new(Schema::empty())),
+            errors: Vec::new(),
+            invalid_utf8_lines: 0,
+            lines: 0,
+            bytes: 0,
+        };
+        deliver(
+            Done {
+                decoded: empty,
+                first_line: 0,
+                result,
+            },
+            input.fail_fast,
+            sink,
+            &mut totals,
+        )?;
+    }
+    progress.finish();
+    totals.elapsed = started.elapsed();
+    Ok(totals)
+}
+
+/// Auto mode: `.csv` files (also compressed) are CSV; others are detected from their content.
+fn by_extension(path: &std::path::Path) -> Option<InputFormat> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(&name);
+    name.ends_with(".csv").then_some(InputFormat::Csv)
+}
+
+/// The decoder for this file: detects the format from the first non-blank line and, for CSV,
+/// takes the header line out of the first chunk.
+fn prepare_decoder<'d>(
+    decoder: &'d mut Option<Decoder>,
+    window: &mut [Chunk],
+) -> Result<&'d Decoder, RunError> {
+    let first = window
+        .iter()
+        .find_map(|c| first_non_blank_line(&c.data).map(|l| l.text));
+    let d =
+        decoder.get_or_insert_with(|| Decoder::new(InputFormat::detect(first.unwrap_or_default())));
+    if d.needs_header() {
+        // The header is the first non-blank line of the file; chunks before it are blank.
+        for chunk in window.iter_mut() {
+            let Some(line) = first_non_blank_line(&chunk.data) else {
+                continue;
+            };
+            let (end, lines) = (line.end, line.lines);
+            d.set_header(line.text).map_err(|e| {
+                RunError::Failed(format!(
+                    "line {}: bad CSV header: {e}",
+                    chunk.first_line + lines - 1
+                ))
+            })?;
+            chunk.data.drain(..end);
+            chunk.first_line += lines;
+            break;
+        }
+    }
+    Ok(d)
+}
+
+/// Hands one processed chunk to the sink and counts it.
+fn deliver(
+    d: Done,
+    fail_fast: bool,
+    sink: &mut dyn Sink,
+    totals: &mut Totals,
+) -> Result<(), RunError> {
+    totals.lines += d.decoded.lines;
+    totals.bytes += d.decoded.bytes;
+    totals.rows_in += d.decoded.batch.num_rows() as u64;
+    totals.invalid_utf8_lines += d.decoded.invalid_utf8_lines;
+    if !d.decoded.errors.is_empty() {
+        totals.input_errors += d.decoded.errors.len() as u64;
+        totals.error_rows += d.decoded.errors.len() as u64;
+        if fail_fast {
+            let e = &d.decoded.errors[0];
+            return Err(RunError::Failed(format!("line {}: {}", e.line, e.message)));
+        }
+        sink.error_rows(&input_error_rows(&d.decoded.errors).map_err(arrow_err)?)
+            .map_err(io_err)?;
+    }
+    let out = d.result.map_err(|e| {
+        RunError::Failed(format!(
+            "chunk starting at line {}: {e} [{}]",
+            d.first_line,
+            e.code()
+        ))
+    })?;
+    if let Some(e) = out.errors.first() {
+        if fail_fast {
+            return Err(RunError::Failed(format!(
+                "stage {} (`{}`): {} [{}]",
+                e.stage, e.instruction, e.message, e.code
+            )));
+        }
+    }
+    for e in &out.errors {
+        totals.error_rows += e.rows.num_rows() as u64;
+        sink.error_rows(&with_error_column(e).map_err(arrow_err)?)
+            .map_err(io_err)?;
+    }
+    totals.policy_error_rows += out.error_rows;
+    for (i, batches) in out.datasets.iter().enumerate() {
+        for b in batches.iter().filter(|b| b.num_rows() > 0) {
+            if let Some(n) = totals.rows_out.get_mut(i) {
+                *n += b.num_rows() as u64;
+            }
+            sink.rows(i, b).map_err(io_err)?;
+        }
+    }
+    spl_engine::pipeline::merge_stage_stats(&mut totals.stats, out.stats);
+    Ok(())
+}
+
+/// Undecodable lines as error rows: the line text in `content`, the error in `__error__`.
+fn input_error_rows(errors: &[InputError]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let content: ArrayRef = Arc::new(StringViewArray::from_iter_values(
+        errors.iter().map(|e| e.text.as_str()),
+    ));
+    let error: ArrayRef = Arc::new(StringViewArray::from_iter_values(errors.iter().map(|e| {
+        error_value(
+            spl_parser::codes::MALFORMED_INPUT.id,
+            0,
+            0,
+            "input",
+            Some(e.line),
+            &e.message,
+        )
+    })));
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("content", DataType::Utf8View, true),
+            Field::new(ERROR_FIELD, DataType::Utf8View, true),
+        ])),
+        vec![content, error],
+    )
+}
+
+fn io_err(e: std::io::Error) -> RunError {
+    RunError::Io(e.to_string())
+}
+
+fn arrow_err(e: arrow::error::ArrowError) -> RunError {
+    RunError::Io(e.to_string())
+}
+
+/// A progress bar on stderr for inputs over 8 MB when stderr is a terminal.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(input: &Input) -> Progress {
+        let total: u64 = input
+            .files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        if !input.progress || total < 8 << 20 {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        Progress(Some(bar))
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(bytes);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
