@@ -320,3 +320,24 @@ fn the_loongcollector_corpus_compiles() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn scan_profile_caps_stats_groups_unless_a_limit_follows() {
+    let many: Vec<String> = (0..150).map(|i| format!("k{i}")).collect();
+    let rows_in: Vec<Vec<(&str, &str)>> = many.iter().map(|k| vec![("k", k.as_str())]).collect();
+    let refs: Vec<&[(&str, &str)]> = rows_in.iter().map(|r| r.as_slice()).collect();
+    let input = batch(&refs);
+    let scan = Options::new(Profile::Scan);
+    let capped = Pipeline::compile("* | stats n = count(*) by k", &scan).unwrap();
+    assert_eq!(capped.process(input.clone()).unwrap().rows(), 100);
+    let limited =
+        Pipeline::compile("* | stats n = count(*) by k | sort k | limit 120", &scan).unwrap();
+    assert_eq!(limited.process(input.clone()).unwrap().rows(), 120);
+    assert_eq!(
+        compile("* | stats n = count(*) by k")
+            .process(input)
+            .unwrap()
+            .rows(),
+        150
+    );
+}

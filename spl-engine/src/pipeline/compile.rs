@@ -64,7 +64,7 @@ pub(super) fn chains(
             }
         };
         let mut stages = Vec::new();
-        for instr in &p.stages {
+        for (i, instr) in p.stages.iter().enumerate() {
             if let Some(why) = profile.rejects(&instr.kind) {
                 diags.push(
                     Diagnostic::error(
@@ -81,7 +81,12 @@ pub(super) fn chains(
                 continue;
             }
             check_expressions(instr, diags);
-            match ops::build_stage(instr) {
+            // Scan queries return the first N groups of a `stats` unless a `limit` follows.
+            let limited = p.stages[i + 1..]
+                .iter()
+                .any(|s| matches!(s.kind, InstructionKind::Limit { .. }));
+            let cap = if limited { None } else { limits.stats_groups };
+            match ops::build_stage_capped(instr, cap) {
                 Ok(stage) => stages.push(stage),
                 Err(d) => diags.push(*d),
             }
