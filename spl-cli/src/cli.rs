@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "spl",
     version,
-    about = "Check, format and run SPL (SLS Processing Language) pipelines offline"
+    about = "Check, format and run SPL (SLS Processing Language) pipelines offline",
+    after_help = MAIN_EXAMPLES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -94,10 +95,24 @@ pub enum Sub {
 }
 
 const RUN_EXAMPLES: &str = "Examples:
-  spl run '* | where cast(status as bigint) >= 500 | project status, uri' testdata/logs/access.json
-  spl run -i raw -o table \"* | parse-regexp content, '^(\\S+)' as ip\" access.log
-  zcat app.log.gz | spl run -q pipeline.spl --stats
-  spl run --output-dir out/ -q multi-output.spl app.jsonl";
+  spl run \"* | where level = 'ERROR' | project service, msg\" app.jsonl
+  spl run -o table \"* | parse-regexp content, '^(\\S+)' as ip | project ip\" access.log
+  spl run -o csv \"* | where country = 'JP' | project order_id, amount\" orders.csv
+  zcat app.jsonl.gz | spl run -q pipeline.spl --stats
+  spl run --threads 1 --limit 10 --timezone Asia/Shanghai -q pipeline.spl app.jsonl.zst
+  spl run --output-dir out/ -q multi-output.spl app.jsonl
+  spl run --profile logtail --errors failed.jsonl -q pipeline.spl app.jsonl
+
+Exit codes: 0 success, 1 runtime failure (unreadable input, --fail-fast), 2 usage or compile error.";
+
+const MAIN_EXAMPLES: &str = "Examples:
+  spl check '* | where status >= 500'
+  spl run \"* | where level = 'ERROR'\" app.jsonl
+  spl explain --analyze app.jsonl -q pipeline.spl
+  spl fmt --write pipeline.spl
+  spl test cases.jsonl
+
+Documentation: docs/cli.md";
 
 /// `spl run` flags.
 #[derive(Debug, clap::Args)]
