@@ -60,7 +60,7 @@ pub enum Sub {
         #[arg(long, default_value = "cli", value_parser = profile_names())]
         profile: String,
         /// Session time zone.
-        #[arg(long, default_value = "UTC")]
+        #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
         timezone: String,
     },
     /// Run conformance/golden test files (JSON lines: {id, spl, input, output, ...}).
@@ -131,7 +131,7 @@ pub struct RunArgs {
     #[arg(short = 'o', long, value_enum)]
     pub output_format: Option<OutputFormatArg>,
     /// Session time zone (UTC, +08:00, Asia/Shanghai).
-    #[arg(long, default_value = "UTC")]
+    #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
     pub timezone: String,
     /// Deployment profile whose instruction set, limits and error policy apply.
     #[arg(long, default_value = "cli", value_parser = profile_names())]
