@@ -193,5 +193,8 @@ fn help_has_examples() {
 }
 
 fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("spl-cli-test").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("spl-cli-test")
+        .tempdir()
+        .unwrap()
 }

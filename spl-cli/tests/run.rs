@@ -484,7 +484,11 @@ fn logtail_passes_failed_rows_through_unchanged_in_order() {
         out.ok().stdout,
         "{\"n\":\"1\",\"d\":2}\n{\"n\":\"3\",\"d\":6}\n"
     );
-    assert!(out.stderr.contains("1 rows failed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 row failed (use --errors"),
+        "{}",
+        out.stderr
+    );
     // --fail-fast makes the first failure fatal under logtail too.
     let out = run(&["run", "--profile", "logtail", "--fail-fast", spl, &f]);
     assert_eq!(out.code, Some(1));
@@ -615,6 +619,18 @@ fn errors_file_gets_failed_rows_as_json_lines() {
         "200 rows failed (use --errors FILE to keep them, --fail-fast to stop):\n  stage 1 (`extend`): "
     ), "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 6);
+
+    // Errors of a later statement name it.
+    let out = run(&[
+        "run",
+        "* | where level = 'ERROR'; * | where level = 'WARN' | extend d = cast(msg as bigint)",
+        &logs("app.jsonl"),
+    ]);
+    assert!(
+        out.ok().stderr.contains("31 rows failed (use --errors FILE to keep them, --fail-fast to stop):\n  statement 2, stage 2 (`extend`): "),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -102,6 +102,9 @@ fn stage_table(pipeline: &Pipeline, stats: &[Vec<StageStats>]) -> String {
         "stage", "rows in", "rows out", "errors", "time"
     );
     let names = pipeline.stage_names();
+    if names.iter().all(|c| c.is_empty()) {
+        return String::new();
+    }
     for (ci, chain) in names.iter().enumerate() {
         for (si, name) in chain.iter().enumerate() {
             let st = stats

@@ -378,11 +378,17 @@ impl ErrorSink {
             return;
         }
         match path {
-            Some(p) => eprintln!("{} rows failed; written to {}", self.count, p.display()),
+            Some(p) => eprintln!(
+                "{} {} failed; written to {}",
+                self.count,
+                rows(self.count),
+                p.display()
+            ),
             None => {
                 eprintln!(
-                    "{} rows failed (use --errors FILE to keep them, --fail-fast to stop):",
-                    self.count
+                    "{} {} failed (use --errors FILE to keep them, --fail-fast to stop):",
+                    self.count,
+                    rows(self.count)
                 );
                 for e in &self.first {
                     eprintln!("  {e}");
@@ -401,10 +407,17 @@ fn describe_error(value: &str) -> String {
     let message = v["message"].as_str().unwrap_or("");
     let place = match (v.get("line"), v.get("stage")) {
         (Some(line), _) => format!("line {line}"),
-        (_, Some(stage)) => format!(
-            "stage {stage} (`{}`)",
-            v["instruction"].as_str().unwrap_or("?")
-        ),
+        (_, Some(stage)) => {
+            // Statement 1 is implied, as in a one-statement program.
+            let statement = match v["statement"].as_u64() {
+                Some(n) if n > 1 => format!("statement {n}, "),
+                _ => String::new(),
+            };
+            format!(
+                "{statement}stage {stage} (`{}`)",
+                v["instruction"].as_str().unwrap_or("?")
+            )
+        }
         _ => v["instruction"].as_str().unwrap_or("batch").to_string(),
     };
     format!("{place}: {message} [{code}]")
