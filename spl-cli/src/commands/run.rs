@@ -169,10 +169,11 @@ impl OutputSink {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        for (i, def) in pipeline.outputs().iter().enumerate() {
+        let names = unique_names(pipeline.outputs().iter().map(|d| d.name.as_str()));
+        for (i, name) in names.into_iter().enumerate() {
             let (out, spill): (Box<dyn Write>, _) = match &cfg.output_dir {
                 Some(dir) => {
-                    let path = dir.join(format!("{}.{}", def.name, extension(cfg.output)));
+                    let path = dir.join(format!("{name}.{}", extension(cfg.output)));
                     let f = File::create(&path)
                         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
                     (Box::new(BufWriter::new(f)), None)
@@ -201,7 +202,7 @@ impl OutputSink {
                 encoder: Encoder::new(cfg.output, renderer.clone()),
                 out,
                 spill,
-                title: def.name.clone(),
+                title: name,
                 written: 0,
             });
         }
@@ -305,6 +306,22 @@ impl Sink for OutputSink {
         self.limit
             .is_some_and(|l| self.outputs.iter().all(|o| o.written >= l))
     }
+}
+
+/// Output names made unique (`$a; $a;` emits `a` twice): a repeated name gets `-2`, `-3`, …
+/// so each output has its own file and title.
+fn unique_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let mut candidate = name.to_string();
+        let mut n = 1;
+        while out.contains(&candidate) {
+            n += 1;
+            candidate = format!("{name}-{n}");
+        }
+        out.push(candidate);
+    }
+    out
 }
 
 fn extension(f: OutputFormat) -> &'static str {
