@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "spl",
     version,
-    about = "Check, format and run SPL (SLS Processing Language) pipelines offline"
+    about = "Check, format and run SPL (SLS Processing Language) pipelines offline",
+    after_help = MAIN_EXAMPLES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -59,7 +60,7 @@ pub enum Sub {
         #[arg(long, default_value = "cli", value_parser = profile_names())]
         profile: String,
         /// Session time zone.
-        #[arg(long, default_value = "UTC")]
+        #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
         timezone: String,
     },
     /// Run conformance/golden test files (JSON lines: {id, spl, input, output, ...}).
@@ -94,10 +95,24 @@ pub enum Sub {
 }
 
 const RUN_EXAMPLES: &str = "Examples:
-  spl run '* | where cast(status as bigint) >= 500 | project status, uri' testdata/logs/access.json
-  spl run -i raw -o table \"* | parse-regexp content, '^(\\S+)' as ip\" access.log
-  zcat app.log.gz | spl run -q pipeline.spl --stats
-  spl run --output-dir out/ -q multi-output.spl app.jsonl";
+  spl run \"* | where level = 'ERROR' | project service, msg\" app.jsonl
+  spl run -o table \"* | parse-regexp content, '^(\\S+)' as ip | project ip\" access.log
+  spl run -o csv \"* | where country = 'JP' | project order_id, amount\" orders.csv
+  zcat app.jsonl.gz | spl run -q pipeline.spl --stats
+  spl run --threads 1 --limit 10 --timezone Asia/Shanghai -q pipeline.spl app.jsonl.zst
+  spl run --output-dir out/ -q multi-output.spl app.jsonl
+  spl run --profile logtail --errors failed.jsonl -q pipeline.spl app.jsonl
+
+Exit codes: 0 success, 1 runtime failure (unreadable input, --fail-fast), 2 usage or compile error.";
+
+const MAIN_EXAMPLES: &str = "Examples:
+  spl check '* | where status >= 500'
+  spl run \"* | where level = 'ERROR'\" app.jsonl
+  spl explain --analyze app.jsonl -q pipeline.spl
+  spl fmt --write pipeline.spl
+  spl test cases.jsonl
+
+Documentation: docs/cli.md";
 
 /// `spl run` flags.
 #[derive(Debug, clap::Args)]
@@ -116,7 +131,7 @@ pub struct RunArgs {
     #[arg(short = 'o', long, value_enum)]
     pub output_format: Option<OutputFormatArg>,
     /// Session time zone (UTC, +08:00, Asia/Shanghai).
-    #[arg(long, default_value = "UTC")]
+    #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
     pub timezone: String,
     /// Deployment profile whose instruction set, limits and error policy apply.
     #[arg(long, default_value = "cli", value_parser = profile_names())]

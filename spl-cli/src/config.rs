@@ -3,7 +3,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use spl_engine::codec::{InputFormat, OutputFormat};
-use spl_engine::pipeline::{Options, Profile};
+use spl_engine::pipeline::{ErrorPolicy, Options, Profile};
 use spl_engine::timezone::SessionTz;
 
 use crate::cli::{Cli, ColorChoice, DiagFormat, InputFormatArg, OutputFormatArg, RunArgs, Sub};
@@ -157,12 +157,18 @@ impl RunConfig {
         if a.limit == Some(0) {
             return Err("--limit must be at least 1".into());
         }
+        let mut options = options(&a.profile, &a.timezone)?;
+        // `--fail-fast` stops at the first failed row; under a profile that would pass failed
+        // rows through (or drop them), the first failure must fail the run instead.
+        if a.fail_fast && options.profile.error_policy() != ErrorPolicy::ErrorStream {
+            options.error_policy = Some(ErrorPolicy::Fail);
+        }
         Ok(RunConfig {
             source,
             files,
             input: input_format_of(a.input_format),
             output,
-            options: options(&a.profile, &a.timezone)?,
+            options,
             threads,
             limit: a.limit,
             errors: a.errors,

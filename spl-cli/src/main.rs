@@ -4,6 +4,8 @@
 mod cli;
 mod commands;
 mod config;
+#[cfg(test)]
+mod docs;
 mod input;
 mod runner;
 mod source;

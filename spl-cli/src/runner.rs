@@ -68,6 +68,8 @@ pub enum RunError {
     Io(String),
     /// `--fail-fast` met an error row, or a batch failed under the fail policy.
     Failed(String),
+    /// The reader of the output went away (a closed pipe).
+    OutputClosed,
 }
 
 /// One decoded and processed chunk.
@@ -286,7 +288,11 @@ fn input_error_rows(errors: &[InputError]) -> Result<RecordBatch, arrow::error::
 }
 
 fn io_err(e: std::io::Error) -> RunError {
-    RunError::Io(e.to_string())
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        RunError::OutputClosed
+    } else {
+        RunError::Io(e.to_string())
+    }
 }
 
 fn arrow_err(e: arrow::error::ArrowError) -> RunError {

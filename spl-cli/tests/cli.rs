@@ -49,7 +49,7 @@ fn check_reads_query_files_and_reports_their_name() {
         assert_eq!(out.status.code(), Some(0), "{f}: {}", stderr_of(&out));
     }
     let dir = tempdir();
-    let bad = dir.join("bad.spl");
+    let bad = dir.path().join("bad.spl");
     std::fs::write(&bad, "* |\n| where a = 1").unwrap();
     let out = spl()
         .args(["check", "--color", "never", "-q", bad.to_str().unwrap()])
@@ -126,7 +126,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn check_rejects_invalid_utf8_query_files() {
     let dir = tempdir();
-    let f = dir.join("latin1.spl");
+    let f = dir.path().join("latin1.spl");
     std::fs::write(&f, b"* | where a = '\xe9'").unwrap();
     let out = spl()
         .args(["check", "-q", f.to_str().unwrap()])
@@ -153,7 +153,7 @@ fn fmt_prints_canonical_form_and_check_mode() {
     );
 
     let dir = tempdir();
-    let f = dir.join("p.spl");
+    let f = dir.path().join("p.spl");
     std::fs::write(&f, "*|where a=1").unwrap();
     let out = spl()
         .args(["fmt", "--check", f.to_str().unwrap()])
@@ -192,14 +192,9 @@ fn help_has_examples() {
     }
 }
 
-fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "spl-cli-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("spl-cli-test")
+        .tempdir()
+        .unwrap()
 }

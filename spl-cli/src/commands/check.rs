@@ -12,7 +12,7 @@ pub fn run(source: &SplSource, json: bool, color: bool, profile: Profile) -> Exi
         Err(d) => (false, d),
     };
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&diags.to_json(&source.text)).unwrap_or_default()
         );

@@ -21,8 +21,8 @@ pub fn run(
         Ok(p) => p,
         Err(code) => return code,
     };
-    print!("{}", pipeline.plan_text());
-    println!("{}", profile_line(&pipeline, options));
+    out!("{}", pipeline.plan_text());
+    outln!("{}", profile_line(&pipeline, options));
     let Some(path) = analyze else {
         return ExitCode::SUCCESS;
     };
@@ -36,10 +36,11 @@ pub fn run(
     };
     match runner::run(&pipeline, &input, &mut Discard) {
         Ok(totals) => {
-            println!();
-            print!("{}", super::run::stats_text(&pipeline, &totals));
+            outln!();
+            out!("{}", super::run::stats_text(&pipeline, &totals, None));
             ExitCode::SUCCESS
         }
+        Err(RunError::OutputClosed) => ExitCode::SUCCESS,
         Err(RunError::Io(e) | RunError::Failed(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
@@ -51,14 +52,14 @@ fn profile_line(p: &Pipeline, o: &Options) -> String {
     let l = o.profile.limits();
     let show = |v: Option<usize>| v.map_or("unlimited".to_string(), |v| v.to_string());
     format!(
-        "profile {}: stages/statement {}, script bytes {}, batch memory {}, batch timeout {}, errors: {:?}, time zone {}",
+        "profile {}: stages/statement {}, script bytes {}, batch memory {}, batch timeout {}, errors: {}, time zone {}",
         o.profile,
         show(l.max_stages),
         show(l.max_script_bytes),
         show(l.max_batch_memory),
         l.batch_timeout
             .map_or("unlimited".to_string(), |d| format!("{d:?}")),
-        p.error_policy(),
+        super::policy_name(p.error_policy()),
         o.timezone
     )
 }

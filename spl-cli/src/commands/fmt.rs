@@ -30,6 +30,6 @@ pub fn run(source: &SplSource, check: bool, write: Option<&Path>) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    print!("{formatted}");
+    out!("{formatted}");
     ExitCode::SUCCESS
 }

@@ -1,5 +1,26 @@
 //! The commands of `spl`, one file each, and what they share: compiling with diagnostics on
 //! stderr, and the per-stage table of `--stats` and `explain --analyze`.
+/// `print!` that ignores a closed stdout (`spl explain … | head`) instead of panicking: these
+/// commands print short reports, and a reader that stopped early wants no more.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `println!` that ignores a closed stdout (see [`out!`]).
+macro_rules! outln {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod check;
 mod explain;
 mod fmt;
@@ -9,7 +30,7 @@ mod test;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use spl_engine::pipeline::{Options, Pipeline, StageStats};
+use spl_engine::pipeline::{ErrorPolicy, Options, Pipeline, StageStats};
 
 use crate::config::Command;
 use crate::source::SplSource;
@@ -64,6 +85,16 @@ fn compile(source: &SplSource, options: &Options) -> Result<Pipeline, ExitCode> 
     }
 }
 
+/// The name of an error policy as the documentation spells it.
+fn policy_name(p: ErrorPolicy) -> &'static str {
+    match p {
+        ErrorPolicy::ErrorStream => "error-stream",
+        ErrorPolicy::PassThrough => "pass-through",
+        ErrorPolicy::Drop => "drop",
+        ErrorPolicy::Fail => "fail",
+    }
+}
+
 /// Rows in/out, errors and time per stage, one line per stage grouped by statement.
 fn stage_table(pipeline: &Pipeline, stats: &[Vec<StageStats>]) -> String {
     let mut s = format!(
@@ -71,6 +102,9 @@ fn stage_table(pipeline: &Pipeline, stats: &[Vec<StageStats>]) -> String {
         "stage", "rows in", "rows out", "errors", "time"
     );
     let names = pipeline.stage_names();
+    if names.iter().all(|c| c.is_empty()) {
+        return String::new();
+    }
     for (ci, chain) in names.iter().enumerate() {
         for (si, name) in chain.iter().enumerate() {
             let st = stats

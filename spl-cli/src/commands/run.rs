@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use arrow::array::AsArray;
 use arrow::record_batch::RecordBatch;
 use spl_engine::codec::{Encoder, OutputFormat};
-use spl_engine::pipeline::{Pipeline, ERROR_FIELD};
+use spl_engine::pipeline::{ErrorPolicy, Pipeline, ERROR_FIELD};
 use spl_engine::render::Renderer;
 
 use crate::config::RunConfig;
@@ -23,6 +23,16 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
+    // Every input must be readable before any output is written.
+    if let Err(e) = check_inputs(&cfg.files) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    if cfg.files.iter().all(|f| f.as_os_str() == "-") && std::io::stdin().is_terminal() {
+        eprintln!(
+            "note: reading events from stdin (end with Ctrl-D); give input files after the SPL"
+        );
+    }
     let renderer = Renderer::new(cfg.options.timezone);
     let mut sink = match OutputSink::new(&cfg, &pipeline, renderer) {
         Ok(s) => s,
@@ -41,28 +51,94 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     };
     let result = runner::run(&pipeline, &input, &mut sink);
     let closed = sink.close();
-    let totals = match (result, closed) {
+    let mut totals = match (result, closed) {
         (Ok(t), Ok(())) => t,
-        (Err(RunError::Io(e)), _) | (Ok(_), Err(e)) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
+        // The reader of stdout went away (`spl run … | head`): stop quietly, like other filters.
+        (Err(RunError::OutputClosed), _) | (Ok(_), Err(CloseError::OutputClosed)) => {
+            return ExitCode::SUCCESS
         }
-        (Err(RunError::Failed(e)), _) => {
+        (Err(RunError::Io(e) | RunError::Failed(e)), _) | (Ok(_), Err(CloseError::Io(e))) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
+    // Count what was written, not what the pipeline produced before `--limit` cut it.
+    for (n, o) in totals.rows_out.iter_mut().zip(&sink.outputs) {
+        *n = o.written;
+    }
     sink.errors.summarize(cfg.errors.as_deref());
-    if totals.invalid_utf8_lines > 0 {
+    if totals.policy_error_rows > 0 {
+        let what = match pipeline.error_policy() {
+            ErrorPolicy::Drop => "dropped",
+            _ => "passed through unchanged",
+        };
         eprintln!(
-            "warning: {} input lines were not valid UTF-8; invalid bytes were replaced with U+FFFD",
-            totals.invalid_utf8_lines
+            "warning: {} {} failed in the pipeline and {} {what} ({} policy of the {} profile)",
+            totals.policy_error_rows,
+            rows(totals.policy_error_rows),
+            if totals.policy_error_rows == 1 {
+                "was"
+            } else {
+                "were"
+            },
+            super::policy_name(pipeline.error_policy()),
+            cfg.options.profile
+        );
+    }
+    if totals.invalid_utf8_lines > 0 {
+        let n = totals.invalid_utf8_lines;
+        eprintln!(
+            "warning: {n} input {} not valid UTF-8; invalid bytes were replaced with U+FFFD",
+            if n == 1 { "line was" } else { "lines were" }
         );
     }
     if cfg.stats {
-        eprint!("{}", stats_text(&pipeline, &totals));
+        let limited = cfg
+            .limit
+            .is_some_and(|l| sink.outputs.iter().any(|o| o.written >= l));
+        eprint!(
+            "{}",
+            stats_text(&pipeline, &totals, limited.then_some(cfg.limit).flatten())
+        );
     }
     ExitCode::SUCCESS
+}
+
+fn rows(n: u64) -> &'static str {
+    if n == 1 {
+        "row"
+    } else {
+        "rows"
+    }
+}
+
+/// Fails with a message naming the file when an input cannot be read.
+fn check_inputs(files: &[PathBuf]) -> Result<(), String> {
+    for f in files.iter().filter(|f| f.as_os_str() != "-") {
+        let meta = std::fs::metadata(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        if meta.is_dir() {
+            return Err(format!("cannot read {}: it is a directory", f.display()));
+        }
+        File::open(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+    }
+    Ok(())
+}
+
+/// Why closing the outputs failed.
+enum CloseError {
+    /// The reader of stdout went away.
+    OutputClosed,
+    Io(String),
+}
+
+impl CloseError {
+    fn of(e: std::io::Error, what: &str) -> CloseError {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CloseError::OutputClosed
+        } else {
+            CloseError::Io(format!("{what}: {e}"))
+        }
+    }
 }
 
 /// Writes each output with its own encoder: output 1 straight to stdout, later outputs to
@@ -73,6 +149,8 @@ struct OutputSink {
     limit: Option<u64>,
     errors: ErrorSink,
     titles: bool,
+    /// More than one output: warnings name theirs.
+    outputs_named: bool,
 }
 
 struct OutputWriter {
@@ -91,10 +169,11 @@ impl OutputSink {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        for (i, def) in pipeline.outputs().iter().enumerate() {
+        let names = unique_names(pipeline.outputs().iter().map(|d| d.name.as_str()));
+        for (i, name) in names.into_iter().enumerate() {
             let (out, spill): (Box<dyn Write>, _) = match &cfg.output_dir {
                 Some(dir) => {
-                    let path = dir.join(format!("{}.{}", def.name, extension(cfg.output)));
+                    let path = dir.join(format!("{name}.{}", extension(cfg.output)));
                     let f = File::create(&path)
                         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
                     (Box::new(BufWriter::new(f)), None)
@@ -113,6 +192,9 @@ impl OutputSink {
                     let w = f
                         .try_clone()
                         .map_err(|e| format!("cannot use {}: {e}", path.display()))?;
+                    // Unlink at once so nothing is left behind if the run is killed; the open
+                    // handles keep the data (close() removes it where unlinking failed).
+                    let _ = std::fs::remove_file(&path);
                     (Box::new(BufWriter::new(w)), Some((f, path)))
                 }
             };
@@ -120,12 +202,21 @@ impl OutputSink {
                 encoder: Encoder::new(cfg.output, renderer.clone()),
                 out,
                 spill,
-                title: def.name.clone(),
+                title: name,
                 written: 0,
             });
         }
+        if outputs.len() > 1 && cfg.output_dir.is_none() && cfg.output != OutputFormat::Table {
+            let names: Vec<&str> = outputs.iter().map(|o| o.title.as_str()).collect();
+            eprintln!(
+                "note: {} outputs ({}) are written to stdout one after another; use --output-dir DIR for one file each",
+                names.len(),
+                names.join(", ")
+            );
+        }
         Ok(OutputSink {
             titles: outputs.len() > 1 && cfg.output == OutputFormat::Table,
+            outputs_named: outputs.len() > 1,
             outputs,
             limit: cfg.limit,
             errors: ErrorSink::new(cfg.errors.as_deref(), renderer)?,
@@ -133,30 +224,56 @@ impl OutputSink {
     }
 
     /// Flushes every encoder and appends spilled outputs to stdout.
-    fn close(&mut self) -> Result<(), String> {
-        let titles = self.titles;
+    fn close(&mut self) -> Result<(), CloseError> {
+        let (titles, named) = (self.titles, self.outputs_named);
         let mut stdout = std::io::stdout().lock();
+        let mut result = Ok(());
         for (i, o) in self.outputs.iter_mut().enumerate() {
-            if titles && i == 0 {
-                writeln!(stdout, "== {} ==", o.title).map_err(|e| e.to_string())?;
-            }
-            o.encoder
-                .finish(&mut o.out)
-                .and_then(|_| o.out.flush())
-                .map_err(|e| format!("cannot write output: {e}"))?;
-            if let Some((file, path)) = o.spill.as_mut() {
-                if titles {
-                    writeln!(stdout, "\n== {} ==", o.title).map_err(|e| e.to_string())?;
+            let step = (|| -> Result<(), CloseError> {
+                let write_err = |e| CloseError::of(e, "cannot write output");
+                if titles && i == 0 {
+                    writeln!(stdout, "== {} ==", o.title).map_err(write_err)?;
                 }
-                let copied = file
-                    .rewind()
-                    .and_then(|_| std::io::copy(&mut (&*file).take(u64::MAX), &mut stdout));
-                let _ = std::fs::remove_file(&*path);
-                copied.map_err(|e| format!("cannot write output: {e}"))?;
+                o.encoder
+                    .finish(&mut o.out)
+                    .and_then(|_| o.out.flush())
+                    .map_err(write_err)?;
+                warn(&o.title, &mut o.encoder, named);
+                if let Some((file, _)) = o.spill.as_mut() {
+                    if titles {
+                        writeln!(stdout, "\n== {} ==", o.title).map_err(write_err)?;
+                    }
+                    file.rewind()
+                        .and_then(|_| std::io::copy(&mut (&*file).take(u64::MAX), &mut stdout))
+                        .map_err(write_err)?;
+                }
+                Ok(())
+            })();
+            // Spill files go away whatever happened (they are unlinked at creation where the
+            // system allows it).
+            if let Some((_, path)) = o.spill.take() {
+                let _ = std::fs::remove_file(path);
+            }
+            if result.is_ok() {
+                result = step;
             }
         }
-        stdout.flush().map_err(|e| e.to_string())?;
-        self.errors.close()
+        result?;
+        stdout
+            .flush()
+            .map_err(|e| CloseError::of(e, "cannot write output"))?;
+        self.errors.close().map_err(CloseError::Io)
+    }
+}
+
+/// Prints the encoder's warnings (CSV fields left out of the header) on stderr.
+fn warn(title: &str, encoder: &mut Encoder, name_it: bool) {
+    for w in encoder.take_warnings() {
+        if name_it {
+            eprintln!("warning: output {title}: {w}");
+        } else {
+            eprintln!("warning: {w}");
+        }
     }
 }
 
@@ -176,7 +293,9 @@ impl Sink for OutputSink {
             }
         }
         o.written += batch.num_rows() as u64;
-        o.encoder.write_batch(&batch, &mut o.out)
+        let written = o.encoder.write_batch(&batch, &mut o.out);
+        warn(&o.title, &mut o.encoder, self.outputs_named);
+        written
     }
 
     fn error_rows(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
@@ -187,6 +306,22 @@ impl Sink for OutputSink {
         self.limit
             .is_some_and(|l| self.outputs.iter().all(|o| o.written >= l))
     }
+}
+
+/// Output names made unique (`$a; $a;` emits `a` twice): a repeated name gets `-2`, `-3`, …
+/// so each output has its own file and title.
+fn unique_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let mut candidate = name.to_string();
+        let mut n = 1;
+        while out.contains(&candidate) {
+            n += 1;
+            candidate = format!("{name}-{n}");
+        }
+        out.push(candidate);
+    }
+    out
 }
 
 fn extension(f: OutputFormat) -> &'static str {
@@ -260,11 +395,17 @@ impl ErrorSink {
             return;
         }
         match path {
-            Some(p) => eprintln!("{} rows failed; written to {}", self.count, p.display()),
+            Some(p) => eprintln!(
+                "{} {} failed; written to {}",
+                self.count,
+                rows(self.count),
+                p.display()
+            ),
             None => {
                 eprintln!(
-                    "{} rows failed (use --errors FILE to keep them, --fail-fast to stop):",
-                    self.count
+                    "{} {} failed (use --errors FILE to keep them, --fail-fast to stop):",
+                    self.count,
+                    rows(self.count)
                 );
                 for e in &self.first {
                     eprintln!("  {e}");
@@ -283,17 +424,24 @@ fn describe_error(value: &str) -> String {
     let message = v["message"].as_str().unwrap_or("");
     let place = match (v.get("line"), v.get("stage")) {
         (Some(line), _) => format!("line {line}"),
-        (_, Some(stage)) => format!(
-            "stage {stage} (`{}`)",
-            v["instruction"].as_str().unwrap_or("?")
-        ),
+        (_, Some(stage)) => {
+            // Statement 1 is implied, as in a one-statement program.
+            let statement = match v["statement"].as_u64() {
+                Some(n) if n > 1 => format!("statement {n}, "),
+                _ => String::new(),
+            };
+            format!(
+                "{statement}stage {stage} (`{}`)",
+                v["instruction"].as_str().unwrap_or("?")
+            )
+        }
         _ => v["instruction"].as_str().unwrap_or("batch").to_string(),
     };
     format!("{place}: {message} [{code}]")
 }
 
-/// The `--stats` report.
-pub fn stats_text(pipeline: &Pipeline, t: &Totals) -> String {
+/// The `--stats` report; `limit` is the `--limit` that stopped the run early, if one did.
+pub fn stats_text(pipeline: &Pipeline, t: &Totals, limit: Option<u64>) -> String {
     let secs = t.elapsed.as_secs_f64().max(1e-9);
     let mb = t.bytes as f64 / 1e6;
     let mut s = String::new();
@@ -302,17 +450,24 @@ pub fn stats_text(pipeline: &Pipeline, t: &Totals) -> String {
         "rows: {} in, {} out, {} errors",
         t.rows_in, out, t.error_rows
     ));
-    if t.rows_out.len() == 1 {
-        let dropped = t
-            .rows_in
-            .saturating_sub(out + t.error_rows - t.input_errors);
-        s.push_str(&format!(", {dropped} dropped"));
+    // Rows filtered out: meaningful for one output whose stages only keep or drop rows.
+    let reshapes = pipeline
+        .stage_names()
+        .iter()
+        .flatten()
+        .any(|n| matches!(*n, "stats" | "expand-values"));
+    let stage_errors = t.error_rows.saturating_sub(t.input_errors);
+    if t.rows_out.len() == 1 && !reshapes && limit.is_none() && out + stage_errors <= t.rows_in {
+        s.push_str(&format!(", {} dropped", t.rows_in - out - stage_errors));
+    }
+    if let Some(l) = limit {
+        s.push_str(&format!(" (stopped at --limit {l})"));
     }
     if t.policy_error_rows > 0 {
         s.push_str(&format!(
-            ", {} failed and settled by the {:?} policy",
+            ", {} failed and settled by the {} policy",
             t.policy_error_rows,
-            pipeline.error_policy()
+            super::policy_name(pipeline.error_policy())
         ));
     }
     s.push('\n');

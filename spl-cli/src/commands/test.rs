@@ -26,9 +26,9 @@ pub fn run(files: &[PathBuf], update: bool, filter: Option<&str>) -> ExitCode {
                 None => passed += 1,
                 Some(why) => {
                     failed += 1;
-                    println!("FAIL {} ({}:{})", o.id, path.display(), o.line);
+                    outln!("FAIL {} ({}:{})", o.id, path.display(), o.line);
                     for line in why.lines() {
-                        println!("    {line}");
+                        outln!("    {line}");
                     }
                 }
             }
@@ -49,9 +49,9 @@ pub fn run(files: &[PathBuf], update: bool, filter: Option<&str>) -> ExitCode {
             updated += outcomes.iter().filter(|o| o.failure.is_some()).count();
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     if update && updated > 0 {
-        println!("updated {updated} cases");
+        outln!("updated {updated} cases");
         return ExitCode::SUCCESS;
     }
     if failed > 0 {
