@@ -114,6 +114,7 @@ pub(crate) fn compile_regex(source: &str, at: Span) -> Result<Regex, Box<Diagnos
 ///   in RE2 but nesting and set operators for `regex`: they are escaped;
 /// - a `{` that does not start a repetition `{n}`, `{n,}`, `{n,m}` is literal in RE2, an error for
 ///   `regex`: it is escaped (a `}` outside a repetition too);
+/// - `\d`, `\w`, `\s`, their negations and `\b`, `\B` are ASCII-only, as in RE2;
 /// - `\Q…\E` quotes literal text; `\C` (any byte) becomes any character.
 pub(crate) fn re2_to_rust(pattern: &str) -> std::borrow::Cow<'_, str> {
     if !pattern.contains(['[', '{', '}', '\\']) {
@@ -172,6 +173,22 @@ fn escape(chars: &[char], i: usize, out: &mut String, in_class: bool) -> usize {
             out.push_str("(?s:.)");
             i + 2
         }
+        // Perl classes and word boundaries are ASCII in RE2, Unicode in `regex`.
+        'd' | 'w' | 's' if in_class => {
+            out.push_str(perl_class(next));
+            i + 2
+        }
+        'd' | 'w' | 's' | 'D' | 'W' | 'S' => {
+            let negated = next.is_ascii_uppercase();
+            out.push_str(if negated { "[^" } else { "[" });
+            out.push_str(perl_class(next.to_ascii_lowercase()));
+            out.push(']');
+            i + 2
+        }
+        'b' | 'B' if !in_class => {
+            out.push_str(if next == 'b' { r"(?-u:\b)" } else { r"(?-u:\B)" });
+            i + 2
+        }
         'x' | 'p' | 'P' if chars.get(i + 2) == Some(&'{') => {
             // `\x{4e00}`, `\p{Han}`: copy through the closing brace.
             let end = chars[i + 2..]
@@ -186,6 +203,15 @@ fn escape(chars: &[char], i: usize, out: &mut String, in_class: bool) -> usize {
             out.push(next);
             i + 2
         }
+    }
+}
+
+/// The members of an RE2 Perl class (`\d`, `\w`, `\s`) for use inside brackets.
+fn perl_class(c: char) -> &'static str {
+    match c {
+        'd' => "0-9",
+        'w' => "0-9A-Za-z_",
+        _ => r"\t\n\x0C\r ",
     }
 }
 
@@ -335,6 +361,22 @@ mod tests {
         assert_eq!(finds(r"\Q(x", "((x").as_deref(), Some("(x"));
         assert_eq!(finds(r"a\Cb", "a-b").as_deref(), Some("a-b"));
         assert_eq!(finds(r"\{\}", "{}").as_deref(), Some("{}"));
+    }
+
+    #[test]
+    fn perl_classes_are_ascii_as_in_re2() {
+        assert_eq!(finds(r"\w+", "héllo").as_deref(), Some("h"));
+        assert_eq!(finds(r"\W+", "héllo").as_deref(), Some("é"));
+        assert_eq!(finds(r"\d+", "٣12").as_deref(), Some("12"));
+        assert_eq!(finds(r"\D+", "٣12").as_deref(), Some("٣"));
+        assert_eq!(finds(r"a\sb", "a\tb").as_deref(), Some("a\tb"));
+        assert_eq!(finds(r"a\sb", "a\u{a0}b"), None);
+        assert_eq!(finds(r"a\Sb", "a\u{a0}b").as_deref(), Some("a\u{a0}b"));
+        assert_eq!(finds(r"[\w.]+", "x.y é").as_deref(), Some("x.y"));
+        assert_eq!(finds(r"[^\s]+", "ab cd").as_deref(), Some("ab"));
+        assert_eq!(finds(r"[\W\d]+", "ab-3c").as_deref(), Some("-3"));
+        assert_eq!(finds(r"\bis\b", "this is").as_deref(), Some("is"));
+        assert_eq!(finds(r"\Bis", "this").as_deref(), Some("is"));
     }
 
     #[test]
