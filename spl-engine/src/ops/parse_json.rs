@@ -75,7 +75,9 @@ pub(crate) fn first_level(text: &str, path: Option<&JsonPath>) -> Option<FirstLe
             let tree = skeleton(serde_json::from_str::<&RawValue>(text).ok()?)?;
             match path.select_one(&tree)? {
                 Value::Object(o) => Some(FirstLevel::Object(
-                    o.iter().map(|(k, v)| (k.clone(), skeleton_text(v))).collect(),
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), skeleton_text(v)))
+                        .collect(),
                 )),
                 Value::Array(a) => Some(FirstLevel::Array(a.iter().map(skeleton_text).collect())),
                 _ => None,
@@ -280,6 +282,9 @@ mod tests {
         );
         assert_eq!(first_level("nope", None), None);
         assert_eq!(first_level("\"s\"", None), None);
-        assert_eq!(first_level(r#"{"a":1}"#, Some(&JsonPath::parse("$.b").unwrap())), None);
+        assert_eq!(
+            first_level(r#"{"a":1}"#, Some(&JsonPath::parse("$.b").unwrap())),
+            None
+        );
     }
 }

@@ -186,7 +186,11 @@ fn escape(chars: &[char], i: usize, out: &mut String, in_class: bool) -> usize {
             i + 2
         }
         'b' | 'B' if !in_class => {
-            out.push_str(if next == 'b' { r"(?-u:\b)" } else { r"(?-u:\B)" });
+            out.push_str(if next == 'b' {
+                r"(?-u:\b)"
+            } else {
+                r"(?-u:\B)"
+            });
             i + 2
         }
         'x' | 'p' | 'P' if chars.get(i + 2) == Some(&'{') => {
@@ -355,7 +359,10 @@ mod tests {
         assert_eq!(finds(r"[a~~]+", "~a~").as_deref(), Some("~a~"));
         assert_eq!(finds(r"[!--]+", "a!-,b").as_deref(), Some("!-,"));
         // Escapes with braces and quoting.
-        assert_eq!(finds(r"[\x{4e00}-\x{9fa5}]+", "ab卫小明").as_deref(), Some("卫小明"));
+        assert_eq!(
+            finds(r"[\x{4e00}-\x{9fa5}]+", "ab卫小明").as_deref(),
+            Some("卫小明")
+        );
         assert_eq!(finds(r"\p{Han}+", "ab卫").as_deref(), Some("卫"));
         assert_eq!(finds(r"\Qa.b\E+", "axb a.bb").as_deref(), Some("a.bb"));
         assert_eq!(finds(r"\Q(x", "((x").as_deref(), Some("(x"));
@@ -381,8 +388,14 @@ mod tests {
 
     #[test]
     fn plain_patterns_are_not_copied() {
-        assert!(matches!(re2_to_rust(r"(\S+) (\w+)"), std::borrow::Cow::Owned(_)));
-        assert!(matches!(re2_to_rust("(a+) (b)"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            re2_to_rust(r"(\S+) (\w+)"),
+            std::borrow::Cow::Owned(_)
+        ));
+        assert!(matches!(
+            re2_to_rust("(a+) (b)"),
+            std::borrow::Cow::Borrowed(_)
+        ));
         // A trailing backslash stays an error.
         assert!(Regex::new(&re2_to_rust(r"ab\")).is_err());
     }
