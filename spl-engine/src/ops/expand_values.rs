@@ -3,15 +3,16 @@
 //! one row per key (the value in the output; with the `-keys` extension the key in
 //! `<output>_key`). Every other field is copied. An empty array or object, a non-JSON value or a
 //! missing path leaves the row unchanged. Values are VARCHAR: strings unquoted, everything else
-//! JSON text; a JSON null leaves the output absent. Without `-keep` the source field is removed
-//! from expanded rows (when the output has another name). `-limit` caps rows per input row.
+//! JSON text (numbers as written); a JSON null leaves the output absent. Without `-keep` the
+//! source field is removed from expanded rows (when the output has another name). `-limit` caps
+//! rows per input row.
 use std::sync::Arc;
 
 use arrow::array::{Array, StringViewArray, UInt32Array};
 use arrow::record_batch::RecordBatch;
-use serde_json::Value;
 use spl_parser::{codes, Diagnostic, Ident, Instruction};
 
+use super::parse_json::{first_level, FirstLevel};
 use super::{path_option, varchar_source, BatchError, Operator, StageOutput};
 use crate::batch::{from_columns, is_time_field, set_column};
 use crate::expr::Session;
@@ -54,14 +55,6 @@ impl ExpandValues {
     }
 }
 
-fn text_of(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
 impl Operator for ExpandValues {
     fn name(&self) -> &'static str {
         "expand-values"
@@ -75,20 +68,13 @@ impl Operator for ExpandValues {
         let mut take: Vec<u32> = Vec::new();
         let mut expanded: Vec<Option<(Option<String>, Option<String>)>> = Vec::new();
         for row in 0..batch.num_rows() {
-            let doc = (!text.is_null(row))
-                .then(|| serde_json::from_str::<Value>(text.value(row)).ok())
-                .flatten();
-            let target = doc.as_ref().and_then(|d| match &self.path {
-                Some(p) => p.select_one(d),
-                None => Some(d),
-            });
-            let items: Vec<(Option<String>, Option<String>)> = match target {
-                Some(Value::Array(a)) => a.iter().map(|v| (None, text_of(v))).collect(),
-                Some(Value::Object(o)) => o
-                    .iter()
-                    .map(|(k, v)| (Some(k.clone()), text_of(v)))
-                    .collect(),
-                _ => Vec::new(),
+            let items: Vec<(Option<String>, Option<String>)> = match (!text.is_null(row))
+                .then(|| first_level(text.value(row), self.path.as_ref()))
+                .flatten()
+            {
+                Some(FirstLevel::Array(a)) => a.into_iter().map(|v| (None, v)).collect(),
+                Some(FirstLevel::Object(o)) => o.into_iter().map(|(k, v)| (Some(k), v)).collect(),
+                None => Vec::new(),
             };
             if items.is_empty() {
                 take.push(row as u32);
