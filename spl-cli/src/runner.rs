@@ -136,7 +136,7 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
                     d.result = run.push(d.decoded.batch.clone());
                 }
                 deliver(d, input.fail_fast, sink, &mut totals)?;
-                if sink.full() {
+                if sink.full() || sequential.as_ref().is_some_and(|r| r.is_done()) {
                     break 'files;
                 }
             }

@@ -101,7 +101,11 @@ fn stage(i: &ast::Instruction) -> StagePlan {
         K::Project { items } => {
             let reads = Fields::named(items.iter().map(|p| p.field.name.clone()));
             let writes = Fields::named(items.iter().filter_map(|p| p.output.as_ref().map(name)));
-            (reads, writes, Fields::Dynamic("all other fields but the time fields".into()))
+            (
+                reads,
+                writes,
+                Fields::Dynamic("all other fields but the time fields".into()),
+            )
         }
         K::ProjectAway { patterns } => (
             Fields::none(),

@@ -341,3 +341,17 @@ fn scan_profile_caps_stats_groups_unless_a_limit_follows() {
         150
     );
 }
+
+#[test]
+fn a_full_limit_ends_the_run_early() {
+    let p = compile("* | where uri <> '/a' | limit 2");
+    let mut run = p.start();
+    assert!(!run.is_done());
+    let out = run.push(statuses()).unwrap();
+    assert_eq!(out.rows(), 2);
+    assert!(run.is_done());
+    let p = compile(".let a = * | limit 1;\n$a;\n* | where uri = '/d';");
+    let mut run = p.start();
+    run.push(statuses()).unwrap();
+    assert!(!run.is_done(), "the second output still wants rows");
+}

@@ -74,4 +74,8 @@ impl BufferState for LimitState {
     fn finish(&mut self, _session: &Session) -> Result<StageOutput, BatchError> {
         Ok(StageOutput::default())
     }
+
+    fn is_done(&self) -> bool {
+        self.full()
+    }
 }

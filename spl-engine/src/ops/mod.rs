@@ -98,6 +98,11 @@ pub trait BufferState: Send {
     fn push(&mut self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError>;
     /// The end of the stream: emits whatever is buffered. Called once.
     fn finish(&mut self, session: &Session) -> Result<StageOutput, BatchError>;
+    /// True when no later input can change what this stage emits (a full `limit`): the
+    /// runner may stop reading.
+    fn is_done(&self) -> bool {
+        false
+    }
 }
 
 /// A compiled stage: row-level (stateless, shareable across threads and batches) or buffering.

@@ -56,6 +56,21 @@ impl<'p> Run<'p> {
         }
     }
 
+    /// True when more input cannot change any output: every emitted chain, or a chain it reads
+    /// from, has a stage that is done (a full `limit`). Readers may stop early.
+    pub fn is_done(&self) -> bool {
+        let p = self.pipeline;
+        let mut done = vec![false; p.chains.len()];
+        for (ci, chain) in p.chains.iter().enumerate() {
+            let upstream = match chain.source {
+                ChainSource::Input => false,
+                ChainSource::Chain(j) => done[j],
+            };
+            done[ci] = upstream || self.states[ci].iter().flatten().any(|s| s.is_done());
+        }
+        !p.outputs.is_empty() && p.outputs.iter().all(|o| done[o.chain])
+    }
+
     /// Processes one batch of the stream.
     pub fn push(&mut self, batch: RecordBatch) -> Result<Outputs, ProcessError> {
         let pass = self.pass(&batch);
