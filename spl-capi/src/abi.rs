@@ -1,7 +1,7 @@
 //! The C functions and types of `include/spl.h`.
 //!
-//! Conventions: every function returns an `SplStatus` (or a static string); on failure the
-//! thread's `spl_last_error()` says why. Out-parameters are cleared on entry. Handles
+//! Conventions: every function returns an `SplStatus` (or a static string); after a status
+//! other than `SPL_OK` the thread's `spl_last_error()` says why. Out-parameters are cleared on entry. Handles
 //! (`SplPipeline *`, `SplResult *`, strings returned by the library) are checked against the
 //! live set, so NULL, freed or garbage handles give `SPL_ERR_INVALID_HANDLE` instead of a crash.
 //! Pointers *into* caller memory (Arrow buffers, strings) cannot be checked beyond NULL.
@@ -304,8 +304,9 @@ pub extern "C" fn spl_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
 }
 
-/// The message of the last failed call on this thread (empty when it succeeded). Valid until
-/// the next call into the library on this thread.
+/// The message of the last call on this thread that returned a status other than `SPL_OK`
+/// (successful calls leave it unchanged, like `errno`; empty before any failure). Valid until
+/// the next failing call on this thread.
 #[no_mangle]
 pub extern "C" fn spl_last_error() -> *const c_char {
     crate::guard::last_error_ptr()

@@ -28,17 +28,16 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-/// Runs one entry point: clears the thread's last error, catches panics, records the message
-/// of a failure. `Ok(status)` lets a call return a non-OK status that still produced output
-/// (a budget hit under pass-through) together with a message.
+/// Runs one entry point: catches panics and records the message of a failure as the thread's
+/// last error (successful calls leave it alone, like `errno`). `Ok(status)` lets a call return
+/// a non-OK status that still produced output (a budget hit under pass-through) with a message.
 pub(crate) fn guard(f: impl FnOnce(&mut Option<String>) -> Outcome) -> SplStatus {
-    set_last_error("");
     let mut note = None;
     let result = catch_unwind(AssertUnwindSafe(|| f(&mut note)));
     match result {
         Ok(Ok(status)) => {
-            if let Some(note) = note {
-                set_last_error(&note);
+            if status != SplStatus::SPL_OK {
+                set_last_error(note.as_deref().unwrap_or("unknown error"));
             }
             status
         }
@@ -63,7 +62,7 @@ fn set_last_error(message: &str) {
     let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = text);
 }
 
-/// The thread's last error message (empty after a successful call).
+/// The message of the thread's last failed call (empty before any).
 pub(crate) fn last_error_ptr() -> *const c_char {
     LAST_ERROR
         .try_with(|e| e.borrow().as_ptr())
