@@ -208,8 +208,9 @@ extern "C" {
 // The library version, e.g. `"0.1.0"` (a static string).
 const char *spl_version(void);
 
-// The message of the last failed call on this thread (empty when it succeeded). Valid until
-// the next call into the library on this thread.
+// The message of the last call on this thread that returned a status other than `SPL_OK`
+// (successful calls leave it unchanged, like `errno`; empty before any failure). Valid until
+// the next failing call on this thread.
 const char *spl_last_error(void);
 
 // The name of a status code (`"SPL_ERR_NULL_POINTER"`), `"unknown"` for other values.

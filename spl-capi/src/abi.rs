@@ -607,8 +607,8 @@ pub unsafe extern "C" fn spl_process(
         };
         let finish = |m: &mut SplMetrics, output_bytes: usize| {
             m.process_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            m.peak_memory_bytes = crate::alloc::peak_since(baseline)
-                .unwrap_or(input_bytes.max(output_bytes) as u64);
+            m.peak_memory_bytes =
+                crate::alloc::peak_since(baseline).unwrap_or(input_bytes.max(output_bytes) as u64);
         };
         let out = match outcome {
             Ok(out) => out,
@@ -715,8 +715,7 @@ fn collect_groups(
     for tags in order {
         let rows = parts.remove(&tags).unwrap_or_default();
         let merged = crate::export::merge(&rows, &p.renderer).map_err(internal)?;
-        let rows =
-            crate::export::to_struct(&merged, &p.renderer, p.typed).map_err(internal)?;
+        let rows = crate::export::to_struct(&merged, &p.renderer, p.typed).map_err(internal)?;
         into.push(GroupOut {
             output,
             is_error,
@@ -730,11 +729,12 @@ fn collect_groups(
     Ok(())
 }
 
+/// The tags and input time given with a batch.
+type BatchMeta = (Vec<(String, String)>, Option<EventTime>);
+
 /// # Safety
 /// `meta` must be NULL or valid with readable tags.
-unsafe fn read_meta(
-    meta: *const SplBatchMeta,
-) -> Result<(Vec<(String, String)>, Option<EventTime>), Failure> {
+unsafe fn read_meta(meta: *const SplBatchMeta) -> Result<BatchMeta, Failure> {
     if meta.is_null() {
         return Ok((Vec::new(), None));
     }
@@ -781,10 +781,7 @@ fn group(r: &SplResult, index: usize) -> Result<&GroupOut, Failure> {
     r.groups.get(index).ok_or_else(|| {
         Failure::new(
             SplStatus::SPL_ERR_INVALID_ARGUMENT,
-            format!(
-                "group {index} does not exist ({} groups)",
-                r.groups.len()
-            ),
+            format!("group {index} does not exist ({} groups)", r.groups.len()),
         )
     })
 }

@@ -56,7 +56,11 @@ fn text(column: &ArrayRef, renderer: &Renderer) -> Result<ArrayRef, ArrowError> 
 /// rendered as text in all of them.
 pub(crate) fn merge(parts: &[RecordBatch], renderer: &Renderer) -> Result<RecordBatch, ArrowError> {
     match parts {
-        [] => return Ok(RecordBatch::new_empty(Arc::new(arrow::datatypes::Schema::empty()))),
+        [] => {
+            return Ok(RecordBatch::new_empty(Arc::new(
+                arrow::datatypes::Schema::empty(),
+            )))
+        }
         [one] => return Ok(one.clone()),
         _ => {}
     }

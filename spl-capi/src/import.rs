@@ -39,7 +39,10 @@ fn invalid(message: impl Into<String>) -> Failure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Text or bytes with this many buffers (at least, for views).
-    Bytes { buffers: i64, view: bool },
+    Bytes {
+        buffers: i64,
+        view: bool,
+    },
     Int,
     Null,
     Dictionary,

@@ -86,7 +86,10 @@ fn try_compile(spl: &str, o: &Opts) -> (SplStatus, Option<Compiled>, Option<Stri
     let mut diags: *mut c_char = ptr::null_mut();
     let st = unsafe { spl_compile(spl.as_ptr(), &options, &mut p, &mut diags) };
     let json = (!diags.is_null()).then(|| {
-        let s = unsafe { CStr::from_ptr(diags) }.to_str().unwrap().to_string();
+        let s = unsafe { CStr::from_ptr(diags) }
+            .to_str()
+            .unwrap()
+            .to_string();
         assert_eq!(spl_string_free(diags), SplStatus::SPL_OK);
         s
     });
@@ -129,7 +132,11 @@ fn batch(rows: &[Value]) -> (FFI_ArrowArray, FFI_ArrowSchema) {
             let v: StringArray = rows.iter().map(|r| text(r, n)).collect();
             columns.push(Arc::new(v));
         }
-        fields.push(Field::new(n, columns.last().unwrap().data_type().clone(), true));
+        fields.push(Field::new(
+            n,
+            columns.last().unwrap().data_type().clone(),
+            true,
+        ));
     }
     let st = if columns.is_empty() {
         StructArray::new_empty_fields(rows.len(), None)
@@ -346,12 +353,7 @@ fn conformance_cases_through_the_abi() {
                     .collect()
             };
             let expected = match j.get("outputs") {
-                Some(per) => per
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .flat_map(|o| rows_of(o))
-                    .collect(),
+                Some(per) => per.as_array().unwrap().iter().flat_map(rows_of).collect(),
                 None => rows_of(j.get("output").unwrap_or(&Value::Array(vec![]))),
             };
             let actual = strip(all_rows(&groups));
@@ -360,6 +362,7 @@ fn conformance_cases_through_the_abi() {
             checked += 1;
         }
     }
+    eprintln!("{checked} conformance cases ran through the ABI");
     assert!(checked >= 20, "only {checked} cases ran");
 }
 
@@ -392,7 +395,9 @@ fn bad_pipeline_gives_diagnostics_json() {
     let (st, p, json) = try_compile("* | where a = '1'", &Opts::default());
     assert_eq!(st, SplStatus::SPL_OK);
     assert!(p.is_some());
-    assert!(serde_json::from_str::<Value>(&json.unwrap()).unwrap().is_array());
+    assert!(serde_json::from_str::<Value>(&json.unwrap())
+        .unwrap()
+        .is_array());
 }
 
 fn many_rows(n: usize) -> Vec<Value> {
@@ -427,9 +432,16 @@ fn deadline_under_pass_through_returns_the_original_batch() {
         .iter()
         .map(|r| r["content"].as_str().unwrap().to_string())
         .collect();
-    let got: Vec<String> = groups[0].rows.iter().map(|r| r["content"].clone()).collect();
+    let got: Vec<String> = groups[0]
+        .rows
+        .iter()
+        .map(|r| r["content"].clone())
+        .collect();
     assert_eq!(got, expected);
-    assert!(groups[0].rows.iter().all(|r| r.len() == 3), "content + time fields only");
+    assert!(
+        groups[0].rows.iter().all(|r| r.len() == 3),
+        "content + time fields only"
+    );
     assert_eq!(
         (m.budget_exceeded, m.deadline_exceeded, m.memory_exceeded),
         (1, 1, 0)
@@ -455,7 +467,10 @@ fn deadline_under_pass_through_returns_the_original_batch() {
         unsafe { spl_pipeline_metrics(p.0, &mut m) },
         SplStatus::SPL_OK
     );
-    assert_eq!((m.batches, m.failed_batches, m.deadline_exceeded), (1, 1, 1));
+    assert_eq!(
+        (m.batches, m.failed_batches, m.deadline_exceeded),
+        (1, 1, 1)
+    );
 }
 
 #[test]
@@ -473,7 +488,10 @@ fn memory_ceiling_under_each_policy() {
     assert!(last_error().contains("ceiling"), "{}", last_error());
     let (groups, m) = res.unwrap();
     assert_eq!(all_rows(&groups).len(), 1000);
-    assert_eq!(groups[0].rows[7]["content"], rows[7]["content"].as_str().unwrap());
+    assert_eq!(
+        groups[0].rows[7]["content"],
+        rows[7]["content"].as_str().unwrap()
+    );
     assert_eq!((m.memory_exceeded, m.budget_exceeded), (1, 1));
     assert!(m.peak_memory_bytes > 0);
 
@@ -525,7 +543,12 @@ fn row_errors_follow_the_policy() {
             r
         })
         .collect::<Vec<_>>();
-    assert_eq!(got, sorted(rows_of(&serde_json::json!([{"n": "12", "m": "13"}, {"n": "abc"}]))));
+    assert_eq!(
+        got,
+        sorted(rows_of(
+            &serde_json::json!([{"n": "12", "m": "13"}, {"n": "abc"}])
+        ))
+    );
     assert_eq!((m.error_rows, m.rows_out), (1, 2));
 
     let (st, res) = run(&compile(spl, &o(SPL_POLICY_DROP)), &rows);
@@ -617,10 +640,17 @@ fn outputs_names_and_typed_output() {
         unsafe { spl_pipeline_output_name(p.0, 2, &mut name) },
         SplStatus::SPL_ERR_INVALID_ARGUMENT
     );
-    let (mut array, schema) = batch(&[serde_json::json!({"x": "1"}), serde_json::json!({"x": "2"})]);
+    let (mut array, schema) =
+        batch(&[serde_json::json!({"x": "1"}), serde_json::json!({"x": "2"})]);
     let mut result = ptr::null_mut();
     let st = unsafe {
-        spl_process(p.0, c_array(&mut array), c_schema(&schema), ptr::null(), &mut result)
+        spl_process(
+            p.0,
+            c_array(&mut array),
+            c_schema(&schema),
+            ptr::null(),
+            &mut result,
+        )
     };
     assert_eq!(st, SplStatus::SPL_OK);
     let mut info = unsafe { std::mem::zeroed::<SplGroupInfo>() };
@@ -646,8 +676,14 @@ fn outputs_names_and_typed_output() {
     // Exported arrays outlive the result.
     assert_eq!(spl_result_free(result), SplStatus::SPL_OK);
     let st = StructArray::from(unsafe { from_ffi(out, &out_schema) }.unwrap());
-    assert_eq!(st.column_by_name("n").unwrap().data_type(), &DataType::Int64);
-    assert_eq!(st.column_by_name("f").unwrap().data_type(), &DataType::Float64);
+    assert_eq!(
+        st.column_by_name("n").unwrap().data_type(),
+        &DataType::Int64
+    );
+    assert_eq!(
+        st.column_by_name("f").unwrap().data_type(),
+        &DataType::Float64
+    );
 }
 
 #[test]
@@ -673,9 +709,18 @@ fn null_and_garbage_pointers_are_errors() {
         assert_eq!(spl_pipeline_free(out), SplStatus::SPL_OK);
         assert_eq!(spl_pipeline_free(out), SplStatus::SPL_ERR_INVALID_HANDLE);
         assert!(last_error().contains("not a live handle"));
-        assert_eq!(spl_pipeline_free(garbage), SplStatus::SPL_ERR_INVALID_HANDLE);
-        assert_eq!(spl_pipeline_free(ptr::null_mut()), SplStatus::SPL_ERR_NULL_POINTER);
-        assert_eq!(spl_options_default(ptr::null_mut()), SplStatus::SPL_ERR_NULL_POINTER);
+        assert_eq!(
+            spl_pipeline_free(garbage),
+            SplStatus::SPL_ERR_INVALID_HANDLE
+        );
+        assert_eq!(
+            spl_pipeline_free(ptr::null_mut()),
+            SplStatus::SPL_ERR_NULL_POINTER
+        );
+        assert_eq!(
+            spl_options_default(ptr::null_mut()),
+            SplStatus::SPL_ERR_NULL_POINTER
+        );
         let mut n = 0;
         assert_eq!(
             spl_pipeline_output_count(garbage, &mut n),
@@ -713,22 +758,46 @@ fn null_and_garbage_pointers_are_errors() {
         let (mut array, schema) = batch(&rows);
         let mut result = ptr::null_mut();
         assert_eq!(
-            spl_process(p.0, ptr::null_mut(), c_schema(&schema), ptr::null(), &mut result),
+            spl_process(
+                p.0,
+                ptr::null_mut(),
+                c_schema(&schema),
+                ptr::null(),
+                &mut result
+            ),
             SplStatus::SPL_ERR_NULL_POINTER
         );
         assert_eq!(
-            spl_process(p.0, c_array(&mut array), ptr::null(), ptr::null(), &mut result),
+            spl_process(
+                p.0,
+                c_array(&mut array),
+                ptr::null(),
+                ptr::null(),
+                &mut result
+            ),
             SplStatus::SPL_ERR_NULL_POINTER
         );
         assert!(array.is_released());
         assert_eq!(
-            spl_process(p.0, c_array(&mut array), c_schema(&schema), ptr::null(), &mut result),
+            spl_process(
+                p.0,
+                c_array(&mut array),
+                c_schema(&schema),
+                ptr::null(),
+                &mut result
+            ),
             SplStatus::SPL_ERR_INVALID_ARGUMENT
         );
         assert!(last_error().contains("released"));
         let (mut array, schema) = batch(&rows);
         assert_eq!(
-            spl_process(p.0, c_array(&mut array), c_schema(&schema), ptr::null(), ptr::null_mut()),
+            spl_process(
+                p.0,
+                c_array(&mut array),
+                c_schema(&schema),
+                ptr::null(),
+                ptr::null_mut()
+            ),
             SplStatus::SPL_ERR_NULL_POINTER
         );
         assert!(array.is_released());
@@ -738,7 +807,13 @@ fn null_and_garbage_pointers_are_errors() {
     let mut result = ptr::null_mut();
     unsafe {
         assert_eq!(
-            spl_process(p.0, c_array(&mut array), c_schema(&schema), ptr::null(), &mut result),
+            spl_process(
+                p.0,
+                c_array(&mut array),
+                c_schema(&schema),
+                ptr::null(),
+                &mut result
+            ),
             SplStatus::SPL_OK
         );
         let mut info = std::mem::zeroed::<SplGroupInfo>();
@@ -761,31 +836,29 @@ fn bad_options_and_invalid_utf8() {
         profile: "nope",
         ..Opts::default()
     };
-    assert_eq!(
-        try_compile("*", &o).0,
-        SplStatus::SPL_ERR_INVALID_ARGUMENT
-    );
+    assert_eq!(try_compile("*", &o).0, SplStatus::SPL_ERR_INVALID_ARGUMENT);
     let o = Opts {
         timezone: Some("Mars/Olympus"),
         ..Opts::default()
     };
-    assert_eq!(
-        try_compile("*", &o).0,
-        SplStatus::SPL_ERR_INVALID_ARGUMENT
-    );
+    assert_eq!(try_compile("*", &o).0, SplStatus::SPL_ERR_INVALID_ARGUMENT);
     let o = Opts {
         policy: 42,
         ..Opts::default()
     };
-    assert_eq!(
-        try_compile("*", &o).0,
-        SplStatus::SPL_ERR_INVALID_ARGUMENT
-    );
+    assert_eq!(try_compile("*", &o).0, SplStatus::SPL_ERR_INVALID_ARGUMENT);
     // Invalid UTF-8 program text.
     let text = b"* | where a = '\xff'\0";
     let mut out = ptr::null_mut();
     assert_eq!(
-        unsafe { spl_compile(text.as_ptr() as *const c_char, ptr::null(), &mut out, ptr::null_mut()) },
+        unsafe {
+            spl_compile(
+                text.as_ptr() as *const c_char,
+                ptr::null(),
+                &mut out,
+                ptr::null_mut(),
+            )
+        },
         SplStatus::SPL_ERR_INVALID_UTF8
     );
     assert!(out.is_null());
@@ -837,7 +910,10 @@ fn bad_options_and_invalid_utf8() {
         FFI_ArrowArray::new(&a.to_data()),
         FFI_ArrowSchema::try_from(a.data_type()).unwrap(),
     );
-    assert_eq!(run_raw(p.0, input, None).0, SplStatus::SPL_ERR_INVALID_INPUT);
+    assert_eq!(
+        run_raw(p.0, input, None).0,
+        SplStatus::SPL_ERR_INVALID_INPUT
+    );
     // A child array with the wrong number of buffers, and a field name that is not UTF-8.
     let (mut array, schema) = batch(&[serde_json::json!({"a": "x"})]);
     unsafe {
@@ -860,7 +936,13 @@ fn bad_options_and_invalid_utf8() {
         (*child).name = bad_name.as_ptr() as *const c_char;
         let mut result = ptr::null_mut();
         assert_eq!(
-            spl_process(p.0, c_array(&mut array), raw_schema, ptr::null(), &mut result),
+            spl_process(
+                p.0,
+                c_array(&mut array),
+                raw_schema,
+                ptr::null(),
+                &mut result
+            ),
             SplStatus::SPL_ERR_INVALID_UTF8
         );
         (*child).name = saved;
@@ -939,8 +1021,15 @@ fn one_pipeline_eight_threads_same_results() {
 fn version_and_status_names() {
     let v = unsafe { CStr::from_ptr(spl_version()) }.to_str().unwrap();
     assert_eq!(v, env!("CARGO_PKG_VERSION"));
-    let name = |s: i32| unsafe { CStr::from_ptr(spl_status_name(s)) }.to_str().unwrap();
+    let name = |s: i32| {
+        unsafe { CStr::from_ptr(spl_status_name(s)) }
+            .to_str()
+            .unwrap()
+    };
     assert_eq!(name(0), "SPL_OK");
-    assert_eq!(name(SplStatus::SPL_ERR_MEMORY_EXCEEDED as i32), "SPL_ERR_MEMORY_EXCEEDED");
+    assert_eq!(
+        name(SplStatus::SPL_ERR_MEMORY_EXCEEDED as i32),
+        "SPL_ERR_MEMORY_EXCEEDED"
+    );
     assert_eq!(name(-5), "unknown");
 }

@@ -93,7 +93,11 @@ fn parses_filters_and_prints_json_lines() {
             serde_json::json!({"__time__": 1700000000, "content": "PUT /\"q\" 503", "method": "PUT", "path": "/\"q\"", "status": "503", "slow": "yes"}),
         ]
     );
-    assert!(stderr(&out).contains("rows_in=4 rows_out=2"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("rows_in=4 rows_out=2"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -145,10 +149,17 @@ fn over_budget_batches_pass_through_unchanged() {
         &[("SPL_AGENT_MAX_MEMORY", "64")],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("SPL_ERR_MEMORY_EXCEEDED"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SPL_ERR_MEMORY_EXCEEDED"),
+        "{}",
+        stderr(&out)
+    );
     let got: Vec<Value> = rows(&out);
     assert_eq!(got.len(), 3);
-    assert_eq!(got[2], serde_json::json!({"__time__": 1700000000, "content": "c 3"}));
+    assert_eq!(
+        got[2],
+        serde_json::json!({"__time__": 1700000000, "content": "c 3"})
+    );
     assert!(stderr(&out).contains("budget_exceeded=1"));
     // Under the fail policy the batch is reported and nothing is printed.
     let out = run(

@@ -48,7 +48,10 @@ fn header_is_up_to_date() {
         "spl_result_free",
         "spl_string_free",
     ] {
-        assert!(fresh.contains(&format!(" {f}(")), "{f} missing from the header");
+        assert!(
+            fresh.contains(&format!(" {f}(")),
+            "{f} missing from the header"
+        );
     }
 }
 

@@ -132,7 +132,10 @@ pub fn split_by_tags(
 /// absent, 0 or [`TIME_PARSE_FAILED`] becomes `fallback` (both parts); otherwise a missing
 /// nanosecond part is 0. Time fields of another type are cast (text that is not an integer
 /// counts as NULL).
-pub fn with_event_time(batch: &RecordBatch, fallback: EventTime) -> Result<RecordBatch, ArrowError> {
+pub fn with_event_time(
+    batch: &RecordBatch,
+    fallback: EventTime,
+) -> Result<RecordBatch, ArrowError> {
     let rows = batch.num_rows();
     let seconds = int_column(batch, TIME_FIELD)?;
     let nanos = int_column(batch, TIME_NS_FIELD)?;
@@ -200,8 +203,14 @@ mod tests {
     #[test]
     fn splits_by_distinct_tag_values_in_first_seen_order() {
         let b = batch(vec![
-            ("content", text(vec![Some("a"), Some("b"), Some("c"), Some("d")])),
-            ("__tag__:k", text(vec![Some("x"), Some("y"), Some("x"), None])),
+            (
+                "content",
+                text(vec![Some("a"), Some("b"), Some("c"), Some("d")]),
+            ),
+            (
+                "__tag__:k",
+                text(vec![Some("x"), Some("y"), Some("x"), None]),
+            ),
         ]);
         let groups = split_by_tags(&b, &Renderer::default(), EventTime::default()).unwrap();
         assert_eq!(groups.len(), 3);
@@ -221,14 +230,19 @@ mod tests {
         let groups = split_by_tags(&b, &Renderer::default(), EventTime::default()).unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].rows.num_rows(), 2);
-        assert!(split_by_tags(&b.slice(0, 0), &Renderer::default(), EventTime::default())
-            .unwrap()
-            .is_empty());
+        assert!(
+            split_by_tags(&b.slice(0, 0), &Renderer::default(), EventTime::default())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn typed_tag_values_render_as_text() {
-        let b = batch(vec![("__tag__:n", Arc::new(Int64Array::from(vec![7, 7])) as _)]);
+        let b = batch(vec![(
+            "__tag__:n",
+            Arc::new(Int64Array::from(vec![7, 7])) as _,
+        )]);
         let groups = split_by_tags(&b, &Renderer::default(), EventTime::default()).unwrap();
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].tags, vec![("n".to_string(), "7".to_string())]);
@@ -256,7 +270,10 @@ mod tests {
             nanos: 9,
         };
         let out = with_event_time(&b, fallback).unwrap();
-        let s = out.column_by_name(TIME_FIELD).unwrap().as_primitive::<Int64Type>();
+        let s = out
+            .column_by_name(TIME_FIELD)
+            .unwrap()
+            .as_primitive::<Int64Type>();
         let ns = out
             .column_by_name(TIME_NS_FIELD)
             .unwrap()
@@ -269,11 +286,28 @@ mod tests {
     #[test]
     fn absent_or_text_time_is_handled() {
         let b = batch(vec![("__time__", text(vec![Some("12"), Some("x")]))]);
-        let out = with_event_time(&b, EventTime { seconds: 1, nanos: 0 }).unwrap();
-        let s = out.column_by_name(TIME_FIELD).unwrap().as_primitive::<Int64Type>();
+        let out = with_event_time(
+            &b,
+            EventTime {
+                seconds: 1,
+                nanos: 0,
+            },
+        )
+        .unwrap();
+        let s = out
+            .column_by_name(TIME_FIELD)
+            .unwrap()
+            .as_primitive::<Int64Type>();
         assert_eq!(s.values().to_vec(), vec![12, 1]);
         let b = batch(vec![("content", text(vec![Some("a")]))]);
-        let out = with_event_time(&b, EventTime { seconds: 3, nanos: 4 }).unwrap();
+        let out = with_event_time(
+            &b,
+            EventTime {
+                seconds: 3,
+                nanos: 4,
+            },
+        )
+        .unwrap();
         assert_eq!(out.num_columns(), 3);
     }
 }
