@@ -48,10 +48,10 @@ fn header_is_up_to_date() {
         "spl_result_free",
         "spl_string_free",
     ] {
-        assert!(
-            fresh.contains(&format!(" {f}(")),
-            "{f} missing from the header"
-        );
+        let declared = fresh
+            .lines()
+            .any(|l| !l.trim_start().starts_with("//") && l.contains(&format!("{f}(")));
+        assert!(declared, "{f} missing from the header");
     }
 }
 
