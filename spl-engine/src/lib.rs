@@ -5,6 +5,7 @@ pub mod conformance;
 pub mod docs;
 pub mod expr;
 pub mod functions;
+pub mod groups;
 pub mod jsonpath;
 pub mod ops;
 pub mod pipeline;

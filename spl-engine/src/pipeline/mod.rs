@@ -128,6 +128,9 @@ pub struct Outputs {
     pub error_rows: u64,
     /// Batches that exceeded a budget (pass-through or drop policy).
     pub budget_exceeded: u64,
+    /// The first budget error settled by the policy (which budget, where), so embedders can
+    /// report it even though the batch was passed through or dropped.
+    pub budget_error: Option<ProcessError>,
     /// Per chain, per stage counters.
     pub stats: Vec<Vec<StageStats>>,
 }
@@ -153,6 +156,9 @@ impl Outputs {
         self.errors.extend(other.errors);
         self.error_rows += other.error_rows;
         self.budget_exceeded += other.budget_exceeded;
+        if self.budget_error.is_none() {
+            self.budget_error = other.budget_error;
+        }
         merge_stage_stats(&mut self.stats, other.stats);
     }
 }

@@ -388,6 +388,7 @@ impl<'p> Run<'p> {
         }
         if budget {
             out.budget_exceeded = 1;
+            out.budget_error = Some(e);
         }
         Ok(out)
     }

@@ -1,0 +1,324 @@
+//! The input batch: an `ArrowArray`/`ArrowSchema` pair holding a struct (format `+s`) whose
+//! children are the fields. Before arrow's importer sees them, the raw structs are checked
+//! (formats, names as UTF-8, buffer and child counts, released markers) because the importer
+//! trusts its input; after import the data is validated in full (offsets, views, UTF-8).
+//!
+//! | child format | becomes |
+//! |---|---|
+//! | `u`, `U`, `vu` (text) | VARCHAR (Utf8View; `vu` is taken as is, `u`/`U` get views over the caller's buffer — no copy of the text) |
+//! | `z`, `Z`, `vz` (bytes) | VARCHAR; valid UTF-8 is reinterpreted in place, invalid bytes become U+FFFD (a copy) |
+//! | dictionary of text | VARCHAR |
+//! | `n` (all NULL) | VARCHAR, every row absent |
+//! | `l`, `i`, `L`, `I` | only for `__time__`/`__time_ns_part__` → BIGINT |
+//!
+//! Time fields may also be given as text (non-integers become NULL, then the input time).
+use std::ffi::{c_char, CStr};
+use std::sync::Arc;
+
+use arrow::array::{
+    new_null_array, Array, ArrayRef, AsArray, BinaryViewArray, StringArray, StringViewArray,
+    StructArray, UInt32Array,
+};
+use arrow::compute::{cast, take};
+use arrow::datatypes::{DataType, Field};
+use arrow::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};
+use arrow::record_batch::RecordBatch;
+use spl_engine::batch::{from_columns, is_time_field};
+
+use crate::abi::{ArrowArray, ArrowSchema, SplStatus};
+use crate::guard::Failure;
+
+/// At most this many fields per batch.
+pub(crate) const MAX_FIELDS: i64 = 65_536;
+
+fn invalid(message: impl Into<String>) -> Failure {
+    Failure::new(SplStatus::SPL_ERR_INVALID_INPUT, message)
+}
+
+/// What a child column holds, from its format string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Text or bytes with this many buffers (at least, for views).
+    Bytes {
+        buffers: i64,
+        view: bool,
+    },
+    Int,
+    Null,
+    Dictionary,
+}
+
+fn kind(format: &str) -> Option<Kind> {
+    Some(match format {
+        "u" | "U" | "z" | "Z" => Kind::Bytes {
+            buffers: 3,
+            view: false,
+        },
+        "vu" | "vz" => Kind::Bytes {
+            buffers: 3,
+            view: true,
+        },
+        "l" | "i" | "L" | "I" => Kind::Int,
+        "n" => Kind::Null,
+        _ => return None,
+    })
+}
+
+/// Reads a C string of a schema; NULL is `None`.
+///
+/// # Safety
+/// `p` must be NULL or a NUL-terminated string.
+unsafe fn schema_text<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, Failure> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-null and NUL-terminated per the C Data Interface.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str().map(Some).map_err(|_| {
+        Failure::new(
+            SplStatus::SPL_ERR_INVALID_UTF8,
+            format!("the {what} in the ArrowSchema is not valid UTF-8"),
+        )
+    })
+}
+
+/// Checks one child schema and the matching child array; returns its kind.
+///
+/// # Safety
+/// Both pointers must be NULL or point to C Data Interface structs.
+unsafe fn check_child(
+    schema: *const ArrowSchema,
+    array: *const ArrowArray,
+    index: usize,
+) -> Result<(String, Kind), Failure> {
+    if schema.is_null() || array.is_null() {
+        return Err(invalid(format!("child {index} of the batch is NULL")));
+    }
+    // SAFETY: non-null; the caller promises valid structs.
+    let (s, a) = unsafe { (&*schema, &*array) };
+    // SAFETY: pointers of a C Data Interface schema.
+    let name = unsafe { schema_text(s.name, "field name")? }
+        .ok_or_else(|| invalid(format!("child {index} of the batch has no name")))?;
+    // SAFETY: as above.
+    let format = unsafe { schema_text(s.format, "format")? }
+        .ok_or_else(|| invalid(format!("field `{name}` has no format")))?;
+    let (kind, dict_values) = if s.dictionary.is_null() {
+        let k = kind(format).ok_or_else(|| unsupported(name, format))?;
+        (k, None)
+    } else {
+        if !matches!(format, "c" | "C" | "s" | "S" | "i" | "I" | "l" | "L") {
+            return Err(invalid(format!(
+                "field `{name}`: dictionary index format `{format}` is not an integer"
+            )));
+        }
+        // SAFETY: non-null dictionary schema.
+        let d = unsafe { &*s.dictionary };
+        // SAFETY: as above.
+        let dformat = unsafe { schema_text(d.format, "format")? }.unwrap_or("");
+        match kind(dformat) {
+            Some(k @ Kind::Bytes { .. }) if matches!(dformat, "u" | "U" | "vu") => {
+                (Kind::Dictionary, Some(k))
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "field `{name}`: only dictionaries of text are accepted, not `{dformat}`"
+                )))
+            }
+        }
+    };
+    if !is_time_field(name) && kind == Kind::Int {
+        return Err(unsupported(name, format));
+    }
+    let expect_buffers = match kind {
+        Kind::Bytes { buffers, .. } => buffers,
+        Kind::Int | Kind::Dictionary => 2,
+        Kind::Null => 0,
+    };
+    check_array(a, name, kind, expect_buffers)?;
+    if s.n_children != 0 || a.n_children != 0 {
+        return Err(invalid(format!("field `{name}` has children")));
+    }
+    if let Some(values) = dict_values {
+        if a.dictionary.is_null() {
+            return Err(invalid(format!(
+                "field `{name}`: the array has no dictionary"
+            )));
+        }
+        // SAFETY: non-null dictionary array.
+        let d = unsafe { &*a.dictionary };
+        let Kind::Bytes { buffers, .. } = values else {
+            return Err(invalid(format!("field `{name}`: bad dictionary")));
+        };
+        check_array(d, name, values, buffers)?;
+    }
+    Ok((name.to_string(), kind))
+}
+
+fn unsupported(name: &str, format: &str) -> Failure {
+    invalid(format!(
+        "field `{name}` has Arrow format `{format}`; fields must be text (u, U, vu), bytes (z, Z, vz), \
+         dictionaries of text or all-NULL (n), and only `__time__`/`__time_ns_part__` may be integers"
+    ))
+}
+
+fn check_array(a: &ArrowArray, name: &str, kind: Kind, buffers: i64) -> Result<(), Failure> {
+    if a.length < 0 || a.offset < 0 || a.null_count < -1 {
+        return Err(invalid(format!(
+            "field `{name}`: negative length, offset or null count"
+        )));
+    }
+    let view = matches!(kind, Kind::Bytes { view: true, .. });
+    let ok = if view {
+        a.n_buffers >= buffers && a.n_buffers < 1 << 20
+    } else {
+        a.n_buffers == buffers
+    };
+    if !ok {
+        return Err(invalid(format!(
+            "field `{name}`: {} buffers where {}{buffers} are expected",
+            a.n_buffers,
+            if view { "at least " } else { "" }
+        )));
+    }
+    if a.n_buffers > 0 && a.buffers.is_null() {
+        return Err(invalid(format!("field `{name}`: the buffer list is NULL")));
+    }
+    Ok(())
+}
+
+/// Imports the batch: takes ownership of `array` (it is released by the library), borrows
+/// `schema`. Returns an engine batch of VARCHAR fields and BIGINT time fields.
+///
+/// # Safety
+/// `array` must point to a non-released C Data Interface array and `schema` to its schema.
+pub(crate) unsafe fn import(
+    array: FFI_ArrowArray,
+    schema: *const ArrowSchema,
+) -> Result<RecordBatch, Failure> {
+    crate::guard::non_null(schema, "schema")?;
+    // SAFETY: checked non-null; a C Data Interface schema per the caller.
+    let s = unsafe { &*schema };
+    if s.release.is_none() {
+        return Err(Failure::new(
+            SplStatus::SPL_ERR_INVALID_ARGUMENT,
+            "the schema was already released",
+        ));
+    }
+    // SAFETY: as above.
+    let format = unsafe { schema_text(s.format, "format")? }.unwrap_or("");
+    if format != "+s" {
+        return Err(invalid(format!(
+            "the batch must be a struct array (format `+s`), not `{format}`"
+        )));
+    }
+    // SAFETY: FFI_ArrowArray has the C Data Interface layout, as does `ArrowArray`.
+    let a = unsafe { &*(&array as *const FFI_ArrowArray as *const ArrowArray) };
+    if !(0..=MAX_FIELDS).contains(&s.n_children) || s.n_children != a.n_children {
+        return Err(invalid(format!(
+            "the schema has {} fields and the array {} (at most {MAX_FIELDS})",
+            s.n_children, a.n_children
+        )));
+    }
+    if a.length < 0 || a.offset < 0 || a.n_buffers != 1 || a.buffers.is_null() {
+        return Err(invalid(
+            "the struct array needs a length, an offset and one (validity) buffer",
+        ));
+    }
+    let n = usize::try_from(s.n_children).unwrap_or(0);
+    if n > 0 && (s.children.is_null() || a.children.is_null()) {
+        return Err(invalid("the batch's child lists are NULL"));
+    }
+    let mut names = Vec::with_capacity(n);
+    for i in 0..n {
+        // SAFETY: child lists hold n_children pointers each.
+        let (cs, ca) = unsafe { (*s.children.add(i), *a.children.add(i)) };
+        // SAFETY: C Data Interface children.
+        let (name, _) = unsafe { check_child(cs, ca, i)? };
+        if names.contains(&name) {
+            return Err(invalid(format!("field `{name}` appears twice")));
+        }
+        names.push(name);
+    }
+    // SAFETY: the structs were checked above; FFI_ArrowSchema has the C layout.
+    let data = unsafe { from_ffi(array, &*(schema as *const FFI_ArrowSchema)) }
+        .map_err(|e| invalid(format!("cannot import the batch: {e}")))?;
+    data.validate()
+        .map_err(|e| invalid(format!("invalid batch: {e}")))?;
+    for (child, name) in data.child_data().iter().zip(&names) {
+        child.validate_full().map_err(|e| {
+            let text = e.to_string();
+            let status = if text.to_ascii_lowercase().contains("utf") {
+                SplStatus::SPL_ERR_INVALID_UTF8
+            } else {
+                SplStatus::SPL_ERR_INVALID_INPUT
+            };
+            Failure::new(status, format!("field `{name}`: {text}"))
+        })?;
+    }
+    let st = StructArray::from(data);
+    if st.null_count() > 0 {
+        return Err(invalid(
+            "the batch has NULL rows; give absent fields as NULL children instead",
+        ));
+    }
+    let rows = st.len();
+    let (_, columns, _) = st.into_parts();
+    let mut fields = Vec::with_capacity(n);
+    let mut out = Vec::with_capacity(n);
+    for (name, column) in names.into_iter().zip(columns) {
+        let column = if is_time_field(&name) {
+            cast(&column, &DataType::Int64).map_err(|e| invalid(format!("`{name}`: {e}")))?
+        } else {
+            to_varchar(column).map_err(|e| invalid(format!("`{name}`: {e}")))?
+        };
+        fields.push(Field::new(name, column.data_type().clone(), true));
+        out.push(column);
+    }
+    from_columns(fields, out, rows).map_err(|e| invalid(e.to_string()))
+}
+
+/// Any accepted column as Utf8View, sharing the caller's bytes where possible.
+fn to_varchar(column: ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
+    Ok(match column.data_type() {
+        DataType::Utf8View => column,
+        DataType::Null => new_null_array(&DataType::Utf8View, column.len()),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
+            let view: BinaryViewArray = match column.data_type() {
+                DataType::BinaryView => column.as_binary_view().clone(),
+                _ => cast(&column, &DataType::BinaryView)?
+                    .as_binary_view()
+                    .clone(),
+            };
+            match view.clone().to_string_view() {
+                Ok(text) => Arc::new(text),
+                Err(_) => Arc::new(
+                    view.iter()
+                        .map(|v| v.map(String::from_utf8_lossy))
+                        .collect::<StringViewArray>(),
+                ),
+            }
+        }
+        _ => cast(&column, &DataType::Utf8View)?,
+    })
+}
+
+/// Adds the group tags as constant `__tag__:<key>` fields unless the batch has them.
+pub(crate) fn add_tags(
+    batch: RecordBatch,
+    tags: &[(String, String)],
+) -> Result<RecordBatch, Failure> {
+    let mut batch = batch;
+    for (key, value) in tags {
+        let name = format!("{}{key}", spl_engine::groups::TAG_PREFIX);
+        if batch.schema().index_of(&name).is_ok() {
+            continue;
+        }
+        let one: ArrayRef = Arc::new(StringArray::from(vec![value.as_str()]));
+        let one = cast(&one, &DataType::Utf8View).map_err(|e| invalid(e.to_string()))?;
+        let column = take(&one, &UInt32Array::from(vec![0u32; batch.num_rows()]), None)
+            .map_err(|e| invalid(e.to_string()))?;
+        batch = spl_engine::batch::set_column(&batch, &name, column)
+            .map_err(|e| invalid(e.to_string()))?;
+    }
+    Ok(batch)
+}
