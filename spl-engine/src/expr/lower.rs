@@ -508,8 +508,9 @@ impl Lowerer<'_> {
                 )
             }
             _ => {
-                // try(x): row errors inside x become NULL. The evaluator isolates failing rows;
-                // here `try` marks nothing more than its argument.
+                // try(x): row errors inside x become NULL. `eval::evaluate` resolves each `try`
+                // outside a lambda before the whole expression; what reaches lowering (a `try`
+                // inside a lambda body, or the compile-time check) is just its argument.
                 arity(typed.len() == 1, "1 argument")?;
                 typed[0].0.clone()
             }
