@@ -371,6 +371,23 @@ impl Lowerer<'_> {
                 "here",
             ));
         }
+        if name.starts_with("regexp_") {
+            // A literal pattern that does not compile is a compile-time error, not a row error.
+            if let Some(p @ ast::Expr {
+                kind: ExprKind::Literal(Literal::String(pattern)),
+                ..
+            }) = args.get(1)
+            {
+                if let Err(m) = functions::regexp::check_pattern(pattern) {
+                    return Err(err(
+                        codes::INVALID_REGEX,
+                        format!("`{name}`: invalid regular expression: {m}"),
+                        p,
+                        "this pattern",
+                    ));
+                }
+            }
+        }
         let typed = args.iter().map(|a| self.typed(a)).collect::<R<Vec<_>>>()?;
         let types: Vec<DataType> = typed.iter().map(|(_, t)| t.clone()).collect();
         let udf = functions::array::overload(name, &types).unwrap_or_else(|| Arc::clone(&def.udf));
