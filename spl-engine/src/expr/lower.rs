@@ -388,6 +388,23 @@ impl Lowerer<'_> {
                 }
             }
         }
+        if matches!(name, "json_extract" | "json_extract_scalar" | "json_size") {
+            // A literal JSONPath that does not parse is a compile-time error, not a row error.
+            if let Some(p @ ast::Expr {
+                kind: ExprKind::Literal(Literal::String(path)),
+                ..
+            }) = args.get(1)
+            {
+                if let Err(m) = crate::jsonpath::JsonPath::parse(path) {
+                    return Err(err(
+                        codes::INVALID_JSONPATH,
+                        format!("`{name}`: {m}"),
+                        p,
+                        "this path",
+                    ));
+                }
+            }
+        }
         let typed = args.iter().map(|a| self.typed(a)).collect::<R<Vec<_>>>()?;
         let types: Vec<DataType> = typed.iter().map(|(_, t)| t.clone()).collect();
         let udf = functions::array::overload(name, &types).unwrap_or_else(|| Arc::clone(&def.udf));
@@ -561,7 +578,7 @@ fn numeric_operand(x: Expr, t: &DataType) -> Expr {
 }
 
 /// CAST with SLS semantics: DOUBLE → integer rounds half away from zero (spec §6.4); text →
-/// TIMESTAMP reads a wall time in the session zone.
+/// TIMESTAMP reads a wall time in the session zone; JSON → scalar reads the JSON value.
 fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
     let x = if matches!(from, DataType::Float32 | DataType::Float64) && coerce::is_integral(&to) {
         match functions::lookup("round") {
@@ -574,6 +591,14 @@ fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
         x
     };
     if coerce::is_text(from) && super::lambda::is_structured(&to) {
+        return super::lambda::json_cast(x, &to, !is_try);
+    }
+    if types::is_json(from)
+        && (to == types::VARCHAR || to == DataType::Boolean || coerce::is_numeric(&to))
+    {
+        // JSON → scalar as Presto: a JSON string gives its value ('"x"' → x, '"12"' → 12),
+        // numbers round to integers, JSON null is NULL; a value that does not convert is a row
+        // error (NULL for TRY_CAST). Objects and arrays → VARCHAR give compact JSON text.
         return super::lambda::json_cast(x, &to, !is_try);
     }
     if coerce::is_text(from) && to == types::TIMESTAMP {
