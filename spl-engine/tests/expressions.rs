@@ -157,3 +157,21 @@ fn try_turns_row_errors_into_null() {
         Err(EvalError::Runtime(_))
     ));
 }
+
+#[test]
+fn timestamp_date_casts_follow_the_session_zone() {
+    let utc8 = Session::new(spl_engine::timezone::SessionTz::parse("+08:00").unwrap());
+    // 1534521600 is 2018-08-17 16:00 UTC, 2018-08-18 00:00 at UTC+8.
+    assert_eq!(
+        eval_with("cast(from_unixtime(1534521600) as date)", &utc8).unwrap(),
+        "2018-08-18"
+    );
+    assert_eq!(
+        eval_with("cast(from_unixtime(1534521600) as varchar)", &utc8).unwrap(),
+        "2018-08-18 00:00:00.000"
+    );
+    assert_eq!(
+        eval_with("to_unixtime(cast(date('2018-08-18') as timestamp))", &utc8).unwrap(),
+        "1534521600.0"
+    );
+}

@@ -319,7 +319,7 @@ impl Lowerer<'_> {
             if t == result_type {
                 x
             } else {
-                cast(x, result_type.clone())
+                widen(x, &t, &result_type)
             }
         };
         Ok(Expr::Case(datafusion_expr::Case::new(
@@ -480,7 +480,7 @@ impl Lowerer<'_> {
             if t == to {
                 x.clone()
             } else {
-                cast(x.clone(), to.clone())
+                widen(x.clone(), t, to)
             }
         };
         let case = |whens: Vec<(Expr, Expr)>, other: Option<Expr>| {
@@ -564,6 +564,16 @@ fn cast(e: Expr, t: DataType) -> Expr {
     Expr::Cast(datafusion_expr::Cast::new(Box::new(e), t))
 }
 
+/// Converts a branch of CASE/coalesce/if to the common type: to VARCHAR as §18.4 renders
+/// values (`1.0`, not `1`), otherwise a CAST.
+fn widen(e: Expr, from: &DataType, to: &DataType) -> Expr {
+    if *to == types::VARCHAR {
+        coerce::as_varchar(e, from)
+    } else {
+        cast(e, to.clone())
+    }
+}
+
 fn try_cast(e: Expr, t: DataType) -> Expr {
     Expr::TryCast(datafusion_expr::TryCast::new(Box::new(e), t))
 }
@@ -600,6 +610,26 @@ fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
         // numbers round to integers, JSON null is NULL; a value that does not convert is a row
         // error (NULL for TRY_CAST). Objects and arrays → VARCHAR give compact JSON text.
         return super::lambda::json_cast(x, &to, !is_try);
+    }
+    let call = |udf: Arc<datafusion_expr::ScalarUDF>, x: Expr| {
+        Expr::ScalarFunction(ScalarFunction::new_udf(udf, vec![x]))
+    };
+    if to == types::VARCHAR && super::cast::renders_as_text(from) {
+        return call(super::cast::render(super::cast::Render::Text), x);
+    }
+    if to == types::JSON && !types::is_json(from) && *from != DataType::Null {
+        return call(super::cast::render(super::cast::Render::Json), x);
+    }
+    if *from == types::TIMESTAMP && to == DataType::Date32 {
+        // The date of an instant is taken in the session zone, as `date(ts)` does.
+        if let Some(date) = functions::lookup("date") {
+            return call(Arc::clone(&date.udf), x);
+        }
+    }
+    if *from == DataType::Date32 && to == types::TIMESTAMP {
+        // A DATE becomes its midnight in the session zone.
+        let text = call(super::cast::render(super::cast::Render::Text), x);
+        return call(super::cast::text_to_timestamp(!is_try), text);
     }
     if coerce::is_text(from) && to == types::TIMESTAMP {
         let udf = super::cast::text_to_timestamp(!is_try);
