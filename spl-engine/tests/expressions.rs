@@ -127,7 +127,9 @@ fn integer_overflow_is_a_runtime_error_not_a_wrap() {
         "cast(status as bigint) * 9223372036854775807",
     ] {
         match eval_with(e, &Session::default()) {
-            Err(EvalError::Runtime(m)) => assert!(m.to_lowercase().contains("overflow"), "{e}: {m}"),
+            Err(EvalError::Runtime(m)) => {
+                assert!(m.to_lowercase().contains("overflow"), "{e}: {m}")
+            }
             other => panic!("{e}: expected an overflow error, got {other:?}"),
         }
     }
@@ -143,14 +145,23 @@ fn try_turns_row_errors_into_null() {
     let s = Session::default();
     assert_eq!(eval_with("try(cast(word as bigint))", &s).unwrap(), "NULL");
     assert_eq!(eval_with("coalesce(try(1 / 0), -1)", &s).unwrap(), "-1");
-    assert_eq!(eval_with("try(cast(status as bigint)) + 1", &s).unwrap(), "601");
     assert_eq!(
-        eval_with("try(json_parse(word)) IS NULL AND try(9223372036854775807 + 1) IS NULL", &s)
-            .unwrap(),
+        eval_with("try(cast(status as bigint)) + 1", &s).unwrap(),
+        "601"
+    );
+    assert_eq!(
+        eval_with(
+            "try(json_parse(word)) IS NULL AND try(9223372036854775807 + 1) IS NULL",
+            &s
+        )
+        .unwrap(),
         "true"
     );
     // Nested: the inner try absorbs the error, the outer sees a value.
-    assert_eq!(eval_with("try(coalesce(try(1 / 0), 2) * 3)", &s).unwrap(), "6");
+    assert_eq!(
+        eval_with("try(coalesce(try(1 / 0), 2) * 3)", &s).unwrap(),
+        "6"
+    );
     // Without try the same expression is a row error.
     assert!(matches!(
         eval_with("cast(word as bigint)", &s),

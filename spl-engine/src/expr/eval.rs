@@ -15,11 +15,11 @@ use arrow::record_batch::RecordBatch;
 use datafusion_common::config::ConfigOptions;
 use datafusion_common::tree_node::{Transformed, TreeNode};
 use datafusion_common::DFSchema;
+use datafusion_expr::execution_props::ExecutionProps;
+use datafusion_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion_expr::ExprSchemable;
 use datafusion_physical_expr::expressions::BinaryExpr;
 use datafusion_physical_expr::PhysicalExpr;
-use datafusion_expr::execution_props::ExecutionProps;
-use datafusion_expr::physical_planning_context::PhysicalPlanningContext;
 use spl_parser::{ast, Diagnostic};
 
 use crate::timezone::SessionTz;
@@ -239,7 +239,11 @@ fn hoist_try(
     *hidden += 1;
     let mut fields: Vec<Arc<Field>> = batch.schema().fields().iter().cloned().collect();
     let mut columns = batch.columns().to_vec();
-    fields.push(Arc::new(Field::new(&name, values.data_type().clone(), true)));
+    fields.push(Arc::new(Field::new(
+        &name,
+        values.data_type().clone(),
+        true,
+    )));
     columns.push(values);
     *batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| EvalError::Runtime(e.to_string()))?;

@@ -373,10 +373,12 @@ impl Lowerer<'_> {
         }
         if name.starts_with("regexp_") {
             // A literal pattern that does not compile is a compile-time error, not a row error.
-            if let Some(p @ ast::Expr {
-                kind: ExprKind::Literal(Literal::String(pattern)),
-                ..
-            }) = args.get(1)
+            if let Some(
+                p @ ast::Expr {
+                    kind: ExprKind::Literal(Literal::String(pattern)),
+                    ..
+                },
+            ) = args.get(1)
             {
                 if let Err(m) = functions::regexp::check_pattern(pattern) {
                     return Err(err(
@@ -390,10 +392,12 @@ impl Lowerer<'_> {
         }
         if matches!(name, "json_extract" | "json_extract_scalar" | "json_size") {
             // A literal JSONPath that does not parse is a compile-time error, not a row error.
-            if let Some(p @ ast::Expr {
-                kind: ExprKind::Literal(Literal::String(path)),
-                ..
-            }) = args.get(1)
+            if let Some(
+                p @ ast::Expr {
+                    kind: ExprKind::Literal(Literal::String(path)),
+                    ..
+                },
+            ) = args.get(1)
             {
                 if let Err(m) = crate::jsonpath::JsonPath::parse(path) {
                     return Err(err(
