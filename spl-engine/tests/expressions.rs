@@ -117,3 +117,72 @@ fn failing_casts_are_runtime_errors() {
         other => panic!("expected a runtime error, got {other:?}"),
     }
 }
+
+#[test]
+fn integer_overflow_is_a_runtime_error_not_a_wrap() {
+    for e in [
+        "9223372036854775807 + 1",
+        "-9223372036854775807 - 10",
+        "9223372036854775807 * 2",
+        "cast(status as bigint) * 9223372036854775807",
+    ] {
+        match eval_with(e, &Session::default()) {
+            Err(EvalError::Runtime(m)) => {
+                assert!(m.to_lowercase().contains("overflow"), "{e}: {m}")
+            }
+            other => panic!("{e}: expected an overflow error, got {other:?}"),
+        }
+    }
+    // DOUBLE arithmetic does not overflow into an error.
+    assert_eq!(
+        eval_with("9223372036854775807.0 * 2", &Session::default()).unwrap(),
+        "1.8446744073709552e19"
+    );
+}
+
+#[test]
+fn try_turns_row_errors_into_null() {
+    let s = Session::default();
+    assert_eq!(eval_with("try(cast(word as bigint))", &s).unwrap(), "NULL");
+    assert_eq!(eval_with("coalesce(try(1 / 0), -1)", &s).unwrap(), "-1");
+    assert_eq!(
+        eval_with("try(cast(status as bigint)) + 1", &s).unwrap(),
+        "601"
+    );
+    assert_eq!(
+        eval_with(
+            "try(json_parse(word)) IS NULL AND try(9223372036854775807 + 1) IS NULL",
+            &s
+        )
+        .unwrap(),
+        "true"
+    );
+    // Nested: the inner try absorbs the error, the outer sees a value.
+    assert_eq!(
+        eval_with("try(coalesce(try(1 / 0), 2) * 3)", &s).unwrap(),
+        "6"
+    );
+    // Without try the same expression is a row error.
+    assert!(matches!(
+        eval_with("cast(word as bigint)", &s),
+        Err(EvalError::Runtime(_))
+    ));
+}
+
+#[test]
+fn timestamp_date_casts_follow_the_session_zone() {
+    let utc8 = Session::new(spl_engine::timezone::SessionTz::parse("+08:00").unwrap());
+    // 1534521600 is 2018-08-17 16:00 UTC, 2018-08-18 00:00 at UTC+8.
+    assert_eq!(
+        eval_with("cast(from_unixtime(1534521600) as date)", &utc8).unwrap(),
+        "2018-08-18"
+    );
+    assert_eq!(
+        eval_with("cast(from_unixtime(1534521600) as varchar)", &utc8).unwrap(),
+        "2018-08-18 00:00:00.000"
+    );
+    assert_eq!(
+        eval_with("to_unixtime(cast(date('2018-08-18') as timestamp))", &utc8).unwrap(),
+        "1534521600.0"
+    );
+}

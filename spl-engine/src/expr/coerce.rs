@@ -117,8 +117,14 @@ fn null_as(e: Expr, t: &DataType, other: &DataType) -> Expr {
     }
 }
 
-/// Any value as VARCHAR (for `||`).
+/// Any value as VARCHAR (for `||`, `LIKE`): text as it is, other values as §18.4 renders them.
 pub fn as_varchar(e: Expr, t: &DataType) -> Expr {
+    if super::cast::renders_as_text(t) {
+        return Expr::ScalarFunction(datafusion_expr::expr::ScalarFunction::new_udf(
+            super::cast::render(super::cast::Render::Text),
+            vec![e],
+        ));
+    }
     cast(e, t, types::VARCHAR)
 }
 

@@ -1,14 +1,25 @@
 //! Vectorised evaluation of an SPL expression over an Arrow batch: lower against the batch's
 //! schema, plan a DataFusion physical expression with the session's options (time zone), and
 //! evaluate it.
+//!
+//! Two SLS/Presto rules are applied here rather than in lowering:
+//! - integer `+`, `-`, `*` fail on overflow (Presto: "bigint addition overflow") instead of
+//!   wrapping around;
+//! - `try(x)` turns the row errors of `x` into NULL: each `try` outside a lambda is evaluated
+//!   first (row by row when some rows fail) and its result joins the batch as a hidden column.
 use std::sync::Arc;
 
-use arrow::array::ArrayRef;
+use arrow::array::{new_null_array, Array, ArrayRef};
+use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
 use datafusion_common::config::ConfigOptions;
+use datafusion_common::tree_node::{Transformed, TreeNode};
 use datafusion_common::DFSchema;
 use datafusion_expr::execution_props::ExecutionProps;
 use datafusion_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion_expr::ExprSchemable;
+use datafusion_physical_expr::expressions::BinaryExpr;
+use datafusion_physical_expr::PhysicalExpr;
 use spl_parser::{ast, Diagnostic};
 
 use crate::timezone::SessionTz;
@@ -61,6 +72,21 @@ pub fn evaluate(
     batch: &RecordBatch,
     session: &Session,
 ) -> Result<ArrayRef, EvalError> {
+    if !has_try(expr, false) {
+        return evaluate_plain(expr, batch, session);
+    }
+    let mut batch = batch.clone();
+    let mut hidden = 0;
+    let rewritten = hoist_try(expr, &mut batch, session, &mut hidden, false)?;
+    evaluate_plain(&rewritten, &batch, session)
+}
+
+/// Evaluates an expression whose `try` calls (outside lambdas) are already resolved.
+fn evaluate_plain(
+    expr: &ast::Expr,
+    batch: &RecordBatch,
+    session: &Session,
+) -> Result<ArrayRef, EvalError> {
     let schema = DFSchema::try_from(batch.schema().as_ref().clone())
         .map_err(|e| EvalError::Runtime(e.to_string()))?;
     let logical = super::lower(expr, &schema).map_err(EvalError::Compile)?;
@@ -71,12 +97,250 @@ pub fn evaluate(
         &PhysicalPlanningContext::default(),
     )
     .map_err(|e| EvalError::Runtime(e.to_string()))?;
+    let physical = checked_arithmetic(physical).map_err(|e| EvalError::Runtime(e.to_string()))?;
     let value = physical
         .evaluate(batch)
         .map_err(|e| EvalError::Runtime(clean_runtime(&e.to_string())))?;
     value
         .into_array(batch.num_rows())
         .map_err(|e| EvalError::Runtime(e.to_string()))
+}
+
+/// Makes integer `+`, `-`, `*` fail on overflow instead of wrapping (Presto semantics).
+fn checked_arithmetic(
+    physical: Arc<dyn PhysicalExpr>,
+) -> datafusion_common::Result<Arc<dyn PhysicalExpr>> {
+    use datafusion_expr::Operator;
+    physical
+        .transform_up(|e| {
+            let Some(b) = e.downcast_ref::<BinaryExpr>() else {
+                return Ok(Transformed::no(e));
+            };
+            if !matches!(
+                b.op(),
+                Operator::Plus | Operator::Minus | Operator::Multiply
+            ) {
+                return Ok(Transformed::no(e));
+            }
+            let checked = BinaryExpr::new(Arc::clone(b.left()), *b.op(), Arc::clone(b.right()))
+                .with_fail_on_overflow(true);
+            Ok(Transformed::yes(Arc::new(checked) as Arc<dyn PhysicalExpr>))
+        })
+        .map(|t| t.data)
+}
+
+/// True when `e` has a `try(...)` call outside any lambda.
+fn has_try(e: &ast::Expr, in_lambda: bool) -> bool {
+    let mut found = false;
+    visit_children(e, &mut |c, lambda| {
+        found = found || has_try(c, in_lambda || lambda)
+    });
+    found || (!in_lambda && is_try_call(e))
+}
+
+fn is_try_call(e: &ast::Expr) -> bool {
+    matches!(&e.kind, ast::ExprKind::Call { name, args, .. } if name == "try" && args.len() == 1)
+}
+
+/// Calls `f(child, is_lambda_body)` for each direct child expression.
+fn visit_children(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr, bool)) {
+    use ast::ExprKind as K;
+    match &e.kind {
+        K::Column(_) | K::Literal(_) => {}
+        K::Unary { expr, .. } | K::IsNull { expr, .. } => f(expr, false),
+        K::Cast { expr, .. } => f(expr, false),
+        K::Binary { left, right, .. } => {
+            f(left, false);
+            f(right, false);
+        }
+        K::Like {
+            expr,
+            pattern,
+            escape,
+            ..
+        } => {
+            f(expr, false);
+            f(pattern, false);
+            if let Some(x) = escape {
+                f(x, false);
+            }
+        }
+        K::InList { expr, list, .. } => {
+            f(expr, false);
+            list.iter().for_each(|x| f(x, false));
+        }
+        K::Between {
+            expr, low, high, ..
+        } => {
+            f(expr, false);
+            f(low, false);
+            f(high, false);
+        }
+        K::Subscript { expr, index } => {
+            f(expr, false);
+            f(index, false);
+        }
+        K::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            if let Some(x) = operand {
+                f(x, false);
+            }
+            for (w, t) in whens {
+                f(w, false);
+                f(t, false);
+            }
+            if let Some(x) = otherwise {
+                f(x, false);
+            }
+        }
+        K::Array(items) | K::Row(items) => items.iter().for_each(|x| f(x, false)),
+        K::Call { args, .. } => args.iter().for_each(|x| f(x, false)),
+        K::Lambda { body, .. } => f(body, true),
+    }
+}
+
+/// Rewrites `e` so that each `try(x)` outside lambdas becomes a hidden column of `batch` holding
+/// `x` with failing rows NULL (innermost first).
+fn hoist_try(
+    e: &ast::Expr,
+    batch: &mut RecordBatch,
+    session: &Session,
+    hidden: &mut usize,
+    in_lambda: bool,
+) -> Result<ast::Expr, EvalError> {
+    if in_lambda || !has_try(e, false) {
+        return Ok(e.clone());
+    }
+    let mut out = e.clone();
+    let mut failure = None;
+    map_children(&mut out, &mut |c, lambda| {
+        if failure.is_some() {
+            return;
+        }
+        match hoist_try(c, batch, session, hidden, lambda) {
+            Ok(x) => *c = x,
+            Err(err) => failure = Some(err),
+        }
+    });
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    if !is_try_call(&out) {
+        return Ok(out);
+    }
+    let ast::ExprKind::Call { args, .. } = &out.kind else {
+        return Ok(out);
+    };
+    let values = evaluate_lenient(&args[0], batch, session)?;
+    let name = format!("\u{1}try{}", *hidden);
+    *hidden += 1;
+    let mut fields: Vec<Arc<Field>> = batch.schema().fields().iter().cloned().collect();
+    let mut columns = batch.columns().to_vec();
+    fields.push(Arc::new(Field::new(
+        &name,
+        values.data_type().clone(),
+        true,
+    )));
+    columns.push(values);
+    *batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| EvalError::Runtime(e.to_string()))?;
+    Ok(ast::Expr::new(ast::ExprKind::Column(name), out.span))
+}
+
+/// Calls `f(child, is_lambda_body)` for each direct child expression, mutably.
+fn map_children(e: &mut ast::Expr, f: &mut dyn FnMut(&mut ast::Expr, bool)) {
+    use ast::ExprKind as K;
+    match &mut e.kind {
+        K::Column(_) | K::Literal(_) => {}
+        K::Unary { expr, .. } | K::IsNull { expr, .. } => f(expr, false),
+        K::Cast { expr, .. } => f(expr, false),
+        K::Binary { left, right, .. } => {
+            f(left, false);
+            f(right, false);
+        }
+        K::Like {
+            expr,
+            pattern,
+            escape,
+            ..
+        } => {
+            f(expr, false);
+            f(pattern, false);
+            if let Some(x) = escape {
+                f(x, false);
+            }
+        }
+        K::InList { expr, list, .. } => {
+            f(expr, false);
+            list.iter_mut().for_each(|x| f(x, false));
+        }
+        K::Between {
+            expr, low, high, ..
+        } => {
+            f(expr, false);
+            f(low, false);
+            f(high, false);
+        }
+        K::Subscript { expr, index } => {
+            f(expr, false);
+            f(index, false);
+        }
+        K::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            if let Some(x) = operand {
+                f(x, false);
+            }
+            for (w, t) in whens {
+                f(w, false);
+                f(t, false);
+            }
+            if let Some(x) = otherwise {
+                f(x, false);
+            }
+        }
+        K::Array(items) | K::Row(items) => items.iter_mut().for_each(|x| f(x, false)),
+        K::Call { args, .. } => args.iter_mut().for_each(|x| f(x, false)),
+        K::Lambda { body, .. } => f(body, true),
+    }
+}
+
+/// Evaluates `expr` with the rows that fail set to NULL (row by row only when some row fails).
+fn evaluate_lenient(
+    expr: &ast::Expr,
+    batch: &RecordBatch,
+    session: &Session,
+) -> Result<ArrayRef, EvalError> {
+    match evaluate_plain(expr, batch, session) {
+        Ok(v) => return Ok(v),
+        Err(EvalError::Compile(d)) => return Err(EvalError::Compile(d)),
+        Err(EvalError::Runtime(_)) => {}
+    }
+    let schema = DFSchema::try_from(batch.schema().as_ref().clone())
+        .map_err(|e| EvalError::Runtime(e.to_string()))?;
+    let logical = super::lower(expr, &schema).map_err(EvalError::Compile)?;
+    let data_type = logical
+        .get_type(&schema)
+        .map_err(|e| EvalError::Runtime(e.to_string()))?;
+    let mut parts: Vec<ArrayRef> = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        let v = match evaluate_plain(expr, &batch.slice(i, 1), session) {
+            Ok(v) if v.data_type() == &data_type => v,
+            Ok(_) | Err(EvalError::Runtime(_)) => new_null_array(&data_type, 1),
+            Err(e) => return Err(e),
+        };
+        parts.push(v);
+    }
+    let refs: Vec<&dyn Array> = parts.iter().map(|v| v.as_ref()).collect();
+    if refs.is_empty() {
+        return Ok(new_null_array(&data_type, 0));
+    }
+    arrow::compute::concat(&refs).map_err(|e| EvalError::Runtime(e.to_string()))
 }
 
 fn clean_runtime(msg: &str) -> String {

@@ -342,14 +342,18 @@ fn diag(code: codes::Code, msg: impl Into<String>, at: &ast::Expr, label: &str) 
     Box::new(Diagnostic::error(code, msg, at.span, label))
 }
 
-/// Converts `x` of type `from` to `to`: text read as JSON when the target is an ARRAY or MAP,
-/// a CAST otherwise.
+/// Converts `x` of type `from` to `to`: text read as JSON when the target is an ARRAY or MAP;
+/// text read as a number with TRY_CAST (§18.2: text that is not a number is NULL, never an
+/// error); a CAST otherwise.
 pub(super) fn fit(x: Expr, from: &DataType, to: &DataType) -> Expr {
     if from == to {
         return x;
     }
     if coerce::is_text(from) && is_structured(to) {
         return json_cast(x, to, true);
+    }
+    if coerce::is_text(from) && coerce::is_numeric(to) {
+        return Expr::TryCast(datafusion_expr::TryCast::new(Box::new(x), to.clone()));
     }
     Expr::Cast(datafusion_expr::Cast::new(Box::new(x), to.clone()))
 }

@@ -319,7 +319,7 @@ impl Lowerer<'_> {
             if t == result_type {
                 x
             } else {
-                cast(x, result_type.clone())
+                widen(x, &t, &result_type)
             }
         };
         Ok(Expr::Case(datafusion_expr::Case::new(
@@ -370,6 +370,44 @@ impl Lowerer<'_> {
                 e,
                 "here",
             ));
+        }
+        if name.starts_with("regexp_") {
+            // A literal pattern that does not compile is a compile-time error, not a row error.
+            if let Some(
+                p @ ast::Expr {
+                    kind: ExprKind::Literal(Literal::String(pattern)),
+                    ..
+                },
+            ) = args.get(1)
+            {
+                if let Err(m) = functions::regexp::check_pattern(pattern) {
+                    return Err(err(
+                        codes::INVALID_REGEX,
+                        format!("`{name}`: invalid regular expression: {m}"),
+                        p,
+                        "this pattern",
+                    ));
+                }
+            }
+        }
+        if matches!(name, "json_extract" | "json_extract_scalar" | "json_size") {
+            // A literal JSONPath that does not parse is a compile-time error, not a row error.
+            if let Some(
+                p @ ast::Expr {
+                    kind: ExprKind::Literal(Literal::String(path)),
+                    ..
+                },
+            ) = args.get(1)
+            {
+                if let Err(m) = crate::jsonpath::JsonPath::parse(path) {
+                    return Err(err(
+                        codes::INVALID_JSONPATH,
+                        format!("`{name}`: {m}"),
+                        p,
+                        "this path",
+                    ));
+                }
+            }
         }
         let typed = args.iter().map(|a| self.typed(a)).collect::<R<Vec<_>>>()?;
         let types: Vec<DataType> = typed.iter().map(|(_, t)| t.clone()).collect();
@@ -446,7 +484,7 @@ impl Lowerer<'_> {
             if t == to {
                 x.clone()
             } else {
-                cast(x.clone(), to.clone())
+                widen(x.clone(), t, to)
             }
         };
         let case = |whens: Vec<(Expr, Expr)>, other: Option<Expr>| {
@@ -508,8 +546,9 @@ impl Lowerer<'_> {
                 )
             }
             _ => {
-                // try(x): row errors inside x become NULL. The evaluator isolates failing rows;
-                // here `try` marks nothing more than its argument.
+                // try(x): row errors inside x become NULL. `eval::evaluate` resolves each `try`
+                // outside a lambda before the whole expression; what reaches lowering (a `try`
+                // inside a lambda body, or the compile-time check) is just its argument.
                 arity(typed.len() == 1, "1 argument")?;
                 typed[0].0.clone()
             }
@@ -529,6 +568,16 @@ fn cast(e: Expr, t: DataType) -> Expr {
     Expr::Cast(datafusion_expr::Cast::new(Box::new(e), t))
 }
 
+/// Converts a branch of CASE/coalesce/if to the common type: to VARCHAR as §18.4 renders
+/// values (`1.0`, not `1`), otherwise a CAST.
+fn widen(e: Expr, from: &DataType, to: &DataType) -> Expr {
+    if *to == types::VARCHAR {
+        coerce::as_varchar(e, from)
+    } else {
+        cast(e, to.clone())
+    }
+}
+
 fn try_cast(e: Expr, t: DataType) -> Expr {
     Expr::TryCast(datafusion_expr::TryCast::new(Box::new(e), t))
 }
@@ -543,7 +592,7 @@ fn numeric_operand(x: Expr, t: &DataType) -> Expr {
 }
 
 /// CAST with SLS semantics: DOUBLE → integer rounds half away from zero (spec §6.4); text →
-/// TIMESTAMP reads a wall time in the session zone.
+/// TIMESTAMP reads a wall time in the session zone; JSON → scalar reads the JSON value.
 fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
     let x = if matches!(from, DataType::Float32 | DataType::Float64) && coerce::is_integral(&to) {
         match functions::lookup("round") {
@@ -557,6 +606,34 @@ fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
     };
     if coerce::is_text(from) && super::lambda::is_structured(&to) {
         return super::lambda::json_cast(x, &to, !is_try);
+    }
+    if types::is_json(from)
+        && (to == types::VARCHAR || to == DataType::Boolean || coerce::is_numeric(&to))
+    {
+        // JSON → scalar as Presto: a JSON string gives its value ('"x"' → x, '"12"' → 12),
+        // numbers round to integers, JSON null is NULL; a value that does not convert is a row
+        // error (NULL for TRY_CAST). Objects and arrays → VARCHAR give compact JSON text.
+        return super::lambda::json_cast(x, &to, !is_try);
+    }
+    let call = |udf: Arc<datafusion_expr::ScalarUDF>, x: Expr| {
+        Expr::ScalarFunction(ScalarFunction::new_udf(udf, vec![x]))
+    };
+    if to == types::VARCHAR && super::cast::renders_as_text(from) {
+        return call(super::cast::render(super::cast::Render::Text), x);
+    }
+    if to == types::JSON && !types::is_json(from) && *from != DataType::Null {
+        return call(super::cast::render(super::cast::Render::Json), x);
+    }
+    if *from == types::TIMESTAMP && to == DataType::Date32 {
+        // The date of an instant is taken in the session zone, as `date(ts)` does.
+        if let Some(date) = functions::lookup("date") {
+            return call(Arc::clone(&date.udf), x);
+        }
+    }
+    if *from == DataType::Date32 && to == types::TIMESTAMP {
+        // A DATE becomes its midnight in the session zone.
+        let text = call(super::cast::render(super::cast::Render::Text), x);
+        return call(super::cast::text_to_timestamp(!is_try), text);
     }
     if coerce::is_text(from) && to == types::TIMESTAMP {
         let udf = super::cast::text_to_timestamp(!is_try);

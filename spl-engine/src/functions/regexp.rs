@@ -60,6 +60,16 @@ fn compile(fname: &str, pattern: &str) -> Result<Regex> {
     Ok(re)
 }
 
+/// Checks that `pattern` compiles the way the regexp functions compile it (used to report a
+/// literal pattern at compile time, `E1004`). The error is the regex crate's message.
+pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
+    RegexBuilder::new(pattern)
+        .size_limit(MAX_COMPILED_BYTES)
+        .build()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// Per-call cache: remembers the last pattern, so a literal pattern costs one comparison per row.
 #[derive(Default)]
 struct Patterns {
@@ -627,6 +637,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(strs(&out), vec![s("a#"), s("#2"), None, s("a#")]);
+    }
+
+    #[test]
+    fn check_pattern_reports_bad_patterns() {
+        assert!(check_pattern("(\\d+)-(?P<n>x)").is_ok());
+        assert!(check_pattern("(").unwrap_err().contains("unclosed group"));
+        assert!(check_pattern("a{2,1}").is_err());
     }
 
     #[test]

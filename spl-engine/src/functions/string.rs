@@ -284,8 +284,19 @@ fn eval_from_utf8(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
 }
 
 fn eval_length(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    let s = str_col("length", &arrays[0])?;
     let mut out = Int64Builder::with_capacity(rows);
+    if matches!(
+        arrays[0].data_type(),
+        DataType::Binary | DataType::LargeBinary
+    ) {
+        // Presto: the length of a VARBINARY is its number of bytes.
+        let b = bin_col("length", &arrays[0])?;
+        for i in 0..rows {
+            out.append_option(b.get(i).map(|v| v.len() as i64));
+        }
+        return Ok(Arc::new(out.finish()));
+    }
+    let s = str_col("length", &arrays[0])?;
     for i in 0..rows {
         out.append_option(s.get(i).map(|v| v.chars().count() as i64));
     }
@@ -955,10 +966,14 @@ pub fn functions() -> Vec<FunctionDef> {
             ],
         ),
         def(
-            SplUdf::new("length", &[Str], 1, ret_bigint, eval_length),
-            "length(s VARCHAR) -> BIGINT",
-            "The number of characters (code points) in s. NULL if s is NULL.",
-            &[ex!("length('hello')", Some("5")), ex!("length('中文')", Some("2"))],
+            SplUdf::new("length", &[StrOrBin], 1, ret_bigint, eval_length),
+            "length(s VARCHAR | VARBINARY) -> BIGINT",
+            "The number of characters (code points) in s, or of bytes when s is VARBINARY. NULL if s is NULL.",
+            &[
+                ex!("length('hello')", Some("5")),
+                ex!("length('中文')", Some("2")),
+                ex!("length(to_utf8('中文'))", Some("6")),
+            ],
         ),
         def(
             SplUdf::new("lower", &[Str], 1, ret_varchar, eval_lower),
@@ -1419,6 +1434,12 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!(i64s(&out), vec![Some(5), Some(2), Some(0), None]);
+        let bytes = call(
+            "length",
+            vec![bin(&[Some("中".as_bytes()), Some(b""), None])],
+        )
+        .unwrap();
+        assert_eq!(i64s(&bytes), vec![Some(3), Some(0), None]);
     }
 
     #[test]
