@@ -73,7 +73,11 @@ impl LogGroup {
                 delimited(1 + varint_len(u64::from(log.time)) + contents + ns)
             })
             .sum();
-        let tags: usize = self.tags.iter().map(|(k, v)| delimited(pair_len(k, v))).sum();
+        let tags: usize = self
+            .tags
+            .iter()
+            .map(|(k, v)| delimited(pair_len(k, v)))
+            .sum();
         let text = |t: &Option<String>| t.as_ref().map_or(0, |t| delimited(t.len()));
         logs + tags + text(&self.topic) + text(&self.source)
     }
@@ -229,20 +233,18 @@ struct TextColumn {
     len: usize,
     /// The group-level value written in rows whose contents do not set this field.
     group_value: Option<String>,
+    /// The block holding `group_value` once, so every row's view points at the same bytes.
+    group_block: Option<u32>,
 }
 
 impl TextColumn {
     fn new(name: String, group_value: Option<String>) -> TextColumn {
-        let builder = if group_value.is_some() {
-            StringViewBuilder::new().with_deduplicate_strings()
-        } else {
-            StringViewBuilder::new()
-        };
         TextColumn {
             name,
-            builder,
+            builder: StringViewBuilder::new(),
             len: 0,
             group_value,
+            group_block: None,
         }
     }
 
@@ -251,6 +253,28 @@ impl TextColumn {
             self.builder.append_null();
             self.len += 1;
         }
+    }
+
+    /// Appends the group value (without copying it per row when it is longer than a view's
+    /// inline part).
+    fn append_group_value(&mut self) {
+        let Some(v) = &self.group_value else {
+            return;
+        };
+        let appended = match u32::try_from(v.len()) {
+            Ok(len) if len > 12 => {
+                let block = *self.group_block.get_or_insert_with(|| {
+                    self.builder
+                        .append_block(arrow::buffer::Buffer::from_slice_ref(v.as_bytes()))
+                });
+                self.builder.try_append_view(block, 0, len).is_ok()
+            }
+            _ => false,
+        };
+        if !appended {
+            self.builder.append_value(v);
+        }
+        self.len += 1;
     }
 }
 
@@ -274,32 +298,46 @@ pub fn group_to_batch(group: &LogGroup) -> RecordBatch {
         Some(group.source.clone().unwrap_or_default()),
     );
     for (k, v) in &group.tags {
-        declare(&mut columns, &mut index, format!("{TAG_PREFIX}{k}"), Some(v.clone()));
+        declare(
+            &mut columns,
+            &mut index,
+            format!("{TAG_PREFIX}{k}"),
+            Some(v.clone()),
+        );
     }
     let group_columns = columns.len();
 
     let mut time = Int64Builder::with_capacity(rows);
     let has_ns = group.logs.iter().any(|l| l.time_ns.is_some());
     let mut ns = Int64Builder::with_capacity(if has_ns { rows } else { 0 });
+    let mut slots: Vec<Option<usize>> = Vec::new();
+    let mut previous: Vec<Option<usize>> = Vec::new();
     for (row, log) in group.logs.iter().enumerate() {
+        std::mem::swap(&mut slots, &mut previous);
         time.append_value(i64::from(log.time));
         if has_ns {
             ns.append_option(log.time_ns.map(i64::from));
         }
-        // New keys become columns in first-seen order; values are then written last first
-        // so that a repeated key keeps its last value.
-        for (k, _) in &log.contents {
-            if !index.contains_key(k.as_str()) && !crate::batch::is_time_field(k) {
-                declare(&mut columns, &mut index, k.clone(), None);
-            }
+        // New keys become columns in first-seen order; the column of each content is
+        // remembered per position, as logs of one group usually repeat the same keys in the
+        // same order.
+        slots.clear();
+        for (j, (k, _)) in log.contents.iter().enumerate() {
+            let guess = previous.get(j).copied().flatten();
+            let slot = match guess {
+                Some(i) if columns.get(i).is_some_and(|c| c.name == *k) => Some(i),
+                _ if crate::batch::is_time_field(k) => None,
+                _ => Some(match index.get(k.as_str()) {
+                    Some(&i) => i,
+                    None => declare(&mut columns, &mut index, k.clone(), None),
+                }),
+            };
+            slots.push(slot);
         }
-        for (k, v) in log.contents.iter().rev() {
-            if crate::batch::is_time_field(k) {
+        // Values are written last first so that a repeated key keeps its last value.
+        for (slot, (_, v)) in slots.iter().zip(&log.contents).rev() {
+            let Some(i) = *slot else {
                 continue;
-            }
-            let i = match index.get(k.as_str()) {
-                Some(&i) => i,
-                None => declare(&mut columns, &mut index, k.clone(), None),
             };
             let Some(c) = columns.get_mut(i) else {
                 continue;
@@ -313,10 +351,7 @@ pub fn group_to_batch(group: &LogGroup) -> RecordBatch {
         }
         for c in columns.iter_mut().take(group_columns) {
             if c.len == row {
-                if let Some(v) = &c.group_value {
-                    c.builder.append_value(v);
-                    c.len += 1;
-                }
+                c.append_group_value();
             }
         }
     }
@@ -374,16 +409,49 @@ struct GroupKey {
 }
 
 /// Collects output rows into groups keyed by topic, source and tags.
-struct Regroup<'g> {
-    input: &'g LogGroup,
+struct Regroup {
+    /// The input group's metadata.
+    base: GroupKey,
+    /// The output group of rows that keep `base`.
+    base_slot: Option<usize>,
     groups: Vec<LogGroup>,
     index: HashMap<GroupKey, usize>,
 }
 
-impl<'g> Regroup<'g> {
-    fn new(input: &'g LogGroup) -> Regroup<'g> {
+impl GroupKey {
+    fn get(&self, role: &Role) -> Option<&str> {
+        match role {
+            Role::Topic => self.topic.as_deref(),
+            Role::Source => self.source.as_deref(),
+            Role::Tag(k) => self
+                .tags
+                .iter()
+                .rev()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str()),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, role: &Role, value: String) {
+        match role {
+            Role::Topic => self.topic = Some(value),
+            Role::Source => self.source = Some(value),
+            Role::Tag(k) => set_tag(&mut self.tags, k, value),
+            _ => {}
+        }
+    }
+}
+
+impl Regroup {
+    fn new(input: &LogGroup) -> Regroup {
         Regroup {
-            input,
+            base: GroupKey {
+                topic: input.topic.clone(),
+                source: input.source.clone(),
+                tags: input.tags.clone(),
+            },
+            base_slot: None,
             groups: Vec::new(),
             index: HashMap::new(),
         }
@@ -407,11 +475,8 @@ impl<'g> Regroup<'g> {
             .collect();
         for row in 0..batch.num_rows() {
             let mut log = Log::default();
-            let mut key = GroupKey {
-                topic: self.input.topic.clone(),
-                source: self.input.source.clone(),
-                tags: self.input.tags.clone(),
-            };
+            // The group key is materialised only when the row changes group metadata.
+            let mut key: Option<GroupKey> = None;
             for (role, column) in roles.iter().zip(batch.columns()) {
                 let column = column.as_ref();
                 match role {
@@ -421,37 +486,60 @@ impl<'g> Regroup<'g> {
                         }
                     }
                     Role::TimeNs => {
-                        log.time_ns = integer(column, row, renderer)
-                            .map(|t| t.clamp(0, 999_999_999) as u32);
-                    }
-                    Role::Topic => set_group_text(&mut key.topic, renderer.text(column, row)),
-                    Role::Source => set_group_text(&mut key.source, renderer.text(column, row)),
-                    Role::Tag(k) => {
-                        if let Some(v) = renderer.text(column, row) {
-                            set_tag(&mut key.tags, k, v);
-                        }
+                        log.time_ns =
+                            integer(column, row, renderer).map(|t| t.clamp(0, 999_999_999) as u32);
                     }
                     Role::Content(name) => {
-                        if let Some(v) = renderer.text(column, row) {
-                            log.contents.push((name.clone(), v));
+                        if let Some(v) = text(column, row, renderer) {
+                            log.contents.push((name.clone(), v.into_owned()));
                         }
+                    }
+                    Role::Topic | Role::Source | Role::Tag(_) => {
+                        let Some(v) = text(column, row, renderer) else {
+                            continue;
+                        };
+                        let current = match &key {
+                            Some(k) => k.get(role),
+                            None => self.base.get(role),
+                        };
+                        if current == Some(v.as_ref()) || (v.is_empty() && current.is_none()) {
+                            continue;
+                        }
+                        key.get_or_insert_with(|| self.base.clone())
+                            .set(role, v.into_owned());
                     }
                 }
             }
-            let next = self.groups.len();
-            let slot = *self.index.entry(key.clone()).or_insert(next);
-            if slot == next {
-                self.groups.push(LogGroup {
-                    logs: Vec::new(),
-                    topic: key.topic,
-                    source: key.source,
-                    tags: key.tags,
-                });
-            }
+            let slot = match key {
+                None => match self.base_slot {
+                    Some(slot) => slot,
+                    None => {
+                        let slot = self.slot(self.base.clone());
+                        self.base_slot = Some(slot);
+                        slot
+                    }
+                },
+                Some(key) => self.slot(key),
+            };
             if let Some(g) = self.groups.get_mut(slot) {
                 g.logs.push(log);
             }
         }
+    }
+
+    /// The output group for `key`, created on first use.
+    fn slot(&mut self, key: GroupKey) -> usize {
+        let next = self.groups.len();
+        let slot = *self.index.entry(key.clone()).or_insert(next);
+        if slot == next {
+            self.groups.push(LogGroup {
+                logs: Vec::new(),
+                topic: key.topic,
+                source: key.source,
+                tags: key.tags,
+            });
+        }
+        slot
     }
 
     fn finish(self) -> Vec<LogGroup> {
@@ -462,14 +550,19 @@ impl<'g> Regroup<'g> {
     }
 }
 
-/// A row's `__topic__`/`__source__` value: NULL keeps the group's; the empty text on a group that
-/// had none stays none (the batch shows a missing topic as `''`).
-fn set_group_text(slot: &mut Option<String>, value: Option<String>) {
-    match value {
-        None => {}
-        Some(v) if v.is_empty() && slot.is_none() => {}
-        Some(v) => *slot = Some(v),
+/// A value as text: borrowed from VARCHAR columns, rendered (§18.4) otherwise.
+fn text<'a>(
+    column: &'a dyn Array,
+    row: usize,
+    renderer: &Renderer,
+) -> Option<std::borrow::Cow<'a, str>> {
+    if column.is_null(row) {
+        return None;
     }
+    if let Some(a) = column.as_string_view_opt() {
+        return Some(std::borrow::Cow::Borrowed(a.value(row)));
+    }
+    renderer.text(column, row).map(std::borrow::Cow::Owned)
 }
 
 /// Sets tag `key` to `value`: replaces every entry with that key, or appends one.

@@ -26,10 +26,7 @@ fn group(topic: &str, tags: &[(&str, &str)], logs: Vec<Log>) -> LogGroup {
 }
 
 fn access(time: u32, status: &str, uri: &str) -> Log {
-    log(
-        time,
-        &[("status", status), ("uri", uri), ("method", "GET")],
-    )
+    log(time, &[("status", status), ("uri", uri), ("method", "GET")])
 }
 
 #[test]
@@ -47,8 +44,8 @@ fn where_and_project_keep_group_metadata_and_drop_empty_groups() {
         group("web", &[("host", "b")], vec![access(4, "200", "/z")]),
         group("api", &[("host", "c")], vec![access(5, "502", "/q")]),
     ];
-    let p = Pushdown::compile("* | where cast(status as bigint) >= 500 | project status, uri")
-        .unwrap();
+    let p =
+        Pushdown::compile("* | where cast(status as bigint) >= 500 | project status, uri").unwrap();
     let out = p.apply(&groups).unwrap();
     assert_eq!(out.groups.len(), 2, "{:?}", out.groups);
     assert_eq!(out.groups[0].origin, 0);
@@ -71,7 +68,10 @@ fn where_and_project_keep_group_metadata_and_drop_empty_groups() {
         s.raw_bytes,
         groups.iter().map(|g| g.encoded_len() as u64).sum::<u64>()
     );
-    assert_eq!((s.groups_returned, s.rows_returned, s.rows_failed), (2, 3, 0));
+    assert_eq!(
+        (s.groups_returned, s.rows_returned, s.rows_failed),
+        (2, 3, 0)
+    );
 }
 
 #[test]
@@ -89,7 +89,10 @@ fn the_identity_program_returns_groups_unchanged() {
         let out = p.apply(&[g.clone(), none.clone()]).unwrap();
         assert_eq!(out.groups.len(), 2);
         assert_eq!(out.groups[0].group, g, "{program}");
-        assert_eq!(out.groups[1].group, none, "{program}: a missing topic stays missing");
+        assert_eq!(
+            out.groups[1].group, none,
+            "{program}: a missing topic stays missing"
+        );
     }
 }
 
@@ -117,7 +120,10 @@ fn writing_a_tag_moves_rows_into_groups_by_tag_value() {
     );
     assert_eq!(groups[0].logs.len(), 2);
     assert_eq!(groups[0].logs[1], log(3, &[("m", "c")]));
-    assert_eq!(groups[1].tags[1], ("level".to_string(), "error".to_string()));
+    assert_eq!(
+        groups[1].tags[1],
+        ("level".to_string(), "error".to_string())
+    );
     assert_eq!(out.stats.groups_returned, 2);
     assert_eq!(out.stats.rows_returned, 3);
 }
@@ -196,7 +202,8 @@ fn typed_values_are_rendered_as_text() {
 #[test]
 fn extending_time_changes_the_log_time() {
     let g = group("t", &[], vec![access(1, "500", "/a")]);
-    let p = Pushdown::compile("* | extend __time__ = __time__ + 100, __time_ns_part__ = 5").unwrap();
+    let p =
+        Pushdown::compile("* | extend __time__ = __time__ + 100, __time_ns_part__ = 5").unwrap();
     let out = p.apply(&[g]).unwrap();
     let l = &out.groups[0].group.logs[0];
     assert_eq!((l.time, l.time_ns), (101, Some(5)));
@@ -207,12 +214,18 @@ fn repeated_content_keys_keep_the_last_value_and_contents_override_group_fields(
     let g = group(
         "t",
         &[("host", "h1")],
-        vec![log(1, &[("k", "first"), ("k", "last"), ("__tag__:host", "mine")])],
+        vec![log(
+            1,
+            &[("k", "first"), ("k", "last"), ("__tag__:host", "mine")],
+        )],
     );
     let p = Pushdown::compile("* | where k = 'last'").unwrap();
     let out = p.apply(&[g]).unwrap();
     let og = &out.groups[0].group;
-    assert_eq!(og.logs[0].contents, vec![("k".to_string(), "last".to_string())]);
+    assert_eq!(
+        og.logs[0].contents,
+        vec![("k".to_string(), "last".to_string())]
+    );
     assert_eq!(og.tags, vec![("host".to_string(), "mine".to_string())]);
 }
 

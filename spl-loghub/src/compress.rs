@@ -34,7 +34,13 @@ impl Compression {
         value
             .into_iter()
             .flat_map(|v| v.split(','))
-            .map(|t| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|t| {
+                t.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .find_map(|t| match t.as_str() {
                 "lz4" => Some(Compression::Lz4),
                 "zstd" => Some(Compression::Zstd),
@@ -63,7 +69,8 @@ impl Compression {
             Compression::Zstd => zstd::bulk::compress(raw, 1).unwrap_or_default(),
             Compression::Deflate => {
                 use std::io::Write;
-                let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
                 let _ = e.write_all(raw);
                 e.finish().unwrap_or_default()
             }
@@ -137,7 +144,9 @@ mod tests {
             assert!(c.decompress(&body, Some(raw.len() - 1)).is_err(), "{c:?}");
             assert!(c.decompress(&body, Some(raw.len() + 1)).is_err(), "{c:?}");
         }
-        assert!(Compression::Lz4.decompress(b"\xff\xff\xff", Some(10)).is_err());
+        assert!(Compression::Lz4
+            .decompress(b"\xff\xff\xff", Some(10))
+            .is_err());
         assert!(Compression::Zstd.decompress(b"nope", Some(10)).is_err());
         assert!(Compression::Lz4.decompress(b"x", None).is_err());
     }
@@ -156,9 +165,15 @@ mod tests {
     fn accept_encoding_picks_the_first_supported_token() {
         assert_eq!(Compression::from_accept(None), Compression::None);
         assert_eq!(Compression::from_accept(Some("")), Compression::None);
-        assert_eq!(Compression::from_accept(Some("gzip, zstd")), Compression::Zstd);
+        assert_eq!(
+            Compression::from_accept(Some("gzip, zstd")),
+            Compression::Zstd
+        );
         assert_eq!(Compression::from_accept(Some("lz4")), Compression::Lz4);
-        assert_eq!(Compression::from_header(Some("LZ4")), Some(Compression::Lz4));
+        assert_eq!(
+            Compression::from_header(Some("LZ4")),
+            Some(Compression::Lz4)
+        );
         assert_eq!(Compression::from_header(Some("snappy")), None);
     }
 }

@@ -63,8 +63,7 @@ pub struct LogGroupList {
 
 /// Text from protobuf bytes: no copy when it is UTF-8, U+FFFD for invalid sequences otherwise.
 fn text(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl LogGroup {

@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 
 use crate::compress::Compression;
 use crate::proto;
-use crate::store::{now_secs, Logstore, Store, StoreConfig, StoreError};
+use crate::store::{now_secs, Store, StoreConfig, StoreError};
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -91,9 +91,11 @@ impl From<StoreError> for ApiError {
                 "LogStoreNotExist",
                 "logstore does not exist",
             ),
-            StoreError::ShardNotFound => {
-                err(StatusCode::NOT_FOUND, "ShardNotExist", "shard does not exist")
-            }
+            StoreError::ShardNotFound => err(
+                StatusCode::NOT_FOUND,
+                "ShardNotExist",
+                "shard does not exist",
+            ),
             StoreError::InvalidCursor(m) => bad("InvalidCursor", m),
             StoreError::InvalidName(n) => bad(
                 "ParameterInvalid",
@@ -318,9 +320,13 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
         }
         (&Method::GET, ["logstores", ls, "shards", shard]) => {
             let ls = ls.to_string();
-            let shard: u32 = shard
-                .parse()
-                .map_err(|_| err(StatusCode::NOT_FOUND, "ShardNotExist", "shard does not exist"))?;
+            let shard: u32 = shard.parse().map_err(|_| {
+                err(
+                    StatusCode::NOT_FOUND,
+                    "ShardNotExist",
+                    "shard does not exist",
+                )
+            })?;
             match r.param("type") {
                 Some("cursor") => blocking(move || get_cursor(&state, &r, &ls, shard)).await,
                 Some("cursor_time") => {
@@ -388,7 +394,10 @@ async fn read_body(state: &State, r: &Req, body: Incoming) -> Result<Vec<u8>, Ap
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             Err(too_large("the request body", limit))
         }
-        Err(e) => Err(bad("PostBodyInvalid", format!("could not read the body: {e}"))),
+        Err(e) => Err(bad(
+            "PostBodyInvalid",
+            format!("could not read the body: {e}"),
+        )),
     }
 }
 
@@ -403,22 +412,26 @@ fn put_logs(
     let raw_size = match r.header("x-log-bodyrawsize") {
         None => None,
         Some(v) => Some(v.trim().parse::<usize>().map_err(|_| {
-            bad("ParameterInvalid", format!("x-log-bodyrawsize `{v}` is not a size"))
+            bad(
+                "ParameterInvalid",
+                format!("x-log-bodyrawsize `{v}` is not a size"),
+            )
         })?),
     };
     let limit = state.config.max_raw_bytes;
     if raw_size.unwrap_or(body.len()) > limit {
         return Err(too_large("the uncompressed LogGroup", limit));
     }
-    let compression = Compression::from_header(r.header("x-log-compresstype")).ok_or_else(|| {
-        bad(
-            "InvalidCompressType",
-            format!(
-                "unsupported x-log-compresstype `{}` (lz4, zstd, deflate or none)",
-                r.header("x-log-compresstype").unwrap_or("")
-            ),
-        )
-    })?;
+    let compression =
+        Compression::from_header(r.header("x-log-compresstype")).ok_or_else(|| {
+            bad(
+                "InvalidCompressType",
+                format!(
+                    "unsupported x-log-compresstype `{}` (lz4, zstd, deflate or none)",
+                    r.header("x-log-compresstype").unwrap_or("")
+                ),
+            )
+        })?;
     let raw = compression
         .decompress(body, raw_size)
         .map_err(|m| bad("PostBodyUncompressError", m))?;
@@ -427,7 +440,10 @@ fn put_logs(
     let shard = match key {
         None => ls.next_shard(),
         Some(k) => ls.route(k).ok_or_else(|| {
-            bad("ParameterInvalid", format!("hash key `{k}` is not 32 hex digits"))
+            bad(
+                "ParameterInvalid",
+                format!("hash key `{k}` is not 32 hex digits"),
+            )
         })?,
     };
     shard.append(&raw).map_err(StoreError::Io)?;
@@ -453,16 +469,15 @@ fn list_shards(state: &State, r: &Req, logstore: &str) -> Result<Answer, ApiErro
     Ok(Answer::json(serde_json::Value::Array(shards)))
 }
 
-fn shard_of<'a>(ls: &'a Logstore, id: u32) -> Result<&'a crate::store::Shard, ApiError> {
-    Ok(ls.shard(id)?)
-}
-
 fn get_cursor(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, ApiError> {
     let ls = state.store.logstore(&r.project, logstore)?;
-    let shard = shard_of(&ls, id)?;
-    let from = r
-        .param("from")
-        .ok_or_else(|| bad("ParameterInvalid", "GetCursor needs `from` (begin, end or a Unix time)"))?;
+    let shard = ls.shard(id)?;
+    let from = r.param("from").ok_or_else(|| {
+        bad(
+            "ParameterInvalid",
+            "GetCursor needs `from` (begin, end or a Unix time)",
+        )
+    })?;
     let cursor = match from {
         "begin" => shard.begin(),
         "end" => shard.end(),
@@ -473,12 +488,14 @@ fn get_cursor(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer,
             )
         })?),
     };
-    Ok(Answer::json(serde_json::json!({ "cursor": encode_cursor(cursor) })))
+    Ok(Answer::json(
+        serde_json::json!({ "cursor": encode_cursor(cursor) }),
+    ))
 }
 
 fn get_cursor_time(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, ApiError> {
     let ls = state.store.logstore(&r.project, logstore)?;
-    let shard = shard_of(&ls, id)?;
+    let shard = ls.shard(id)?;
     let cursor = decode_cursor(r.param("cursor"))?;
     let time = shard.time_of(cursor)?;
     Ok(Answer::json(serde_json::json!({ "cursor_time": time })))
@@ -487,7 +504,7 @@ fn get_cursor_time(state: &State, r: &Req, logstore: &str, id: u32) -> Result<An
 /// PullLogs: scan `[cursor, min(cursor + count, end_cursor, tail))`, apply the query per group.
 fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, ApiError> {
     let ls = state.store.logstore(&r.project, logstore)?;
-    let shard = shard_of(&ls, id)?;
+    let shard = ls.shard(id)?;
     let cursor = decode_cursor(r.param("cursor"))?;
     let end = match r.param("end_cursor").or_else(|| r.param("endCursor")) {
         None | Some("") => u64::MAX,
@@ -509,7 +526,12 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
             .parse::<usize>()
             .ok()
             .filter(|n| *n >= 1)
-            .ok_or_else(|| bad("ParameterInvalid", format!("`count` must be 1 to 1000, not `{c}`")))?
+            .ok_or_else(|| {
+                bad(
+                    "ParameterInvalid",
+                    format!("`count` must be 1 to 1000, not `{c}`"),
+                )
+            })?
             .min(1000),
     };
     if r.param("processor").is_some_and(|p| !p.is_empty()) {
@@ -652,7 +674,10 @@ pub fn project_of(host: &str, default: &str) -> String {
     {
         return default.to_string();
     }
-    name.split('.').next().unwrap_or(default).to_ascii_lowercase()
+    name.split('.')
+        .next()
+        .unwrap_or(default)
+        .to_ascii_lowercase()
 }
 
 /// `application/x-www-form-urlencoded` query parameters (`+` is a space); the last value wins.
@@ -718,14 +743,24 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(encode_cursor(1729070618428044655), "MTcyOTA3MDYxODQyODA0NDY1NQ==");
+        assert_eq!(
+            encode_cursor(1729070618428044655),
+            "MTcyOTA3MDYxODQyODA0NDY1NQ=="
+        );
         assert_eq!(
             decode_cursor(Some("MTcyOTA3MDYxODQyODA0NDY1NQ==")).unwrap(),
             1729070618428044655
         );
-        assert_eq!(decode_cursor(Some("MTQ0NzMyOTQwMTEwMjEzMDkwNA")).unwrap(), 1447329401102130904);
+        assert_eq!(
+            decode_cursor(Some("MTQ0NzMyOTQwMTEwMjEzMDkwNA")).unwrap(),
+            1447329401102130904
+        );
         for bad in ["", "!!!", "YWJj", "LTE="] {
-            assert_eq!(decode_cursor(Some(bad)).unwrap_err().code, "InvalidCursor", "{bad}");
+            assert_eq!(
+                decode_cursor(Some(bad)).unwrap_err().code,
+                "InvalidCursor",
+                "{bad}"
+            );
         }
     }
 

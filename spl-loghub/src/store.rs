@@ -397,7 +397,12 @@ impl Shard {
         let last = names.len().saturating_sub(1);
         let mut segments = Vec::with_capacity(names.len());
         for (i, (first, path)) in names.into_iter().enumerate() {
-            segments.push(Segment::open(first, path, i == last, config.max_record_bytes)?);
+            segments.push(Segment::open(
+                first,
+                path,
+                i == last,
+                config.max_record_bytes,
+            )?);
         }
         let next = match segments.last() {
             Some(s) => s.first + s.entries.len() as u64,
@@ -479,7 +484,8 @@ impl Shard {
         });
         if roll {
             let next = st.next;
-            st.segments.push(Segment::create(&self.dir, next, self.fsync)?);
+            st.segments
+                .push(Segment::create(&self.dir, next, self.fsync)?);
         }
         let previous = st
             .segments
@@ -488,7 +494,10 @@ impl Shard {
             .find_map(|s| s.entries.last())
             .map_or(0, |e| e.received);
         let received = now.max(previous);
-        let seg = st.segments.last_mut().ok_or_else(|| io::Error::other("no segment"))?;
+        let seg = st
+            .segments
+            .last_mut()
+            .ok_or_else(|| io::Error::other("no segment"))?;
         let mut record = Vec::with_capacity(HEADER + payload.len());
         record.extend_from_slice(&len.to_le_bytes());
         let mut crc = crc32fast::Hasher::new();
@@ -577,7 +586,8 @@ impl Shard {
             if st.segments.len() == 1 {
                 // The active segment: start a fresh one at the end cursor first.
                 let next = st.next;
-                st.segments.push(Segment::create(&self.dir, next, self.fsync)?);
+                st.segments
+                    .push(Segment::create(&self.dir, next, self.fsync)?);
             }
             let s = st.segments.remove(0);
             fs::remove_file(&s.path)?;
@@ -613,7 +623,10 @@ impl ShardState {
 
     /// (segment index, entry index) of a cursor below `next`.
     fn locate(&self, cursor: u64) -> Option<(usize, usize)> {
-        let s = self.segments.partition_point(|s| s.first <= cursor).checked_sub(1)?;
+        let s = self
+            .segments
+            .partition_point(|s| s.first <= cursor)
+            .checked_sub(1)?;
         let i = usize::try_from(cursor - self.segments[s].first).ok()?;
         (i < self.segments[s].entries.len()).then_some((s, i))
     }
@@ -733,9 +746,18 @@ mod tests {
         let bytes: Vec<&[u8]> = recs.iter().map(|r| &r.bytes[..]).collect();
         assert_eq!(bytes, vec![&b"one"[..], &b"two"[..]]);
         assert_eq!(shard.append(b"three").unwrap(), first + 2);
-        assert_eq!(shard.read(first + 2, u64::MAX, 10, 0).unwrap()[0].bytes, b"three");
-        assert!(matches!(store.logstore("p", "other"), Err(StoreError::LogstoreNotFound)));
-        assert!(matches!(store.logstore("p", "../x"), Err(StoreError::InvalidName(_))));
+        assert_eq!(
+            shard.read(first + 2, u64::MAX, 10, 0).unwrap()[0].bytes,
+            b"three"
+        );
+        assert!(matches!(
+            store.logstore("p", "other"),
+            Err(StoreError::LogstoreNotFound)
+        ));
+        assert!(matches!(
+            store.logstore("p", "../x"),
+            Err(StoreError::InvalidName(_))
+        ));
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -758,7 +780,13 @@ mod tests {
         assert_eq!(all.len(), 10);
         assert_eq!(all[7].bytes, b"record-7");
         assert_eq!(all[7].cursor, first + 7);
-        assert_eq!(shard.read(first + 3, first + 5, 1000, usize::MAX).unwrap().len(), 2);
+        assert_eq!(
+            shard
+                .read(first + 3, first + 5, 1000, usize::MAX)
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(shard.read(first, u64::MAX, 4, usize::MAX).unwrap().len(), 4);
         assert_eq!(shard.read(first, u64::MAX, 1000, 16).unwrap().len(), 2);
         assert_eq!(shard.read(first + 10, u64::MAX, 1000, 1).unwrap().len(), 0);

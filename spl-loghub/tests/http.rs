@@ -72,7 +72,10 @@ impl TestServer {
         self.call(
             "GET",
             &format!("/logstores/{ls}/shards/{shard}?type=log&{params}"),
-            &[("accept-encoding", encoding), ("accept", "application/x-protobuf")],
+            &[
+                ("accept-encoding", encoding),
+                ("accept", "application/x-protobuf"),
+            ],
             b"",
         )
     }
@@ -158,7 +161,14 @@ fn request(
         .expect("a complete response head");
     let head = String::from_utf8_lossy(&out[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.to_string(), v.trim().to_string()))
@@ -249,17 +259,32 @@ fn put_list_cursor_and_pull_round_trip_byte_for_byte() {
     assert_eq!(shards.as_array().unwrap().len(), 2, "{shards}");
     assert_eq!(shards[0]["shardID"], 0);
     assert_eq!(shards[0]["status"], "readwrite");
-    assert_eq!(shards[1]["exclusiveEndKey"], "ffffffffffffffffffffffffffffffff");
+    assert_eq!(
+        shards[1]["exclusiveEndKey"],
+        "ffffffffffffffffffffffffffffffff"
+    );
     let mut pulled = Vec::new();
     for shard in 0..2 {
         let begin = srv.cursor("web", shard, "begin");
         let end = srv.cursor("web", shard, "end");
-        assert_eq!(unb64(&end) - unb64(&begin), 3, "round robin puts 3 groups per shard");
+        assert_eq!(
+            unb64(&end) - unb64(&begin),
+            3,
+            "round robin puts 3 groups per shard"
+        );
         for encoding in ["lz4", "zstd", ""] {
-            let r = srv.pull("web", shard, &format!("cursor={begin}&count=1000"), encoding);
+            let r = srv.pull(
+                "web",
+                shard,
+                &format!("cursor={begin}&count=1000"),
+                encoding,
+            );
             assert_eq!(r.status, 200, "{}", r.text());
             assert_eq!(r.h("x-log-cursor"), end);
-            assert!(!r.headers.contains_key("x-log-rawdatacount"), "only with a query");
+            assert!(
+                !r.headers.contains_key("x-log-rawdatacount"),
+                "only with a query"
+            );
             let got = r.groups();
             assert_eq!(got.len(), 3);
             if encoding == "lz4" {
@@ -299,7 +324,12 @@ fn pull_with_query_filters_projects_and_reports_raw_counts() {
     let begin = srv.cursor("web", 0, "begin");
     let end = srv.cursor("web", 0, "end");
     let query = "*%20%7C%20where%20cast(status%20as%20bigint)%20%3E%3D%20500%20%7C%20project%20status%2C%20uri";
-    let r = srv.pull("web", 0, &format!("cursor={begin}&count=100&query={query}"), "lz4");
+    let r = srv.pull(
+        "web",
+        0,
+        &format!("cursor={begin}&count=100&query={query}"),
+        "lz4",
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.h("x-log-cursor"), end);
     assert_eq!(r.h("x-log-rawdatacount"), "3");
@@ -332,12 +362,21 @@ fn pull_with_query_filters_projects_and_reports_raw_counts() {
     assert_eq!(
         fields,
         vec![
-            vec![("status".into(), "500".into()), ("uri".into(), "/p/1".into())],
-            vec![("status".into(), "503".into()), ("uri".into(), "/p/2".into())],
+            vec![
+                ("status".into(), "500".into()),
+                ("uri".into(), "/p/1".into())
+            ],
+            vec![
+                ("status".into(), "503".into()),
+                ("uri".into(), "/p/2".into())
+            ],
         ]
     );
     assert_eq!(got[0].logs[0].time, 1_700_000_001);
-    assert_eq!(got[1].logs[1], groups[2].logs[1], "the failed row comes back whole");
+    assert_eq!(
+        got[1].logs[1], groups[2].logs[1],
+        "the failed row comes back whole"
+    );
 
     // A query that matches nothing still advances the cursor; `type=logs` and `+` spaces work.
     let r = srv.call(
@@ -375,7 +414,11 @@ fn cursor_edge_cases() {
         let r = srv.pull(
             "web",
             0,
-            &format!("cursor={}&count=100&{name}={}", b64(begin + 1), b64(begin + 3)),
+            &format!(
+                "cursor={}&count=100&{name}={}",
+                b64(begin + 1),
+                b64(begin + 3)
+            ),
             "lz4",
         );
         assert_eq!(r.status, 200, "{}", r.text());
@@ -389,9 +432,17 @@ fn cursor_edge_cases() {
         &format!("cursor={}&end_cursor={}", b64(begin + 2), b64(begin + 2)),
         "lz4",
     );
-    assert_eq!((r.h("x-log-count"), unb64(r.h("x-log-cursor"))), ("0", begin + 2));
+    assert_eq!(
+        (r.h("x-log-count"), unb64(r.h("x-log-cursor"))),
+        ("0", begin + 2)
+    );
     // An end_cursor past the tail stops at the tail.
-    let r = srv.pull("web", 0, &format!("cursor={}&end_cursor={}", b64(begin), b64(end + 100)), "");
+    let r = srv.pull(
+        "web",
+        0,
+        &format!("cursor={}&end_cursor={}", b64(begin), b64(end + 100)),
+        "",
+    );
     assert_eq!(unb64(r.h("x-log-cursor")), end);
     // Bad cursors.
     for bad in [
@@ -404,17 +455,28 @@ fn cursor_edge_cases() {
         assert_eq!(r.status, 400, "{bad}: {}", r.text());
         assert_eq!(r.error_code(), "InvalidCursor", "{bad}");
     }
-    let r = srv.pull("web", 0, &format!("cursor={}&end_cursor={}", b64(begin + 2), b64(begin)), "");
+    let r = srv.pull(
+        "web",
+        0,
+        &format!("cursor={}&end_cursor={}", b64(begin + 2), b64(begin)),
+        "",
+    );
     assert_eq!(r.error_code(), "InvalidCursor");
     let r = srv.pull("web", 0, "count=1", "");
     assert_eq!(r.error_code(), "InvalidCursor", "a missing cursor");
     let r = srv.pull("web", 0, &format!("cursor={}&count=0", b64(begin)), "");
-    assert_eq!((r.status, r.error_code().as_str()), (400, "ParameterInvalid"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "ParameterInvalid")
+    );
     // Unknown shard and logstore.
     let r = srv.pull("web", 7, &format!("cursor={}", b64(begin)), "");
     assert_eq!((r.status, r.error_code().as_str()), (404, "ShardNotExist"));
     let r = srv.pull("nope", 0, &format!("cursor={}", b64(begin)), "");
-    assert_eq!((r.status, r.error_code().as_str()), (404, "LogStoreNotExist"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (404, "LogStoreNotExist")
+    );
     let r = srv.call("GET", "/logstores/nope/shards", &[], b"");
     assert_eq!(r.error_code(), "LogStoreNotExist");
     // GetCursor by time and GetCursorTime.
@@ -422,12 +484,20 @@ fn cursor_edge_cases() {
     assert_eq!(unb64(&srv.cursor("web", 0, "99999999999")), end);
     let r = srv.call(
         "GET",
-        &format!("/logstores/web/shards/0?type=cursor_time&cursor={}", b64(begin)),
+        &format!(
+            "/logstores/web/shards/0?type=cursor_time&cursor={}",
+            b64(begin)
+        ),
         &[],
         b"",
     );
     assert!(r.json()["cursor_time"].as_u64().unwrap() > 1_600_000_000);
-    let r = srv.call("GET", "/logstores/web/shards/0?type=cursor&from=yesterday", &[], b"");
+    let r = srv.call(
+        "GET",
+        "/logstores/web/shards/0?type=cursor&from=yesterday",
+        &[],
+        b"",
+    );
     assert_eq!(r.error_code(), "ParameterInvalid");
     srv.stop();
     std::fs::remove_dir_all(&dir).unwrap();
@@ -458,7 +528,11 @@ fn restart_keeps_every_acknowledged_group() {
         got.extend(r.groups().iter().map(|g| g.encode_to_vec()));
     }
     let shards = srv.call("GET", "/logstores/web/shards", &[], b"").json();
-    assert_eq!(shards.as_array().unwrap().len(), 2, "the shard count is kept");
+    assert_eq!(
+        shards.as_array().unwrap().len(),
+        2,
+        "the shard count is kept"
+    );
     let mut want: Vec<Vec<u8>> = groups.iter().map(|g| g.encode_to_vec()).collect();
     want.sort();
     got.sort();
@@ -472,6 +546,15 @@ fn restart_keeps_every_acknowledged_group() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// (name, headers, body, expected status, expected error code)
+type Case = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
+
 #[test]
 fn malformed_and_oversized_bodies_are_rejected_with_4xx() {
     let dir = temp_dir("malformed");
@@ -479,10 +562,13 @@ fn malformed_and_oversized_bodies_are_rejected_with_4xx() {
     let raw = access_group("h", &["200"]).encode_to_vec();
     let lz4 = lz4_flex::block::compress(&raw);
     let size = raw.len().to_string();
-    let cases: Vec<(&str, Vec<(&str, String)>, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "bad lz4",
-            vec![("x-log-compresstype", "lz4".into()), ("x-log-bodyrawsize", size.clone())],
+            vec![
+                ("x-log-compresstype", "lz4".into()),
+                ("x-log-bodyrawsize", size.clone()),
+            ],
             vec![0xff; 40],
             400,
             "PostBodyUncompressError",
@@ -511,23 +597,41 @@ fn malformed_and_oversized_bodies_are_rejected_with_4xx() {
             400,
             "PostBodyInvalid",
         ),
-        ("not protobuf", vec![], b"hello world".to_vec(), 400, "PostBodyInvalid"),
+        (
+            "not protobuf",
+            vec![],
+            b"hello world".to_vec(),
+            400,
+            "PostBodyInvalid",
+        ),
         ("empty", vec![], Vec::new(), 400, "PostBodyInvalid"),
         (
             "unknown compression",
-            vec![("x-log-compresstype", "snappy".into()), ("x-log-bodyrawsize", size.clone())],
+            vec![
+                ("x-log-compresstype", "snappy".into()),
+                ("x-log-bodyrawsize", size.clone()),
+            ],
             raw.clone(),
             400,
             "InvalidCompressType",
         ),
         (
             "declared raw size over 10 MB",
-            vec![("x-log-compresstype", "lz4".into()), ("x-log-bodyrawsize", "20000000".into())],
+            vec![
+                ("x-log-compresstype", "lz4".into()),
+                ("x-log-bodyrawsize", "20000000".into()),
+            ],
             lz4.clone(),
             413,
             "PostBodyTooLarge",
         ),
-        ("body over the limit", vec![], vec![0; 100 << 10], 413, "PostBodyTooLarge"),
+        (
+            "body over the limit",
+            vec![],
+            vec![0; 100 << 10],
+            413,
+            "PostBodyTooLarge",
+        ),
     ];
     for (name, headers, body, status, code) in cases {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -538,7 +642,8 @@ fn malformed_and_oversized_bodies_are_rejected_with_4xx() {
     }
     // Nothing was stored (the logstore was never created) and the server still works.
     assert_eq!(
-        srv.call("GET", "/logstores/web/shards", &[], b"").error_code(),
+        srv.call("GET", "/logstores/web/shards", &[], b"")
+            .error_code(),
         "LogStoreNotExist"
     );
     let zstd = zstd::bulk::compress(&raw, 1).unwrap();
@@ -550,7 +655,11 @@ fn malformed_and_oversized_bodies_are_rejected_with_4xx() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(srv.cursor("web", 0, "begin"), srv.cursor("web", 0, "end"));
-    assert_ne!(srv.cursor("web", 1, "begin"), srv.cursor("web", 1, "end"), "routed by key");
+    assert_ne!(
+        srv.cursor("web", 1, "begin"),
+        srv.cursor("web", 1, "end"),
+        "routed by key"
+    );
     srv.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -559,7 +668,11 @@ fn malformed_and_oversized_bodies_are_rejected_with_4xx() {
 fn spl_errors_are_400_with_the_diagnostic() {
     let dir = temp_dir("spl");
     let srv = TestServer::start(&dir, |_| {});
-    assert_eq!(srv.put("/logstores/web", &access_group("h", &["500"])).status, 200);
+    assert_eq!(
+        srv.put("/logstores/web", &access_group("h", &["500"]))
+            .status,
+        200
+    );
     let begin = srv.cursor("web", 0, "begin");
     for (query, code) in [
         ("*%20%7C%20where%20status%20%3D%3D%20500", "E0"),
@@ -572,7 +685,10 @@ fn spl_errors_are_400_with_the_diagnostic() {
             assert_eq!(r.error_code(), "InvalidSplQuery");
             let message = r.json()["errorMessage"].as_str().unwrap().to_string();
             assert!(message.contains(code), "{query}: {message}");
-            assert!(message.contains('^'), "the diagnostic points at the text: {message}");
+            assert!(
+                message.contains('^'),
+                "the diagnostic points at the text: {message}"
+            );
         }
     }
     let r = srv.pull("web", 0, &format!("cursor={begin}&processor=p1"), "lz4");

@@ -27,12 +27,15 @@ fn parse(args: &[String]) -> Result<Config, String> {
             .next()
             .ok_or_else(|| format!("{flag} needs a value"))?
             .as_str();
-        let number = |v: &str| v.parse::<u64>().map_err(|_| format!("{flag}: `{v}` is not a number"));
+        let number = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{flag}: `{v}` is not a number"))
+        };
         match flag.as_str() {
             "--listen" => {
-                config.listen = value
-                    .parse()
-                    .map_err(|_| format!("--listen: `{value}` is not an address like 127.0.0.1:7099"))?
+                config.listen = value.parse().map_err(|_| {
+                    format!("--listen: `{value}` is not an address like 127.0.0.1:7099")
+                })?
             }
             "--data-dir" => config.store.data_dir = value.into(),
             "--shards" => {
@@ -63,7 +66,8 @@ fn parse(args: &[String]) -> Result<Config, String> {
                 }
             }
             "--max-pull-bytes" => {
-                config.max_pull_bytes = usize::try_from(number(value)?).map_err(|e| e.to_string())?
+                config.max_pull_bytes =
+                    usize::try_from(number(value)?).map_err(|e| e.to_string())?
             }
             _ => return Err(format!("unknown option {flag}")),
         }
