@@ -248,3 +248,22 @@ fn empty_input_groups_are_scanned_and_dropped() {
     assert_eq!(out.stats.raw_groups, 1);
     assert_eq!(out.stats.raw_rows, 0);
 }
+
+#[test]
+fn every_output_dataset_contributes_rows_in_statement_order() {
+    let g = group(
+        "t",
+        &[],
+        vec![access(1, "500", "/a"), access(2, "200", "/b")],
+    );
+    let p = Pushdown::compile(
+        ".let ok = * | where status = '200' | project uri;\n.let bad = * | where status = '500' | project status;\n$bad;\n$ok;",
+    )
+    .unwrap();
+    let out = p.apply(&[g]).unwrap();
+    assert_eq!(out.groups.len(), 1, "same metadata: one group");
+    assert_eq!(
+        out.groups[0].group.logs,
+        vec![log(1, &[("status", "500")]), log(2, &[("uri", "/b")])]
+    );
+}
