@@ -10,6 +10,7 @@ pub mod jsonpath;
 pub mod ops;
 pub mod pipeline;
 pub mod plan;
+pub mod pushdown;
 pub mod render;
 pub mod timezone;
 pub mod types;

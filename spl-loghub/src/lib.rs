@@ -1,0 +1,52 @@
+//! spl-loghub: a LogHub-compatible shard server with SPL pushdown.
+//!
+//! It implements the subset of the Alibaba Cloud SLS LogHub REST API that the stock SDKs use to
+//! write and consume logs — PutLogs, ListShards, GetCursor, GetCursorTime and PullLogs with a
+//! `query` — over durable per-shard storage on local disk ([`store`]). A pull with a query runs
+//! the consumer's SPL on each LogGroup before it is sent ([`spl_engine::pushdown`]), so only
+//! matching, projected rows cross the wire while the cursor still advances over everything
+//! scanned. See `docs/pushdown.md`.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`proto`] | LogGroup / LogGroupList protobuf messages, conversion to the engine model |
+//! | [`compress`] | lz4 (raw block), zstd, deflate bodies with `x-log-bodyrawsize` |
+//! | [`store`] | segments, cursor index, fsync policy, retention |
+//! | [`server`] | HTTP routing, handlers, headers, errors, query cache |
+pub mod compress;
+pub mod proto;
+pub mod server;
+pub mod store;
+
+use std::io;
+
+pub use server::{Config, Server};
+pub use store::{Fsync, StoreConfig};
+
+/// Serves until Ctrl-C (SIGINT).
+pub async fn serve(config: Config) -> io::Result<()> {
+    let server = Server::bind(config).await?;
+    announce(&server)?;
+    server
+        .run_until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// Prints the bound address on stdout (`listening on 127.0.0.1:PORT`), for scripts that start the
+/// server on port 0.
+fn announce(server: &Server) -> io::Result<()> {
+    use std::io::Write;
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on {}", server.local_addr()?)?;
+    out.flush()
+}
+
+/// Starts a multi-threaded runtime and serves until Ctrl-C (for `spl serve`).
+pub fn run_blocking(config: Config) -> io::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(config))
+}

@@ -1,0 +1,784 @@
+//! The HTTP side: routes the LogHub REST subset (PutLogs, ListShards, GetCursor, GetCursorTime,
+//! PullLogs with `query`) onto the [`Store`] and the pushdown engine, with the wire details the
+//! SDKs rely on (lower-case `x-log-*` headers, base64 cursors, JSON errors with stable codes, 4xx
+//! for every deterministic error because the SDKs retry 5xx).
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use prost::Message;
+use spl_engine::pushdown::{Pushdown, PushdownStats};
+use tokio::net::TcpListener;
+
+use crate::compress::Compression;
+use crate::proto;
+use crate::store::{now_secs, Store, StoreConfig, StoreError};
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    pub store: StoreConfig,
+    /// Largest request body as sent (compressed), in bytes.
+    pub max_body_bytes: usize,
+    /// Largest `x-log-bodyrawsize` (uncompressed LogGroup), in bytes (LogHub: 10 MB).
+    pub max_raw_bytes: usize,
+    /// A pull stops scanning once this many stored bytes were read (at least one group).
+    pub max_pull_bytes: usize,
+    /// Compiled queries kept (per query text, failures included).
+    pub query_cache: usize,
+    /// The project for requests whose `Host` is an IP address or `localhost`.
+    pub default_project: String,
+    /// How often expired segments are deleted.
+    pub expire_every: Duration,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr, data_dir: impl Into<std::path::PathBuf>) -> Config {
+        Config {
+            listen,
+            store: StoreConfig::new(data_dir),
+            max_body_bytes: 10 << 20,
+            max_raw_bytes: 10 << 20,
+            max_pull_bytes: 10 << 20,
+            query_cache: 256,
+            default_project: "default".to_string(),
+            expire_every: Duration::from_secs(60),
+        }
+    }
+}
+
+/// An error answer: HTTP status, stable `errorCode`, message.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+    err(StatusCode::BAD_REQUEST, code, message)
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::LogstoreNotFound => err(
+                StatusCode::NOT_FOUND,
+                "LogStoreNotExist",
+                "logstore does not exist",
+            ),
+            StoreError::ShardNotFound => err(
+                StatusCode::NOT_FOUND,
+                "ShardNotExist",
+                "shard does not exist",
+            ),
+            StoreError::InvalidCursor(m) => bad("InvalidCursor", m),
+            StoreError::InvalidName(n) => bad(
+                "ParameterInvalid",
+                format!("invalid project or logstore name `{n}` (use letters, digits, `_`, `-`)"),
+            ),
+            StoreError::Io(e) => err(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                format!("storage error: {e}"),
+            ),
+        }
+    }
+}
+
+/// Shared server state.
+struct State {
+    config: Config,
+    store: Store,
+    queries: Mutex<HashMap<String, Result<Arc<Pushdown>, String>>>,
+    requests: AtomicU64,
+    started: u64,
+}
+
+/// A bound server, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    state: Arc<State>,
+}
+
+impl Server {
+    /// Opens the store and binds the listening socket.
+    pub async fn bind(config: Config) -> io::Result<Server> {
+        let store = Store::open(config.store.clone())?;
+        let listener = TcpListener::bind(config.listen).await?;
+        Ok(Server {
+            listener,
+            state: Arc::new(State {
+                config,
+                store,
+                queries: Mutex::new(HashMap::new()),
+                requests: AtomicU64::new(0),
+                started: now_secs(),
+            }),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let state = self.state;
+        let expirer = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(state.config.expire_every);
+                loop {
+                    tick.tick().await;
+                    let s = state.clone();
+                    let _ = tokio::task::spawn_blocking(move || s.store.expire(now_secs())).await;
+                }
+            })
+        };
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let stream = match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(_) => {
+                            // Out of file descriptors and the like: back off briefly.
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        let svc = service_fn(move |req| {
+                            let state = state.clone();
+                            async move { Ok::<_, Infallible>(handle(state, req).await) }
+                        });
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), svc)
+                            .await;
+                    });
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        expirer.abort();
+        Ok(())
+    }
+}
+
+/// What a handler answers on success.
+struct Answer {
+    status: StatusCode,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    content_type: &'static str,
+}
+
+impl Answer {
+    fn json(value: serde_json::Value) -> Answer {
+        Answer {
+            status: StatusCode::OK,
+            headers: Vec::new(),
+            body: value.to_string().into_bytes(),
+            content_type: "application/json",
+        }
+    }
+
+    fn empty() -> Answer {
+        Answer {
+            status: StatusCode::OK,
+            headers: Vec::new(),
+            body: Vec::new(),
+            content_type: "application/json",
+        }
+    }
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let n = state.requests.fetch_add(1, Ordering::Relaxed);
+    let request_id = format!("{:08X}{:016X}", state.started as u32, n);
+    let result = route(state, req).await;
+    let (status, headers, body, content_type) = match result {
+        Ok(a) => (a.status, a.headers, a.body, a.content_type),
+        Err(e) => (
+            e.status,
+            Vec::new(),
+            serde_json::json!({
+                "errorCode": e.code,
+                "errorMessage": e.message,
+                "requestId": request_id,
+            })
+            .to_string()
+            .into_bytes(),
+            "application/json",
+        ),
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert("server", HeaderValue::from_static("spl-loghub"));
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        h.insert("x-log-requestid", v);
+    }
+    for (k, v) in headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    }
+    resp
+}
+
+/// The parsed parts of a request that handlers use.
+struct Req {
+    method: Method,
+    project: String,
+    segments: Vec<String>,
+    params: HashMap<String, String>,
+    headers: hyper::HeaderMap,
+}
+
+impl Req {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiError> {
+    let (parts, body) = req.into_parts();
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    let r = Req {
+        method: parts.method.clone(),
+        project: project_of(&host, &state.config.default_project),
+        segments: parts
+            .uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(percent_decode)
+            .collect(),
+        params: parse_query(parts.uri.query().unwrap_or("")),
+        headers: parts.headers,
+    };
+    let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+    match (&r.method, segs.as_slice()) {
+        (&Method::POST, ["logstores", ls]) | (&Method::POST, ["logstores", ls, "shards", "lb"]) => {
+            let ls = ls.to_string();
+            let body = read_body(&state, &r, body).await?;
+            blocking(move || put_logs(&state, &r, &ls, None, &body)).await
+        }
+        (&Method::POST, ["logstores", ls, "shards", "route"]) => {
+            let ls = ls.to_string();
+            let key = r
+                .param("key")
+                .or_else(|| r.param("hashKey"))
+                .ok_or_else(|| bad("ParameterInvalid", "`/shards/route` needs `key`"))?
+                .to_string();
+            let body = read_body(&state, &r, body).await?;
+            blocking(move || put_logs(&state, &r, &ls, Some(&key), &body)).await
+        }
+        (&Method::GET, ["logstores", ls, "shards"]) => {
+            let ls = ls.to_string();
+            blocking(move || list_shards(&state, &r, &ls)).await
+        }
+        (&Method::GET, ["logstores", ls, "shards", shard]) => {
+            let ls = ls.to_string();
+            let shard: u32 = shard.parse().map_err(|_| {
+                err(
+                    StatusCode::NOT_FOUND,
+                    "ShardNotExist",
+                    "shard does not exist",
+                )
+            })?;
+            match r.param("type") {
+                Some("cursor") => blocking(move || get_cursor(&state, &r, &ls, shard)).await,
+                Some("cursor_time") => {
+                    blocking(move || get_cursor_time(&state, &r, &ls, shard)).await
+                }
+                Some("log") | Some("logs") => {
+                    blocking(move || pull_logs(&state, &r, &ls, shard)).await
+                }
+                other => Err(bad(
+                    "ParameterInvalid",
+                    format!(
+                        "unsupported `type` {:?}: use cursor, cursor_time, log or logs",
+                        other.unwrap_or("")
+                    ),
+                )),
+            }
+        }
+        (_, ["logstores", ..]) => Err(err(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{} is not supported on this path", r.method),
+        )),
+        _ => Err(err(
+            StatusCode::NOT_FOUND,
+            "RequestPathNotSupported",
+            "spl-loghub serves PutLogs, ListShards, GetCursor, GetCursorTime and PullLogs only",
+        )),
+    }
+}
+
+async fn blocking(
+    f: impl FnOnce() -> Result<Answer, ApiError> + Send + 'static,
+) -> Result<Answer, ApiError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            format!("request failed: {e}"),
+        ))
+    })
+}
+
+fn too_large(what: &str, limit: usize) -> ApiError {
+    err(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PostBodyTooLarge",
+        format!("{what} is over the limit of {limit} bytes"),
+    )
+}
+
+async fn read_body(state: &State, r: &Req, body: Incoming) -> Result<Vec<u8>, ApiError> {
+    let limit = state.config.max_body_bytes;
+    if let Some(len) = r
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return Err(too_large("the request body", limit));
+        }
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes().to_vec()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(too_large("the request body", limit))
+        }
+        Err(e) => Err(bad(
+            "PostBodyInvalid",
+            format!("could not read the body: {e}"),
+        )),
+    }
+}
+
+/// PutLogs: decompress, validate and append one LogGroup.
+fn put_logs(
+    state: &State,
+    r: &Req,
+    logstore: &str,
+    key: Option<&str>,
+    body: &[u8],
+) -> Result<Answer, ApiError> {
+    let raw_size = match r.header("x-log-bodyrawsize") {
+        None => None,
+        Some(v) => Some(v.trim().parse::<usize>().map_err(|_| {
+            bad(
+                "ParameterInvalid",
+                format!("x-log-bodyrawsize `{v}` is not a size"),
+            )
+        })?),
+    };
+    let limit = state.config.max_raw_bytes;
+    if raw_size.unwrap_or(body.len()) > limit {
+        return Err(too_large("the uncompressed LogGroup", limit));
+    }
+    let compression =
+        Compression::from_header(r.header("x-log-compresstype")).ok_or_else(|| {
+            bad(
+                "InvalidCompressType",
+                format!(
+                    "unsupported x-log-compresstype `{}` (lz4, zstd, deflate or none)",
+                    r.header("x-log-compresstype").unwrap_or("")
+                ),
+            )
+        })?;
+    let raw = compression
+        .decompress(body, raw_size)
+        .map_err(|m| bad("PostBodyUncompressError", m))?;
+    proto::decode_group(&raw).map_err(|m| bad("PostBodyInvalid", m))?;
+    let ls = state.store.logstore_or_create(&r.project, logstore)?;
+    let shard = match key {
+        None => ls.next_shard(),
+        Some(k) => ls.route(k).ok_or_else(|| {
+            bad(
+                "ParameterInvalid",
+                format!("hash key `{k}` is not 32 hex digits"),
+            )
+        })?,
+    };
+    shard.append(&raw).map_err(StoreError::Io)?;
+    Ok(Answer::empty())
+}
+
+fn list_shards(state: &State, r: &Req, logstore: &str) -> Result<Answer, ApiError> {
+    let ls = state.store.logstore(&r.project, logstore)?;
+    let shards: Vec<serde_json::Value> = ls
+        .shards()
+        .iter()
+        .map(|s| {
+            let (begin, end) = ls.hash_range(s.id);
+            serde_json::json!({
+                "shardID": s.id,
+                "status": "readwrite",
+                "inclusiveBeginKey": begin,
+                "exclusiveEndKey": end,
+                "createTime": ls.created,
+            })
+        })
+        .collect();
+    Ok(Answer::json(serde_json::Value::Array(shards)))
+}
+
+fn get_cursor(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, ApiError> {
+    let ls = state.store.logstore(&r.project, logstore)?;
+    let shard = ls.shard(id)?;
+    let from = r.param("from").ok_or_else(|| {
+        bad(
+            "ParameterInvalid",
+            "GetCursor needs `from` (begin, end or a Unix time)",
+        )
+    })?;
+    let cursor = match from {
+        "begin" => shard.begin(),
+        "end" => shard.end(),
+        t => shard.cursor_at(t.trim().parse::<u64>().map_err(|_| {
+            bad(
+                "ParameterInvalid",
+                format!("`from` must be begin, end or a Unix time in seconds, not `{t}`"),
+            )
+        })?),
+    };
+    Ok(Answer::json(
+        serde_json::json!({ "cursor": encode_cursor(cursor) }),
+    ))
+}
+
+fn get_cursor_time(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, ApiError> {
+    let ls = state.store.logstore(&r.project, logstore)?;
+    let shard = ls.shard(id)?;
+    let cursor = decode_cursor(r.param("cursor"))?;
+    let time = shard.time_of(cursor)?;
+    Ok(Answer::json(serde_json::json!({ "cursor_time": time })))
+}
+
+/// PullLogs: scan `[cursor, min(cursor + count, end_cursor, tail))`, apply the query per group.
+fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, ApiError> {
+    let ls = state.store.logstore(&r.project, logstore)?;
+    let shard = ls.shard(id)?;
+    let cursor = decode_cursor(r.param("cursor"))?;
+    let end = match r.param("end_cursor").or_else(|| r.param("endCursor")) {
+        None | Some("") => u64::MAX,
+        Some(c) => {
+            let end = decode_cursor(Some(c))?;
+            if end < cursor {
+                return Err(bad(
+                    "InvalidCursor",
+                    format!("end_cursor {end} is before cursor {cursor}"),
+                ));
+            }
+            end
+        }
+    };
+    let count = match r.param("count") {
+        None | Some("") => 1000,
+        Some(c) => c
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                bad(
+                    "ParameterInvalid",
+                    format!("`count` must be 1 to 1000, not `{c}`"),
+                )
+            })?
+            .min(1000),
+    };
+    if r.param("processor").is_some_and(|p| !p.is_empty()) {
+        return Err(bad(
+            "ParameterInvalid",
+            "stored consume processors are not supported; pass the SPL in `query`",
+        ));
+    }
+    let query = r
+        .param("query")
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| compiled(state, q))
+        .transpose()?;
+    let started = Instant::now();
+    let records = shard.read(cursor, end, count, state.config.max_pull_bytes)?;
+    let next = records.last().map_or(cursor, |rec| rec.cursor + 1);
+    let mut body = Vec::new();
+    let mut groups = 0u64;
+    let mut stats = PushdownStats::default();
+    match &query {
+        None => {
+            for rec in &records {
+                proto::append_group(&mut body, &rec.bytes);
+            }
+            groups = records.len() as u64;
+        }
+        Some(pushdown) => {
+            for rec in records.iter() {
+                let wire = proto::LogGroup::decode(&rec.bytes[..]).map_err(|e| {
+                    err(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "InternalServerError",
+                        format!("stored LogGroup at cursor {} is corrupt: {e}", rec.cursor),
+                    )
+                })?;
+                let origin = proto::LogGroup {
+                    reserved: wire.reserved.clone(),
+                    machine_uuid: wire.machine_uuid.clone(),
+                    ..proto::LogGroup::default()
+                };
+                let (out, mut s) = pushdown
+                    .apply_group(&wire.into_model())
+                    .map_err(|e| bad("SplExecutionError", e.to_string()))?;
+                s.raw_bytes = rec.bytes.len() as u64;
+                stats.add(&s);
+                for g in out {
+                    let g = proto::LogGroup::from_model(g, Some(&origin));
+                    proto::append_group(&mut body, &g.encode_to_vec());
+                    groups += 1;
+                }
+            }
+        }
+    }
+    let raw_len = body.len();
+    let compression = if body.is_empty() {
+        Compression::None
+    } else {
+        Compression::from_accept(r.header("accept-encoding"))
+    };
+    let sent = compression.compress(&body);
+    let mut headers = vec![
+        ("x-log-cursor", encode_cursor(next)),
+        ("x-log-count", groups.to_string()),
+        ("x-log-bodyrawsize", raw_len.to_string()),
+    ];
+    if let Some(c) = compression.header() {
+        headers.push(("x-log-compresstype", c.to_string()));
+    }
+    if let Some(last) = records.last() {
+        headers.push(("x-log-read-last-cursor", last.cursor.to_string()));
+        headers.push(("x-log-cursor-time", last.received.to_string()));
+    }
+    if next >= shard.end() {
+        headers.push(("x-log-end-of-cursor", "1".to_string()));
+    }
+    if query.is_some() {
+        headers.push(("x-log-rawdatacount", stats.raw_groups.to_string()));
+        headers.push(("x-log-rawdatasize", stats.raw_bytes.to_string()));
+        headers.push(("x-log-rawdatalines", stats.raw_rows.to_string()));
+        headers.push(("x-log-resultlines", stats.rows_returned.to_string()));
+        headers.push(("x-log-failedlines", stats.rows_failed.to_string()));
+    }
+    headers.push((
+        "x-log-process-time-us",
+        started.elapsed().as_micros().to_string(),
+    ));
+    Ok(Answer {
+        status: StatusCode::OK,
+        headers,
+        body: sent,
+        content_type: "application/x-protobuf",
+    })
+}
+
+/// The compiled query for `text`, from the cache or compiled now (failures are cached too, so a
+/// bad query costs one compile).
+fn compiled(state: &State, text: &str) -> Result<Arc<Pushdown>, ApiError> {
+    let cached = state
+        .queries
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(text)
+        .cloned();
+    let entry = match cached {
+        Some(e) => e,
+        None => {
+            let e = Pushdown::compile(text)
+                .map(Arc::new)
+                .map_err(|d| d.render("query", text, false).trim_end().to_string());
+            let mut cache = state.queries.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= state.config.query_cache.max(1) {
+                cache.clear();
+            }
+            cache.insert(text.to_string(), e.clone());
+            e
+        }
+    };
+    entry.map_err(|message| bad("InvalidSplQuery", message))
+}
+
+/// The project: the first label of `Host`; an IP address or `localhost` means the default.
+pub fn project_of(host: &str, default: &str) -> String {
+    let host = host.trim();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        // [v6]:port
+        return if rest.contains(']') {
+            default.to_string()
+        } else {
+            host.to_string()
+        };
+    } else {
+        host.rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(host, |(h, _)| h)
+    };
+    if name.is_empty()
+        || name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::IpAddr>().is_ok()
+    {
+        return default.to_string();
+    }
+    name.split('.')
+        .next()
+        .unwrap_or(default)
+        .to_ascii_lowercase()
+}
+
+/// `application/x-www-form-urlencoded` query parameters (`+` is a space); the last value wins.
+pub fn parse_query(query: &str) -> HashMap<String, String> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' && i + 2 < bytes.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// base64 of the decimal text of the cursor.
+pub fn encode_cursor(cursor: u64) -> String {
+    base64::engine::general_purpose::STANDARD.encode(cursor.to_string())
+}
+
+/// Reads a cursor (padding optional); anything else is `InvalidCursor`.
+pub fn decode_cursor(text: Option<&str>) -> Result<u64, ApiError> {
+    let text = text.ok_or_else(|| bad("InvalidCursor", "a cursor is required"))?;
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    engine
+        .decode(text.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|n| i64::try_from(*n).is_ok())
+        .ok_or_else(|| bad("InvalidCursor", format!("`{text}` is not a cursor")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        assert_eq!(
+            encode_cursor(1729070618428044655),
+            "MTcyOTA3MDYxODQyODA0NDY1NQ=="
+        );
+        assert_eq!(
+            decode_cursor(Some("MTcyOTA3MDYxODQyODA0NDY1NQ==")).unwrap(),
+            1729070618428044655
+        );
+        assert_eq!(
+            decode_cursor(Some("MTQ0NzMyOTQwMTEwMjEzMDkwNA")).unwrap(),
+            1447329401102130904
+        );
+        for bad in ["", "!!!", "YWJj", "LTE="] {
+            assert_eq!(
+                decode_cursor(Some(bad)).unwrap_err().code,
+                "InvalidCursor",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn project_comes_from_the_first_host_label() {
+        assert_eq!(project_of("Proj.cn-hangzhou.log.aliyuncs.com", "d"), "proj");
+        assert_eq!(project_of("proj.x.test:8080", "d"), "proj");
+        assert_eq!(project_of("127.0.0.1:8080", "d"), "d");
+        assert_eq!(project_of("localhost", "d"), "d");
+        assert_eq!(project_of("[::1]:80", "d"), "d");
+        assert_eq!(project_of("", "d"), "d");
+    }
+
+    #[test]
+    fn query_strings_decode_plus_and_percent() {
+        let q = parse_query("type=log&query=*+%7C+where+a%3D%271%27&cursor=MA%3D%3D&bad=%zz");
+        assert_eq!(q["query"], "* | where a='1'");
+        assert_eq!(q["cursor"], "MA==");
+        assert_eq!(q["bad"], "%zz");
+    }
+}
