@@ -1,6 +1,6 @@
 //! `log-to-metric` and `metric-to-metric` on small batches, compared as rows of text (spec
 //! §18.4), plus the column types of metric rows and the build-time diagnostics. The decisions
-//! these pin are in docs/decisions-metrics.md.
+//! these pin are in docs/decisions.md.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -47,6 +47,13 @@ pub fn run(command: Command) -> ExitCode {
             color,
             profile,
         } => check::run(&source, json, color, profile),
+        Command::Serve(config) => match spl_loghub::run_blocking(*config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::Fmt {
             source,
             check,

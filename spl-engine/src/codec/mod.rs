@@ -9,7 +9,7 @@
 //! | json (`json.rs`) | one JSON object | its keys; text/number/boolean values as VARCHAR text, nested values as compact JSON text, `null` absent, `__time__`/`__time_ns_part__` BIGINT |
 //! | csv (`csv.rs`) | one RFC 4180 record | the header's names; values as VARCHAR |
 //!
-//! Rules shared by every format (see `docs/decisions-codec.md`):
+//! Rules shared by every format (see `docs/decisions.md`):
 //! - a line ends at `\n`; a `\r` before it is part of the line end (`\r\n`);
 //! - a blank line (empty, or only spaces and tabs) is no event, but it counts for line numbers;
 //! - a UTF-8 byte order mark at the very start of the input is ignored;

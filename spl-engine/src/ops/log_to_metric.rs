@@ -9,7 +9,7 @@
 //! whose label value contains `|` or `#$#`, goes to the error stream. With `-wildcard`, `*` in
 //! names and labels matches any run of characters; matched fields whose names are not valid
 //! metric names or label keys are skipped (`-format` turns invalid metric-name characters into
-//! `_` instead). Decisions: docs/decisions-metrics.md.
+//! `_` instead). Decisions: docs/decisions.md.
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Builder, Int64Builder, StringViewBuilder, UInt32Array};

@@ -6,7 +6,7 @@
 //! the metric fields typed (`__time_nano__` BIGINT, `__value__` DOUBLE). Other fields are kept.
 //! A row that is not a valid metric goes to the error stream; `-format` repairs what it can
 //! (invalid name characters become `_`, malformed or invalid labels are dropped, `|` and `#$#`
-//! in values become `_`). Decisions: docs/decisions-metrics.md.
+//! in values become `_`). Decisions: docs/decisions.md.
 use std::sync::Arc;
 
 use arrow::array::{
