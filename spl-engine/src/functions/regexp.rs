@@ -37,14 +37,15 @@ fn global_cache() -> &'static Mutex<HashMap<String, Regex>> {
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Compiles `pattern`, reusing a process-wide cache.
+/// Compiles `pattern` with RE2 meaning (the reference engine's syntax), reusing a process-wide
+/// cache.
 fn compile(fname: &str, pattern: &str) -> Result<Regex> {
     if let Ok(cache) = global_cache().lock() {
         if let Some(re) = cache.get(pattern) {
             return Ok(re.clone());
         }
     }
-    let re = match RegexBuilder::new(pattern)
+    let re = match RegexBuilder::new(&crate::ops::re2_to_rust(pattern))
         .size_limit(MAX_COMPILED_BYTES)
         .build()
     {
@@ -63,7 +64,7 @@ fn compile(fname: &str, pattern: &str) -> Result<Regex> {
 /// Checks that `pattern` compiles the way the regexp functions compile it (used to report a
 /// literal pattern at compile time, `E1004`). The error is the regex crate's message.
 pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
-    RegexBuilder::new(pattern)
+    RegexBuilder::new(&crate::ops::re2_to_rust(pattern))
         .size_limit(MAX_COMPILED_BYTES)
         .build()
         .map(|_| ())

@@ -28,6 +28,13 @@ impl Operator for Where {
         let mask = match out.values.data_type() {
             DataType::Boolean => out.values.as_boolean().clone(),
             DataType::Null => arrow::array::BooleanArray::from(vec![None; out.values.len()]),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                text_as_boolean(out.values.as_ref())
+            }
+            t if t.is_numeric() => arrow::compute::cast(&out.values, &DataType::Boolean)
+                .map_err(|e| BatchError(e.to_string()))?
+                .as_boolean()
+                .clone(),
             other => {
                 return Err(BatchError(format!(
                     "the `where` condition must be a boolean, found {other}"
@@ -41,4 +48,21 @@ impl Operator for Where {
             errors: out.errors,
         })
     }
+}
+
+/// A text condition as a boolean, as `TRY_CAST(x AS BOOLEAN)` reads it: `true`/`false`, `t`/`f`,
+/// `1`/`0` (any case, surrounding spaces ignored); any other text is NULL, so the row is dropped.
+fn text_as_boolean(values: &dyn arrow::array::Array) -> arrow::array::BooleanArray {
+    let renderer = crate::render::Renderer::default();
+    let text = |i: usize| renderer.text(values, i);
+    (0..values.len())
+        .map(|i| {
+            let t = text(i)?;
+            match t.trim().to_ascii_lowercase().as_str() {
+                "true" | "t" | "1" => Some(true),
+                "false" | "f" | "0" => Some(false),
+                _ => None,
+            }
+        })
+        .collect()
 }
