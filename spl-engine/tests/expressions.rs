@@ -186,3 +186,44 @@ fn timestamp_date_casts_follow_the_session_zone() {
         "1534521600.0"
     );
 }
+
+/// Plans are cached per expression and schema: a second batch with the same schema reuses the
+/// plan, a batch where the field has another type gets its own (and the right result).
+#[test]
+fn plans_are_cached_per_schema() {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, StringViewArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+
+    let session = spl_engine::expr::Session::default();
+    let e = spl_parser::parse("* | where x + 1 > 2").unwrap();
+    let spl_parser::InstructionKind::Where { predicate } = &e.statements[0].pipeline.stages[0].kind
+    else {
+        panic!("where")
+    };
+    let text = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("x", DataType::Utf8View, true)])),
+        vec![Arc::new(StringViewArray::from(vec!["1", "5"]))],
+    )
+    .unwrap();
+    let ints = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, true)])),
+        vec![Arc::new(Int64Array::from(vec![9, 0]))],
+    )
+    .unwrap();
+    let render = |b: &RecordBatch| {
+        let v = spl_engine::expr::evaluate(predicate, b, &session).unwrap();
+        let r = spl_engine::render::Renderer::default();
+        (0..v.len())
+            .map(|i| r.text(v.as_ref(), i).unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(render(&text), ["false", "true"]);
+    assert_eq!(session.cached_plans(), 1);
+    assert_eq!(render(&text.clone()), ["false", "true"]);
+    assert_eq!(session.cached_plans(), 1);
+    assert_eq!(render(&ints), ["true", "false"]);
+    assert_eq!(session.cached_plans(), 2);
+}

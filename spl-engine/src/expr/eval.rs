@@ -1,16 +1,19 @@
 //! Vectorised evaluation of an SPL expression over an Arrow batch: lower against the batch's
 //! schema, plan a DataFusion physical expression with the session's options (time zone), and
-//! evaluate it.
+//! evaluate it. Plans are cached in the session per (expression, batch schema), so a stream of
+//! batches with the same fields lowers and plans each expression once.
 //!
 //! Two SLS/Presto rules are applied here rather than in lowering:
 //! - integer `+`, `-`, `*` fail on overflow (Presto: "bigint addition overflow") instead of
 //!   wrapping around;
 //! - `try(x)` turns the row errors of `x` into NULL: each `try` outside a lambda is evaluated
 //!   first (row by row when some rows fail) and its result joins the batch as a hidden column.
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{new_null_array, Array, ArrayRef};
-use arrow::datatypes::{Field, Schema};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion_common::config::ConfigOptions;
 use datafusion_common::tree_node::{Transformed, TreeNode};
@@ -25,12 +28,27 @@ use spl_parser::{ast, Diagnostic};
 use crate::timezone::SessionTz;
 
 /// Per-pipeline evaluation settings: the session time zone, carried to functions through
-/// DataFusion's `execution.time_zone` option.
-#[derive(Debug, Clone)]
+/// DataFusion's `execution.time_zone` option, and the cache of planned expressions.
+#[derive(Clone)]
 pub struct Session {
     pub tz: SessionTz,
     props: ExecutionProps,
+    plans: Arc<Mutex<PlanCache>>,
 }
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("tz", &self.tz).finish()
+    }
+}
+
+/// Physical plans by expression hash; each entry keeps the expression and schema it was planned
+/// for (compared on lookup, so equal hashes never share a wrong plan).
+type PlanCache = HashMap<u64, Vec<(ast::Expr, SchemaRef, Arc<dyn PhysicalExpr>)>>;
+
+/// Plans kept per session before the cache starts over (a stream rarely has more than a few
+/// schemas; pathological inputs with a new schema per batch stay bounded).
+const MAX_CACHED_PLANS: usize = 1024;
 
 impl Default for Session {
     fn default() -> Self {
@@ -44,7 +62,49 @@ impl Session {
         config.execution.time_zone = Some(tz.to_string());
         let mut props = ExecutionProps::new();
         props.config_options = Some(Arc::new(config));
-        Session { tz, props }
+        Session {
+            tz,
+            props,
+            plans: Arc::default(),
+        }
+    }
+
+    /// How many planned expressions the session holds.
+    pub fn cached_plans(&self) -> usize {
+        self.plans
+            .lock()
+            .map_or(0, |c| c.values().map(Vec::len).sum())
+    }
+
+    /// The cached plan of `expr` for `schema`, planning it on a miss.
+    fn plan(
+        &self,
+        expr: &ast::Expr,
+        schema: &SchemaRef,
+    ) -> Result<Arc<dyn PhysicalExpr>, EvalError> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        expr.hash(&mut h);
+        let key = h.finish();
+        if let Ok(cache) = self.plans.lock() {
+            if let Some(hit) = cache.get(&key).and_then(|v| {
+                v.iter()
+                    .find(|(e, s, _)| (Arc::ptr_eq(s, schema) || s == schema) && e == expr)
+            }) {
+                return Ok(Arc::clone(&hit.2));
+            }
+        }
+        let planned = plan_physical(expr, schema, &self.props)?;
+        if let Ok(mut cache) = self.plans.lock() {
+            if cache.values().map(Vec::len).sum::<usize>() >= MAX_CACHED_PLANS {
+                cache.clear();
+            }
+            cache.entry(key).or_default().push((
+                expr.clone(),
+                Arc::clone(schema),
+                Arc::clone(&planned),
+            ));
+        }
+        Ok(planned)
     }
 }
 
@@ -87,23 +147,32 @@ fn evaluate_plain(
     batch: &RecordBatch,
     session: &Session,
 ) -> Result<ArrayRef, EvalError> {
-    let schema = DFSchema::try_from(batch.schema().as_ref().clone())
-        .map_err(|e| EvalError::Runtime(e.to_string()))?;
-    let logical = super::lower(expr, &schema).map_err(EvalError::Compile)?;
-    let physical = datafusion_physical_expr::create_physical_expr(
-        &logical,
-        &schema,
-        &session.props,
-        &PhysicalPlanningContext::default(),
-    )
-    .map_err(|e| EvalError::Runtime(e.to_string()))?;
-    let physical = checked_arithmetic(physical).map_err(|e| EvalError::Runtime(e.to_string()))?;
+    let physical = session.plan(expr, &batch.schema())?;
     let value = physical
         .evaluate(batch)
         .map_err(|e| EvalError::Runtime(clean_runtime(&e.to_string())))?;
     value
         .into_array(batch.num_rows())
         .map_err(|e| EvalError::Runtime(e.to_string()))
+}
+
+/// Lowers `expr` against `schema` and plans it as a DataFusion physical expression.
+fn plan_physical(
+    expr: &ast::Expr,
+    schema: &SchemaRef,
+    props: &ExecutionProps,
+) -> Result<Arc<dyn PhysicalExpr>, EvalError> {
+    let schema = DFSchema::try_from(schema.as_ref().clone())
+        .map_err(|e| EvalError::Runtime(e.to_string()))?;
+    let logical = super::lower(expr, &schema).map_err(EvalError::Compile)?;
+    let physical = datafusion_physical_expr::create_physical_expr(
+        &logical,
+        &schema,
+        props,
+        &PhysicalPlanningContext::default(),
+    )
+    .map_err(|e| EvalError::Runtime(e.to_string()))?;
+    checked_arithmetic(physical).map_err(|e| EvalError::Runtime(e.to_string()))
 }
 
 /// Makes integer `+`, `-`, `*` fail on overflow instead of wrapping (Presto semantics).
