@@ -48,7 +48,7 @@ fn explain_prints_the_plan_tree_with_reads_and_writes() {
   ├─ 2. extend d = CAST(duration_ms AS BIGINT)
   │      reads: duration_ms; writes: d
   └─ 3. project service, d
-         reads: service, d; removes: <all other fields>
+         reads: service, d; removes: <all other fields but the time fields>
 profile cli: stages/statement unlimited, script bytes unlimited, batch memory unlimited, batch timeout unlimited, errors: error-stream, time zone UTC
 "
     );
