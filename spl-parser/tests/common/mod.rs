@@ -55,11 +55,17 @@ pub fn corpus() -> Vec<(String, String)> {
             }
             Some("jsonl") => {
                 for (i, l) in text.lines().enumerate() {
-                    if l.trim().is_empty() {
+                    // Conformance files allow `#` and `//` comment lines.
+                    let t = l.trim();
+                    if t.is_empty() || t.starts_with('#') || t.starts_with("//") {
                         continue;
                     }
                     let v: serde_json::Value =
                         serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}:{}: {e}", i + 1));
+                    // Cases that expect a compile error are not valid programs.
+                    if v.get("compile_error").is_some() {
+                        continue;
+                    }
                     if let Some(spl) = v["spl"].as_str() {
                         texts.push((format!("{name}:{}", i + 1), spl.to_string()));
                     }
