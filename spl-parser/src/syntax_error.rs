@@ -511,10 +511,12 @@ fn token_text(debug: &str) -> Option<String> {
 /// A reserved word that ends right before `pos` (a field named like a keyword).
 fn reserved_before(src: &str, pos: usize) -> Option<(String, Span)> {
     let before = src[..pos].trim_end();
+    // Just after the last character that cannot be part of a word (which may be multi-byte).
     let start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map(|i| i + 1)
-        .unwrap_or(0);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let word = &before[start..];
     let kw = reserved_word(word)?;
     // Only when the word stands where an operand belongs (after an operator, `(`, `,` or `where`).

@@ -160,4 +160,7 @@ fn invalid_utf8_is_the_callers_problem_but_odd_unicode_is_fine() {
     check("* | where \"名字\" = '张三' | extend \"é\" = '\u{1F600}'");
     check("\u{feff}* | where a = 1");
     check("*\u{3000}|\u{a0}where a = 1");
+    // A full-width punctuation mark right before the error position (found by the mutations).
+    check("* | parse-kv c, '；',-- '：");
+    check("* | where a =：and");
 }
