@@ -28,8 +28,15 @@ fn agent() -> &'static Path {
     static AGENT: OnceLock<PathBuf> = OnceLock::new();
     AGENT.get_or_init(|| {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let lib = target_dir().join("libspl_capi.a");
-        assert!(lib.exists(), "{} not built", lib.display());
+        // `cargo test` builds the static library into target/debug/deps (fresh for this build);
+        // only `cargo build` copies it up to target/debug.
+        let lib = [
+            target_dir().join("deps/libspl_capi.a"),
+            target_dir().join("libspl_capi.a"),
+        ]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("libspl_capi.a not built in {}", target_dir().display()));
         let out = work_dir().join("agent");
         let status = Command::new("cc")
             .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
