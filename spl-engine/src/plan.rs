@@ -212,70 +212,18 @@ pub fn columns(e: &Expr) -> impl Iterator<Item = String> {
 }
 
 fn collect(e: &Expr, bound: &[String], out: &mut Vec<String>) {
-    use ExprKind as E;
-    let mut go = |x: &Expr| collect(x, bound, out);
     match &e.kind {
-        E::Column(c) => {
+        ExprKind::Column(c) => {
             if !bound.contains(c) && !out.contains(c) {
                 out.push(c.clone());
             }
         }
-        E::Literal(_) => {}
-        E::Unary { expr, .. } | E::IsNull { expr, .. } | E::Cast { expr, .. } => go(expr),
-        E::Binary { left, right, .. } => {
-            go(left);
-            go(right);
-        }
-        E::Like {
-            expr,
-            pattern,
-            escape,
-            ..
-        } => {
-            go(expr);
-            go(pattern);
-            if let Some(x) = escape {
-                go(x);
-            }
-        }
-        E::InList { expr, list, .. } => {
-            go(expr);
-            list.iter().for_each(go);
-        }
-        E::Between {
-            expr, low, high, ..
-        } => {
-            go(expr);
-            go(low);
-            go(high);
-        }
-        E::Subscript { expr, index } => {
-            go(expr);
-            go(index);
-        }
-        E::Case {
-            operand,
-            whens,
-            otherwise,
-        } => {
-            if let Some(x) = operand {
-                go(x);
-            }
-            for (w, t) in whens {
-                go(w);
-                go(t);
-            }
-            if let Some(x) = otherwise {
-                go(x);
-            }
-        }
-        E::Array(items) | E::Row(items) => items.iter().for_each(go),
-        E::Call { args, .. } => args.iter().for_each(go),
-        E::Lambda { params, body } => {
+        ExprKind::Lambda { params, body } => {
             let mut inner = bound.to_vec();
             inner.extend(params.iter().cloned());
             collect(body, &inner, out);
         }
+        _ => e.for_each_child(&mut |c, _| collect(c, bound, out)),
     }
 }
 

@@ -265,6 +265,126 @@ pub struct Expr {
 }
 
 impl Expr {
+    /// Calls `f(child, is_lambda_body)` for each direct child expression.
+    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr, bool)) {
+        use ExprKind as K;
+        match &self.kind {
+            K::Column(_) | K::Literal(_) => {}
+            K::Unary { expr, .. } | K::IsNull { expr, .. } => f(expr, false),
+            K::Cast { expr, .. } => f(expr, false),
+            K::Binary { left, right, .. } => {
+                f(left, false);
+                f(right, false);
+            }
+            K::Like {
+                expr,
+                pattern,
+                escape,
+                ..
+            } => {
+                f(expr, false);
+                f(pattern, false);
+                if let Some(x) = escape {
+                    f(x, false);
+                }
+            }
+            K::InList { expr, list, .. } => {
+                f(expr, false);
+                list.iter().for_each(|x| f(x, false));
+            }
+            K::Between {
+                expr, low, high, ..
+            } => {
+                f(expr, false);
+                f(low, false);
+                f(high, false);
+            }
+            K::Subscript { expr, index } => {
+                f(expr, false);
+                f(index, false);
+            }
+            K::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
+                if let Some(x) = operand {
+                    f(x, false);
+                }
+                for (w, t) in whens {
+                    f(w, false);
+                    f(t, false);
+                }
+                if let Some(x) = otherwise {
+                    f(x, false);
+                }
+            }
+            K::Array(items) | K::Row(items) => items.iter().for_each(|x| f(x, false)),
+            K::Call { args, .. } => args.iter().for_each(|x| f(x, false)),
+            K::Lambda { body, .. } => f(body, true),
+        }
+    }
+
+    /// Calls `f(child, is_lambda_body)` for each direct child expression, mutably.
+    pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr, bool)) {
+        use ExprKind as K;
+        match &mut self.kind {
+            K::Column(_) | K::Literal(_) => {}
+            K::Unary { expr, .. } | K::IsNull { expr, .. } => f(expr, false),
+            K::Cast { expr, .. } => f(expr, false),
+            K::Binary { left, right, .. } => {
+                f(left, false);
+                f(right, false);
+            }
+            K::Like {
+                expr,
+                pattern,
+                escape,
+                ..
+            } => {
+                f(expr, false);
+                f(pattern, false);
+                if let Some(x) = escape {
+                    f(x, false);
+                }
+            }
+            K::InList { expr, list, .. } => {
+                f(expr, false);
+                list.iter_mut().for_each(|x| f(x, false));
+            }
+            K::Between {
+                expr, low, high, ..
+            } => {
+                f(expr, false);
+                f(low, false);
+                f(high, false);
+            }
+            K::Subscript { expr, index } => {
+                f(expr, false);
+                f(index, false);
+            }
+            K::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
+                if let Some(x) = operand {
+                    f(x, false);
+                }
+                for (w, t) in whens {
+                    f(w, false);
+                    f(t, false);
+                }
+                if let Some(x) = otherwise {
+                    f(x, false);
+                }
+            }
+            K::Array(items) | K::Row(items) => items.iter_mut().for_each(|x| f(x, false)),
+            K::Call { args, .. } => args.iter_mut().for_each(|x| f(x, false)),
+            K::Lambda { body, .. } => f(body, true),
+        }
+    }
+
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }
     }

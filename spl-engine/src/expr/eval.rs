@@ -201,74 +201,12 @@ fn checked_arithmetic(
 /// True when `e` has a `try(...)` call outside any lambda.
 fn has_try(e: &ast::Expr, in_lambda: bool) -> bool {
     let mut found = false;
-    visit_children(e, &mut |c, lambda| {
-        found = found || has_try(c, in_lambda || lambda)
-    });
+    e.for_each_child(&mut |c, lambda| found = found || has_try(c, in_lambda || lambda));
     found || (!in_lambda && is_try_call(e))
 }
 
 fn is_try_call(e: &ast::Expr) -> bool {
     matches!(&e.kind, ast::ExprKind::Call { name, args, .. } if name == "try" && args.len() == 1)
-}
-
-/// Calls `f(child, is_lambda_body)` for each direct child expression.
-fn visit_children(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr, bool)) {
-    use ast::ExprKind as K;
-    match &e.kind {
-        K::Column(_) | K::Literal(_) => {}
-        K::Unary { expr, .. } | K::IsNull { expr, .. } => f(expr, false),
-        K::Cast { expr, .. } => f(expr, false),
-        K::Binary { left, right, .. } => {
-            f(left, false);
-            f(right, false);
-        }
-        K::Like {
-            expr,
-            pattern,
-            escape,
-            ..
-        } => {
-            f(expr, false);
-            f(pattern, false);
-            if let Some(x) = escape {
-                f(x, false);
-            }
-        }
-        K::InList { expr, list, .. } => {
-            f(expr, false);
-            list.iter().for_each(|x| f(x, false));
-        }
-        K::Between {
-            expr, low, high, ..
-        } => {
-            f(expr, false);
-            f(low, false);
-            f(high, false);
-        }
-        K::Subscript { expr, index } => {
-            f(expr, false);
-            f(index, false);
-        }
-        K::Case {
-            operand,
-            whens,
-            otherwise,
-        } => {
-            if let Some(x) = operand {
-                f(x, false);
-            }
-            for (w, t) in whens {
-                f(w, false);
-                f(t, false);
-            }
-            if let Some(x) = otherwise {
-                f(x, false);
-            }
-        }
-        K::Array(items) | K::Row(items) => items.iter().for_each(|x| f(x, false)),
-        K::Call { args, .. } => args.iter().for_each(|x| f(x, false)),
-        K::Lambda { body, .. } => f(body, true),
-    }
 }
 
 /// Rewrites `e` so that each `try(x)` outside lambdas becomes a hidden column of `batch` holding
@@ -285,7 +223,7 @@ fn hoist_try(
     }
     let mut out = e.clone();
     let mut failure = None;
-    map_children(&mut out, &mut |c, lambda| {
+    out.for_each_child_mut(&mut |c, lambda| {
         if failure.is_some() {
             return;
         }
@@ -317,66 +255,6 @@ fn hoist_try(
     *batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| EvalError::Runtime(e.to_string()))?;
     Ok(ast::Expr::new(ast::ExprKind::Column(name), out.span))
-}
-
-/// Calls `f(child, is_lambda_body)` for each direct child expression, mutably.
-fn map_children(e: &mut ast::Expr, f: &mut dyn FnMut(&mut ast::Expr, bool)) {
-    use ast::ExprKind as K;
-    match &mut e.kind {
-        K::Column(_) | K::Literal(_) => {}
-        K::Unary { expr, .. } | K::IsNull { expr, .. } => f(expr, false),
-        K::Cast { expr, .. } => f(expr, false),
-        K::Binary { left, right, .. } => {
-            f(left, false);
-            f(right, false);
-        }
-        K::Like {
-            expr,
-            pattern,
-            escape,
-            ..
-        } => {
-            f(expr, false);
-            f(pattern, false);
-            if let Some(x) = escape {
-                f(x, false);
-            }
-        }
-        K::InList { expr, list, .. } => {
-            f(expr, false);
-            list.iter_mut().for_each(|x| f(x, false));
-        }
-        K::Between {
-            expr, low, high, ..
-        } => {
-            f(expr, false);
-            f(low, false);
-            f(high, false);
-        }
-        K::Subscript { expr, index } => {
-            f(expr, false);
-            f(index, false);
-        }
-        K::Case {
-            operand,
-            whens,
-            otherwise,
-        } => {
-            if let Some(x) = operand {
-                f(x, false);
-            }
-            for (w, t) in whens {
-                f(w, false);
-                f(t, false);
-            }
-            if let Some(x) = otherwise {
-                f(x, false);
-            }
-        }
-        K::Array(items) | K::Row(items) => items.iter_mut().for_each(|x| f(x, false)),
-        K::Call { args, .. } => args.iter_mut().for_each(|x| f(x, false)),
-        K::Lambda { body, .. } => f(body, true),
-    }
 }
 
 /// Evaluates `expr` with the rows that fail set to NULL (row by row only when some row fails).
