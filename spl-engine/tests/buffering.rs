@@ -1,57 +1,13 @@
 //! Buffering stages (`stats`, `sort`, `limit`) driven through `ops::build_stage` the way a
 //! runner does: one state per run, several batches with different schemas pushed, then
 //! `finish`. Rows are compared as text (spec §18.4), in output order.
-use std::collections::BTreeMap;
-use std::sync::Arc;
+mod common;
+use common::{batch, rows_of, Row};
 
-use arrow::array::{ArrayRef, Int64Array, StringViewArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use spl_engine::expr::Session;
 use spl_engine::ops::{self, Stage, StageOutput, Stats};
-use spl_engine::render::Renderer;
-
-type Row = BTreeMap<String, String>;
-
-/// A batch of VARCHAR fields (absent = NULL) plus `__time__` as BIGINT.
-fn batch(rows: &[&[(&str, &str)]]) -> RecordBatch {
-    let mut names: Vec<&str> = Vec::new();
-    for r in rows {
-        for (k, _) in *r {
-            if !names.contains(k) {
-                names.push(k);
-            }
-        }
-    }
-    let mut fields = vec![Field::new("__time__", DataType::Int64, true)];
-    let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![1_700_000_000; rows.len()]))];
-    for n in &names {
-        fields.push(Field::new(*n, DataType::Utf8View, true));
-        let vals: Vec<Option<&str>> = rows
-            .iter()
-            .map(|r| r.iter().find(|(k, _)| k == n).map(|(_, v)| *v))
-            .collect();
-        cols.push(Arc::new(StringViewArray::from(vals)));
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
-}
-
-fn rows_of(b: &RecordBatch) -> Vec<Row> {
-    let r = Renderer::default();
-    (0..b.num_rows())
-        .map(|i| {
-            b.schema()
-                .fields()
-                .iter()
-                .enumerate()
-                .filter_map(|(c, f)| {
-                    r.text(b.column(c).as_ref(), i)
-                        .map(|v| (f.name().clone(), v))
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// The output of a run: batches and error rows (with their messages).
 struct Run {

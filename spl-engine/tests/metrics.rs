@@ -1,7 +1,8 @@
 //! `log-to-metric` and `metric-to-metric` on small batches, compared as rows of text (spec
 //! §18.4), plus the column types of metric rows and the build-time diagnostics. The decisions
 //! these pin are in docs/decisions.md.
-use std::collections::BTreeMap;
+mod common;
+use common::{rows_of, Row};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, StringViewArray};
@@ -9,9 +10,6 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use spl_engine::expr::Session;
 use spl_engine::ops::{self, StageOutput};
-use spl_engine::render::Renderer;
-
-type Row = BTreeMap<String, String>;
 
 const T: i64 = 1_614_739_608;
 const T_NS: &str = "1614739608000000000";
@@ -47,23 +45,6 @@ fn with(b: RecordBatch, name: &str, col: ArrayRef) -> RecordBatch {
 /// `b` without the column `name`.
 fn without(b: RecordBatch, name: &str) -> RecordBatch {
     spl_engine::batch::retain_columns(&b, |_, n| n != name).unwrap()
-}
-
-fn rows_of(b: &RecordBatch) -> Vec<Row> {
-    let r = Renderer::default();
-    (0..b.num_rows())
-        .map(|i| {
-            b.schema()
-                .fields()
-                .iter()
-                .enumerate()
-                .filter_map(|(c, f)| {
-                    r.text(b.column(c).as_ref(), i)
-                        .map(|v| (f.name().clone(), v))
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// Runs the stages of a one-statement SPL text over `input`: output batches and error rows.

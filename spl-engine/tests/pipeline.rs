@@ -1,41 +1,14 @@
 //! The compiled-pipeline API: `.let` DAGs with several outputs, profiles and limits as compile
 //! diagnostics, compile-time expression checks, error policies (§18.11) and per-batch budgets.
-use std::collections::BTreeMap;
-use std::sync::Arc;
+mod common;
+use common::{batch, Row};
 use std::time::Duration;
 
-use arrow::array::{ArrayRef, Int64Array, StringViewArray};
-use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use spl_engine::pipeline::{
     with_error_column, ErrorPolicy, Options, Outputs, Pipeline, ProcessError, Profile,
 };
 use spl_engine::render::Renderer;
-
-type Row = BTreeMap<String, String>;
-
-/// A batch of VARCHAR fields (absent = NULL) plus `__time__` as BIGINT.
-fn batch(rows: &[&[(&str, &str)]]) -> RecordBatch {
-    let mut names: Vec<&str> = Vec::new();
-    for r in rows {
-        for (k, _) in *r {
-            if !names.contains(k) {
-                names.push(k);
-            }
-        }
-    }
-    let mut fields = vec![Field::new("__time__", DataType::Int64, true)];
-    let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![1_700_000_000; rows.len()]))];
-    for n in &names {
-        fields.push(Field::new(*n, DataType::Utf8View, true));
-        let vals: Vec<Option<&str>> = rows
-            .iter()
-            .map(|r| r.iter().find(|(k, _)| k == n).map(|(_, v)| *v))
-            .collect();
-        cols.push(Arc::new(StringViewArray::from(vals)));
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
-}
 
 fn rows(batches: &[RecordBatch]) -> Vec<Row> {
     let r = Renderer::default();
