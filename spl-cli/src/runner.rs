@@ -7,13 +7,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arrow::array::AsArray;
 use arrow::array::{ArrayRef, StringViewArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
-use spl_engine::codec::{first_non_blank_line, Decoded, Decoder, InputError, InputFormat};
+use spl_engine::codec::{
+    first_non_blank_line, Decoded, Decoder, InputError, InputFormat, LINE_FIELD,
+};
 use spl_engine::pipeline::{
-    error_value, with_error_column, Outputs, Pipeline, ProcessError, StageStats, ERROR_FIELD,
+    error_value, with_error_column, Outputs, Pipeline, ProcessError, StageError, StageStats,
+    ERROR_FIELD,
 };
 
 use crate::input::{Chunk, ChunkReader};
@@ -41,6 +45,42 @@ pub struct Input {
     pub fail_fast: bool,
     /// Show a progress bar on stderr for large inputs.
     pub progress: bool,
+    /// What the decoder materialises ([`Input::plan_for`]).
+    pub decode: DecodePlan,
+}
+
+/// The fields a JSON decoder materialises, from the pipeline's plan.
+#[derive(Debug, Clone, Default)]
+pub struct DecodePlan {
+    /// Only these fields (and the time fields); `None`: all.
+    pub fields: Option<Vec<String>>,
+    /// Keep each row's input line (`spl_engine::codec::LINE_FIELD`): for writing unchanged
+    /// rows as their line, and for giving error rows all their fields back.
+    pub keep_lines: bool,
+}
+
+impl DecodePlan {
+    /// The plan for `pipeline`: `lines_out` says the output writes rows that carry their input
+    /// line as that line (JSON output). A pipeline that never changes a row then needs only the
+    /// fields its filters read; one that drops all other fields (`project`, `stats`) needs only
+    /// the fields read before that. Rows passed through by the error policy are written whole,
+    /// so they need every field unless they are written as their line.
+    pub fn for_pipeline(pipeline: &Pipeline, lines_out: bool) -> DecodePlan {
+        let whole = lines_out && spl_engine::plan::rows_unchanged(pipeline.plan());
+        let mut fields = spl_engine::plan::input_fields(pipeline.plan(), whole);
+        if pipeline.error_policy() == spl_engine::pipeline::ErrorPolicy::PassThrough && !whole {
+            fields = None;
+        }
+        DecodePlan {
+            keep_lines: whole || fields.is_some(),
+            fields,
+        }
+    }
+
+    fn apply(&self, d: Decoder) -> Decoder {
+        d.only_fields(self.fields.clone())
+            .keep_lines(self.keep_lines)
+    }
 }
 
 /// Counters of a whole run.
@@ -98,7 +138,7 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
         let mut decoder: Option<Decoder> = input
             .format
             .or_else(|| by_extension(path))
-            .map(Decoder::new);
+            .map(|f| input.decode.apply(Decoder::new(f)));
         loop {
             let mut window: Vec<Chunk> = Vec::new();
             while window.len() < input.threads * 2 {
@@ -110,7 +150,7 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
             if window.is_empty() {
                 break;
             }
-            let decoder = prepare_decoder(&mut decoder, &mut window)?;
+            let decoder = prepare_decoder(&mut decoder, &mut window, &input.decode)?;
             let buffering = sequential.is_some();
             let done: Vec<Done> = pool.install(|| {
                 window
@@ -182,12 +222,14 @@ fn by_extension(path: &std::path::Path) -> Option<InputFormat> {
 fn prepare_decoder<'d>(
     decoder: &'d mut Option<Decoder>,
     window: &mut [Chunk],
+    plan: &DecodePlan,
 ) -> Result<&'d Decoder, RunError> {
     let first = window
         .iter()
         .find_map(|c| first_non_blank_line(&c.data).map(|l| l.text));
-    let d =
-        decoder.get_or_insert_with(|| Decoder::new(InputFormat::detect(first.unwrap_or_default())));
+    let d = decoder.get_or_insert_with(|| {
+        plan.apply(Decoder::new(InputFormat::detect(first.unwrap_or_default())))
+    });
     if d.needs_header() {
         // The header is the first non-blank line of the file; chunks before it are blank.
         for chunk in window.iter_mut() {
@@ -247,7 +289,16 @@ fn deliver(
     }
     for e in &out.errors {
         totals.error_rows += e.rows.num_rows() as u64;
-        sink.error_rows(&with_error_column(e).map_err(arrow_err)?)
+        let rows = with_all_fields(&e.rows);
+        let e = StageError {
+            rows,
+            code: e.code,
+            message: e.message.clone(),
+            statement: e.statement,
+            stage: e.stage,
+            instruction: e.instruction,
+        };
+        sink.error_rows(&with_error_column(&e).map_err(arrow_err)?)
             .map_err(io_err)?;
     }
     totals.policy_error_rows += out.error_rows;
@@ -261,6 +312,40 @@ fn deliver(
     }
     spl_engine::pipeline::merge_stage_stats(&mut totals.stats, out.stats);
     Ok(())
+}
+
+/// Rows decoded with only some fields get the others back from their input line
+/// ([`LINE_FIELD`]), so the error stream shows whole rows whatever the decode plan: the fields
+/// the row had when it failed, then the input's other fields.
+fn with_all_fields(rows: &RecordBatch) -> RecordBatch {
+    let Some(lines) = rows
+        .column_by_name(LINE_FIELD)
+        .and_then(|c| c.as_string_view_opt())
+    else {
+        return rows.clone();
+    };
+    let text: Vec<&str> = lines.iter().map(|l| l.unwrap_or("{}")).collect();
+    let full = Decoder::new(InputFormat::Json).decode(text.join("\n").as_bytes(), 1);
+    if full.batch.num_rows() != rows.num_rows() {
+        return rows.clone(); // cannot happen: these lines decoded before
+    }
+    let mut fields: Vec<Arc<Field>> = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    let own = rows.schema();
+    for (f, c) in own.fields().iter().zip(rows.columns()) {
+        if f.name() != LINE_FIELD {
+            fields.push(f.clone());
+            columns.push(c.clone());
+        }
+    }
+    let input = full.batch.schema();
+    for (f, c) in input.fields().iter().zip(full.batch.columns()) {
+        if own.index_of(f.name()).is_err() {
+            fields.push(f.clone());
+            columns.push(c.clone());
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap_or_else(|_| rows.clone())
 }
 
 /// Undecodable lines as error rows: the line text in `content`, the error in `__error__`.

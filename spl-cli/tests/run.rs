@@ -186,10 +186,17 @@ fn explicit_input_formats() {
         out.stderr
     );
 
-    // JSON values become text, objects compact JSON, __time__ a number.
-    let rows = run(&["run", "-i", "json", "* | limit 1", &logs("app.jsonl")])
-        .ok()
-        .json();
+    // JSON values become text, objects compact JSON, __time__ a number (a stage that changes
+    // rows, so they are encoded from their fields rather than written as their input line).
+    let rows = run(&[
+        "run",
+        "-i",
+        "json",
+        "* | limit 1 | extend seen = 'y'",
+        &logs("app.jsonl"),
+    ])
+    .ok()
+    .json();
     assert_eq!(rows[0]["__time__"], 1700000000);
     assert_eq!(rows[0]["duration_ms"], "297");
     assert_eq!(
@@ -869,7 +876,8 @@ fn malformed_json_lines_are_reported_with_their_line_and_kept() {
         "{\"a\":1}\n{\"a\":\n\n{\"a\":3}\n[1]\n",
     );
     let out = run(&["run", "*", &f]);
-    assert_eq!(out.ok().stdout, "{\"a\":\"1\"}\n{\"a\":\"3\"}\n");
+    // Rows the pipeline does not change are written as their input lines.
+    assert_eq!(out.ok().stdout, "{\"a\":1}\n{\"a\":3}\n");
     assert_eq!(
         out.stderr,
         "2 rows failed (use --errors FILE to keep them, --fail-fast to stop):\n\
@@ -1010,5 +1018,71 @@ fn a_closed_stdout_ends_the_run_quietly() {
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "{q}: {stderr}");
         assert!(!stderr.contains("error"), "{q}: {stderr}");
+    }
+}
+
+#[test]
+fn unchanged_rows_are_written_as_their_input_lines() {
+    let dir = tempdir();
+    let lines = "{ \"status\": \"503\", \"n\": 1.50, \"z\": null, \"d\": 1, \"d\": 2 }\n\
+                 {\"status\":\"200\",\"n\":2}\n\
+                 {\"status\":\"500\",\"msg\":\"say \\\"hi\\\"\",\"o\":{\"k\": [1, 2]}}\n";
+    let f = write(dir.path(), "u.jsonl", lines);
+    let filter = "* | where cast(status as bigint) >= 500";
+    let out = run(&["run", "-o", "json", filter, &f]);
+    let want: Vec<&str> = lines.lines().filter(|l| !l.contains("200")).collect();
+    assert_eq!(out.ok().stdout, format!("{}\n", want.join("\n")));
+    // Any other output format, or a stage that changes rows, encodes rows from their fields.
+    let out = run(&["run", "-o", "csv", &format!("{filter} | limit 1"), &f]);
+    assert_eq!(out.ok().stdout, "status,n,d,msg,o\n503,1.50,2,,\n");
+    let out = run(&[
+        "run",
+        "-o",
+        "json",
+        &format!("{filter} | extend s = 'x'"),
+        &f,
+    ]);
+    assert_eq!(
+        out.ok().stdout.lines().next().unwrap(),
+        r#"{"status":"503","n":"1.50","d":"2","s":"x"}"#
+    );
+}
+
+#[test]
+fn error_rows_keep_all_fields_when_only_some_are_decoded() {
+    let dir = tempdir();
+    let f = write(
+        dir.path(),
+        "e.jsonl",
+        "{\"status\":\"oops\",\"ip\":\"10.0.0.1\",\"n\":7}\n{\"status\":\"500\",\"ip\":\"10.0.0.2\"}\n",
+    );
+    let errors = dir.path().join("errors.jsonl");
+    for spl in [
+        "* | where cast(status as bigint) >= 500",
+        "* | extend s = cast(status as bigint) | project ip, s",
+    ] {
+        let out = run(&[
+            "run",
+            "--errors",
+            &errors.to_string_lossy(),
+            "-o",
+            "json",
+            spl,
+            &f,
+        ]);
+        assert!(out.ok().stdout.contains("10.0.0.2"), "{spl}");
+        let rows: Vec<serde_json::Value> = std::fs::read_to_string(&errors)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 1, "{spl}");
+        assert_eq!(rows[0]["ip"], "10.0.0.1", "{spl}");
+        assert_eq!(rows[0]["n"], "7", "{spl}");
+        assert_eq!(rows[0]["status"], "oops", "{spl}");
+        assert!(
+            rows[0]["__error__"].as_str().unwrap().contains("E2001"),
+            "{spl}"
+        );
     }
 }

@@ -99,7 +99,11 @@ fn stage(i: &ast::Instruction) -> StagePlan {
             (Fields::named(reads), Fields::named(written), Fields::none())
         }
         K::Project { items } => {
-            let reads = Fields::named(items.iter().map(|p| p.field.name.clone()));
+            let reads = if i.has("wildcard") {
+                Fields::Dynamic("fields matching the patterns".into())
+            } else {
+                Fields::named(items.iter().map(|p| p.field.name.clone()))
+            };
             let writes = Fields::named(items.iter().filter_map(|p| p.output.as_ref().map(name)));
             (
                 reads,
@@ -204,6 +208,51 @@ fn stage(i: &ast::Instruction) -> StagePlan {
     }
 }
 
+/// True when the program is one statement over the input whose stages only choose rows
+/// (`where`, `limit`): every output row is an input row, unchanged, so a runner may write the
+/// input line itself instead of re-encoding the row.
+pub fn rows_unchanged(chains: &[ChainPlan]) -> bool {
+    matches!(chains, [c] if c.source == "*"
+        && c.stages.iter().all(|s| matches!(s.instruction, "where" | "limit")))
+}
+
+/// The input fields a program can observe, when that is a known set: the fields its stages read
+/// before writing them, up to the first stage that drops every other field (`project`,
+/// `stats`). `None` when any field may matter: a stage reads fields chosen by the data
+/// (`pack-fields`, metrics), or the rows reach an output with their other fields — unless
+/// `whole_rows_from_input` says the runner writes output rows from the input lines themselves
+/// ([`rows_unchanged`]). Only single-statement programs over `*` are analysed. Time fields are
+/// not listed: decoders always keep them.
+pub fn input_fields(chains: &[ChainPlan], whole_rows_from_input: bool) -> Option<Vec<String>> {
+    let [chain] = chains else { return None };
+    if chain.source != "*" {
+        return None;
+    }
+    let mut needed: Vec<String> = Vec::new();
+    let mut written: Vec<String> = Vec::new();
+    for st in &chain.stages {
+        let Fields::Named(reads) = &st.reads else {
+            return None;
+        };
+        for r in reads {
+            if !written.contains(r) && !needed.contains(r) {
+                needed.push(r.clone());
+            }
+        }
+        if matches!(st.instruction, "project" | "stats") {
+            return Some(needed);
+        }
+        if let Fields::Named(w) = &st.writes {
+            written.extend(w.iter().cloned());
+        }
+        if let Fields::Named(removed) = &st.removes {
+            // A removed field that is written again later is a new field, not the input's.
+            written.retain(|w| !removed.contains(w));
+        }
+    }
+    whole_rows_from_input.then_some(needed)
+}
+
 /// The field names an expression reads (lambda parameters excluded).
 pub fn columns(e: &Expr) -> impl Iterator<Item = String> {
     let mut out = Vec::new();
@@ -286,6 +335,54 @@ mod tests {
         assert_eq!(s[3].removes, Fields::Named(vec!["host".into()]));
         assert!(matches!(s[4].writes, Fields::Dynamic(_)));
         assert!(matches!(s[5].removes, Fields::Dynamic(_)));
+    }
+
+    #[test]
+    fn input_fields_stop_at_the_first_total_projection() {
+        let fields = |spl: &str, whole| input_fields(&plan(spl), whole);
+        let w2 = "* | parse-regexp content, '(\\S+) (\\d+)' as ip, status \
+                  | where cast(status as bigint) >= 500 | project ip, status";
+        assert_eq!(fields(w2, false), Some(vec!["content".to_string()]));
+        assert_eq!(
+            fields("* | extend a = b || c | where a = d | project a, e", false),
+            Some(vec!["b".into(), "c".into(), "d".into(), "e".into()])
+        );
+        assert_eq!(
+            fields("* | stats n = count(1) by host", false),
+            Some(vec!["host".into()])
+        );
+        // Rows keep all their fields: every field matters unless lines are re-emitted.
+        assert_eq!(
+            fields("* | where cast(status as bigint) >= 500", false),
+            None
+        );
+        assert_eq!(
+            fields("* | where cast(status as bigint) >= 500 | limit 5", true),
+            Some(vec!["status".into()])
+        );
+        // Fields chosen by the data, and multi-statement programs, are not analysed.
+        assert_eq!(fields("* | project -wildcard \"a*\"", false), None);
+        assert_eq!(
+            fields("* | pack-fields -include='a.*' as p | project p", false),
+            None
+        );
+        assert_eq!(
+            fields(".let a = * | project x; $a | project x", false),
+            None
+        );
+        // A field removed and written again is not the input's field.
+        assert_eq!(
+            fields("* | extend a = '1' | project-away a | project a", false),
+            Some(vec!["a".into()])
+        );
+    }
+
+    #[test]
+    fn rows_unchanged_only_for_row_choosing_stages() {
+        assert!(rows_unchanged(&plan("* | where a = '1' | limit 3")));
+        assert!(rows_unchanged(&plan("*")));
+        assert!(!rows_unchanged(&plan("* | where a = '1' | extend b = a")));
+        assert!(!rows_unchanged(&plan(".let x = *; $x | where a = '1'")));
     }
 
     #[test]

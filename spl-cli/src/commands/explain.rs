@@ -8,7 +8,7 @@ use arrow::record_batch::RecordBatch;
 use spl_engine::codec::InputFormat;
 use spl_engine::pipeline::{Options, Pipeline};
 
-use crate::runner::{self, Input, RunError, Sink};
+use crate::runner::{self, DecodePlan, Input, RunError, Sink};
 use crate::source::SplSource;
 
 pub fn run(
@@ -33,6 +33,7 @@ pub fn run(
         chunk_size: crate::input::DEFAULT_CHUNK_SIZE,
         fail_fast: false,
         progress: false,
+        decode: DecodePlan::for_pipeline(&pipeline, false),
     };
     match runner::run(&pipeline, &input, &mut Discard) {
         Ok(totals) => {

@@ -13,7 +13,7 @@ use spl_engine::pipeline::{ErrorPolicy, Pipeline, ERROR_FIELD};
 use spl_engine::render::Renderer;
 
 use crate::config::RunConfig;
-use crate::runner::{self, Input, RunError, Sink, Totals};
+use crate::runner::{self, DecodePlan, Input, RunError, Sink, Totals};
 
 /// Exit code for runtime failures.
 const EXIT_RUNTIME: u8 = 1;
@@ -48,6 +48,7 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         chunk_size: crate::input::DEFAULT_CHUNK_SIZE,
         fail_fast: cfg.fail_fast,
         progress: std::io::stderr().is_terminal(),
+        decode: DecodePlan::for_pipeline(&pipeline, cfg.output == OutputFormat::Json),
     };
     let result = runner::run(&pipeline, &input, &mut sink);
     let closed = sink.close();
@@ -199,7 +200,7 @@ impl OutputSink {
                 }
             };
             outputs.push(OutputWriter {
-                encoder: Encoder::new(cfg.output, renderer.clone()),
+                encoder: Encoder::new(cfg.output, renderer.clone()).with_input_lines(true),
                 out,
                 spill,
                 title: name,

@@ -93,6 +93,13 @@ pub(super) struct Columns<'c> {
     rows: usize,
     /// Scratch: the column of each cell of the row being added.
     slots: Vec<Option<usize>>,
+    /// The name and column (`None`: not wanted) seen at each position in earlier rows: a
+    /// guess for the next row that saves the lookup by name.
+    hints: Vec<(String, Option<usize>)>,
+    /// Only these fields (and the time fields) become columns; `None`: every field.
+    wanted: Option<std::sync::Arc<[String]>>,
+    /// Each row's input line, for [`super::LINE_FIELD`], when asked for.
+    lines: Option<(StringViewBuilder, Option<u32>)>,
 }
 
 impl<'c> Columns<'c> {
@@ -104,6 +111,9 @@ impl<'c> Columns<'c> {
             index: HashMap::new(),
             rows: 0,
             slots: Vec::new(),
+            hints: Vec::new(),
+            wanted: None,
+            lines: None,
         }
     }
 
@@ -140,36 +150,117 @@ impl<'c> Columns<'c> {
     /// Adds a row of named cells in first-seen order; new names become new columns. When a
     /// name repeats, the last value wins (as in most JSON readers).
     pub fn push_named<'a>(&mut self, cells: Vec<(std::borrow::Cow<'a, str>, Cell<'a>)>) {
-        let row = self.rows;
+        let mut cells: Vec<Option<Cell<'a>>> = {
+            let (names, cells): (Vec<_>, Vec<_>) = cells.into_iter().unzip();
+            self.resolve(
+                names.len(),
+                |i| names[i].as_ref(),
+                |i| matches!(cells[i], Cell::Absent),
+            );
+            cells.into_iter().map(Some).collect()
+        };
+        self.append_resolved(|i| cells[i].take().unwrap_or(Cell::Absent));
+    }
+
+    /// Adds a row of `n` cells given by position: `name(i)` and `cell(i)` (called once, last
+    /// position first). Same rules as [`Columns::push_named`].
+    pub fn push_row<'t>(
+        &mut self,
+        n: usize,
+        name: impl Fn(usize) -> &'t str,
+        is_absent: impl Fn(usize) -> bool,
+        cell: impl FnMut(usize) -> Cell<'t>,
+    ) {
+        self.resolve(n, name, is_absent);
+        self.append_resolved(cell);
+    }
+
+    /// Keeps only the fields named in `wanted` (and the time fields); other names are skipped
+    /// without becoming columns.
+    pub fn only(&mut self, wanted: Option<std::sync::Arc<[String]>>) {
+        self.wanted = wanted;
+    }
+
+    /// Adds the hidden column [`super::LINE_FIELD`] holding each row's input line.
+    pub fn keep_lines(&mut self) {
+        self.lines = Some((StringViewBuilder::new(), None));
+    }
+
+    /// Records the input line of the row just added (when lines are kept).
+    pub fn line(&mut self, text: &str) {
+        if let Some((builder, block)) = &mut self.lines {
+            append_text(builder, block, text, self.chunk, &mut self.shared);
+        }
+    }
+
+    /// Finds (or declares) the column of each cell of the next row into `slots`.
+    fn resolve<'t>(
+        &mut self,
+        n: usize,
+        name: impl Fn(usize) -> &'t str,
+        is_absent: impl Fn(usize) -> bool,
+    ) {
         let mut slots = std::mem::take(&mut self.slots);
         slots.clear();
-        for (name, cell) in &cells {
-            let slot = match self.index.get(name.as_ref()) {
-                Some(i) => Some(*i),
-                // A field that is only ever null does not become a column.
-                None if matches!(cell, Cell::Absent) => None,
-                None => Some(self.declare(name)),
+        for i in 0..n {
+            let name = name(i);
+            // Rows usually repeat the key order of the row before: try that guess first.
+            let slot = match self.hints.get(i) {
+                Some((hinted, slot)) if hinted == name => *slot,
+                _ => {
+                    let (slot, settled) = match self.index.get(name) {
+                        Some(c) => (Some(*c), true),
+                        None if !self.is_wanted(name) => (None, true),
+                        // A field that is only ever null does not become a column.
+                        None if is_absent(i) => (None, false),
+                        None => (Some(self.declare(name)), true),
+                    };
+                    if settled {
+                        if self.hints.len() <= i {
+                            self.hints.resize(i + 1, (String::new(), None));
+                        }
+                        self.hints[i] = (name.to_string(), slot);
+                    }
+                    slot
+                }
             };
             slots.push(slot);
         }
-        for (slot, (_, cell)) in slots.iter().zip(cells).rev() {
-            let Some(column) = slot.and_then(|i| self.columns.get_mut(i)) else {
+        self.slots = slots;
+    }
+
+    fn is_wanted(&self, name: &str) -> bool {
+        match &self.wanted {
+            None => true,
+            Some(w) => is_time_field(name) || w.iter().any(|f| f == name),
+        }
+    }
+
+    /// Appends the cells of the row resolved last, last position first so that the last of
+    /// repeated names wins.
+    fn append_resolved<'t>(&mut self, mut cell: impl FnMut(usize) -> Cell<'t>) {
+        let row = self.rows;
+        for i in (0..self.slots.len()).rev() {
+            let Some(column) = self.slots[i].and_then(|c| self.columns.get_mut(c)) else {
                 continue;
             };
             column.pad_to(row);
             if column.len > row {
-                continue; // an earlier duplicate: the last value already won
+                continue; // a later duplicate already won
             }
-            append(column, cell, self.chunk, &mut self.shared);
+            append(column, cell(i), self.chunk, &mut self.shared);
         }
-        self.slots = slots;
         self.rows += 1;
     }
 
     pub fn finish(self) -> RecordBatch {
         let rows = self.rows;
-        let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) =
+        let (mut fields, mut arrays): (Vec<Field>, Vec<ArrayRef>) =
             self.columns.into_iter().map(|c| c.finish(rows)).unzip();
+        if let Some((mut builder, _)) = self.lines {
+            fields.push(Field::new(super::LINE_FIELD, DataType::Utf8View, true));
+            arrays.push(Arc::new(builder.finish()));
+        }
         // Every column has `rows` values of its declared type, so this cannot fail.
         from_columns(fields, arrays, rows)
             .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(arrow::datatypes::Schema::empty())))

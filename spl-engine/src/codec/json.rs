@@ -11,25 +11,91 @@
 //! | `__time__`, `__time_ns_part__` | BIGINT from a number or numeric string (fraction truncated) |
 //!
 //! A key that repeats within one object keeps its last value. Parsing uses serde_json with
-//! borrowed keys and raw values, so unescaped text is not copied until it reaches the column;
-//! `parse_object` is the one place to swap for a faster decoder.
+//! A line is first read by the fast scanner of `json_scan.rs` (no value is built; unescaped text
+//! becomes views into the chunk); lines outside its subset (escapes, errors) are read by
+//! `serde_json` with borrowed keys and raw values, which gives the same fields or the error
+//! message. When the plan needs only some fields, the decoder materialises only those (and the
+//! time fields, which are always checked).
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::columns::{Cell, Columns};
+use super::json_scan::{scan_object, Member, Value};
 use super::{time_value, Input};
 
-pub(super) fn decode(input: &mut Input<'_>) -> RecordBatch {
+pub(super) fn decode(
+    input: &mut Input<'_>,
+    wanted: Option<Arc<[String]>>,
+    lines: bool,
+) -> RecordBatch {
+    decode_with(input, wanted, lines, true)
+}
+
+/// `fast`: try the scanner first (false only in tests that compare it with `serde_json`).
+fn decode_with(
+    input: &mut Input<'_>,
+    wanted: Option<Arc<[String]>>,
+    lines: bool,
+    fast: bool,
+) -> RecordBatch {
     let mut columns = Columns::new(input.chunk);
-    input.for_each_line(|input, line| match parse_object(&line.text) {
-        Ok(cells) => columns.push_named(cells),
-        Err(message) => input.error(&line, message),
+    columns.only(wanted);
+    if lines {
+        columns.keep_lines();
+    }
+    let mut members = Vec::new();
+    input.for_each_line(|input, line| {
+        let text: &str = &line.text;
+        let scanned = fast && scan_object(text.as_bytes(), &mut members).is_ok();
+        let result = if scanned {
+            push_scanned(&mut columns, text, &members)
+        } else {
+            parse_object(text).map(|cells| columns.push_named(cells))
+        };
+        match result {
+            Ok(()) => columns.line(text),
+            Err(message) => input.error(&line, message),
+        }
     });
     columns.finish()
+}
+
+/// Adds the row of a line the fast scanner read.
+fn push_scanned(columns: &mut Columns<'_>, text: &str, members: &[Member]) -> Result<(), String> {
+    // Time fields are checked first, so a bad one leaves no partial row.
+    let mut times = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        let key = &text[m.key.clone()];
+        if Columns::is_time(key) {
+            let raw = match &m.value {
+                Value::Str(r) => &text[r.start - 1..r.end + 1],
+                Value::Plain(r) | Value::Nested(r) => &text[r.clone()],
+                Value::Null => "null",
+            };
+            times.push((i, time_cell(key, raw)?));
+        }
+    }
+    columns.push_row(
+        members.len(),
+        |i| &text[members[i].key.clone()],
+        |i| members[i].value == Value::Null,
+        |i| {
+            if let Some(t) = times.iter_mut().find(|(at, _)| *at == i) {
+                return std::mem::replace(&mut t.1, Cell::Absent);
+            }
+            match &members[i].value {
+                Value::Str(r) | Value::Plain(r) => Cell::Text(Cow::Borrowed(&text[r.clone()])),
+                Value::Nested(r) => Cell::Text(compact(&text[r.clone()])),
+                Value::Null => Cell::Absent,
+            }
+        },
+    );
+    Ok(())
 }
 
 /// The fields of one JSON object line, or a message saying why the line is not one.
@@ -275,6 +341,65 @@ mod tests {
         assert!(parse_object(r#"{"a":1} x"#)
             .unwrap_err()
             .contains("trailing characters"));
+    }
+
+    fn pick(bytes: &[u8], x: u64) -> u8 {
+        bytes[x as usize % bytes.len()]
+    }
+
+    /// The scanner and `serde_json` decode every line to the same batch and the same errors,
+    /// also when only some fields are wanted.
+    #[test]
+    fn fast_path_decodes_like_serde_json() {
+        let seeds = [
+            r#"{"time":"1700000000","ip":"10.0.0.1","status":"200","n":12,"f":-1.5e3}"#,
+            r#"{"a":{"b":[1, 2, {"c":null}]},"b":true,"c":false,"d":null,"a":"dup"}"#,
+            r#"  {"__time__":1700000001,"x":"with \"escape\"","y":[ ]}  "#,
+            r#"{"__time__":"17.9","__time_ns_part__":5,"k":"v"}"#,
+            r#"{"__time__":"soon","k":"v"}"#,
+            r#"{"k":"tab	here","m":"é ü 漢字","e":{}}"#,
+        ];
+        let mut lines: Vec<String> = seeds.iter().map(|s| s.to_string()).collect();
+        // Deterministic mutations: cut, drop or replace a byte of each seed.
+        let mut x: u64 = 7;
+        for seed in seeds {
+            for _ in 0..300 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let mut b = seed.as_bytes().to_vec();
+                let at = (x >> 33) as usize % b.len();
+                match (x >> 20) % 4 {
+                    0 => b.truncate(at),
+                    1 => {
+                        b.remove(at);
+                    }
+                    2 => b[at] = pick(br#"{}[]\",:0-.e"ntf "#, x >> 40),
+                    _ => b.insert(at, pick(br#"{}[],:"0 \"#, x >> 44)),
+                }
+                if let Ok(line) = String::from_utf8(b) {
+                    lines.push(line.replace('\n', " "));
+                }
+            }
+        }
+        let mut members = Vec::new();
+        let scanned = lines
+            .iter()
+            .filter(|l| scan_object(l.as_bytes(), &mut members).is_ok())
+            .count();
+        assert!(scanned > 100, "the fast path must be exercised: {scanned}");
+        let chunk = lines.join("\n");
+        for wanted in [None, Some(vec!["status".to_string(), "k".to_string()])] {
+            let run = |fast| {
+                let mut input = Input::new(chunk.as_bytes(), 1);
+                let batch = decode_with(&mut input, wanted.clone().map(Into::into), true, fast);
+                (batch, input.errors)
+            };
+            let (fast, slow) = (run(true), run(false));
+            assert_eq!(fast.0, slow.0);
+            assert_eq!(fast.1, slow.1);
+            assert!(fast.1.len() > 100 && fast.0.num_rows() > 100);
+        }
     }
 
     #[test]

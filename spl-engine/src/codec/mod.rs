@@ -23,6 +23,7 @@
 mod columns;
 mod csv;
 mod json;
+mod json_scan;
 mod output;
 mod raw;
 
@@ -64,7 +65,16 @@ pub struct Decoder {
     header: Option<Arc<[String]>>,
     /// CSV field separator (`,`; `\t` for TSV).
     delimiter: u8,
+    /// JSON: only these fields (and the time fields) become columns; `None`: all of them.
+    wanted: Option<Arc<[String]>>,
+    /// JSON: add [`LINE_FIELD`] with each row's input line.
+    keep_lines: bool,
 }
+
+/// A hidden column with each event's input line (JSON input, [`Decoder::keep_lines`]): lets a
+/// runner write rows that a pipeline did not change as the input line itself. Its name cannot
+/// be written in SPL.
+pub const LINE_FIELD: &str = "\0line";
 
 /// One decoded chunk.
 #[derive(Debug, Clone)]
@@ -130,7 +140,23 @@ impl Decoder {
             format,
             header: None,
             delimiter: b',',
+            wanted: None,
+            keep_lines: false,
         }
+    }
+
+    /// Makes JSON input keep each row's input line in [`LINE_FIELD`].
+    pub fn keep_lines(mut self, keep: bool) -> Decoder {
+        self.keep_lines = keep;
+        self
+    }
+
+    /// Makes JSON input materialise only `fields` (and the time fields), for pipelines whose
+    /// plan reads nothing else ([`crate::pipeline::Pipeline::input_fields`]). Lines are still
+    /// fully validated: a malformed line is an error whatever fields are wanted.
+    pub fn only_fields(mut self, fields: Option<Vec<String>>) -> Decoder {
+        self.wanted = fields.map(Into::into);
+        self
     }
 
     /// Uses `delimiter` between CSV values instead of `,` (e.g. `\t` for TSV).
@@ -170,7 +196,7 @@ impl Decoder {
         let mut input = Input::new(chunk, first_line);
         let batch = match self.format {
             InputFormat::Raw => raw::decode(&mut input),
-            InputFormat::Json => json::decode(&mut input),
+            InputFormat::Json => json::decode(&mut input, self.wanted.clone(), self.keep_lines),
             InputFormat::Csv => csv::decode(&mut input, self.header.as_deref(), self.delimiter),
         };
         Decoded {

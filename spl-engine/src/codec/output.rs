@@ -40,6 +40,8 @@ pub struct Encoder {
     csv_left_out: Vec<String>,
     warnings: Vec<String>,
     table: Table,
+    /// JSON: write a row that carries [`super::LINE_FIELD`] as that input line.
+    input_lines: bool,
 }
 
 impl Encoder {
@@ -52,6 +54,7 @@ impl Encoder {
             csv_left_out: Vec::new(),
             warnings: Vec::new(),
             table: Table::new(TABLE_BLOCK_ROWS, TABLE_MAX_WIDTH),
+            input_lines: false,
         }
     }
 
@@ -59,6 +62,15 @@ impl Encoder {
     /// at least 2).
     pub fn with_table_limits(mut self, block_rows: usize, max_width: usize) -> Encoder {
         self.table = Table::new(block_rows.max(1), max_width.max(2));
+        self
+    }
+
+    /// JSON: rows that carry their input line ([`super::LINE_FIELD`], kept by the decoder for
+    /// pipelines that never change a row) are written as that line, byte for byte. Other
+    /// formats, and rows without it, are encoded from their fields; the hidden column itself is
+    /// never written as a field.
+    pub fn with_input_lines(mut self, on: bool) -> Encoder {
+        self.input_lines = on;
         self
     }
 
@@ -78,10 +90,19 @@ impl Encoder {
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
         let mut buf = Vec::with_capacity(batch.num_rows() * 64);
+        let (batch, lines) = split_lines(batch);
+        let batch = &batch;
         match self.format {
             OutputFormat::Json => {
+                let lines = lines.filter(|_| self.input_lines);
                 for row in 0..batch.num_rows() {
-                    self.json_row(batch, row, &mut buf)?;
+                    match lines.filter(|l| l.is_valid(row)) {
+                        Some(l) => {
+                            buf.extend_from_slice(l.value(row).as_bytes());
+                            buf.push(b'\n');
+                        }
+                        None => self.json_row(batch, row, &mut buf)?,
+                    }
                 }
             }
             OutputFormat::Raw => self.raw(batch, &mut buf)?,
@@ -196,6 +217,16 @@ impl Encoder {
         }
         Ok(())
     }
+}
+
+/// The batch without [`super::LINE_FIELD`], and that column.
+fn split_lines(batch: &RecordBatch) -> (RecordBatch, Option<&arrow::array::StringViewArray>) {
+    let Ok(i) = batch.schema().index_of(super::LINE_FIELD) else {
+        return (batch.clone(), None);
+    };
+    let mut rest = batch.clone();
+    rest.remove_column(i);
+    (rest, batch.column(i).as_string_view_opt())
 }
 
 /// A value as text, borrowed for text columns; `None` when NULL.
