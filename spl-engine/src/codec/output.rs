@@ -95,13 +95,14 @@ impl Encoder {
         match self.format {
             OutputFormat::Json => {
                 let lines = lines.filter(|_| self.input_lines);
+                let writers = JsonColumns::new(batch);
                 for row in 0..batch.num_rows() {
                     match lines.filter(|l| l.is_valid(row)) {
                         Some(l) => {
                             buf.extend_from_slice(l.value(row).as_bytes());
                             buf.push(b'\n');
                         }
-                        None => self.json_row(batch, row, &mut buf)?,
+                        None => writers.row(&self.renderer, row, &mut buf)?,
                     }
                 }
             }
@@ -135,26 +136,74 @@ impl Encoder {
     }
 
     fn json_row(&self, batch: &RecordBatch, row: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        JsonColumns::new(batch).row(&self.renderer, row, buf)
+    }
+}
+
+/// A batch's columns ready for writing JSON rows: each field's key written once as JSON text
+/// (`"name":`), each column downcast once, so a row costs a null check and a value per field.
+struct JsonColumns<'b> {
+    columns: Vec<(Vec<u8>, JsonColumn<'b>)>,
+}
+
+enum JsonColumn<'b> {
+    View(&'b arrow::array::StringViewArray),
+    Utf8(&'b arrow::array::StringArray),
+    Int64(&'b arrow::array::Int64Array),
+    Other(&'b dyn Array),
+}
+
+impl<'b> JsonColumns<'b> {
+    fn new(batch: &'b RecordBatch) -> JsonColumns<'b> {
+        let schema = batch.schema_ref();
+        let columns = schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .filter(|(_, c)| c.data_type() != &DataType::Null)
+            .map(|(field, column)| {
+                let mut key = Vec::with_capacity(field.name().len() + 3);
+                write_json_string(&mut key, field.name());
+                key.push(b':');
+                let column = match column.data_type() {
+                    DataType::Utf8View => JsonColumn::View(column.as_string_view()),
+                    DataType::Utf8 => JsonColumn::Utf8(column.as_string::<i32>()),
+                    DataType::Int64 => {
+                        JsonColumn::Int64(column.as_primitive::<arrow::datatypes::Int64Type>())
+                    }
+                    _ => JsonColumn::Other(column.as_ref()),
+                };
+                (key, column)
+            })
+            .collect();
+        JsonColumns { columns }
+    }
+
+    fn row(&self, renderer: &Renderer, row: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
         buf.push(b'{');
         let mut first = true;
-        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-            if column.is_null(row) || column.data_type() == &DataType::Null {
+        for (key, column) in &self.columns {
+            let present = match column {
+                JsonColumn::View(c) => c.is_valid(row),
+                JsonColumn::Utf8(c) => c.is_valid(row),
+                JsonColumn::Int64(c) => c.is_valid(row),
+                JsonColumn::Other(c) => c.is_valid(row),
+            };
+            if !present {
                 continue;
             }
             if !first {
                 buf.push(b',');
             }
             first = false;
-            serde_json::to_writer(&mut *buf, field.name())?;
-            buf.push(b':');
-            match column.data_type() {
-                DataType::Utf8View => {
-                    serde_json::to_writer(&mut *buf, column.as_string_view().value(row))?
+            buf.extend_from_slice(key);
+            match column {
+                JsonColumn::View(c) => write_json_string(buf, c.value(row)),
+                JsonColumn::Utf8(c) => write_json_string(buf, c.value(row)),
+                JsonColumn::Int64(c) => {
+                    buf.extend_from_slice(itoa::Buffer::new().format(c.value(row)).as_bytes())
                 }
-                DataType::Utf8 => {
-                    serde_json::to_writer(&mut *buf, column.as_string::<i32>().value(row))?
-                }
-                _ => match self.renderer.json(column.as_ref(), row) {
+                JsonColumn::Other(c) => match renderer.json(*c, row) {
                     Some(value) => serde_json::to_writer(&mut *buf, &value)?,
                     None => buf.extend_from_slice(b"null"),
                 },
@@ -163,7 +212,22 @@ impl Encoder {
         buf.extend_from_slice(b"}\n");
         Ok(())
     }
+}
 
+/// Writes `s` as a JSON string literal, escaped exactly as `serde_json` does.
+fn write_json_string(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, s);
+    } else {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    }
+}
+
+impl Encoder {
     fn raw(&self, batch: &RecordBatch, buf: &mut Vec<u8>) -> std::io::Result<()> {
         let content = batch.column_by_name("content");
         for row in 0..batch.num_rows() {
@@ -426,6 +490,26 @@ mod tests {
         assert_eq!(t.cell("abcdef"), "abcd…");
         assert_eq!(t.cell("a\nb"), "a\\nb");
         assert_eq!(t.cell("日本語日本語"), "日本語日…");
+    }
+
+    #[test]
+    fn json_strings_are_escaped_like_serde_json() {
+        for s in [
+            "plain",
+            "",
+            "q\"uote",
+            "back\\slash",
+            "tab\tnl\n\u{1}\u{1f}",
+            "é漢字/",
+            "\u{7f}",
+        ] {
+            let mut buf = Vec::new();
+            write_json_string(&mut buf, s);
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
     }
 
     #[test]
