@@ -13,7 +13,8 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 use spl_engine::codec::{
-    first_non_blank_line, Decoded, Decoder, InputError, InputFormat, LINE_FIELD,
+    first_non_blank_line, Decoded, Decoder, EncodedRows, InputError, InputFormat, RowEncoder,
+    LINE_FIELD,
 };
 use spl_engine::pipeline::{
     error_value, with_error_column, Outputs, Pipeline, ProcessError, StageError, StageStats,
@@ -31,6 +32,15 @@ pub trait Sink {
     /// True when the sink wants no more rows (`--limit` reached).
     fn full(&self) -> bool {
         false
+    }
+    /// An encoder the worker threads may use for output `output`, so that encoding runs in
+    /// parallel; its results arrive through [`Sink::encoded_rows`] instead of [`Sink::rows`].
+    fn row_encoder(&self, _output: usize) -> Option<RowEncoder> {
+        None
+    }
+    /// Rows of output `output` encoded by the worker threads, in input order.
+    fn encoded_rows(&mut self, _output: usize, _rows: &EncodedRows) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -117,6 +127,8 @@ struct Done {
     decoded: Decoded,
     first_line: u64,
     result: Result<Outputs, ProcessError>,
+    /// Per output, its rows already encoded by the worker (when the sink has a row encoder).
+    encoded: Vec<Option<EncodedRows>>,
 }
 
 /// Runs `pipeline` over `input` into `sink`.
@@ -131,6 +143,9 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
         ..Totals::default()
     };
     let mut sequential = pipeline.is_buffering().then(|| pipeline.start());
+    let encoders: Vec<Option<RowEncoder>> = (0..pipeline.outputs().len())
+        .map(|i| sink.row_encoder(i))
+        .collect();
     let progress = Progress::new(input);
     'files: for path in &input.files {
         let mut reader =
@@ -162,10 +177,15 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
                         } else {
                             pipeline.process(decoded.batch.clone())
                         };
+                        let encoded = match &result {
+                            Ok(out) => encode(&encoders, out),
+                            Err(_) => Vec::new(),
+                        };
                         Done {
                             decoded,
                             first_line: chunk.first_line,
                             result,
+                            encoded,
                         }
                     })
                     .collect()
@@ -196,6 +216,7 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
                 decoded: empty,
                 first_line: 0,
                 result,
+                encoded: Vec::new(),
             },
             input.fail_fast,
             sink,
@@ -307,11 +328,36 @@ fn deliver(
             if let Some(n) = totals.rows_out.get_mut(i) {
                 *n += b.num_rows() as u64;
             }
-            sink.rows(i, b).map_err(io_err)?;
+        }
+        match d.encoded.get(i).and_then(Option::as_ref) {
+            Some(encoded) => sink.encoded_rows(i, encoded).map_err(io_err)?,
+            None => {
+                for b in batches.iter().filter(|b| b.num_rows() > 0) {
+                    sink.rows(i, b).map_err(io_err)?;
+                }
+            }
         }
     }
     spl_engine::pipeline::merge_stage_stats(&mut totals.stats, out.stats);
     Ok(())
+}
+
+/// Encodes each output's rows with its row encoder, where the sink gave one.
+fn encode(encoders: &[Option<RowEncoder>], out: &Outputs) -> Vec<Option<EncodedRows>> {
+    encoders
+        .iter()
+        .zip(&out.datasets)
+        .map(|(encoder, batches)| {
+            let encoder = encoder.as_ref()?;
+            let mut rows = EncodedRows::default();
+            for b in batches {
+                // Encoding into memory fails only for a value the renderer cannot write; the
+                // sink then encodes that output itself and reports it.
+                encoder.encode(b, &mut rows).ok()?;
+            }
+            Some(rows)
+        })
+        .collect()
 }
 
 /// Rows decoded with only some fields get the others back from their input line

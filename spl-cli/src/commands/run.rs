@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use arrow::array::AsArray;
 use arrow::record_batch::RecordBatch;
-use spl_engine::codec::{Encoder, OutputFormat};
+use spl_engine::codec::{EncodedRows, Encoder, OutputFormat, RowEncoder};
 use spl_engine::pipeline::{ErrorPolicy, Pipeline, ERROR_FIELD};
 use spl_engine::render::Renderer;
 
@@ -301,6 +301,22 @@ impl Sink for OutputSink {
 
     fn error_rows(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
         self.errors.write(batch)
+    }
+
+    fn row_encoder(&self, output: usize) -> Option<RowEncoder> {
+        self.outputs.get(output)?.encoder.row_encoder()
+    }
+
+    fn encoded_rows(&mut self, output: usize, rows: &EncodedRows) -> std::io::Result<()> {
+        let Some(o) = self.outputs.get_mut(output) else {
+            return Ok(());
+        };
+        let mut n = rows.row_ends.len() as u64;
+        if let Some(limit) = self.limit {
+            n = n.min(limit.saturating_sub(o.written));
+        }
+        o.written += n;
+        o.out.write_all(rows.first_rows(n as usize))
     }
 
     fn full(&self) -> bool {

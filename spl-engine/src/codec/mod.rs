@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 
-pub use output::{Encoder, OutputFormat};
+pub use output::{EncodedRows, Encoder, OutputFormat, RowEncoder};
 
 /// The input formats of `spl run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -89,24 +89,19 @@ impl Encoder {
         batch: &RecordBatch,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
+        if let Some(rows) = self.row_encoder() {
+            let mut encoded = EncodedRows {
+                bytes: Vec::with_capacity(batch.num_rows() * 64),
+                row_ends: Vec::new(),
+            };
+            rows.encode(batch, &mut encoded)?;
+            return out.write_all(&encoded.bytes);
+        }
         let mut buf = Vec::with_capacity(batch.num_rows() * 64);
-        let (batch, lines) = split_lines(batch);
+        let (batch, _) = split_lines(batch);
         let batch = &batch;
         match self.format {
-            OutputFormat::Json => {
-                let lines = lines.filter(|_| self.input_lines);
-                let writers = JsonColumns::new(batch);
-                for row in 0..batch.num_rows() {
-                    match lines.filter(|l| l.is_valid(row)) {
-                        Some(l) => {
-                            buf.extend_from_slice(l.value(row).as_bytes());
-                            buf.push(b'\n');
-                        }
-                        None => writers.row(&self.renderer, row, &mut buf)?,
-                    }
-                }
-            }
-            OutputFormat::Raw => self.raw(batch, &mut buf)?,
+            OutputFormat::Json | OutputFormat::Raw => {}
             OutputFormat::Csv => self.csv(batch, &mut buf)?,
             OutputFormat::Table => {
                 self.table.add(batch, &self.renderer);
@@ -116,6 +111,16 @@ impl Encoder {
             }
         }
         out.write_all(&buf)
+    }
+
+    /// A stateless copy of this encoder for worker threads, for the formats whose output of a
+    /// batch does not depend on earlier batches (json, raw); `None` for csv and table.
+    pub fn row_encoder(&self) -> Option<RowEncoder> {
+        matches!(self.format, OutputFormat::Json | OutputFormat::Raw).then(|| RowEncoder {
+            format: self.format,
+            renderer: self.renderer.clone(),
+            input_lines: self.input_lines,
+        })
     }
 
     /// Writes what is still buffered (the last table block; a CSV header when no row came).
@@ -134,9 +139,61 @@ impl Encoder {
         out.write_all(&buf)?;
         out.flush()
     }
+}
 
-    fn json_row(&self, batch: &RecordBatch, row: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        JsonColumns::new(batch).row(&self.renderer, row, buf)
+/// Encodes batches to json or raw lines on any thread ([`Encoder::row_encoder`]); the result
+/// is the same as [`Encoder::write_batch`]'s.
+#[derive(Debug, Clone)]
+pub struct RowEncoder {
+    format: OutputFormat,
+    renderer: Renderer,
+    input_lines: bool,
+}
+
+/// Encoded rows: the bytes, and where each row ends in them (so a writer can stop after any
+/// row, e.g. at `--limit`).
+#[derive(Debug, Default)]
+pub struct EncodedRows {
+    pub bytes: Vec<u8>,
+    pub row_ends: Vec<usize>,
+}
+
+impl EncodedRows {
+    /// The bytes of the first `rows` rows.
+    pub fn first_rows(&self, rows: usize) -> &[u8] {
+        match rows.checked_sub(1) {
+            None => &[],
+            Some(last) => {
+                &self.bytes[..self.row_ends.get(last).copied().unwrap_or(self.bytes.len())]
+            }
+        }
+    }
+}
+
+impl RowEncoder {
+    /// Appends the rows of `batch` to `out`.
+    pub fn encode(&self, batch: &RecordBatch, out: &mut EncodedRows) -> std::io::Result<()> {
+        let (batch, lines) = split_lines(batch);
+        let lines = lines.filter(|_| self.input_lines);
+        let columns = JsonColumns::new(&batch);
+        let content = match self.format {
+            OutputFormat::Raw => batch.column_by_name("content"),
+            _ => None,
+        };
+        let buf = &mut out.bytes;
+        for row in 0..batch.num_rows() {
+            if let Some(text) = content.and_then(|c| text(&self.renderer, c.as_ref(), row)) {
+                buf.extend_from_slice(text.as_bytes());
+                buf.push(b'\n');
+            } else if let Some(l) = lines.filter(|l| l.is_valid(row)) {
+                buf.extend_from_slice(l.value(row).as_bytes());
+                buf.push(b'\n');
+            } else {
+                columns.row(&self.renderer, row, buf)?;
+            }
+            out.row_ends.push(buf.len());
+        }
+        Ok(())
     }
 }
 
@@ -228,20 +285,6 @@ fn write_json_string(buf: &mut Vec<u8>, s: &str) {
 }
 
 impl Encoder {
-    fn raw(&self, batch: &RecordBatch, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        let content = batch.column_by_name("content");
-        for row in 0..batch.num_rows() {
-            match content.and_then(|c| text(&self.renderer, c.as_ref(), row)) {
-                Some(text) => {
-                    buf.extend_from_slice(text.as_bytes());
-                    buf.push(b'\n');
-                }
-                None => self.json_row(batch, row, buf)?,
-            }
-        }
-        Ok(())
-    }
-
     fn csv(&mut self, batch: &RecordBatch, buf: &mut Vec<u8>) -> std::io::Result<()> {
         let schema = batch.schema();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
