@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use arrow::array::AsArray;
 use arrow::array::{ArrayRef, StringViewArray};
+use arrow::buffer::Buffer;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
@@ -154,42 +155,52 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
             .format
             .or_else(|| by_extension(path))
             .map(|f| input.decode.apply(Decoder::new(f)));
-        loop {
-            let mut window: Vec<Chunk> = Vec::new();
-            while window.len() < input.threads * 2 {
-                match reader.next_chunk().map_err(io_err)? {
-                    Some(chunk) => window.push(chunk),
-                    None => break,
-                }
-            }
-            if window.is_empty() {
-                break;
-            }
+        let mut window = read_window(&mut reader, input.threads)?;
+        while !window.is_empty() {
             let decoder = prepare_decoder(&mut decoder, &mut window, &input.decode)?;
             let buffering = sequential.is_some();
-            let done: Vec<Done> = pool.install(|| {
-                window
-                    .par_iter()
-                    .map(|chunk| {
-                        let decoded = decoder.decode(&chunk.data, chunk.first_line);
-                        let result = if buffering {
-                            Ok(Outputs::default())
-                        } else {
-                            pipeline.process(decoded.batch.clone())
-                        };
-                        let encoded = match &result {
-                            Ok(out) => encode(&encoders, out),
-                            Err(_) => Vec::new(),
-                        };
-                        Done {
-                            decoded,
-                            first_line: chunk.first_line,
-                            result,
-                            encoded,
-                        }
-                    })
-                    .collect()
-            });
+            // The chunks become Arrow buffers without a copy; text columns are views into them.
+            let chunks: Vec<(Buffer, u64)> = std::mem::take(&mut window)
+                .into_iter()
+                .map(|c| (Buffer::from_vec(c.data), c.first_line))
+                .collect();
+            let work = || {
+                pool.install(|| {
+                    chunks
+                        .par_iter()
+                        .map(|(data, first_line)| {
+                            let decoded = decoder.decode_buffer(data, *first_line);
+                            let result = if buffering {
+                                Ok(Outputs::default())
+                            } else {
+                                pipeline.process(decoded.batch.clone())
+                            };
+                            let encoded = match &result {
+                                Ok(out) => encode(&encoders, out),
+                                Err(_) => Vec::new(),
+                            };
+                            Done {
+                                decoded,
+                                first_line: *first_line,
+                                result,
+                                encoded,
+                            }
+                        })
+                        .collect::<Vec<Done>>()
+                })
+            };
+            // With several workers, the next window is read while this one is processed.
+            let (done, next) = if input.threads > 1 {
+                std::thread::scope(|s| {
+                    let worker = s.spawn(work);
+                    let next = read_window(&mut reader, input.threads);
+                    (worker.join(), next)
+                })
+            } else {
+                (Ok(work()), Ok(Vec::new()))
+            };
+            let done =
+                done.map_err(|_| RunError::Failed("a worker thread stopped unexpectedly".into()))?;
             for mut d in done {
                 progress.advance(d.decoded.bytes);
                 if let Some(run) = sequential.as_mut() {
@@ -200,6 +211,11 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
                     break 'files;
                 }
             }
+            window = if input.threads > 1 {
+                next?
+            } else {
+                read_window(&mut reader, input.threads)?
+            };
         }
     }
     if let Some(mut run) = sequential {
@@ -226,6 +242,18 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
     progress.finish();
     totals.elapsed = started.elapsed();
     Ok(totals)
+}
+
+/// The next chunks to process together: two per worker thread (fewer at the end of the file).
+fn read_window(reader: &mut ChunkReader, threads: usize) -> Result<Vec<Chunk>, RunError> {
+    let mut window = Vec::new();
+    while window.len() < threads * 2 {
+        match reader.next_chunk().map_err(io_err)? {
+            Some(chunk) => window.push(chunk),
+            None => break,
+        }
+    }
+    Ok(window)
 }
 
 /// Auto mode: `.csv` files (also compressed) are CSV; others are detected from their content.

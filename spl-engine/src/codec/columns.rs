@@ -103,10 +103,11 @@ pub(super) struct Columns<'c> {
 }
 
 impl<'c> Columns<'c> {
-    pub fn new(chunk: &'c [u8]) -> Columns<'c> {
+    /// Columns for a chunk; `buffer`: the chunk as an Arrow buffer, if the caller has one.
+    pub fn new(chunk: &'c [u8], buffer: Option<Buffer>) -> Columns<'c> {
         Columns {
             chunk,
-            shared: None,
+            shared: buffer,
             columns: Vec::new(),
             index: HashMap::new(),
             rows: 0,

@@ -49,7 +49,7 @@ pub(super) fn decode(
     header: Option<&[String]>,
     delimiter: u8,
 ) -> RecordBatch {
-    let mut columns = Columns::new(input.chunk);
+    let mut columns = Columns::new(input.chunk, input.buffer.clone());
     let mut names: Vec<(usize, bool)> = header
         .unwrap_or_default()
         .iter()

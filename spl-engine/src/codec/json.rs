@@ -43,7 +43,7 @@ fn decode_with(
     lines: bool,
     fast: bool,
 ) -> RecordBatch {
-    let mut columns = Columns::new(input.chunk);
+    let mut columns = Columns::new(input.chunk, input.buffer.clone());
     columns.only(wanted);
     if lines {
         columns.keep_lines();

@@ -99,14 +99,36 @@ impl Scanner<'_> {
     /// A string literal without escapes or control characters; returns its inner range.
     fn string(&mut self) -> Result<Range<usize>, Fallback> {
         self.expect(b'"')?;
-        let start = self.i;
-        let rest = &self.b[start..];
-        let len = memchr::memchr2(b'"', b'\\', rest).ok_or(Fallback)?;
-        if rest[len] != b'"' || rest[..len].iter().any(|&c| c < 0x20) {
-            return Err(Fallback);
+        let (b, start) = (self.b, self.i);
+        let mut i = start;
+        // Eight bytes at a time while they hold no quote, backslash or control character.
+        while let Some(word) = b.get(i..i + 8) {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(word);
+            let found = special_bytes(u64::from_le_bytes(bytes));
+            if found != 0 {
+                i += (found.trailing_zeros() / 8) as usize;
+                return self.string_end(start, i);
+            }
+            i += 8;
         }
-        self.i = start + len + 1;
-        Ok(start..start + len)
+        while let Some(&c) = b.get(i) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                return self.string_end(start, i);
+            }
+            i += 1;
+        }
+        Err(Fallback)
+    }
+
+    /// The string that started at `start` stops at `i`: fine when that is its closing quote.
+    fn string_end(&mut self, start: usize, i: usize) -> Result<Range<usize>, Fallback> {
+        if self.b.get(i) == Some(&b'"') {
+            self.i = i + 1;
+            Ok(start..i)
+        } else {
+            Err(Fallback)
+        }
     }
 
     fn value(&mut self) -> Result<Value, Fallback> {
@@ -213,6 +235,20 @@ impl Scanner<'_> {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` (little endian) that is `"`, `\\` or below 0x20 — exact
+/// for the lowest such byte, which is all the caller uses (a borrow can only flag bytes above a
+/// flagged one).
+fn special_bytes(x: u64) -> u64 {
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let backslash = x ^ (ONES * u64::from(b'\\'));
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    (zero(quote) | zero(backslash) | control) & HIGH
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +268,33 @@ mod tests {
                 (line[m.key].to_string(), value)
             })
             .collect())
+    }
+
+    #[test]
+    fn special_bytes_finds_the_first_one() {
+        for (text, at) in [
+            (*b"abcdefgh", None),
+            (*b"abc\"efgh", Some(3)),
+            (*b"\\bcdefgh", Some(0)),
+            (*b"abcdefg\x1f", Some(7)),
+            (*b"\xc3\xa9\x1f\"\"\"\"\"", Some(2)),
+            (*b"\x7f\x80\xff !~AB", None),
+        ] {
+            let found = special_bytes(u64::from_le_bytes(text));
+            let first = (found != 0).then(|| found.trailing_zeros() as usize / 8);
+            assert_eq!(first, at, "{text:?}");
+        }
+        // Every byte value in every position.
+        for pos in 0..8 {
+            for c in 0..=255u8 {
+                let mut text = *b"aaaaaaaa";
+                text[pos] = c;
+                let found = special_bytes(u64::from_le_bytes(text));
+                let first = (found != 0).then(|| found.trailing_zeros() as usize / 8);
+                let want = (c == b'"' || c == b'\\' || c < 0x20).then_some(pos);
+                assert_eq!(first, want, "{c} at {pos}");
+            }
+        }
     }
 
     #[test]

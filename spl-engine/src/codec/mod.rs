@@ -193,7 +193,23 @@ impl Decoder {
     /// Decodes a chunk of whole lines whose first line has number `first_line` (1-based).
     /// The last line may lack its line end.
     pub fn decode(&self, chunk: &[u8], first_line: u64) -> Decoded {
+        self.decode_in(chunk, None, first_line)
+    }
+
+    /// [`Decoder::decode`] for a chunk the caller already holds as an Arrow buffer: text
+    /// columns become views into it without copying the chunk.
+    pub fn decode_buffer(&self, chunk: &arrow::buffer::Buffer, first_line: u64) -> Decoded {
+        self.decode_in(chunk.as_slice(), Some(chunk), first_line)
+    }
+
+    fn decode_in(
+        &self,
+        chunk: &[u8],
+        buffer: Option<&arrow::buffer::Buffer>,
+        first_line: u64,
+    ) -> Decoded {
         let mut input = Input::new(chunk, first_line);
+        input.buffer = buffer.cloned();
         let batch = match self.format {
             InputFormat::Raw => raw::decode(&mut input),
             InputFormat::Json => json::decode(&mut input, self.wanted.clone(), self.keep_lines),
@@ -258,6 +274,8 @@ impl<'a> Iterator for Lines<'a> {
 /// The chunk being decoded: hands out its non-blank lines as text and collects the errors.
 struct Input<'a> {
     chunk: &'a [u8],
+    /// The chunk as an Arrow buffer, when the caller has one (views then need no copy).
+    buffer: Option<arrow::buffer::Buffer>,
     first_line: u64,
     lines: u64,
     invalid_utf8_lines: u64,
@@ -274,6 +292,7 @@ impl<'a> Input<'a> {
     fn new(chunk: &'a [u8], first_line: u64) -> Input<'a> {
         Input {
             chunk,
+            buffer: None,
             first_line,
             lines: 0,
             invalid_utf8_lines: 0,
@@ -285,6 +304,9 @@ impl<'a> Input<'a> {
     fn for_each_line(&mut self, mut f: impl FnMut(&mut Self, TextLine<'a>)) {
         let chunk = self.chunk;
         let at_input_start = self.first_line <= 1;
+        // One check of the whole chunk is much faster than one per line; lines are checked
+        // one by one only when the chunk holds invalid UTF-8 somewhere.
+        let whole = std::str::from_utf8(chunk).ok();
         for line in Lines::new(chunk) {
             let number = self.first_line + self.lines;
             self.lines += 1;
@@ -295,9 +317,15 @@ impl<'a> Input<'a> {
             if is_blank(bytes) {
                 continue;
             }
-            let text = match std::str::from_utf8(bytes) {
+            let offset = bytes.as_ptr() as usize - chunk.as_ptr() as usize;
+            let valid = match whole {
+                // Line ends are character boundaries of valid text.
+                Some(text) => text.get(offset..offset + bytes.len()).ok_or(()),
+                None => std::str::from_utf8(bytes).map_err(|_| ()),
+            };
+            let text = match valid {
                 Ok(s) => Cow::Borrowed(s),
-                Err(_) => {
+                Err(()) => {
                     self.invalid_utf8_lines += 1;
                     Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
                 }

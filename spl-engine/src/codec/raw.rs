@@ -16,7 +16,7 @@ pub const CONTENT: &str = "content";
 pub(super) fn decode(input: &mut Input<'_>) -> RecordBatch {
     let chunk = input.chunk;
     let mut builder = StringViewBuilder::new();
-    let (mut block, mut shared) = (None, None);
+    let (mut block, mut shared) = (None, input.buffer.clone());
     let mut rows = 0;
     input.for_each_line(|_, line| {
         append_text(&mut builder, &mut block, &line.text, chunk, &mut shared);
