@@ -21,6 +21,7 @@ use spl_engine::pipeline::{
     error_value, with_error_column, Outputs, Pipeline, ProcessError, StageError, StageStats,
     ERROR_FIELD,
 };
+use spl_engine::plan::FieldSelection;
 
 use crate::input::{Chunk, ChunkReader};
 
@@ -63,8 +64,8 @@ pub struct Input {
 /// The fields a JSON decoder materialises, from the pipeline's plan.
 #[derive(Debug, Clone, Default)]
 pub struct DecodePlan {
-    /// Only these fields (and the time fields); `None`: all.
-    pub fields: Option<Vec<String>>,
+    /// The fields that may matter (time fields are always decoded).
+    pub fields: FieldSelection,
     /// Keep each row's input line (`spl_engine::codec::LINE_FIELD`): for writing unchanged
     /// rows as their line, and for giving error rows all their fields back.
     pub keep_lines: bool,
@@ -80,16 +81,16 @@ impl DecodePlan {
         let whole = lines_out && spl_engine::plan::rows_unchanged(pipeline.plan());
         let mut fields = spl_engine::plan::input_fields(pipeline.plan(), whole);
         if pipeline.error_policy() == spl_engine::pipeline::ErrorPolicy::PassThrough && !whole {
-            fields = None;
+            fields = FieldSelection::All;
         }
         DecodePlan {
-            keep_lines: whole || fields.is_some(),
+            keep_lines: whole || fields != FieldSelection::All,
             fields,
         }
     }
 
     fn apply(&self, d: Decoder) -> Decoder {
-        d.only_fields(self.fields.clone())
+        d.select_fields(self.fields.clone())
             .keep_lines(self.keep_lines)
     }
 }

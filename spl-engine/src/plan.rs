@@ -216,41 +216,82 @@ pub fn rows_unchanged(chains: &[ChainPlan]) -> bool {
         && c.stages.iter().all(|s| matches!(s.instruction, "where" | "limit")))
 }
 
-/// The input fields a program can observe, when that is a known set: the fields its stages read
-/// before writing them, up to the first stage that drops every other field (`project`,
-/// `stats`). `None` when any field may matter: a stage reads fields chosen by the data
-/// (`pack-fields`, metrics), or the rows reach an output with their other fields — unless
-/// `whole_rows_from_input` says the runner writes output rows from the input lines themselves
-/// ([`rows_unchanged`]). Only single-statement programs over `*` are analysed. Time fields are
-/// not listed: decoders always keep them.
-pub fn input_fields(chains: &[ChainPlan], whole_rows_from_input: bool) -> Option<Vec<String>> {
-    let [chain] = chains else { return None };
+/// Which fields of its input events a program can observe.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FieldSelection {
+    /// Any field may matter.
+    #[default]
+    All,
+    /// Only these (time fields are always kept by decoders and not listed).
+    Only(Vec<String>),
+    /// All but these: removed (`project-away`) before anything read them.
+    AllBut(Vec<String>),
+}
+
+impl FieldSelection {
+    /// True when the field `name` of an input event may matter.
+    pub fn keeps(&self, name: &str) -> bool {
+        match self {
+            FieldSelection::All => true,
+            FieldSelection::Only(names) => names.iter().any(|n| n == name),
+            FieldSelection::AllBut(names) => !names.iter().any(|n| n == name),
+        }
+    }
+}
+
+/// The input fields a program can observe. Walking its stages: the fields read before being
+/// written are needed; at the first stage that drops every other field (`project`, `stats`)
+/// nothing else is, and fields removed by `project-away` before anything read them are never
+/// seen. A stage that reads fields chosen by the data (`pack-fields`, metrics, `project
+/// -wildcard`) makes every field matter. When rows reach the output with their other fields,
+/// all but the removed ones matter — unless `whole_rows_from_input` says the runner writes output
+/// rows from the input lines themselves ([`rows_unchanged`]). Only single-statement programs
+/// over `*` are analysed.
+pub fn input_fields(chains: &[ChainPlan], whole_rows_from_input: bool) -> FieldSelection {
+    let [chain] = chains else {
+        return FieldSelection::All;
+    };
     if chain.source != "*" {
-        return None;
+        return FieldSelection::All;
     }
     let mut needed: Vec<String> = Vec::new();
     let mut written: Vec<String> = Vec::new();
+    let mut unseen: Vec<String> = Vec::new();
     for st in &chain.stages {
         let Fields::Named(reads) = &st.reads else {
-            return None;
+            return FieldSelection::All;
         };
         for r in reads {
-            if !written.contains(r) && !needed.contains(r) {
+            if !written.contains(r) && !needed.contains(r) && !unseen.contains(r) {
                 needed.push(r.clone());
             }
         }
         if matches!(st.instruction, "project" | "stats") {
-            return Some(needed);
+            return FieldSelection::Only(needed);
         }
         if let Fields::Named(w) = &st.writes {
             written.extend(w.iter().cloned());
         }
         if let Fields::Named(removed) = &st.removes {
+            for r in removed {
+                let wildcard = st.text.contains("-wildcard");
+                if st.instruction == "project-away" && !wildcard && !needed.contains(r) {
+                    if !unseen.contains(r) {
+                        unseen.push(r.clone());
+                    }
+                }
+            }
             // A removed field that is written again later is a new field, not the input's.
             written.retain(|w| !removed.contains(w));
         }
     }
-    whole_rows_from_input.then_some(needed)
+    if whole_rows_from_input {
+        FieldSelection::Only(needed)
+    } else if unseen.is_empty() {
+        FieldSelection::All
+    } else {
+        FieldSelection::AllBut(unseen)
+    }
 }
 
 /// The field names an expression reads (lambda parameters excluded).
@@ -339,7 +380,11 @@ mod tests {
 
     #[test]
     fn input_fields_stop_at_the_first_total_projection() {
-        let fields = |spl: &str, whole| input_fields(&plan(spl), whole);
+        use FieldSelection::{AllBut, Only};
+        let fields = |spl: &str, whole| match input_fields(&plan(spl), whole) {
+            Only(v) => Some(v),
+            _ => None,
+        };
         let w2 = "* | parse-regexp content, '(\\S+) (\\d+)' as ip, status \
                   | where cast(status as bigint) >= 500 | project ip, status";
         assert_eq!(fields(w2, false), Some(vec!["content".to_string()]));
@@ -370,9 +415,29 @@ mod tests {
             fields(".let a = * | project x; $a | project x", false),
             None
         );
-        // A field removed and written again is not the input's field.
+        // Fields removed before anything reads them are never seen.
+        let w3 = "* | extend latency_ms = cast(latency as double) * 1000 | project-away user_agent";
+        assert_eq!(
+            input_fields(&plan(w3), false),
+            AllBut(vec!["user_agent".into()])
+        );
+        assert_eq!(
+            input_fields(&plan("* | where length(a) > 1 | project-away a, b"), false),
+            AllBut(vec!["b".into()])
+        );
+        assert_eq!(
+            input_fields(&plan("* | project-away -wildcard \"a*\""), false),
+            FieldSelection::All
+        );
+        assert!(AllBut(vec!["x".into()]).keeps("y") && !AllBut(vec!["x".into()]).keeps("x"));
+        // The input's `a` is overwritten, then removed: `project a` cannot see it.
         assert_eq!(
             fields("* | extend a = '1' | project-away a | project a", false),
+            Some(vec![])
+        );
+        // Read before its removal: needed.
+        assert_eq!(
+            fields("* | extend b = a | project-away a | project a, b", false),
             Some(vec!["a".into()])
         );
     }

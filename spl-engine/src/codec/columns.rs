@@ -11,6 +11,7 @@ use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 
 use crate::batch::{from_columns, is_time_field};
+use crate::plan::FieldSelection;
 
 /// Values up to this length are stored inside the view itself (Arrow's inline limit).
 const INLINE_LEN: usize = 12;
@@ -97,7 +98,7 @@ pub(super) struct Columns<'c> {
     /// guess for the next row that saves the lookup by name.
     hints: Vec<(String, Option<usize>)>,
     /// Only these fields (and the time fields) become columns; `None`: every field.
-    wanted: Option<std::sync::Arc<[String]>>,
+    wanted: Arc<FieldSelection>,
     /// Each row's input line, for [`super::LINE_FIELD`], when asked for.
     lines: Option<(StringViewBuilder, Option<u32>)>,
 }
@@ -113,7 +114,7 @@ impl<'c> Columns<'c> {
             rows: 0,
             slots: Vec::new(),
             hints: Vec::new(),
-            wanted: None,
+            wanted: Arc::new(FieldSelection::All),
             lines: None,
         }
     }
@@ -176,9 +177,9 @@ impl<'c> Columns<'c> {
         self.append_resolved(cell);
     }
 
-    /// Keeps only the fields named in `wanted` (and the time fields); other names are skipped
+    /// Keeps only the fields `wanted` selects (and the time fields); other names are skipped
     /// without becoming columns.
-    pub fn only(&mut self, wanted: Option<std::sync::Arc<[String]>>) {
+    pub fn only(&mut self, wanted: Arc<FieldSelection>) {
         self.wanted = wanted;
     }
 
@@ -231,10 +232,7 @@ impl<'c> Columns<'c> {
     }
 
     fn is_wanted(&self, name: &str) -> bool {
-        match &self.wanted {
-            None => true,
-            Some(w) => is_time_field(name) || w.iter().any(|f| f == name),
-        }
+        is_time_field(name) || self.wanted.keeps(name)
     }
 
     /// Appends the cells of the row resolved last, last position first so that the last of

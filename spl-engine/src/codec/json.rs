@@ -27,10 +27,11 @@ use serde_json::value::RawValue;
 use super::columns::{Cell, Columns};
 use super::json_scan::{scan_object, Member, Value};
 use super::{time_value, Input};
+use crate::plan::FieldSelection;
 
 pub(super) fn decode(
     input: &mut Input<'_>,
-    wanted: Option<Arc<[String]>>,
+    wanted: Arc<FieldSelection>,
     lines: bool,
 ) -> RecordBatch {
     decode_with(input, wanted, lines, true)
@@ -39,7 +40,7 @@ pub(super) fn decode(
 /// `fast`: try the scanner first (false only in tests that compare it with `serde_json`).
 fn decode_with(
     input: &mut Input<'_>,
-    wanted: Option<Arc<[String]>>,
+    wanted: Arc<FieldSelection>,
     lines: bool,
     fast: bool,
 ) -> RecordBatch {
@@ -389,10 +390,14 @@ mod tests {
             .count();
         assert!(scanned > 100, "the fast path must be exercised: {scanned}");
         let chunk = lines.join("\n");
-        for wanted in [None, Some(vec!["status".to_string(), "k".to_string()])] {
+        for wanted in [
+            FieldSelection::All,
+            FieldSelection::Only(vec!["status".to_string(), "k".to_string()]),
+            FieldSelection::AllBut(vec!["ip".to_string(), "k".to_string()]),
+        ] {
             let run = |fast| {
                 let mut input = Input::new(chunk.as_bytes(), 1);
-                let batch = decode_with(&mut input, wanted.clone().map(Into::into), true, fast);
+                let batch = decode_with(&mut input, Arc::new(wanted.clone()), true, fast);
                 (batch, input.errors)
             };
             let (fast, slow) = (run(true), run(false));

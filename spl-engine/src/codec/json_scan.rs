@@ -241,12 +241,28 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// The high bit of each byte of `x` (little endian) that is `"`, `\\` or below 0x20 — exact
 /// for the lowest such byte, which is all the caller uses (a borrow can only flag bytes above a
 /// flagged one).
-fn special_bytes(x: u64) -> u64 {
+pub(super) fn special_bytes(x: u64) -> u64 {
     let quote = x ^ (ONES * u64::from(b'"'));
     let backslash = x ^ (ONES * u64::from(b'\\'));
     let zero = |v: u64| v.wrapping_sub(ONES) & !v;
     let control = x.wrapping_sub(ONES * 0x20) & !x;
     (zero(quote) | zero(backslash) | control) & HIGH
+}
+
+/// True when `s` holds a byte a JSON string must escape (`"`, `\\`, control characters).
+pub(super) fn needs_escape(s: &[u8]) -> bool {
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(w);
+        if special_bytes(u64::from_le_bytes(bytes)) != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&c| c == b'"' || c == b'\\' || c < 0x20)
 }
 
 #[cfg(test)]

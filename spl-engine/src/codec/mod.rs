@@ -32,6 +32,8 @@ use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 
+use crate::plan::FieldSelection;
+
 pub use output::{EncodedRows, Encoder, OutputFormat, RowEncoder};
 
 /// The input formats of `spl run`.
@@ -65,8 +67,8 @@ pub struct Decoder {
     header: Option<Arc<[String]>>,
     /// CSV field separator (`,`; `\t` for TSV).
     delimiter: u8,
-    /// JSON: only these fields (and the time fields) become columns; `None`: all of them.
-    wanted: Option<Arc<[String]>>,
+    /// JSON: the fields that become columns (the time fields always do).
+    wanted: Arc<FieldSelection>,
     /// JSON: add [`LINE_FIELD`] with each row's input line.
     keep_lines: bool,
 }
@@ -140,7 +142,7 @@ impl Decoder {
             format,
             header: None,
             delimiter: b',',
-            wanted: None,
+            wanted: Arc::new(FieldSelection::All),
             keep_lines: false,
         }
     }
@@ -151,11 +153,11 @@ impl Decoder {
         self
     }
 
-    /// Makes JSON input materialise only `fields` (and the time fields), for pipelines whose
-    /// plan reads nothing else ([`crate::pipeline::Pipeline::input_fields`]). Lines are still
-    /// fully validated: a malformed line is an error whatever fields are wanted.
-    pub fn only_fields(mut self, fields: Option<Vec<String>>) -> Decoder {
-        self.wanted = fields.map(Into::into);
+    /// Makes JSON input materialise only the selected fields (and the time fields), for
+    /// pipelines whose plan observes nothing else ([`crate::plan::input_fields`]). Lines are
+    /// still fully validated: which lines are errors never depends on the selection.
+    pub fn select_fields(mut self, fields: FieldSelection) -> Decoder {
+        self.wanted = Arc::new(fields);
         self
     }
 

@@ -273,7 +273,7 @@ impl<'b> JsonColumns<'b> {
 
 /// Writes `s` as a JSON string literal, escaped exactly as `serde_json` does.
 fn write_json_string(buf: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if super::json_scan::needs_escape(s.as_bytes()) {
         // Writing into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *buf, s);
     } else {
