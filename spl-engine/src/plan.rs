@@ -273,12 +273,14 @@ pub fn input_fields(chains: &[ChainPlan], whole_rows_from_input: bool) -> FieldS
             written.extend(w.iter().cloned());
         }
         if let Fields::Named(removed) = &st.removes {
+            let wildcard = st.text.contains("-wildcard");
             for r in removed {
-                let wildcard = st.text.contains("-wildcard");
-                if st.instruction == "project-away" && !wildcard && !needed.contains(r) {
-                    if !unseen.contains(r) {
-                        unseen.push(r.clone());
-                    }
+                if st.instruction == "project-away"
+                    && !wildcard
+                    && !needed.contains(r)
+                    && !unseen.contains(r)
+                {
+                    unseen.push(r.clone());
                 }
             }
             // A removed field that is written again later is a new field, not the input's.
