@@ -49,6 +49,7 @@ fn explain_prints_the_plan_tree_with_reads_and_writes() {
   │      reads: duration_ms; writes: d
   └─ 3. project service, d
          reads: service, d; removes: <all other fields but the time fields>
+JSON input: decodes only level, duration_ms, service and the time fields
 profile cli: stages/statement unlimited, script bytes unlimited, batch memory unlimited, batch timeout unlimited, errors: error-stream, time zone UTC
 "
     );
@@ -256,4 +257,30 @@ fn every_command_has_examples_in_its_help() {
     assert!(out.stdout.starts_with("spl "));
     let out = run(&["nope"]);
     assert_eq!(out.code, Some(2));
+}
+
+#[test]
+fn explain_shows_optimizations_and_what_json_input_decodes() {
+    let w2 = "* | parse-regexp content, '^(\\S+) (\\S+) (\\d+)' as ip, time, status \
+              | where cast(status as bigint) >= 500 | project ip, status";
+    let out = run(&["explain", w2]).stdout;
+    assert!(
+        out.contains("optimizations:\n  - statement 1, stage 1 (parse-regexp): time not extracted; nothing reads it before stage 3 drops it\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("JSON input: decodes only content and the time fields"),
+        "{out}"
+    );
+    let out = run(&["explain", "* | where cast(status as bigint) >= 500"]).stdout;
+    assert!(
+        out.contains("JSON input to JSON output: decodes only status and the time fields; rows are written as their input lines"),
+        "{out}"
+    );
+    let out = run(&["explain", "* | extend a = '1' | project-away user_agent"]).stdout;
+    assert!(
+        out.contains("JSON input: does not decode user_agent"),
+        "{out}"
+    );
+    assert!(!out.contains("optimizations:"), "{out}");
 }

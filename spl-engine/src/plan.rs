@@ -296,6 +296,41 @@ pub fn input_fields(chains: &[ChainPlan], whole_rows_from_input: bool) -> FieldS
     }
 }
 
+/// The fields written by stage `stage` of statement `chain` that nothing observes: every later
+/// stage leaves them unread until one drops them (`project`, `stats`, or `project-away` by
+/// name). A field that reaches the end of the statement counts as observed. Returns the unused
+/// fields and, for each, the 1-based stage that drops it.
+pub fn unused_outputs(chains: &[ChainPlan], chain: usize, stage: usize) -> Vec<(String, usize)> {
+    let Some(c) = chains.get(chain) else {
+        return Vec::new();
+    };
+    let Some(Fields::Named(writes)) = c.stages.get(stage).map(|s| &s.writes) else {
+        return Vec::new();
+    };
+    let mut unused = Vec::new();
+    'fields: for w in writes {
+        for (j, later) in c.stages.iter().enumerate().skip(stage + 1) {
+            match &later.reads {
+                Fields::Named(reads) if !reads.contains(w) => {}
+                _ => continue 'fields, // read, or maybe read
+            }
+            let drops = match later.instruction {
+                "project" | "stats" => true,
+                "project-away" => {
+                    !later.text.contains("-wildcard")
+                        && matches!(&later.removes, Fields::Named(r) if r.contains(w))
+                }
+                _ => false,
+            };
+            if drops {
+                unused.push((w.clone(), j + 1));
+                continue 'fields;
+            }
+        }
+    }
+    unused
+}
+
 /// The field names an expression reads (lambda parameters excluded).
 pub fn columns(e: &Expr) -> impl Iterator<Item = String> {
     let mut out = Vec::new();
@@ -442,6 +477,26 @@ mod tests {
             fields("* | extend b = a | project-away a | project a, b", false),
             Some(vec!["a".into()])
         );
+    }
+
+    #[test]
+    fn unused_outputs_are_those_dropped_unread() {
+        let w2 = plan(
+            "* | parse-regexp content, '(\\S+) (\\S+) (\\d+) (\\d+)' as ip, time, status, size \
+             | where cast(status as bigint) >= 500 | project ip, status",
+        );
+        assert_eq!(
+            unused_outputs(&w2, 0, 0),
+            vec![("time".to_string(), 3), ("size".to_string(), 3)]
+        );
+        let kept = plan("* | parse-regexp content, '(\\S+) (\\S+)' as a, b | where a = b");
+        assert!(unused_outputs(&kept, 0, 0).is_empty());
+        let away = plan("* | parse-regexp content, '(\\S+) (\\S+)' as a, b | project-away b");
+        assert_eq!(unused_outputs(&away, 0, 0), vec![("b".to_string(), 2)]);
+        let dynamic = plan(
+            "* | parse-regexp content, '(\\S+)' as a | pack-fields -include='a' as p | project p",
+        );
+        assert!(unused_outputs(&dynamic, 0, 0).is_empty());
     }
 
     #[test]

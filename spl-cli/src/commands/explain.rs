@@ -22,6 +22,9 @@ pub fn run(
         Err(code) => return code,
     };
     out!("{}", pipeline.plan_text());
+    if let Some(line) = decode_line(&pipeline) {
+        outln!("{line}");
+    }
     outln!("{}", profile_line(&pipeline, options));
     let Some(path) = analyze else {
         return ExitCode::SUCCESS;
@@ -74,5 +77,34 @@ impl Sink for Discard {
     }
     fn error_rows(&mut self, _: &RecordBatch) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// What `spl run` decodes of JSON input for this pipeline, when not every field.
+fn decode_line(pipeline: &Pipeline) -> Option<String> {
+    use spl_engine::plan::FieldSelection;
+    let json_out = DecodePlan::for_pipeline(pipeline, true);
+    let (input, lines) = if spl_engine::plan::rows_unchanged(pipeline.plan()) {
+        (
+            "JSON input to JSON output",
+            "; rows are written as their input lines",
+        )
+    } else {
+        ("JSON input", "")
+    };
+    let time = "time fields";
+    match &json_out.fields {
+        FieldSelection::All => None,
+        FieldSelection::Only(f) if f.is_empty() => {
+            Some(format!("{input}: decodes only the {time}{lines}"))
+        }
+        FieldSelection::Only(f) => Some(format!(
+            "{input}: decodes only {} and the {time}{lines}",
+            f.join(", ")
+        )),
+        FieldSelection::AllBut(f) => Some(format!(
+            "{input}: does not decode {} (removed before anything reads it)",
+            f.join(", ")
+        )),
     }
 }

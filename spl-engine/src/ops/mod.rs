@@ -82,6 +82,11 @@ pub trait Operator: Send + Sync + Debug {
     fn name(&self) -> &'static str;
     /// Processes one batch.
     fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError>;
+    /// Stops writing the outputs named in `unused` (the optimizer found that nothing reads
+    /// them before they are dropped) where the operator can; returns the ones it stopped.
+    fn prune_outputs(&mut self, _unused: &[String]) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A stage that keeps state across the batches of one run (`stats`, `sort`, `limit`): the plan
@@ -332,6 +337,8 @@ pub(crate) struct FixedFields {
     existing: Vec<Option<arrow::array::ArrayRef>>,
     builders: Vec<arrow::array::StringViewBuilder>,
     renderer: crate::render::Renderer,
+    /// The source column whose data blocks every builder shares ([`FixedFields::views_into`]).
+    source: Option<arrow::array::StringViewArray>,
 }
 
 impl FixedFields {
@@ -348,7 +355,42 @@ impl FixedFields {
                 .collect(),
             names,
             renderer: crate::render::Renderer::default(),
+            source: None,
         }
+    }
+
+    /// Lets [`FixedFields::push_slice`] store values cut from `source` as views into its data
+    /// blocks instead of copies.
+    pub fn views_into(mut self, source: &arrow::array::StringViewArray) -> FixedFields {
+        for b in &mut self.builders {
+            // Shared blocks first, so their indices in each builder are those of the source.
+            for block in source.data_buffers() {
+                b.append_block(block.clone());
+            }
+        }
+        self.source = Some(source.clone());
+        self
+    }
+
+    /// Appends output `k`'s value for `row`: bytes `start..end` of the source's value in that
+    /// row, as a view into the source's block when the value is too long to inline.
+    pub fn push_slice(&mut self, k: usize, row: usize, start: usize, end: usize) {
+        let Some(source) = &self.source else { return };
+        let view = arrow::array::ByteView::from(source.views()[row]);
+        let len = end - start;
+        if view.length > 12 && len > 12 {
+            if let (Ok(offset), Ok(len)) = (u32::try_from(start), u32::try_from(len)) {
+                let at = view.offset + offset;
+                if self.builders[k]
+                    .try_append_view(view.buffer_index, at, len)
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+        }
+        let value = &source.value(row)[start..end];
+        self.builders[k].append_value(value);
     }
 
     /// Appends output `k`'s value for `row`: `value`, or the old value when `None`.
@@ -394,4 +436,49 @@ pub(crate) fn path_option(
         ))
     })?;
     Ok(Some(path).filter(|p| !p.is_root()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, AsArray, StringViewArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+
+    use super::FixedFields;
+
+    #[test]
+    fn slices_of_the_source_are_views_not_copies() {
+        let source = StringViewArray::from(vec![
+            Some("10.0.0.1 GET /api/v1/users/with/a/long/path 200"),
+            Some("short"),
+            None,
+        ]);
+        let batch = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("c", DataType::Utf8View, true)])),
+            vec![Arc::new(source.clone())],
+        )
+        .unwrap();
+        let mut out = FixedFields::new(&batch, vec!["uri".into(), "ip".into()]).views_into(&source);
+        out.push_slice(0, 0, 13, 43);
+        out.push_slice(1, 0, 0, 8);
+        out.push_slice(0, 1, 0, 5);
+        out.push_slice(1, 1, 1, 3);
+        out.push(0, 2, None);
+        out.push(1, 2, None);
+        let result = out.apply(batch).unwrap();
+        let uri = result.column_by_name("uri").unwrap().as_string_view();
+        let ip = result.column_by_name("ip").unwrap().as_string_view();
+        assert_eq!(uri.value(0), "/api/v1/users/with/a/long/path");
+        assert_eq!(ip.value(0), "10.0.0.1");
+        assert_eq!((uri.value(1), ip.value(1)), ("short", "ho"));
+        assert!(uri.is_null(2) && ip.is_null(2));
+        // The long value lives in the source's block: no bytes were copied for it.
+        assert_eq!(
+            uri.data_buffers()[0].as_ptr(),
+            source.data_buffers()[0].as_ptr()
+        );
+        assert!(uri.data_buffers().iter().skip(1).all(|b| b.is_empty()));
+    }
 }

@@ -299,6 +299,17 @@ impl Operator for ParseRegexp {
         "parse-regexp"
     }
 
+    fn prune_outputs(&mut self, unused: &[String]) -> Vec<String> {
+        let pruned: Vec<String> = self
+            .outputs
+            .iter()
+            .filter(|(name, _)| unused.contains(name))
+            .map(|(name, _)| name.clone())
+            .collect();
+        self.outputs.retain(|(name, _)| !unused.contains(name));
+        pruned
+    }
+
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(StageOutput::one(batch));
@@ -306,7 +317,8 @@ impl Operator for ParseRegexp {
         let mut out = FixedFields::new(
             &batch,
             self.outputs.iter().map(|(n, _)| n.clone()).collect(),
-        );
+        )
+        .views_into(&text);
         let mut locs = self.regex.capture_locations();
         for row in 0..batch.num_rows() {
             let matched = !text.is_null(row)
@@ -315,12 +327,11 @@ impl Operator for ParseRegexp {
                     .captures_read(&mut locs, text.value(row))
                     .is_some();
             for (k, (_, group)) in self.outputs.iter().enumerate() {
-                let value = if matched {
-                    locs.get(*group).map(|(s, e)| &text.value(row)[s..e])
-                } else {
-                    None
-                };
-                out.push(k, row, value);
+                match locs.get(*group).filter(|_| matched) {
+                    // Captured text is a view into the source value, not a copy.
+                    Some((s, e)) => out.push_slice(k, row, s, e),
+                    None => out.push(k, row, None),
+                }
             }
         }
         Ok(StageOutput::one(out.apply(batch)?))

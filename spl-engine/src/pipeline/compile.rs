@@ -130,6 +130,43 @@ fn check_expressions(instr: &Instruction, diags: &mut Diagnostics) {
     }
 }
 
+/// Field-aware rewrites that never change results (ARCHITECTURE.md, "Operators and the
+/// plan"): outputs of extraction stages that nothing reads before they are dropped are not
+/// extracted. Returns a sentence per rewrite for `spl explain`.
+pub(super) fn optimize(chains: &mut [Chain], plan: &[crate::plan::ChainPlan]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for chain in chains.iter_mut() {
+        for (i, stage) in chain.stages.iter_mut().enumerate() {
+            let ops::Stage::Row(op) = stage else { continue };
+            let unused = crate::plan::unused_outputs(plan, chain.statement, i);
+            if unused.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = unused.iter().map(|(n, _)| n.clone()).collect();
+            let pruned = op.prune_outputs(&names);
+            if pruned.is_empty() {
+                continue;
+            }
+            let dropped_at = unused
+                .iter()
+                .filter(|(n, _)| pruned.contains(n))
+                .map(|(_, at)| *at)
+                .max()
+                .unwrap_or(i + 1);
+            notes.push(format!(
+                "statement {}, stage {} ({}): {} not extracted; nothing reads {} before stage {dropped_at} drops {}",
+                chain.statement + 1,
+                i + 1,
+                op.name(),
+                pruned.join(", "),
+                if pruned.len() == 1 { "it" } else { "them" },
+                if pruned.len() == 1 { "it" } else { "them" },
+            ));
+        }
+    }
+    notes
+}
+
 impl Pipeline {
     /// The number of stages, over all statements.
     pub fn stage_count(&self) -> usize {

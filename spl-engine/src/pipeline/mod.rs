@@ -66,6 +66,8 @@ pub struct Pipeline {
     /// The program text.
     pub source: String,
     plan: Vec<crate::plan::ChainPlan>,
+    /// What the optimizer changed, one sentence each (shown by `spl explain`).
+    rewrites: Vec<String>,
 }
 
 /// One statement: its input, its stages, and its dataset name when it is a `.let`.
@@ -238,10 +240,12 @@ impl Pipeline {
         let Some(program) = program else {
             return Err(diags);
         };
-        let (chains, outputs) = compile::chains(&program, text, options.profile, &mut diags);
+        let (mut chains, outputs) = compile::chains(&program, text, options.profile, &mut diags);
         if diags.has_errors() {
             return Err(diags);
         }
+        let plan = crate::plan::describe(&program);
+        let rewrites = compile::optimize(&mut chains, &plan);
         let mut limits = options.profile.limits();
         if options.batch_timeout.is_some() {
             limits.batch_timeout = options.batch_timeout;
@@ -264,7 +268,8 @@ impl Pipeline {
             buffering,
             warnings: diags,
             source: text.to_string(),
-            plan: crate::plan::describe(&program),
+            plan,
+            rewrites,
         })
     }
 
@@ -291,7 +296,19 @@ impl Pipeline {
             .iter()
             .map(|o| (o.name.clone(), self.chains[o.chain].statement))
             .collect();
-        crate::plan::render(&self.plan, &outputs)
+        let mut text = crate::plan::render(&self.plan, &outputs);
+        if !self.rewrites.is_empty() {
+            text.push_str("optimizations:\n");
+            for r in &self.rewrites {
+                text.push_str(&format!("  - {r}\n"));
+            }
+        }
+        text
+    }
+
+    /// What the optimizer changed, one sentence each.
+    pub fn rewrites(&self) -> &[String] {
+        &self.rewrites
     }
 
     /// The effective error policy.
