@@ -78,7 +78,7 @@ impl DecodePlan {
     /// the fields read before that. Rows passed through by the error policy are written whole,
     /// so they need every field unless they are written as their line.
     pub fn for_pipeline(pipeline: &Pipeline, lines_out: bool) -> DecodePlan {
-        let whole = lines_out && spl_engine::plan::rows_unchanged(pipeline.plan());
+        let whole = DecodePlan::rows_as_lines(pipeline, lines_out);
         let mut fields = spl_engine::plan::input_fields(pipeline.plan(), whole);
         if pipeline.error_policy() == spl_engine::pipeline::ErrorPolicy::PassThrough && !whole {
             fields = FieldSelection::All;
@@ -87,6 +87,13 @@ impl DecodePlan {
             keep_lines: whole || fields != FieldSelection::All,
             fields,
         }
+    }
+
+    /// True when output rows are to be written as their input lines: the pipeline never
+    /// changes a row and the output can write lines (JSON). Only then may an encoder use
+    /// `LINE_FIELD` for output; otherwise the column only serves error rows.
+    pub fn rows_as_lines(pipeline: &Pipeline, lines_out: bool) -> bool {
+        lines_out && spl_engine::plan::rows_unchanged(pipeline.plan())
     }
 
     fn apply(&self, d: Decoder) -> Decoder {

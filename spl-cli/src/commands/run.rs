@@ -171,6 +171,7 @@ impl OutputSink {
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let names = unique_names(pipeline.outputs().iter().map(|d| d.name.as_str()));
+        let lines = DecodePlan::rows_as_lines(pipeline, cfg.output == OutputFormat::Json);
         for (i, name) in names.into_iter().enumerate() {
             let (out, spill): (Box<dyn Write>, _) = match &cfg.output_dir {
                 Some(dir) => {
@@ -200,7 +201,7 @@ impl OutputSink {
                 }
             };
             outputs.push(OutputWriter {
-                encoder: Encoder::new(cfg.output, renderer.clone()).with_input_lines(true),
+                encoder: Encoder::new(cfg.output, renderer.clone()).with_input_lines(lines),
                 out,
                 spill,
                 title: name,
