@@ -189,8 +189,9 @@ fn unquote(raw: &str) -> Cow<'_, str> {
     serde_json::from_str::<String>(raw).map_or(Cow::Borrowed(inner), Cow::Owned)
 }
 
-/// A valid JSON value without the whitespace between tokens.
-pub(super) fn compact(raw: &str) -> Cow<'_, str> {
+/// A valid JSON value without the whitespace between tokens (string contents untouched);
+/// borrowed when there is none. Shared with `parse-json`.
+pub(crate) fn compact(raw: &str) -> Cow<'_, str> {
     if !raw
         .bytes()
         .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))

@@ -113,7 +113,7 @@ impl Scanner<'_> {
             i += 8;
         }
         while let Some(&c) = b.get(i) {
-            if c == b'"' || c == b'\\' || c < 0x20 {
+            if is_special(c) {
                 return self.string_end(start, i);
             }
             i += 1;
@@ -259,10 +259,12 @@ pub(super) fn needs_escape(s: &[u8]) -> bool {
             return true;
         }
     }
-    words
-        .remainder()
-        .iter()
-        .any(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    words.remainder().iter().any(|&c| is_special(c))
+}
+
+/// A byte a JSON string cannot hold as it is: `"`, `\\` or a control character.
+fn is_special(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::plan::FieldSelection;
 
+pub(crate) use json::compact as compact_json;
 pub use output::{EncodedRows, Encoder, OutputFormat, RowEncoder};
 
 /// The input formats of `spl run`.

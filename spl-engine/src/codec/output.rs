@@ -139,6 +139,46 @@ impl Encoder {
         out.write_all(&buf)?;
         out.flush()
     }
+
+    fn csv(&mut self, batch: &RecordBatch, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        let schema = batch.schema();
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        if self.csv_header.is_none() {
+            if batch.num_rows() == 0 {
+                if self.csv_empty_header.is_none() && !names.is_empty() {
+                    self.csv_empty_header = Some(names);
+                }
+                return Ok(());
+            }
+            write_csv_line(buf, names.iter().map(|n| Some(n.as_str())));
+            self.csv_header = Some(names.clone());
+        }
+        let header = self.csv_header.as_deref().unwrap_or_default();
+        // The batch column of each header field.
+        let positions: Vec<Option<usize>> =
+            header.iter().map(|h| schema.index_of(h).ok()).collect();
+        for (i, name) in names.iter().enumerate() {
+            if header.contains(name) || self.csv_left_out.contains(name) {
+                continue;
+            }
+            let column = batch.column(i);
+            if column.null_count() == column.len() {
+                continue; // an all-NULL column loses nothing
+            }
+            self.csv_left_out.push(name.clone());
+            self.warnings.push(format!(
+                "field `{name}` is not in the CSV header (the fields of the first rows), so it is left out of the output; use `project` to choose the columns"
+            ));
+        }
+        for row in 0..batch.num_rows() {
+            let values: Vec<Option<std::borrow::Cow<'_, str>>> = positions
+                .iter()
+                .map(|p| p.and_then(|i| text(&self.renderer, batch.column(i).as_ref(), row)))
+                .collect();
+            write_csv_line(buf, values.iter().map(|v| v.as_deref()));
+        }
+        Ok(())
+    }
 }
 
 /// Encodes batches to json or raw lines on any thread ([`Encoder::row_encoder`]); the result
@@ -281,48 +321,6 @@ fn write_json_string(buf: &mut Vec<u8>, s: &str) {
         buf.push(b'"');
         buf.extend_from_slice(s.as_bytes());
         buf.push(b'"');
-    }
-}
-
-impl Encoder {
-    fn csv(&mut self, batch: &RecordBatch, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        let schema = batch.schema();
-        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        if self.csv_header.is_none() {
-            if batch.num_rows() == 0 {
-                if self.csv_empty_header.is_none() && !names.is_empty() {
-                    self.csv_empty_header = Some(names);
-                }
-                return Ok(());
-            }
-            write_csv_line(buf, names.iter().map(|n| Some(n.as_str())));
-            self.csv_header = Some(names.clone());
-        }
-        let header = self.csv_header.as_deref().unwrap_or_default();
-        // The batch column of each header field.
-        let positions: Vec<Option<usize>> =
-            header.iter().map(|h| schema.index_of(h).ok()).collect();
-        for (i, name) in names.iter().enumerate() {
-            if header.contains(name) || self.csv_left_out.contains(name) {
-                continue;
-            }
-            let column = batch.column(i);
-            if column.null_count() == column.len() {
-                continue; // an all-NULL column loses nothing
-            }
-            self.csv_left_out.push(name.clone());
-            self.warnings.push(format!(
-                "field `{name}` is not in the CSV header (the fields of the first rows), so it is left out of the output; use `project` to choose the columns"
-            ));
-        }
-        for row in 0..batch.num_rows() {
-            let values: Vec<Option<std::borrow::Cow<'_, str>>> = positions
-                .iter()
-                .map(|p| p.and_then(|i| text(&self.renderer, batch.column(i).as_ref(), row)))
-                .collect();
-            write_csv_line(buf, values.iter().map(|v| v.as_deref()));
-        }
-        Ok(())
     }
 }
 

@@ -112,33 +112,9 @@ fn token_text(raw: &str) -> Option<String> {
     match raw.as_bytes().first()? {
         b'"' => serde_json::from_str::<String>(raw).ok(),
         b'n' => None,
-        b'{' | b'[' => Some(compact(raw)),
+        b'{' | b'[' => Some(crate::codec::compact_json(raw).into_owned()),
         _ => Some(raw.to_string()),
     }
-}
-
-/// A valid JSON text without the whitespace between tokens (string contents untouched).
-fn compact(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for c in raw.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The document as a `Value` whose strings and numbers are `Value::String` holding their JSON
