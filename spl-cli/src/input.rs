@@ -46,7 +46,13 @@ pub struct ChunkReader {
     pending: Vec<u8>,
     next_line: u64,
     eof: bool,
+    /// Buffers of chunks handed back ([`ChunkReader::reuse`]), filled again before new ones
+    /// are allocated: their memory is already mapped, so reading into them faults no pages.
+    spare: Vec<Vec<u8>>,
 }
+
+/// Spare buffers kept at most (more are dropped).
+const MAX_SPARE: usize = 16;
 
 impl std::fmt::Debug for ChunkReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,6 +110,7 @@ impl ChunkReader {
             pending: Vec::new(),
             next_line: 1,
             eof: false,
+            spare: Vec::new(),
         })
     }
 
@@ -124,6 +131,16 @@ impl ChunkReader {
         self.compression
     }
 
+    /// Takes back the buffer of a chunk that is no longer used, to read a later chunk into. A
+    /// buffer that grew far beyond the chunk size (a very long line) is dropped instead, so
+    /// memory stays bounded.
+    pub fn reuse(&mut self, mut buffer: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE && buffer.capacity() <= 2 * self.chunk_size + (64 << 10) {
+            buffer.clear();
+            self.spare.push(buffer);
+        }
+    }
+
     /// The next chunk, or `None` at the end of the input.
     pub fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
         let result = self.read_chunk();
@@ -136,7 +153,9 @@ impl ChunkReader {
     }
 
     fn read_chunk(&mut self) -> io::Result<Option<Chunk>> {
-        let mut data = std::mem::take(&mut self.pending);
+        let mut data = self.spare.pop().unwrap_or_default();
+        data.extend_from_slice(&self.pending);
+        self.pending.clear();
         // Bytes of `data` known to hold no `\n` (the pending tail never does).
         let mut searched = data.len();
         let mut target = self.chunk_size.max(data.len());
@@ -158,7 +177,8 @@ impl ChunkReader {
             match memchr::memrchr(b'\n', data.get(searched..).unwrap_or_default()) {
                 Some(at) => {
                     let end = searched + at + 1;
-                    self.pending = data.get(end..).unwrap_or_default().to_vec();
+                    self.pending
+                        .extend_from_slice(data.get(end..).unwrap_or_default());
                     data.truncate(end);
                     return Ok(Some(self.emit(data)));
                 }
@@ -288,6 +308,45 @@ mod tests {
         assert!(chunks_of(&input, 7)
             .iter()
             .all(|c| !c.data.starts_with(b"\n")));
+    }
+
+    #[test]
+    fn reused_buffers_hold_the_next_chunks_and_oversized_ones_are_dropped() {
+        let input = sample();
+        for size in [7, 64, 1000] {
+            let mut reader =
+                ChunkReader::from_reader("test", Cursor::new(input.clone()), size).unwrap();
+            let mut chunks = Vec::new();
+            let mut reused = 0;
+            let mut last_buffer = None;
+            while let Some(c) = reader.next_chunk().unwrap() {
+                if last_buffer == Some(c.data.as_ptr()) {
+                    reused += 1;
+                }
+                last_buffer = Some(c.data.as_ptr());
+                chunks.push(Chunk {
+                    data: c.data.clone(),
+                    ..c.clone()
+                });
+                // Scribble over the buffer before handing it back: nothing may leak into
+                // the next chunk.
+                let mut buffer = c.data;
+                buffer.iter_mut().for_each(|b| *b = b'#');
+                reader.reuse(buffer);
+            }
+            check_chunks(&input, &chunks);
+            assert!(
+                reused * 2 >= chunks.len(),
+                "{size}: {reused} of {}",
+                chunks.len()
+            );
+        }
+        let mut reader = ChunkReader::from_reader("test", Cursor::new(input), 64).unwrap();
+        reader.reuse(Vec::with_capacity(1 << 20));
+        assert!(
+            reader.spare.is_empty(),
+            "a buffer 16000 times the chunk size is not kept"
+        );
     }
 
     #[test]

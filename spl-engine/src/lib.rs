@@ -11,6 +11,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod plan;
 pub mod pushdown;
+pub mod regex_seq;
 pub mod render;
 pub mod timezone;
 pub mod types;

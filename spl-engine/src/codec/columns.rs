@@ -208,7 +208,7 @@ impl<'c> Columns<'c> {
             let name = name(i);
             // Rows usually repeat the key order of the row before: try that guess first.
             let slot = match self.hints.get(i) {
-                Some((hinted, slot)) if hinted == name => *slot,
+                Some((hinted, slot)) if same_key(hinted.as_bytes(), name.as_bytes()) => *slot,
                 _ => {
                     let (slot, settled) = match self.index.get(name) {
                         Some(c) => (Some(*c), true),
@@ -298,14 +298,38 @@ pub(super) fn append_text(
                             .clone();
                         builder.append_block(buffer)
                     });
-                    if builder.try_append_view(block, offset, len).is_ok() {
-                        return;
-                    }
+                    // SAFETY: `block` is the index `append_block` gave the shared buffer, which
+                    // holds the chunk's bytes; `offset_in` checked that `offset..offset + len`
+                    // lies inside the chunk, and those bytes are `text`, valid UTF-8. (The
+                    // checked `try_append_view` would validate the text's UTF-8 again.)
+                    unsafe { builder.append_view_unchecked(block, offset, len) };
+                    return;
                 }
             }
         }
     }
     builder.append_value(text);
+}
+
+/// `a == b` for the short keys of log objects without a call to `memcmp`: two overlapping
+/// word loads cover any length from 4 to 16 bytes.
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    fn word<const N: usize>(s: &[u8], at: usize) -> [u8; N] {
+        let mut w = [0u8; N];
+        w.copy_from_slice(&s[at..at + N]);
+        w
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0..4 => a == b,
+        4..8 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        _ => a == b,
+    }
 }
 
 /// Where `text` starts inside `chunk`, if it is a slice of it.
@@ -314,4 +338,23 @@ fn offset_in(chunk: &[u8], text: &str) -> Option<usize> {
     let start = text.as_ptr() as usize;
     let offset = start.checked_sub(base)?;
     (offset.checked_add(text.len())? <= chunk.len()).then_some(offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_key;
+
+    #[test]
+    fn same_key_compares_every_byte_of_every_length() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same_key(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_key(&a, &b), "{n} {at}");
+            }
+            assert!(!same_key(&a, &a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
 }

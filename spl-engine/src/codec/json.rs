@@ -71,9 +71,9 @@ fn push_scanned(columns: &mut Columns<'_>, text: &str, members: &[Member]) -> Re
     // Time fields are checked first, so a bad one leaves no partial row.
     let mut times = Vec::new();
     for (i, m) in members.iter().enumerate() {
-        let key = &text[m.key.clone()];
+        let key = &text[m.key()];
         if Columns::is_time(key) {
-            let raw = match &m.value {
+            let raw = match &m.value() {
                 Value::Str(r) => &text[r.start - 1..r.end + 1],
                 Value::Plain(r) | Value::Nested(r) => &text[r.clone()],
                 Value::Null => "null",
@@ -83,15 +83,15 @@ fn push_scanned(columns: &mut Columns<'_>, text: &str, members: &[Member]) -> Re
     }
     columns.push_row(
         members.len(),
-        |i| &text[members[i].key.clone()],
-        |i| members[i].value == Value::Null,
+        |i| &text[members[i].key()],
+        |i| members[i].is_null(),
         |i| {
             if let Some(t) = times.iter_mut().find(|(at, _)| *at == i) {
                 return std::mem::replace(&mut t.1, Cell::Absent);
             }
-            match &members[i].value {
-                Value::Str(r) | Value::Plain(r) => Cell::Text(Cow::Borrowed(&text[r.clone()])),
-                Value::Nested(r) => Cell::Text(compact(&text[r.clone()])),
+            match members[i].value() {
+                Value::Str(r) | Value::Plain(r) => Cell::Text(Cow::Borrowed(&text[r])),
+                Value::Nested(r) => Cell::Text(compact(&text[r])),
                 Value::Null => Cell::Absent,
             }
         },

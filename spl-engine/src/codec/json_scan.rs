@@ -26,16 +26,49 @@ pub(super) enum Value {
     Null,
 }
 
-/// One member of the top-level object: its key (text between the quotes) and value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    Plain,
+    Nested,
+    Null,
+}
+
+/// One member of the top-level object: where its key (text between the quotes) and value lie.
+/// Offsets are `u32` (longer lines fall back) so a member is small and cheap to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Member {
-    pub key: Range<usize>,
-    pub value: Value,
+    key: (u32, u32),
+    value: (u32, u32),
+    kind: Kind,
+}
+
+impl Member {
+    pub fn key(&self) -> Range<usize> {
+        self.key.0 as usize..self.key.1 as usize
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.kind == Kind::Null
+    }
+
+    pub fn value(&self) -> Value {
+        let range = self.value.0 as usize..self.value.1 as usize;
+        match self.kind {
+            Kind::Str => Value::Str(range),
+            Kind::Plain => Value::Plain(range),
+            Kind::Nested => Value::Nested(range),
+            Kind::Null => Value::Null,
+        }
+    }
 }
 
 /// Scans `line` (one JSON object, surrounding whitespace allowed) into `members`, in order.
 pub(super) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), Fallback> {
     members.clear();
+    if u32::try_from(line.len()).is_err() {
+        return Err(Fallback);
+    }
     let mut s = Scanner { b: line, i: 0 };
     s.ws();
     s.expect(b'{')?;
@@ -44,18 +77,49 @@ pub(super) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), 
         s.i += 1;
     } else {
         loop {
-            let key = s.string()?;
-            s.ws();
-            s.expect(b':')?;
-            s.ws();
-            let value = s.value()?;
-            members.push(Member { key, value });
-            s.ws();
-            match s.next()? {
-                b',' => s.ws(),
-                b'}' => break,
-                _ => return Err(Fallback),
+            s.expect(b'"')?;
+            let key = s.string_body()?;
+            // Compact `"key":value` first; spaced JSON takes the general route.
+            if s.peek() == Some(b':') {
+                s.i += 1;
+            } else {
+                s.ws();
+                s.expect(b':')?;
             }
+            s.ws();
+            let start = s.i;
+            let (kind, value) = match s.peek().ok_or(Fallback)? {
+                b'"' => {
+                    s.i += 1;
+                    (Kind::Str, s.string_body()?)
+                }
+                b'{' | b'[' => {
+                    s.nested(0)?;
+                    (Kind::Nested, (start, s.i))
+                }
+                _ => (s.scalar()?, (start, s.i)),
+            };
+            members.push(Member {
+                key: offsets(key),
+                value: offsets(value),
+                kind,
+            });
+            match s.peek() {
+                Some(b',') => s.i += 1,
+                Some(b'}') => {
+                    s.i += 1;
+                    break;
+                }
+                _ => {
+                    s.ws();
+                    match s.next()? {
+                        b',' => {}
+                        b'}' => break,
+                        _ => return Err(Fallback),
+                    }
+                }
+            }
+            s.ws();
         }
     }
     s.ws();
@@ -66,22 +130,31 @@ pub(super) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), 
     }
 }
 
+/// Offsets known to fit (the line is shorter than `u32::MAX`).
+#[inline(always)]
+fn offsets((start, end): (usize, usize)) -> (u32, u32) {
+    (start as u32, end as u32)
+}
+
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
 }
 
 impl Scanner<'_> {
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
+    #[inline(always)]
     fn next(&mut self) -> Result<u8, Fallback> {
         let c = self.peek().ok_or(Fallback)?;
         self.i += 1;
         Ok(c)
     }
 
+    #[inline(always)]
     fn expect(&mut self, c: u8) -> Result<(), Fallback> {
         if self.next()? == c {
             Ok(())
@@ -90,15 +163,18 @@ impl Scanner<'_> {
         }
     }
 
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.i += 1;
         }
     }
 
-    /// A string literal without escapes or control characters; returns its inner range.
-    fn string(&mut self) -> Result<Range<usize>, Fallback> {
-        self.expect(b'"')?;
+    /// The rest of a string literal whose opening quote was just read, without escapes or
+    /// control characters: returns where its text starts and ends, and moves past the closing
+    /// quote.
+    #[inline(always)]
+    fn string_body(&mut self) -> Result<(usize, usize), Fallback> {
         let (b, start) = (self.b, self.i);
         let mut i = start;
         // Eight bytes at a time while they hold no quote, backslash or control character.
@@ -122,30 +198,24 @@ impl Scanner<'_> {
     }
 
     /// The string that started at `start` stops at `i`: fine when that is its closing quote.
-    fn string_end(&mut self, start: usize, i: usize) -> Result<Range<usize>, Fallback> {
+    #[inline(always)]
+    fn string_end(&mut self, start: usize, i: usize) -> Result<(usize, usize), Fallback> {
         if self.b.get(i) == Some(&b'"') {
             self.i = i + 1;
-            Ok(start..i)
+            Ok((start, i))
         } else {
             Err(Fallback)
         }
     }
 
-    fn value(&mut self) -> Result<Value, Fallback> {
-        let start = self.i;
+    /// A number, `true`, `false` or `null`.
+    #[inline(always)]
+    fn scalar(&mut self) -> Result<Kind, Fallback> {
         match self.peek().ok_or(Fallback)? {
-            b'"' => self.string().map(Value::Str),
-            b'{' | b'[' => {
-                self.nested(0)?;
-                Ok(Value::Nested(start..self.i))
-            }
-            b't' => self.word(b"true").map(|()| Value::Plain(start..self.i)),
-            b'f' => self.word(b"false").map(|()| Value::Plain(start..self.i)),
-            b'n' => self.word(b"null").map(|()| Value::Null),
-            _ => {
-                self.number()?;
-                Ok(Value::Plain(start..self.i))
-            }
+            b't' => self.word(b"true").map(|()| Kind::Plain),
+            b'f' => self.word(b"false").map(|()| Kind::Plain),
+            b'n' => self.word(b"null").map(|()| Kind::Null),
+            _ => self.number().map(|()| Kind::Plain),
         }
     }
 
@@ -214,15 +284,20 @@ impl Scanner<'_> {
         }
         loop {
             if object {
-                self.string()?;
+                self.expect(b'"')?;
+                self.string_body()?;
                 self.ws();
                 self.expect(b':')?;
                 self.ws();
             }
             match self.peek().ok_or(Fallback)? {
                 b'{' | b'[' => self.nested(depth + 1)?,
+                b'"' => {
+                    self.i += 1;
+                    self.string_body()?;
+                }
                 _ => {
-                    self.value()?;
+                    self.scalar()?;
                 }
             }
             self.ws();
@@ -277,13 +352,13 @@ mod tests {
         Ok(members
             .into_iter()
             .map(|m| {
-                let value = match m.value {
+                let value = match m.value() {
                     Value::Str(r) => format!("str:{}", &line[r]),
                     Value::Plain(r) => format!("plain:{}", &line[r]),
                     Value::Nested(r) => format!("nested:{}", &line[r]),
                     Value::Null => "null".into(),
                 };
-                (line[m.key].to_string(), value)
+                (line[m.key()].to_string(), value)
             })
             .collect())
     }

@@ -309,7 +309,7 @@ impl<'a> Input<'a> {
         let at_input_start = self.first_line <= 1;
         // One check of the whole chunk is much faster than one per line; lines are checked
         // one by one only when the chunk holds invalid UTF-8 somewhere.
-        let whole = std::str::from_utf8(chunk).ok();
+        let whole = simdutf8::basic::from_utf8(chunk).ok();
         for line in Lines::new(chunk) {
             let number = self.first_line + self.lines;
             self.lines += 1;
@@ -324,7 +324,7 @@ impl<'a> Input<'a> {
             let valid = match whole {
                 // Line ends are character boundaries of valid text.
                 Some(text) => text.get(offset..offset + bytes.len()).ok_or(()),
-                None => std::str::from_utf8(bytes).map_err(|_| ()),
+                None => simdutf8::basic::from_utf8(bytes).map_err(|_| ()),
             };
             let text = match valid {
                 Ok(s) => Cow::Borrowed(s),

@@ -337,8 +337,9 @@ pub(crate) struct FixedFields {
     existing: Vec<Option<arrow::array::ArrayRef>>,
     builders: Vec<arrow::array::StringViewBuilder>,
     renderer: crate::render::Renderer,
-    /// The source column whose data blocks every builder shares ([`FixedFields::views_into`]).
-    source: Option<arrow::array::StringViewArray>,
+    /// The source column whose data blocks every builder shares ([`FixedFields::views_into`]),
+    /// with the index each builder gave the source's first block.
+    source: Option<(arrow::array::StringViewArray, Vec<u32>)>,
 }
 
 impl FixedFields {
@@ -362,34 +363,48 @@ impl FixedFields {
     /// Lets [`FixedFields::push_slice`] store values cut from `source` as views into its data
     /// blocks instead of copies.
     pub fn views_into(mut self, source: &arrow::array::StringViewArray) -> FixedFields {
-        for b in &mut self.builders {
-            // Shared blocks first, so their indices in each builder are those of the source.
-            for block in source.data_buffers() {
-                b.append_block(block.clone());
-            }
-        }
-        self.source = Some(source.clone());
+        let firsts = self
+            .builders
+            .iter_mut()
+            .map(|b| {
+                let indices: Vec<u32> = source
+                    .data_buffers()
+                    .iter()
+                    .map(|block| b.append_block(block.clone()))
+                    .collect();
+                indices.first().copied().unwrap_or(0)
+            })
+            .collect();
+        self.source = Some((source.clone(), firsts));
         self
     }
 
     /// Appends output `k`'s value for `row`: bytes `start..end` of the source's value in that
     /// row, as a view into the source's block when the value is too long to inline.
     pub fn push_slice(&mut self, k: usize, row: usize, start: usize, end: usize) {
-        let Some(source) = &self.source else { return };
+        let Some((source, firsts)) = &self.source else {
+            return;
+        };
+        let whole = source.value(row);
+        debug_assert!(
+            whole.get(start..end).is_some(),
+            "{start}..{end} of {whole:?}"
+        );
+        let Some(value) = whole.get(start..end) else {
+            return self.builders[k].append_null();
+        };
         let view = arrow::array::ByteView::from(source.views()[row]);
-        let len = end - start;
-        if view.length > 12 && len > 12 {
-            if let (Ok(offset), Ok(len)) = (u32::try_from(start), u32::try_from(len)) {
-                let at = view.offset + offset;
-                if self.builders[k]
-                    .try_append_view(view.buffer_index, at, len)
-                    .is_ok()
-                {
-                    return;
-                }
-            }
+        if view.length > 12 && value.len() > 12 {
+            // `get` checked the range: inside the value, on character boundaries.
+            let (at, len) = (view.offset + start as u32, value.len() as u32);
+            let block = firsts[k] + view.buffer_index;
+            // SAFETY: `views_into` appended the source's blocks to this builder in order from
+            // index `firsts[k]`, so `block` holds `whole` at `view.offset`; `at..at + len` are
+            // the bytes of `value`, valid UTF-8. (The checked `try_append_view` would validate
+            // them again.)
+            unsafe { self.builders[k].append_view_unchecked(block, at, len) };
+            return;
         }
-        let value = &source.value(row)[start..end];
         self.builders[k].append_value(value);
     }
 

@@ -11,11 +11,14 @@ use spl_parser::{codes, Diagnostic, Ident, Instruction, Span, StrLit};
 use super::{varchar_source, BatchError, FixedFields, Operator, StageOutput};
 use crate::batch::is_time_field;
 use crate::expr::Session;
+use crate::regex_seq::SeqMatcher;
 
 #[derive(Debug)]
 pub struct ParseRegexp {
     field: String,
     regex: Regex,
+    /// The same pattern as a one-pass sequence matcher, when it is one.
+    sequence: Option<SeqMatcher>,
     /// (output name, group index)
     outputs: Vec<(String, usize)>,
 }
@@ -77,6 +80,8 @@ impl ParseRegexp {
         };
         Ok(ParseRegexp {
             field: field.name.clone(),
+            sequence: SeqMatcher::new(&re2_to_rust(&source))
+                .filter(|m| m.groups() == regex.captures_len()),
             regex,
             outputs: outputs
                 .into_iter()
@@ -320,14 +325,22 @@ impl Operator for ParseRegexp {
         )
         .views_into(&text);
         let mut locs = self.regex.capture_locations();
+        let mut slots = vec![None; self.regex.captures_len()];
         for row in 0..batch.num_rows() {
             let matched = !text.is_null(row)
-                && self
-                    .regex
-                    .captures_read(&mut locs, text.value(row))
-                    .is_some();
+                && match &self.sequence {
+                    Some(m) => m.captures(text.value(row), &mut slots),
+                    None => self
+                        .regex
+                        .captures_read(&mut locs, text.value(row))
+                        .is_some(),
+                };
             for (k, (_, group)) in self.outputs.iter().enumerate() {
-                match locs.get(*group).filter(|_| matched) {
+                let span = match &self.sequence {
+                    Some(_) => slots.get(*group).copied().flatten(),
+                    None => locs.get(*group),
+                };
+                match span.filter(|_| matched) {
                     // Captured text is a view into the source value, not a copy.
                     Some((s, e)) => out.push_slice(k, row, s, e),
                     None => out.push(k, row, None),

@@ -1,8 +1,10 @@
 //! The streaming runner behind `spl run` and `spl explain --analyze`: reads inputs in chunks
-//! that end at line ends, decodes and processes a window of chunks in parallel (rayon) and hands
-//! results to a [`Sink`] in input order, so memory stays bounded by the window whatever the
-//! input size. Pipelines with buffering stages (`stats`, `sort`, `limit`) decode in parallel
-//! but go through one sequential run.
+//! that end at line ends ([`feed`]), decodes, processes and encodes each chunk on a worker
+//! thread (rayon) as soon as it is read, and hands results to a [`Sink`] in input order. At
+//! most a few chunks per thread are in flight, so memory stays bounded whatever the input
+//! size, and chunk buffers are read into again once delivered. With one thread everything
+//! runs on the calling thread. Pipelines with buffering stages (`stats`, `sort`, `limit`)
+//! decode in parallel but go through one sequential run.
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,10 +14,8 @@ use arrow::array::{ArrayRef, StringViewArray};
 use arrow::buffer::Buffer;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
-use rayon::prelude::*;
 use spl_engine::codec::{
-    first_non_blank_line, Decoded, Decoder, EncodedRows, InputError, InputFormat, RowEncoder,
-    LINE_FIELD,
+    Decoded, Decoder, EncodedRows, InputError, InputFormat, RowEncoder, LINE_FIELD,
 };
 use spl_engine::pipeline::{
     error_value, with_error_column, Outputs, Pipeline, ProcessError, StageError, StageStats,
@@ -23,7 +23,9 @@ use spl_engine::pipeline::{
 };
 use spl_engine::plan::FieldSelection;
 
-use crate::input::{Chunk, ChunkReader};
+mod feed;
+
+use feed::{Feed, Work};
 
 /// Where results go.
 pub trait Sink {
@@ -96,7 +98,7 @@ impl DecodePlan {
         lines_out && spl_engine::plan::rows_unchanged(pipeline.plan())
     }
 
-    fn apply(&self, d: Decoder) -> Decoder {
+    pub(super) fn apply(&self, d: Decoder) -> Decoder {
         d.select_fields(self.fields.clone())
             .keep_lines(self.keep_lines)
     }
@@ -138,95 +140,77 @@ struct Done {
     result: Result<Outputs, ProcessError>,
     /// Per output, its rows already encoded by the worker (when the sink has a row encoder).
     encoded: Vec<Option<EncodedRows>>,
+    /// The chunk's bytes, which the batch's text columns point into; read into again once
+    /// nothing else holds them.
+    chunk: Buffer,
 }
+
+/// Chunks in flight per worker thread: decoded, processed or waiting for their turn to be
+/// delivered. Bounds memory (about this many chunks per thread) whatever the input size.
+const IN_FLIGHT_PER_THREAD: usize = 3;
 
 /// Runs `pipeline` over `input` into `sink`.
 pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<Totals, RunError> {
     let started = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(input.threads)
-        .build()
-        .map_err(|e| RunError::Io(format!("cannot start worker threads: {e}")))?;
-    let mut totals = Totals {
-        rows_out: vec![0; pipeline.outputs().len()],
-        ..Totals::default()
-    };
-    let mut sequential = pipeline.is_buffering().then(|| pipeline.start());
+    let threads = input.threads.max(1);
     let encoders: Vec<Option<RowEncoder>> = (0..pipeline.outputs().len())
         .map(|i| sink.row_encoder(i))
         .collect();
-    let progress = Progress::new(input);
-    'files: for path in &input.files {
-        let mut reader =
-            ChunkReader::open(&path.to_string_lossy(), input.chunk_size).map_err(io_err)?;
-        let mut decoder: Option<Decoder> = input
-            .format
-            .or_else(|| by_extension(path))
-            .map(|f| input.decode.apply(Decoder::new(f)));
-        let mut window = read_window(&mut reader, input.threads)?;
-        while !window.is_empty() {
-            let decoder = prepare_decoder(&mut decoder, &mut window, &input.decode)?;
-            let buffering = sequential.is_some();
-            // The chunks become Arrow buffers without a copy; text columns are views into them.
-            let chunks: Vec<(Buffer, u64)> = std::mem::take(&mut window)
-                .into_iter()
-                .map(|c| (Buffer::from_vec(c.data), c.first_line))
-                .collect();
-            let work = || {
-                pool.install(|| {
-                    chunks
-                        .par_iter()
-                        .map(|(data, first_line)| {
-                            let decoded = decoder.decode_buffer(data, *first_line);
-                            let result = if buffering {
-                                Ok(Outputs::default())
-                            } else {
-                                pipeline.process(decoded.batch.clone())
-                            };
-                            let encoded = match &result {
-                                Ok(out) => encode(&encoders, out),
-                                Err(_) => Vec::new(),
-                            };
-                            Done {
-                                decoded,
-                                first_line: *first_line,
-                                result,
-                                encoded,
-                            }
-                        })
-                        .collect::<Vec<Done>>()
-                })
-            };
-            // With several workers, the next window is read while this one is processed.
-            let (done, next) = if input.threads > 1 {
-                std::thread::scope(|s| {
-                    let worker = s.spawn(work);
-                    let next = read_window(&mut reader, input.threads);
-                    (worker.join(), next)
-                })
-            } else {
-                (Ok(work()), Ok(Vec::new()))
-            };
-            let done =
-                done.map_err(|_| RunError::Failed("a worker thread stopped unexpectedly".into()))?;
-            for mut d in done {
-                progress.advance(d.decoded.bytes);
-                if let Some(run) = sequential.as_mut() {
-                    d.result = run.push(d.decoded.batch.clone());
-                }
-                deliver(d, input.fail_fast, sink, &mut totals)?;
-                if sink.full() || sequential.as_ref().is_some_and(|r| r.is_done()) {
-                    break 'files;
-                }
-            }
-            window = if input.threads > 1 {
-                next?
-            } else {
-                read_window(&mut reader, input.threads)?
-            };
+    let mut delivery = Delivery {
+        totals: Totals {
+            rows_out: vec![0; pipeline.outputs().len()],
+            ..Totals::default()
+        },
+        sequential: pipeline.is_buffering().then(|| pipeline.start()),
+        progress: Progress::new(input),
+        fail_fast: input.fail_fast,
+        sink,
+    };
+    let buffering = delivery.sequential.is_some();
+    let work = |w: Work| -> Done {
+        // The chunk becomes an Arrow buffer without a copy; text columns are views into it.
+        let chunk = Buffer::from_vec(w.data);
+        let decoded = w.decoder.decode_buffer(&chunk, w.first_line);
+        let result = if buffering {
+            Ok(Outputs::default())
+        } else {
+            pipeline.process(decoded.batch.clone())
+        };
+        let encoded = match &result {
+            Ok(out) => encode(&encoders, out),
+            Err(_) => Vec::new(),
+        };
+        Done {
+            decoded,
+            first_line: w.first_line,
+            result,
+            encoded,
+            chunk,
         }
+    };
+    let mut feed = Feed::new(input);
+    if threads == 1 {
+        while let Some(w) = feed.next()? {
+            if delivery.deliver(work(w), &mut feed)? {
+                break;
+            }
+        }
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| RunError::Io(format!("cannot start worker threads: {e}")))?;
+        pool.in_place_scope(|scope| {
+            stream(
+                scope,
+                &work,
+                &mut feed,
+                threads * IN_FLIGHT_PER_THREAD,
+                &mut delivery,
+            )
+        })?;
     }
-    if let Some(mut run) = sequential {
+    if let Some(mut run) = delivery.sequential.take() {
         let result = run.finish();
         let empty = Decoded {
             batch: RecordBatch::new_empty(Arc::new(Schema::empty())),
@@ -241,71 +225,96 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
                 first_line: 0,
                 result,
                 encoded: Vec::new(),
+                chunk: Buffer::from_vec(Vec::<u8>::new()),
             },
             input.fail_fast,
-            sink,
-            &mut totals,
+            delivery.sink,
+            &mut delivery.totals,
         )?;
     }
-    progress.finish();
+    delivery.progress.finish();
+    let mut totals = delivery.totals;
     totals.elapsed = started.elapsed();
     Ok(totals)
 }
 
-/// The next chunks to process together: two per worker thread (fewer at the end of the file).
-fn read_window(reader: &mut ChunkReader, threads: usize) -> Result<Vec<Chunk>, RunError> {
-    let mut window = Vec::new();
-    while window.len() < threads * 2 {
-        match reader.next_chunk().map_err(io_err)? {
-            Some(chunk) => window.push(chunk),
-            None => break,
+/// The parallel run: the calling thread reads chunks and hands each to the pool as soon as
+/// fewer than `in_flight` are outstanding, and delivers results in input order as they
+/// arrive, so the workers never wait for a window to fill or drain.
+fn stream<'s>(
+    scope: &rayon::Scope<'s>,
+    work: &'s (impl Fn(Work) -> Done + Sync),
+    feed: &mut Feed<'_>,
+    in_flight: usize,
+    delivery: &mut Delivery<'_>,
+) -> Result<(), RunError> {
+    let (results, arrived) = std::sync::mpsc::channel();
+    let mut finished: std::collections::BTreeMap<u64, std::thread::Result<Done>> =
+        std::collections::BTreeMap::new();
+    let (mut sent, mut delivered) = (0u64, 0u64);
+    let mut read_error = None;
+    loop {
+        while read_error.is_none() && sent - delivered < in_flight as u64 {
+            match feed.next() {
+                Ok(Some(w)) => {
+                    let (results, seq) = (results.clone(), sent);
+                    scope.spawn(move |_| {
+                        let done =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(w)));
+                        // The receiver only goes away when the run stopped early.
+                        let _ = results.send((seq, done));
+                    });
+                    sent += 1;
+                }
+                Ok(None) => break,
+                // Chunks read before the error are still delivered.
+                Err(e) => read_error = Some(e),
+            }
+        }
+        if delivered == sent {
+            return read_error.map_or(Ok(()), Err);
+        }
+        let (seq, done) = arrived
+            .recv()
+            .map_err(|_| RunError::Failed("a worker thread stopped unexpectedly".into()))?;
+        finished.insert(seq, done);
+        while let Some(done) = finished.remove(&delivered) {
+            delivered += 1;
+            let done =
+                done.map_err(|_| RunError::Failed("a worker thread stopped unexpectedly".into()))?;
+            if delivery.deliver(done, feed)? {
+                return Ok(());
+            }
         }
     }
-    Ok(window)
 }
 
-/// Auto mode: `.csv` files (also compressed) are CSV; others are detected from their content.
-fn by_extension(path: &std::path::Path) -> Option<InputFormat> {
-    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-    let name = name
-        .strip_suffix(".gz")
-        .or_else(|| name.strip_suffix(".zst"))
-        .unwrap_or(&name);
-    name.ends_with(".csv").then_some(InputFormat::Csv)
+/// The sequential end of a run: results in input order go to the sink.
+struct Delivery<'s> {
+    totals: Totals,
+    /// The one run of a pipeline with buffering stages, fed batch by batch.
+    sequential: Option<spl_engine::pipeline::Run<'s>>,
+    progress: Progress,
+    fail_fast: bool,
+    sink: &'s mut dyn Sink,
 }
 
-/// The decoder for this file: detects the format from the first non-blank line and, for CSV,
-/// takes the header line out of the first chunk.
-fn prepare_decoder<'d>(
-    decoder: &'d mut Option<Decoder>,
-    window: &mut [Chunk],
-    plan: &DecodePlan,
-) -> Result<&'d Decoder, RunError> {
-    let first = window
-        .iter()
-        .find_map(|c| first_non_blank_line(&c.data).map(|l| l.text));
-    let d = decoder.get_or_insert_with(|| {
-        plan.apply(Decoder::new(InputFormat::detect(first.unwrap_or_default())))
-    });
-    if d.needs_header() {
-        // The header is the first non-blank line of the file; chunks before it are blank.
-        for chunk in window.iter_mut() {
-            let Some(line) = first_non_blank_line(&chunk.data) else {
-                continue;
-            };
-            let (end, lines) = (line.end, line.lines);
-            d.set_header(line.text).map_err(|e| {
-                RunError::Failed(format!(
-                    "line {}: bad CSV header: {e}",
-                    chunk.first_line + lines - 1
-                ))
-            })?;
-            chunk.data.drain(..end);
-            chunk.first_line += lines;
-            break;
+impl Delivery<'_> {
+    /// Delivers one chunk's results and hands its buffer back to `feed`; true when the run
+    /// should stop (the sink is full or the pipeline is done).
+    fn deliver(&mut self, mut d: Done, feed: &mut Feed<'_>) -> Result<bool, RunError> {
+        self.progress.advance(d.decoded.bytes);
+        if let Some(run) = self.sequential.as_mut() {
+            d.result = run.push(d.decoded.batch.clone());
         }
+        let chunk = std::mem::replace(&mut d.chunk, Buffer::from_vec(Vec::<u8>::new()));
+        deliver(d, self.fail_fast, self.sink, &mut self.totals)?;
+        // Unless a stage kept some of its rows (e.g. `sort`), nothing points into it now.
+        if let Ok(buffer) = chunk.into_vec::<u8>() {
+            feed.reuse(buffer);
+        }
+        Ok(self.sink.full() || self.sequential.as_ref().is_some_and(|r| r.is_done()))
     }
-    Ok(d)
 }
 
 /// Hands one processed chunk to the sink and counts it.
@@ -454,7 +463,7 @@ fn input_error_rows(errors: &[InputError]) -> Result<RecordBatch, arrow::error::
     )
 }
 
-fn io_err(e: std::io::Error) -> RunError {
+pub(super) fn io_err(e: std::io::Error) -> RunError {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         RunError::OutputClosed
     } else {

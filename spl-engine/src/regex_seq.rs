@@ -1,0 +1,488 @@
+//! A fast matcher for the regexes log parsing uses most: a `^`-anchored sequence of literals
+//! and greedy runs of one character class (`^(\S+) \S+ \[([^\]]+)\] "(\S+) [^"]*" (\d+)`),
+//! optionally ending in `$`, with capture groups around parts of the sequence.
+//!
+//! [`SeqMatcher::new`] accepts a pattern only when matching it needs no backtracking: every
+//! run of variable length stops at a character that nothing after it can start with (its class
+//! and the first characters of the rest of the pattern are disjoint). Then taking each run as
+//! long as it goes is the only way the rest can match, so one left-to-right pass finds the
+//! same match and the same groups as the `regex` crate (leftmost-first, greedy). Anything else
+//! (alternation, lazy runs, repeated groups, look-arounds other than the anchors, unanchored
+//! patterns) is left to `regex`. The differential test in this module checks the claim on
+//! thousands of mutated lines.
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
+
+/// A compiled sequence pattern.
+#[derive(Debug, Clone)]
+pub struct SeqMatcher {
+    items: Vec<Item>,
+    /// Capture groups including group 0 (the whole match).
+    groups: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Item {
+    /// These bytes (one or more characters).
+    Literal(Box<[u8]>),
+    /// `min..=max` characters of `class`, as many as there are.
+    Run {
+        class: CharSet,
+        min: u32,
+        max: u32,
+    },
+    /// Capture group `n` starts / ends here.
+    Open(usize),
+    Close(usize),
+    /// The end of the text (`$`).
+    End,
+}
+
+/// A set of characters: a table for ASCII, sorted ranges above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CharSet {
+    ascii: [bool; 128],
+    /// Non-ASCII members, sorted and disjoint.
+    wide: Vec<(char, char)>,
+    /// When the set is every character except a few ASCII bytes (at most 3): those bytes,
+    /// so a run can be found with `memchr`.
+    stops: Option<Vec<u8>>,
+}
+
+impl CharSet {
+    fn from_class(class: &Class) -> Option<CharSet> {
+        let mut ascii = [false; 128];
+        let mut wide = Vec::new();
+        let mut add = |lo: u32, hi: u32| {
+            for c in lo..=hi.min(127) {
+                ascii[c as usize] = true;
+            }
+            if hi >= 128 {
+                let lo = char::from_u32(lo.max(128))?;
+                let hi = char::from_u32(hi)?;
+                wide.push((lo, hi));
+            }
+            Some(())
+        };
+        match class {
+            Class::Unicode(c) => {
+                for r in c.ranges() {
+                    add(u32::from(r.start()), u32::from(r.end()))?;
+                }
+            }
+            Class::Bytes(c) => {
+                for r in c.ranges() {
+                    // Bytes above ASCII are not characters of valid text.
+                    if r.end() >= 128 {
+                        return None;
+                    }
+                    add(u32::from(r.start()), u32::from(r.end()))?;
+                }
+            }
+        }
+        Some(CharSet::new(ascii, wide))
+    }
+
+    fn of_char(c: char) -> CharSet {
+        let mut ascii = [false; 128];
+        let mut wide = Vec::new();
+        if c.is_ascii() {
+            ascii[c as usize] = true;
+        } else {
+            wide.push((c, c));
+        }
+        CharSet::new(ascii, wide)
+    }
+
+    fn new(ascii: [bool; 128], wide: Vec<(char, char)>) -> CharSet {
+        let all_wide = covers_all_wide(&wide);
+        let excluded: Vec<u8> = (0..128u8).filter(|b| !ascii[*b as usize]).collect();
+        let stops = (all_wide && !excluded.is_empty() && excluded.len() <= 3).then_some(excluded);
+        CharSet { ascii, wide, stops }
+    }
+
+    #[inline(always)]
+    fn contains(&self, c: char) -> bool {
+        if c.is_ascii() {
+            return self.ascii[c as usize];
+        }
+        self.wide
+            .binary_search_by(|&(lo, hi)| {
+                if hi < c {
+                    std::cmp::Ordering::Less
+                } else if lo > c {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
+    }
+
+    fn intersects(&self, other: &CharSet) -> bool {
+        if (0..128).any(|i| self.ascii[i] && other.ascii[i]) {
+            return true;
+        }
+        let (mut a, mut b) = (self.wide.iter().peekable(), other.wide.iter().peekable());
+        while let (Some(&&(alo, ahi)), Some(&&(blo, bhi))) = (a.peek(), b.peek()) {
+            if alo <= bhi && blo <= ahi {
+                return true;
+            }
+            if ahi < bhi {
+                a.next();
+            } else {
+                b.next();
+            }
+        }
+        false
+    }
+
+    fn union(&mut self, other: &CharSet) {
+        for i in 0..128 {
+            self.ascii[i] |= other.ascii[i];
+        }
+        self.wide.extend_from_slice(&other.wide);
+        self.wide.sort_unstable();
+        let mut merged: Vec<(char, char)> = Vec::with_capacity(self.wide.len());
+        for &(lo, hi) in &self.wide {
+            match merged.last_mut() {
+                Some(last) if u32::from(lo) <= u32::from(last.1) + 1 => last.1 = last.1.max(hi),
+                _ => merged.push((lo, hi)),
+            }
+        }
+        self.wide = merged;
+    }
+
+    /// From byte `i` of `text`, as many members as there are, up to `max`: where the run ends
+    /// and how many characters it holds (`count` is exact only up to `need`, the least the
+    /// caller needs, when the run is found with `memchr`).
+    #[inline(always)]
+    fn run(&self, text: &str, mut i: usize, max: u32, need: u32) -> (usize, u32) {
+        let b = text.as_bytes();
+        if let (Some(stops), u32::MAX) = (&self.stops, max) {
+            let rest = &b[i..];
+            let len = match stops.as_slice() {
+                [x] => memchr::memchr(*x, rest),
+                [x, y] => memchr::memchr2(*x, *y, rest),
+                [x, y, z] => memchr::memchr3(*x, *y, *z, rest),
+                _ => unreachable_stops(),
+            }
+            .unwrap_or(rest.len());
+            let end = i + len;
+            let count = if need <= 1 {
+                u32::from(len > 0)
+            } else {
+                text[i..end].chars().take(need as usize).count() as u32
+            };
+            return (end, count);
+        }
+        let mut count = 0;
+        while count < max {
+            let Some(&c) = b.get(i) else { break };
+            if c < 0x80 {
+                if !self.ascii[c as usize] {
+                    break;
+                }
+                i += 1;
+            } else {
+                // `i` is at a character boundary: runs only ever step over whole characters.
+                let Some(ch) = text[i..].chars().next() else {
+                    break;
+                };
+                if !self.contains(ch) {
+                    break;
+                }
+                i += ch.len_utf8();
+            }
+            count += 1;
+        }
+        (i, count)
+    }
+}
+
+/// True when sorted, disjoint `wide` ranges hold every character above ASCII (the surrogate
+/// gap is not made of characters).
+fn covers_all_wide(wide: &[(char, char)]) -> bool {
+    let mut next = 0x80u32;
+    for &(lo, hi) in wide {
+        let lo = u32::from(lo);
+        if lo > next && !(next == 0xD800 && lo == 0xE000) {
+            return false;
+        }
+        next = next.max(u32::from(hi) + 1);
+    }
+    next == 0x11_0000
+}
+
+/// `stops` holds one to three bytes by construction.
+#[cold]
+fn unreachable_stops() -> Option<usize> {
+    None
+}
+
+impl SeqMatcher {
+    /// The matcher for `pattern` (in the `regex` crate's syntax), or `None` when the pattern is
+    /// not an anchored sequence that can be matched without backtracking.
+    pub fn new(pattern: &str) -> Option<SeqMatcher> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(pattern)
+            .ok()?;
+        let parts: Vec<&Hir> = match hir.kind() {
+            HirKind::Concat(parts) => parts.iter().collect(),
+            _ => vec![&hir],
+        };
+        let (first, rest) = parts.split_first()?;
+        if *first.kind() != HirKind::Look(Look::Start) {
+            return None;
+        }
+        let mut items = Vec::new();
+        for part in rest {
+            flatten(part, &mut items)?;
+        }
+        // `$` only as the last item.
+        let ends = items.iter().filter(|i| matches!(i, Item::End)).count();
+        if ends > 1 || (ends == 1 && !matches!(items.last(), Some(Item::End))) {
+            return None;
+        }
+        for (k, item) in items.iter().enumerate() {
+            if let Item::Run { class, min, max } = item {
+                if min != max && first_chars(&items[k + 1..]).intersects(class) {
+                    return None;
+                }
+            }
+        }
+        Some(SeqMatcher {
+            items,
+            groups: hir.properties().explicit_captures_len() + 1,
+        })
+    }
+
+    /// Capture groups, including group 0.
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+
+    /// Matches `text` from its start; on a match fills `slots[g]` with each group's byte range
+    /// (`slots` has [`SeqMatcher::groups`] entries) and returns true.
+    pub fn captures(&self, text: &str, slots: &mut [Option<(usize, usize)>]) -> bool {
+        let mut i = 0;
+        for item in &self.items {
+            match item {
+                Item::Literal(l) => {
+                    if !text.as_bytes()[i..].starts_with(l) {
+                        return false;
+                    }
+                    i += l.len();
+                }
+                Item::Run { class, min, max } => {
+                    let (end, count) = class.run(text, i, *max, *min);
+                    if count < *min {
+                        return false;
+                    }
+                    i = end;
+                }
+                Item::Open(g) => {
+                    if let Some(slot) = slots.get_mut(*g) {
+                        *slot = Some((i, i));
+                    }
+                }
+                Item::Close(g) => {
+                    if let Some(Some(slot)) = slots.get_mut(*g) {
+                        slot.1 = i;
+                    }
+                }
+                Item::End => {
+                    if i != text.len() {
+                        return false;
+                    }
+                }
+            }
+        }
+        if let Some(slot) = slots.first_mut() {
+            *slot = Some((0, i));
+        }
+        true
+    }
+}
+
+/// Appends the items of `hir`, or `None` when it is not part of a plain sequence.
+fn flatten(hir: &Hir, items: &mut Vec<Item>) -> Option<()> {
+    match hir.kind() {
+        HirKind::Empty => {}
+        HirKind::Literal(l) => items.push(Item::Literal(l.0.clone())),
+        HirKind::Class(c) => items.push(Item::Run {
+            class: CharSet::from_class(c)?,
+            min: 1,
+            max: 1,
+        }),
+        HirKind::Look(Look::End) => items.push(Item::End),
+        HirKind::Repetition(r) if r.greedy => {
+            let class = match r.sub.kind() {
+                HirKind::Class(c) => CharSet::from_class(c)?,
+                HirKind::Literal(l) => {
+                    let text = std::str::from_utf8(&l.0).ok()?;
+                    let mut chars = text.chars();
+                    let (Some(c), None) = (chars.next(), chars.next()) else {
+                        return None;
+                    };
+                    CharSet::of_char(c)
+                }
+                _ => return None,
+            };
+            items.push(Item::Run {
+                class,
+                min: r.min,
+                max: r.max.unwrap_or(u32::MAX),
+            });
+        }
+        HirKind::Capture(c) => {
+            let g = c.index as usize;
+            items.push(Item::Open(g));
+            flatten(&c.sub, items)?;
+            items.push(Item::Close(g));
+        }
+        HirKind::Concat(parts) => {
+            for p in parts {
+                flatten(p, items)?;
+            }
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// The characters a match of `items` can start with (nothing for the end of the text).
+fn first_chars(items: &[Item]) -> CharSet {
+    let mut set = CharSet::new([false; 128], Vec::new());
+    for item in items {
+        match item {
+            Item::Literal(l) => {
+                if let Some(c) = std::str::from_utf8(l).ok().and_then(|t| t.chars().next()) {
+                    set.union(&CharSet::of_char(c));
+                }
+                break;
+            }
+            Item::Run { class, min, .. } => {
+                set.union(class);
+                if *min > 0 {
+                    break;
+                }
+            }
+            Item::Open(_) | Item::Close(_) => {}
+            Item::End => break,
+        }
+    }
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::re2_to_rust;
+
+    const W2: &str = r#"^(\S+) \S+ \S+ \[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d+) (\d+)"#;
+
+    fn accepted(pattern: &str) -> bool {
+        SeqMatcher::new(&re2_to_rust(pattern)).is_some()
+    }
+
+    /// Patterns the matcher takes; the differential test runs each of them.
+    const SEQUENCES: [&str; 13] = [
+        W2,
+        r"^(\d+)-(\d+)$",
+        r"^(\w+)=(\w*);",
+        r"^\[([^\]]*)\] (.*)",
+        r"^(?i)level=(\w+) ",
+        r"^(\d{4})-(\d{2})-(\d{2})",
+        r"^(\S+) (\S{2,5}) ",
+        r"^(\p{Han}+)，(\S+)",
+        r"^(?i)(a{2,3})(b)",
+        r"^a*b",
+        r#"^(\S+) \S+ (\S+) \[[^\]]+\] "(\w+) .*$"#,
+        r"^([^\s]+)\s+([^\s]+)\s",
+        r"^",
+    ];
+
+    #[test]
+    fn sequences_without_backtracking_are_accepted() {
+        for p in SEQUENCES {
+            assert!(accepted(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn anything_that_may_backtrack_is_left_to_regex() {
+        for p in [
+            r"(\S+) (\S+)",      // unanchored
+            r"^(\S+)(\d+)",      // the run could give characters back
+            r"^(.*) (\S+)",      // `.` includes the space
+            r"^(\S+?) ",         // lazy
+            r"^(ab|c) ",         // alternation
+            r"^(ab)+",           // repeated group
+            r"^\b\w+",           // look-around
+            r"^a$b",             // `$` not last
+            r"(?m)^(\S+) (\S+)", // line anchors
+            r"^(\d*)\d",
+        ] {
+            assert!(!accepted(p), "{p}");
+        }
+    }
+
+    /// Lines like the benchmark's, then mutated byte by byte, shortened and mixed with
+    /// non-ASCII text: the matcher agrees with `regex` on every one, for every accepted pattern.
+    #[test]
+    fn matches_and_groups_agree_with_regex() {
+        let base = [
+            r#"10.57.12.190 - - [14/Nov/2023:22:13:20 +0000] "GET /static/app.js?id=96531&page=4 HTTP/1.1" 302 48540 "-" "python-requests/2.31.0" 0.111"#,
+            r#"10.0.0.1 - bob [01/Jan/2024:00:00:00 +0000] "POST /é/ü HTTP/2" 500 0"#,
+            "2024-01-02 level=ERROR msg=x\u{2003}y 名字，值 a=1;b=;",
+            "[héllo wörld] tail text 123-456",
+            "aaab 1-2 LEVEL=warn ",
+        ];
+        let mut lines: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        let inserts = [" ", "\"", "]", "[", "9", "é", "\u{2003}", "\t", "-", "x"];
+        let mut seed = 7u64;
+        for b in base {
+            for _ in 0..300 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let mut s: Vec<char> = b.chars().collect();
+                let at = (seed >> 33) as usize % (s.len() + 1);
+                match (seed >> 20) % 3 {
+                    0 if at < s.len() => {
+                        s.remove(at);
+                    }
+                    1 => s.truncate(at),
+                    _ => s.insert(
+                        at,
+                        inserts[(seed >> 40) as usize % inserts.len()]
+                            .chars()
+                            .next()
+                            .unwrap(),
+                    ),
+                }
+                lines.push(s.into_iter().collect());
+            }
+        }
+        for p in SEQUENCES {
+            let rust = re2_to_rust(p);
+            let m = SeqMatcher::new(&rust).unwrap_or_else(|| panic!("{p} not accepted"));
+            let re = regex::Regex::new(&rust).unwrap();
+            assert_eq!(m.groups(), re.captures_len(), "{p}");
+            let mut locs = re.capture_locations();
+            let mut slots = vec![None; m.groups()];
+            for line in &lines {
+                slots.iter_mut().for_each(|s| *s = None);
+                let want = re.captures_read(&mut locs, line).is_some();
+                let got = m.captures(line, &mut slots);
+                assert_eq!(got, want, "{p} on {line:?}");
+                if want {
+                    for (g, slot) in slots.iter().enumerate() {
+                        assert_eq!(*slot, locs.get(g), "{p} group {g} on {line:?}");
+                    }
+                }
+            }
+        }
+    }
+}
