@@ -160,11 +160,18 @@ impl CharSet {
         let b = text.as_bytes();
         if let (Some(stops), u32::MAX) = (&self.stops, max) {
             let rest = &b[i..];
-            let len = match stops.as_slice() {
-                [x] => memchr::memchr(*x, rest),
-                [x, y] => memchr::memchr2(*x, *y, rest),
-                [x, y, z] => memchr::memchr3(*x, *y, *z, rest),
-                _ => unreachable_stops(),
+            // Runs are often short: look at the first bytes one by one before `memchr`.
+            let near = rest.len().min(SHORT_RUN);
+            let len = match rest[..near].iter().position(|c| stops.contains(c)) {
+                Some(at) => Some(at),
+                None if near == rest.len() => None,
+                None => match stops.as_slice() {
+                    [x] => memchr::memchr(*x, &rest[near..]),
+                    [x, y] => memchr::memchr2(*x, *y, &rest[near..]),
+                    [x, y, z] => memchr::memchr3(*x, *y, *z, &rest[near..]),
+                    _ => unreachable_stops(),
+                }
+                .map(|at| near + at),
             }
             .unwrap_or(rest.len());
             let end = i + len;
@@ -211,6 +218,15 @@ fn covers_all_wide(wide: &[(char, char)]) -> bool {
         next = next.max(u32::from(hi) + 1);
     }
     next == 0x11_0000
+}
+
+/// Bytes of a run looked at one by one before `memchr` takes over.
+const SHORT_RUN: usize = 16;
+
+/// `prefix` starts `b` (short literals compared without a call to `memcmp`).
+#[inline(always)]
+fn starts_with(b: &[u8], prefix: &[u8]) -> bool {
+    b.len() >= prefix.len() && b.iter().zip(prefix).all(|(x, y)| x == y)
 }
 
 /// `stops` holds one to three bytes by construction.
@@ -269,7 +285,7 @@ impl SeqMatcher {
         for item in &self.items {
             match item {
                 Item::Literal(l) => {
-                    if !text.as_bytes()[i..].starts_with(l) {
+                    if !starts_with(&text.as_bytes()[i..], l) {
                         return false;
                     }
                     i += l.len();
