@@ -309,3 +309,29 @@ fn optimizer_off_keeps_stages_as_written() {
         p.plan_text()
     );
 }
+
+#[test]
+fn parse_regexp_skips_rows_without_a_required_literal() {
+    // Rows without " GET " keep their fields; matching rows are parsed as without the filter.
+    let spl = "* | parse-regexp content, '(\\S+) GET (\\S+)' as ip, path | where flag";
+    let r = same_results(spl);
+    assert!(
+        has(
+            &r,
+            "statement 1, stage 1 (parse-regexp): rows without \" GET \" skip the regex"
+        ),
+        "{r:#?}"
+    );
+    let out = compile(spl, ErrorPolicy::Drop, true)
+        .process(tricky())
+        .unwrap();
+    let rows = Renderer::default().rows(&out.datasets[0][0]);
+    assert_eq!(rows[0]["path"], "/a/b");
+    assert!(
+        rows.iter().skip(1).all(|r| !r.contains_key("path")),
+        "{rows:?}"
+    );
+    // No literal every match needs: no prefilter.
+    let r = same_results("* | parse-regexp content, '(GET|PUT) (\\S+)' as m, p");
+    assert!(!has(&r, "skip the regex"), "{r:#?}");
+}

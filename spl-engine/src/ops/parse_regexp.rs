@@ -18,6 +18,8 @@ pub struct ParseRegexp {
     regex: Regex,
     /// (output name, group index)
     outputs: Vec<(String, usize)>,
+    /// A literal every match contains (set by the optimizer): rows without it skip the regex.
+    prefilter: Option<memchr::memmem::Finder<'static>>,
 }
 
 impl ParseRegexp {
@@ -82,7 +84,19 @@ impl ParseRegexp {
                 .into_iter()
                 .filter(|(n, _)| !is_time_field(n))
                 .collect(),
+            prefilter: None,
         })
+    }
+
+    /// The pattern as compiled (RE2 syntax translated, `-flags` inline).
+    pub fn pattern(&self) -> &str {
+        self.regex.as_str()
+    }
+
+    /// Skips the regex on rows that do not contain `literal`; only correct when every match
+    /// of the pattern contains it ([`crate::optimize::prefilter`]).
+    pub fn set_prefilter(&mut self, literal: &[u8]) {
+        self.prefilter = Some(memchr::memmem::Finder::new(literal).into_owned());
     }
 }
 
@@ -327,6 +341,10 @@ impl Operator for ParseRegexp {
         let mut locs = self.regex.capture_locations();
         for row in 0..batch.num_rows() {
             let matched = !text.is_null(row)
+                && self
+                    .prefilter
+                    .as_ref()
+                    .is_none_or(|f| f.find(text.value(row).as_bytes()).is_some())
                 && self
                     .regex
                     .captures_read(&mut locs, text.value(row))

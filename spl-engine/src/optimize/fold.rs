@@ -27,7 +27,11 @@ use crate::pipeline::Chain;
 /// Folds the expressions of every stage; a note per folded sub-expression.
 pub(super) fn run(chain: &mut Chain, session: &Session) -> Vec<String> {
     let mut notes = Vec::new();
-    let labels: Vec<String> = chain.parts.iter().map(|p| super::label(chain, p)).collect();
+    let labels: Vec<String> = chain
+        .parts
+        .iter()
+        .map(|p| super::label(chain.statement, p))
+        .collect();
     for (stage, label) in chain.stages.iter_mut().zip(labels) {
         let Stage::Row(op) = stage else { continue };
         for e in op.expressions_mut() {

@@ -38,7 +38,7 @@ pub(super) fn run(chain: &mut Chain) -> Vec<String> {
             };
             format!(
                 "{}: merged into one stage; {how}",
-                super::label(chain, parts)
+                super::label(chain.statement, parts)
             )
         })
         .collect()

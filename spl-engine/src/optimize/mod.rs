@@ -6,6 +6,7 @@
 //! Rules run in this order, after the plan-based pruning of `pipeline/compile.rs`:
 //! - [`fold`]: constant sub-expressions of `where`/`extend` become literals;
 //! - [`merge`]: adjacent `where` stages become one, and so do adjacent `extend` stages;
+//! - [`prefilter`]: a `parse-regexp` whose matches all contain a literal skips rows without it;
 //! - [`pushdown`]: a `where` runs before the stages in front of it that never fail and touch
 //!   none of the fields it reads.
 //!
@@ -14,6 +15,7 @@
 //! messages name the original stage.
 mod fold;
 mod merge;
+pub mod prefilter;
 mod pushdown;
 
 pub use fold::fold_expr;
@@ -30,6 +32,7 @@ pub(crate) fn chain(chain: &mut Chain, plan: &[ChainPlan], session: &Session) ->
     let folding = Session::new(session.tz);
     let mut notes = fold::run(chain, &folding);
     notes.extend(merge::run(chain));
+    notes.extend(prefilter::run(chain));
     if let Some(p) = plan.get(chain.statement) {
         notes.extend(pushdown::run(chain, p));
     }
@@ -38,8 +41,8 @@ pub(crate) fn chain(chain: &mut Chain, plan: &[ChainPlan], session: &Session) ->
 
 /// "statement 1, stage 2 (where)" or "statement 1, stages 2, 3 (where)" for stage parts as
 /// written (0-based indices).
-fn label(chain: &Chain, parts: &[(usize, &'static str)]) -> String {
-    format!("statement {}, {}", chain.statement + 1, stages(parts))
+fn label(statement: usize, parts: &[(usize, &'static str)]) -> String {
+    format!("statement {}, {}", statement + 1, stages(parts))
 }
 
 /// "stage 2 (where)" or "stages 2, 3 (parse-regexp, extend)".

@@ -131,7 +131,7 @@ pub(super) fn run(chain: &mut Chain, plan: &ChainPlan) -> Vec<String> {
         };
         notes.push(format!(
             "{}: runs before {}, which {} none of the fields it reads ({fields}) and never {}",
-            super::label(chain, &where_parts),
+            super::label(chain.statement, &where_parts),
             super::stages(&skipped_flat),
             if skipped_flat.len() == 1 {
                 "changes"
