@@ -8,6 +8,7 @@ pub mod functions;
 pub mod groups;
 pub mod jsonpath;
 pub mod ops;
+pub mod optimize;
 pub mod pipeline;
 pub mod plan;
 pub mod pushdown;

@@ -41,7 +41,7 @@ fn run_stages(stages: &[Stage], input: Vec<RecordBatch>) -> Run {
                 for b in batches {
                     let out = op
                         .process(b, &session)
-                        .unwrap_or_else(|e| panic!("{}", e.0));
+                        .unwrap_or_else(|e| panic!("{}", e.message));
                     collect(out, &mut next, &mut errors);
                 }
             }
@@ -50,10 +50,12 @@ fn run_stages(stages: &[Stage], input: Vec<RecordBatch>) -> Run {
                 for b in batches {
                     let out = state
                         .push(b, &session)
-                        .unwrap_or_else(|e| panic!("{}", e.0));
+                        .unwrap_or_else(|e| panic!("{}", e.message));
                     collect(out, &mut next, &mut errors);
                 }
-                let out = state.finish(&session).unwrap_or_else(|e| panic!("{}", e.0));
+                let out = state
+                    .finish(&session)
+                    .unwrap_or_else(|e| panic!("{}", e.message));
                 collect(out, &mut next, &mut errors);
             }
         }
@@ -458,7 +460,11 @@ fn stats_non_numeric_argument_type_fails_the_batch() {
         .batches
         .remove(0);
     let err = stats.start().push(b, &session).err().unwrap();
-    assert!(err.0.contains("needs a number, got BOOLEAN"), "{}", err.0);
+    assert!(
+        err.message.contains("needs a number, got BOOLEAN"),
+        "{}",
+        err.message
+    );
 }
 
 // ---------------------------------------------------------------- sort

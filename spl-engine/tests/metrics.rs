@@ -62,7 +62,7 @@ fn run_batches(spl: &str, input: RecordBatch) -> (Vec<RecordBatch>, Vec<(Row, St
                 errors: errs,
             } = op
                 .process(b, &session)
-                .unwrap_or_else(|e| panic!("{}", e.0));
+                .unwrap_or_else(|e| panic!("{}", e.message));
             next.extend(out);
             for e in errs {
                 for r in rows_of(&e.rows) {

@@ -22,7 +22,7 @@ fn run(spl: &str, input: RecordBatch) -> (Vec<Row>, Vec<(Row, String)>) {
                 errors: errs,
             } = op
                 .process(b, &session)
-                .unwrap_or_else(|e| panic!("{}", e.0));
+                .unwrap_or_else(|e| panic!("{}", e.message));
             next.extend(out);
             for e in errs {
                 for r in rows_of(&e.rows) {

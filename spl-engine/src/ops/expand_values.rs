@@ -92,16 +92,16 @@ impl Operator for ExpandValues {
             .iter()
             .map(|c| arrow::compute::take(c.as_ref(), &indices, None))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| BatchError(e.to_string()))?;
+            .map_err(|e| BatchError::new(e.to_string()))?;
         let fields = batch
             .schema()
             .fields()
             .iter()
             .map(|f| f.as_ref().clone())
             .collect();
-        let mut out =
-            from_columns(fields, columns, indices.len()).map_err(|e| BatchError(e.to_string()))?;
-        let err = |e: arrow::error::ArrowError| BatchError(e.to_string());
+        let mut out = from_columns(fields, columns, indices.len())
+            .map_err(|e| BatchError::new(e.to_string()))?;
+        let err = |e: arrow::error::ArrowError| BatchError::new(e.to_string());
         let source_now = varchar_source(&out, &self.field)?.expect("source column is still there");
         // The output: the element value for expanded rows, the old value elsewhere.
         let old_output = varchar_source(&out, &self.output)?;

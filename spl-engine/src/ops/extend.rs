@@ -1,11 +1,14 @@
 //! `extend out = expr, ...`: computes fields left to right (a later assignment sees earlier ones,
 //! spec §18.9); a NULL value leaves the field absent in that row. Only `extend` may write the
 //! time fields, and only with integers.
+//!
+//! The optimizer may merge adjacent `extend` stages into one ([`Extend::merge`]): assignments
+//! keep their order, so a later one still sees what an earlier one wrote.
 use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
-use spl_parser::Assignment;
+use spl_parser::{Assignment, Expr, ExprKind};
 
 use super::{evaluate_isolating, BatchError, Operator, StageOutput};
 use crate::batch::{is_time_field, set_column};
@@ -14,12 +17,32 @@ use crate::expr::Session;
 
 #[derive(Debug)]
 pub struct Extend {
-    assignments: Vec<Assignment>,
+    /// Each assignment with the part (original stage) it came from.
+    assignments: Vec<(Assignment, usize)>,
 }
 
 impl Extend {
     pub fn new(assignments: Vec<Assignment>) -> Extend {
-        Extend { assignments }
+        Extend {
+            assignments: assignments.into_iter().map(|a| (a, 0)).collect(),
+        }
+    }
+
+    /// Moves the assignments out, leaving this `extend` without any.
+    pub fn take(&mut self) -> Extend {
+        Extend {
+            assignments: std::mem::take(&mut self.assignments),
+        }
+    }
+
+    /// Appends the assignments of `next` (the `extend` right after this one); its parts are
+    /// numbered after `offset`.
+    pub fn merge(&mut self, next: Extend, offset: usize) {
+        self.assignments.extend(
+            next.assignments
+                .into_iter()
+                .map(|(a, part)| (a, part + offset)),
+        );
     }
 }
 
@@ -34,27 +57,55 @@ impl Operator for Extend {
         session: &Session,
     ) -> Result<StageOutput, BatchError> {
         let mut errors = Vec::new();
-        for a in &self.assignments {
-            let out = evaluate_isolating(&a.value, batch, session)?;
-            errors.extend(out.errors);
+        let mut current = self.assignments.first().map_or(0, |(_, part)| *part);
+        for (a, part) in &self.assignments {
+            // Separate stages never see an empty batch: a merged part stops where they would.
+            if *part != current && batch.num_rows() == 0 {
+                break;
+            }
+            current = *part;
+            let in_part = |mut e: BatchError| {
+                e.part = *part;
+                e
+            };
+            let out = evaluate_isolating(&a.value, batch, session).map_err(in_part)?;
+            errors.extend(out.errors.into_iter().map(|mut e| {
+                e.part = *part;
+                e
+            }));
             let mut values = out.values;
             if is_time_field(&a.output.name) {
                 if !is_integral(values.data_type()) && values.data_type() != &DataType::Null {
-                    return Err(BatchError(format!(
+                    return Err(in_part(BatchError::new(format!(
                         "`{}` must be set to an integer, found {}",
                         a.output.name,
                         values.data_type()
-                    )));
+                    ))));
                 }
                 values = arrow::compute::cast(&values, &DataType::Int64)
-                    .map_err(|e| BatchError(e.to_string()))?;
+                    .map_err(|e| in_part(BatchError::new(e.to_string())))?;
             }
             batch = set_column(&out.batch, &a.output.name, Arc::clone(&values))
-                .map_err(|e| BatchError(e.to_string()))?;
+                .map_err(|e| in_part(BatchError::new(e.to_string())))?;
         }
         Ok(StageOutput {
             batches: vec![batch],
             errors,
+        })
+    }
+
+    fn expressions_mut(&mut self) -> Vec<&mut Expr> {
+        self.assignments
+            .iter_mut()
+            .map(|(a, _)| &mut a.value)
+            .collect()
+    }
+
+    /// Copies of fields and literals into fields other than the time fields cannot fail.
+    fn never_fails(&self) -> bool {
+        self.assignments.iter().all(|(a, _)| {
+            !is_time_field(&a.output.name)
+                && matches!(a.value.kind, ExprKind::Column(_) | ExprKind::Literal(_))
         })
     }
 }

@@ -233,6 +233,7 @@ impl Operator for LogToMetric {
                         rows: batch.slice(row, 1),
                         code: DATA_ERROR,
                         message: format!("log-to-metric: {message}"),
+                        part: 0,
                     });
                     continue;
                 }
@@ -250,7 +251,7 @@ impl Operator for LogToMetric {
 
         let rows = out.source.len();
         let indices = UInt32Array::from(out.source);
-        let err = |e: arrow::error::ArrowError| BatchError(e.to_string());
+        let err = |e: arrow::error::ArrowError| BatchError::new(e.to_string());
         let mut fields = Vec::new();
         let mut columns: Vec<ArrayRef> = Vec::new();
         for tf in TIME_FIELDS {

@@ -188,11 +188,12 @@ impl Operator for MetricToMetric {
                         rows: batch.slice(row, 1),
                         code: DATA_ERROR,
                         message: format!("metric-to-metric: not a valid metric: {message}"),
+                        part: 0,
                     });
                 }
             }
         }
-        let err = |e: arrow::error::ArrowError| BatchError(e.to_string());
+        let err = |e: arrow::error::ArrowError| BatchError::new(e.to_string());
         let mut out = if errors.is_empty() {
             batch
         } else {

@@ -54,6 +54,10 @@ pub struct ErrorRows {
     /// Diagnostic code of the error class (`E2001` …).
     pub code: &'static str,
     pub message: String,
+    /// Which part of the stage failed: 0, or for a stage the optimizer built from several
+    /// (merged `where`s or `extend`s, a `where` moved ahead), the index of the original stage
+    /// among its parts, so errors name the stage the user wrote.
+    pub part: usize,
 }
 
 /// What a stage produced from one batch.
@@ -74,10 +78,39 @@ impl StageOutput {
 
 /// An error that fails the whole batch (not a per-row data error).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchError(pub String);
+pub struct BatchError {
+    pub message: String,
+    /// Which part of a stage the optimizer built from several (see [`ErrorRows::part`]) failed.
+    pub part: usize,
+}
+
+impl BatchError {
+    pub fn new(message: impl Into<String>) -> BatchError {
+        BatchError {
+            message: message.into(),
+            part: 0,
+        }
+    }
+}
+
+/// Access to the concrete operator behind a `dyn Operator`, for the optimizer's rules that
+/// combine stages of known kinds.
+pub trait AsAny: std::any::Any {
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+impl<T: std::any::Any> AsAny for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
 
 /// One pipeline stage.
-pub trait Operator: Send + Sync + Debug {
+pub trait Operator: AsAny + Send + Sync + Debug {
     /// The instruction name, for plans and errors.
     fn name(&self) -> &'static str;
     /// Processes one batch.
@@ -86,6 +119,15 @@ pub trait Operator: Send + Sync + Debug {
     /// them before they are dropped) where the operator can; returns the ones it stopped.
     fn prune_outputs(&mut self, _unused: &[String]) -> Vec<String> {
         Vec::new()
+    }
+    /// The SQL expressions of the stage, for rewrites that keep their value (constant folding).
+    fn expressions_mut(&mut self) -> Vec<&mut spl_parser::Expr> {
+        Vec::new()
+    }
+    /// True when the stage keeps every row and can fail for no row and no batch (beyond
+    /// internal Arrow errors): a `where` may then run before it without changing results.
+    fn never_fails(&self) -> bool {
+        false
     }
 }
 
@@ -217,7 +259,7 @@ pub(crate) fn evaluate_isolating(
                 errors: Vec::new(),
             })
         }
-        Err(EvalError::Compile(d)) => return Err(BatchError(d.message)),
+        Err(EvalError::Compile(d)) => return Err(BatchError::new(d.message)),
         Err(EvalError::Runtime(_)) => {}
     }
     let mut good_rows = Vec::new();
@@ -234,17 +276,18 @@ pub(crate) fn evaluate_isolating(
                 rows: row,
                 code: DATA_ERROR,
                 message: e.to_string(),
+                part: 0,
             }),
         }
     }
     let schema = batch.schema();
     let good = arrow::compute::concat_batches(&schema, &good_rows)
-        .map_err(|e| BatchError(e.to_string()))?;
+        .map_err(|e| BatchError::new(e.to_string()))?;
     let values = if good_values.is_empty() {
         arrow::array::new_null_array(&arrow::datatypes::DataType::Null, 0)
     } else {
         let refs: Vec<&dyn arrow::array::Array> = good_values.iter().map(|v| v.as_ref()).collect();
-        arrow::compute::concat(&refs).map_err(|e| BatchError(e.to_string()))?
+        arrow::compute::concat(&refs).map_err(|e| BatchError::new(e.to_string()))?
     };
     Ok(Isolated {
         batch: good,
@@ -306,7 +349,7 @@ impl DynamicFields {
                 });
             }
             out = crate::batch::set_column(&out, &name, std::sync::Arc::new(b.finish()))
-                .map_err(|e| BatchError(e.to_string()))?;
+                .map_err(|e| BatchError::new(e.to_string()))?;
         }
         Ok(out)
     }
@@ -323,8 +366,8 @@ pub(crate) fn varchar_source(
     else {
         return Ok(None);
     };
-    let c =
-        arrow::compute::cast(c, &crate::types::VARCHAR).map_err(|e| BatchError(e.to_string()))?;
+    let c = arrow::compute::cast(c, &crate::types::VARCHAR)
+        .map_err(|e| BatchError::new(e.to_string()))?;
     Ok(Some(
         arrow::array::AsArray::as_string_view(c.as_ref()).clone(),
     ))
@@ -427,7 +470,7 @@ impl FixedFields {
         for (name, mut b) in self.names.iter().zip(self.builders) {
             if !crate::batch::is_time_field(name) {
                 out = crate::batch::set_column(&out, name, std::sync::Arc::new(b.finish()))
-                    .map_err(|e| BatchError(e.to_string()))?;
+                    .map_err(|e| BatchError::new(e.to_string()))?;
             }
         }
         Ok(out)

@@ -74,7 +74,7 @@ impl Operator for PackFields {
                     .map(|c| c.as_string_view().clone())
             })
             .collect::<Result<_, _>>()
-            .map_err(|e| BatchError(e.to_string()))?;
+            .map_err(|e| BatchError::new(e.to_string()))?;
         let keys: Vec<String> = packed
             .iter()
             .map(|i| {
@@ -101,10 +101,10 @@ impl Operator for PackFields {
             batch
         } else {
             retain_columns(&batch, |i, _| !packed.contains(&i))
-                .map_err(|e| BatchError(e.to_string()))?
+                .map_err(|e| BatchError::new(e.to_string()))?
         };
         let result = set_column(&remaining, &self.output, Arc::new(out.finish()))
-            .map_err(|e| BatchError(e.to_string()))?;
+            .map_err(|e| BatchError::new(e.to_string()))?;
         Ok(StageOutput::one(result))
     }
 }

@@ -21,6 +21,8 @@ pub struct ParseRegexp {
     sequence: Option<SeqMatcher>,
     /// (output name, group index)
     outputs: Vec<(String, usize)>,
+    /// A literal every match contains (set by the optimizer): rows without it skip the regex.
+    prefilter: Option<memchr::memmem::Finder<'static>>,
 }
 
 impl ParseRegexp {
@@ -87,7 +89,25 @@ impl ParseRegexp {
                 .into_iter()
                 .filter(|(n, _)| !is_time_field(n))
                 .collect(),
+            prefilter: None,
         })
+    }
+
+    /// The pattern as compiled (RE2 syntax translated, `-flags` inline).
+    pub fn pattern(&self) -> &str {
+        self.regex.as_str()
+    }
+
+    /// True when the pattern is matched in one pass ([`SeqMatcher`]) rather than by `regex`.
+    pub fn is_one_pass(&self) -> bool {
+        self.sequence.is_some()
+    }
+
+    /// Skips the regex on rows that do not contain `literal`; only correct when every match
+    /// of the pattern contains it ([`crate::optimize::prefilter`]). Not used by one-pass
+    /// patterns, which fail on such rows as fast as a search for the literal would.
+    pub fn set_prefilter(&mut self, literal: &[u8]) {
+        self.prefilter = Some(memchr::memmem::Finder::new(literal).into_owned());
     }
 }
 
@@ -315,6 +335,11 @@ impl Operator for ParseRegexp {
         pruned
     }
 
+    /// Keeps every row; a missing or non-text source leaves the row unchanged.
+    fn never_fails(&self) -> bool {
+        true
+    }
+
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(StageOutput::one(batch));
@@ -330,10 +355,15 @@ impl Operator for ParseRegexp {
             let matched = !text.is_null(row)
                 && match &self.sequence {
                     Some(m) => m.captures(text.value(row), &mut slots),
-                    None => self
-                        .regex
-                        .captures_read(&mut locs, text.value(row))
-                        .is_some(),
+                    None => {
+                        self.prefilter
+                            .as_ref()
+                            .is_none_or(|f| f.find(text.value(row).as_bytes()).is_some())
+                            && self
+                                .regex
+                                .captures_read(&mut locs, text.value(row))
+                                .is_some()
+                    }
                 };
             for (k, (_, group)) in self.outputs.iter().enumerate() {
                 let span = match &self.sequence {

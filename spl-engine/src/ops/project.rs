@@ -84,7 +84,7 @@ impl Operator for Project {
             .map(|(_, i)| Arc::clone(batch.column(*i)))
             .collect();
         let out = from_columns(fields, columns, batch.num_rows())
-            .map_err(|e| BatchError(e.to_string()))?;
+            .map_err(|e| BatchError::new(e.to_string()))?;
         Ok(StageOutput::one(out))
     }
 }

@@ -27,6 +27,11 @@ impl Operator for ProjectAway {
         "project-away"
     }
 
+    /// Keeps every row; only removes columns.
+    fn never_fails(&self) -> bool {
+        true
+    }
+
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         let out = retain_columns(&batch, |_, name| {
             is_time_field(name)
@@ -38,7 +43,7 @@ impl Operator for ProjectAway {
                     }
                 })
         })
-        .map_err(|e| BatchError(e.to_string()))?;
+        .map_err(|e| BatchError::new(e.to_string()))?;
         Ok(StageOutput::one(out))
     }
 }

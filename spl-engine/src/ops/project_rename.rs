@@ -33,6 +33,11 @@ impl Operator for ProjectRename {
         "project-rename"
     }
 
+    /// Keeps every row; only renames columns.
+    fn never_fails(&self) -> bool {
+        true
+    }
+
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         let schema = batch.schema();
         let present: Vec<&(String, String)> = self
@@ -53,7 +58,7 @@ impl Operator for ProjectRename {
             columns.push(Arc::clone(batch.column(i)));
         }
         let out = from_columns(fields, columns, batch.num_rows())
-            .map_err(|e| BatchError(e.to_string()))?;
+            .map_err(|e| BatchError::new(e.to_string()))?;
         Ok(StageOutput::one(out))
     }
 }

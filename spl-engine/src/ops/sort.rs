@@ -55,7 +55,7 @@ struct SortState {
 }
 
 fn sort_error(e: impl std::fmt::Display) -> BatchError {
-    BatchError(format!("sort: {e}"))
+    BatchError::new(format!("sort: {e}"))
 }
 
 /// Each value of `a` as text (§18.4), NULL staying NULL.

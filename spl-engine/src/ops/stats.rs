@@ -153,7 +153,7 @@ pub(super) fn evaluate_all(
 }
 
 fn batch_error(what: &str, e: impl std::fmt::Display) -> BatchError {
-    BatchError(format!("stats: {what}: {e}"))
+    BatchError::new(format!("stats: {what}: {e}"))
 }
 
 impl StatsState {

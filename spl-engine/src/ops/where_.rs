@@ -1,5 +1,8 @@
 //! `where <expr>`: keeps the rows whose predicate is TRUE; FALSE and NULL drop the row.
-use arrow::array::AsArray;
+//!
+//! The optimizer may merge adjacent `where` stages into one ([`Where::merge`]): the predicates
+//! then run in order, each on the rows the previous one kept, exactly as separate stages would.
+use arrow::array::{AsArray, BooleanArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use spl_parser::Expr;
@@ -9,12 +12,52 @@ use crate::expr::Session;
 
 #[derive(Debug)]
 pub struct Where {
-    predicate: Expr,
+    /// Each predicate with the part (original stage) it came from.
+    predicates: Vec<(Expr, usize)>,
 }
 
 impl Where {
     pub fn new(predicate: Expr) -> Where {
-        Where { predicate }
+        Where {
+            predicates: vec![(predicate, 0)],
+        }
+    }
+
+    /// Appends the predicates of `next` (the `where` right after this one); its parts are
+    /// numbered after `offset`.
+    pub fn merge(&mut self, next: Where, offset: usize) {
+        self.predicates.extend(
+            next.predicates
+                .into_iter()
+                .map(|(p, part)| (p, part + offset)),
+        );
+    }
+
+    /// Moves the predicates out, leaving this `where` without any.
+    pub fn take(&mut self) -> Where {
+        Where {
+            predicates: std::mem::take(&mut self.predicates),
+        }
+    }
+
+    /// The predicates, in the order they run.
+    pub fn predicates(&self) -> impl Iterator<Item = &Expr> {
+        self.predicates.iter().map(|(p, _)| p)
+    }
+
+    /// The rows kept when every predicate evaluates without a row error and to a usable type;
+    /// `None` otherwise (the caller then falls back to the isolating path, [`Operator::process`]).
+    pub fn try_filter(&self, batch: &RecordBatch, session: &Session) -> Option<RecordBatch> {
+        let mut batch = batch.clone();
+        for (p, _) in &self.predicates {
+            if batch.num_rows() == 0 {
+                break;
+            }
+            let values = crate::expr::evaluate(p, &batch, session).ok()?;
+            let mask = mask(&values).ok()?;
+            batch = arrow::compute::filter_record_batch(&batch, &mask).ok()?;
+        }
+        Some(batch)
     }
 }
 
@@ -24,35 +67,61 @@ impl Operator for Where {
     }
 
     fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError> {
-        let out = evaluate_isolating(&self.predicate, batch, session)?;
-        let mask = match out.values.data_type() {
-            DataType::Boolean => out.values.as_boolean().clone(),
-            DataType::Null => arrow::array::BooleanArray::from(vec![None; out.values.len()]),
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-                text_as_boolean(out.values.as_ref())
+        let mut batch = batch;
+        let mut errors = Vec::new();
+        for (p, part) in &self.predicates {
+            // Separate stages never see an empty batch: stop where they would.
+            if batch.num_rows() == 0 {
+                break;
             }
-            t if t.is_numeric() => arrow::compute::cast(&out.values, &DataType::Boolean)
-                .map_err(|e| BatchError(e.to_string()))?
-                .as_boolean()
-                .clone(),
-            other => {
-                return Err(BatchError(format!(
-                    "the `where` condition must be a boolean, found {other}"
-                )))
-            }
-        };
-        let kept = arrow::compute::filter_record_batch(&out.batch, &mask)
-            .map_err(|e| BatchError(e.to_string()))?;
+            let in_part = |mut e: BatchError| {
+                e.part = *part;
+                e
+            };
+            let out = evaluate_isolating(p, batch, session).map_err(in_part)?;
+            errors.extend(out.errors.into_iter().map(|mut e| {
+                e.part = *part;
+                e
+            }));
+            let mask = mask(&out.values).map_err(in_part)?;
+            batch = arrow::compute::filter_record_batch(&out.batch, &mask)
+                .map_err(|e| in_part(BatchError::new(e.to_string())))?;
+        }
         Ok(StageOutput {
-            batches: vec![kept],
-            errors: out.errors,
+            batches: vec![batch],
+            errors,
         })
     }
+
+    fn expressions_mut(&mut self) -> Vec<&mut Expr> {
+        self.predicates.iter_mut().map(|(p, _)| p).collect()
+    }
+}
+
+/// The predicate's values as a keep-mask: booleans as they are, NULL drops, text as
+/// [`text_as_boolean`], numbers are true unless 0.
+fn mask(values: &arrow::array::ArrayRef) -> Result<BooleanArray, BatchError> {
+    Ok(match values.data_type() {
+        DataType::Boolean => values.as_boolean().clone(),
+        DataType::Null => BooleanArray::from(vec![None; values.len()]),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            text_as_boolean(values.as_ref())
+        }
+        t if t.is_numeric() => arrow::compute::cast(values, &DataType::Boolean)
+            .map_err(|e| BatchError::new(e.to_string()))?
+            .as_boolean()
+            .clone(),
+        other => {
+            return Err(BatchError::new(format!(
+                "the `where` condition must be a boolean, found {other}"
+            )))
+        }
+    })
 }
 
 /// A text condition as a boolean, as `TRY_CAST(x AS BOOLEAN)` reads it: `true`/`false`, `t`/`f`,
 /// `1`/`0` (any case, surrounding spaces ignored); any other text is NULL, so the row is dropped.
-fn text_as_boolean(values: &dyn arrow::array::Array) -> arrow::array::BooleanArray {
+fn text_as_boolean(values: &dyn arrow::array::Array) -> BooleanArray {
     let renderer = crate::render::Renderer::default();
     let text = |i: usize| renderer.text(values, i);
     (0..values.len())

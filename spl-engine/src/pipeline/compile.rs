@@ -64,6 +64,7 @@ pub(super) fn chains(
             }
         };
         let mut stages = Vec::new();
+        let mut parts = Vec::new();
         for (i, instr) in p.stages.iter().enumerate() {
             if let Some(why) = profile.rejects(&instr.kind) {
                 diags.push(
@@ -87,7 +88,10 @@ pub(super) fn chains(
                 .any(|s| matches!(s.kind, InstructionKind::Limit { .. }));
             let cap = if limited { None } else { limits.stats_groups };
             match ops::build_stage_capped(instr, cap) {
-                Ok(stage) => stages.push(stage),
+                Ok(stage) => {
+                    stages.push(stage);
+                    parts.push(vec![(i, instr.kind.name())]);
+                }
                 Err(d) => diags.push(*d),
             }
         }
@@ -101,6 +105,7 @@ pub(super) fn chains(
             name,
             source,
             stages,
+            parts,
             statement: si,
         });
         if emitted {
@@ -132,8 +137,22 @@ fn check_expressions(instr: &Instruction, diags: &mut Diagnostics) {
 
 /// Field-aware rewrites that never change results (ARCHITECTURE.md, "Operators and the
 /// plan"): outputs of extraction stages that nothing reads before they are dropped are not
-/// extracted. Returns a sentence per rewrite for `spl explain`.
-pub(super) fn optimize(chains: &mut [Chain], plan: &[crate::plan::ChainPlan]) -> Vec<String> {
+/// extracted; then the rules of [`crate::optimize`] (constant folding, merging, filter
+/// pushdown). Returns a sentence per rewrite for `spl explain`.
+pub(super) fn optimize(
+    chains: &mut [Chain],
+    plan: &[crate::plan::ChainPlan],
+    session: &crate::expr::Session,
+) -> Vec<String> {
+    let mut notes = prune(chains, plan);
+    for chain in chains.iter_mut() {
+        notes.extend(crate::optimize::chain(chain, plan, session));
+    }
+    notes
+}
+
+/// Outputs of extraction stages that nothing reads before they are dropped are not extracted.
+fn prune(chains: &mut [Chain], plan: &[crate::plan::ChainPlan]) -> Vec<String> {
     let mut notes = Vec::new();
     for chain in chains.iter_mut() {
         for (i, stage) in chain.stages.iter_mut().enumerate() {

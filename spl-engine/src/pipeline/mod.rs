@@ -32,6 +32,9 @@ pub struct Options {
     pub batch_timeout: Option<Duration>,
     /// Per-batch memory ceiling in bytes; `None` takes the profile's.
     pub max_batch_memory: Option<usize>,
+    /// Apply the optimizer's rewrites (default). Off, stages run exactly as written, which
+    /// tests use to check that every rewrite keeps results.
+    pub optimize: bool,
 }
 
 impl Default for Options {
@@ -48,6 +51,7 @@ impl Options {
             error_policy: None,
             batch_timeout: None,
             max_batch_memory: None,
+            optimize: true,
         }
     }
 }
@@ -76,6 +80,10 @@ pub(crate) struct Chain {
     pub name: Option<String>,
     pub source: ChainSource,
     pub stages: Vec<Stage>,
+    /// Per stage, the stages of the statement as written that it runs (index, instruction), in
+    /// the order [`crate::ops::ErrorRows::part`] numbers them: one, unless the optimizer
+    /// combined several. Errors are reported against these.
+    pub parts: Vec<Vec<(usize, &'static str)>>,
     /// Index of the statement in the program.
     pub statement: usize,
 }
@@ -245,7 +253,12 @@ impl Pipeline {
             return Err(diags);
         }
         let plan = crate::plan::describe(&program);
-        let rewrites = compile::optimize(&mut chains, &plan);
+        let session = Session::new(options.timezone);
+        let rewrites = if options.optimize {
+            compile::optimize(&mut chains, &plan, &session)
+        } else {
+            Vec::new()
+        };
         let mut limits = options.profile.limits();
         if options.batch_timeout.is_some() {
             limits.batch_timeout = options.batch_timeout;
@@ -260,7 +273,7 @@ impl Pipeline {
         Ok(Pipeline {
             chains,
             outputs,
-            session: Session::new(options.timezone),
+            session,
             policy: options
                 .error_policy
                 .unwrap_or_else(|| options.profile.error_policy()),

@@ -10,7 +10,7 @@ use super::{
     merge_stage_stats, ChainSource, ErrorPolicy, Outputs, Pipeline, ProcessError, StageError,
     StageStats,
 };
-use crate::ops::{BufferState, Stage, StageOutput};
+use crate::ops::{BatchError, BufferState, Stage, StageOutput};
 
 /// The state of one run over a stream.
 pub struct Run<'p> {
@@ -99,7 +99,7 @@ impl<'p> Run<'p> {
                     };
                     let flushed = state
                         .finish(&p.session)
-                        .map_err(|e| batch_error(p, ci, si, e.0))?;
+                        .map_err(|e| batch_error(p, ci, si, e))?;
                     let errs = self.record(ci, si, &flushed, 0, 0, &mut ctx);
                     ctx.errors.extend(errs);
                     out.extend(self.stages(ci, si + 1, flushed.batches, &mut ctx)?);
@@ -193,11 +193,11 @@ impl<'p> Run<'p> {
                             p,
                             ci,
                             si,
-                            format!("{} has no state", op.name()),
+                            BatchError::new(format!("{} has no state", op.name())),
                         ))
                     }
                 }
-                .map_err(|e| batch_error(p, ci, si, e.0))?;
+                .map_err(|e| batch_error(p, ci, si, e))?;
                 let nanos = t.elapsed().as_nanos() as u64;
                 let errs = self.record(ci, si, &out, rows_in, nanos, ctx);
                 ctx.errors.extend(errs);
@@ -231,13 +231,16 @@ impl<'p> Run<'p> {
         let chain = &self.pipeline.chains[ci];
         out.errors
             .iter()
-            .map(|e| StageError {
-                rows: e.rows.clone(),
-                code: e.code,
-                message: e.message.clone(),
-                statement: chain.statement + 1,
-                stage: si + 1,
-                instruction: chain.stages[si].name(),
+            .map(|e| {
+                let (stage, instruction) = written_stage(self.pipeline, ci, si, e.part);
+                StageError {
+                    rows: e.rows.clone(),
+                    code: e.code,
+                    message: e.message.clone(),
+                    statement: chain.statement + 1,
+                    stage: stage + 1,
+                    instruction,
+                }
             })
             .collect()
     }
@@ -394,24 +397,46 @@ impl<'p> Run<'p> {
     }
 }
 
-fn stage_label(p: &Pipeline, ci: usize, si: usize) -> String {
+/// The stage as written (0-based index, instruction) that part `part` of compiled stage `si`
+/// of chain `ci` runs.
+fn written_stage(p: &Pipeline, ci: usize, si: usize, part: usize) -> (usize, &'static str) {
     let chain = &p.chains[ci];
-    let name = chain.stages[si].name();
+    chain
+        .parts
+        .get(si)
+        .and_then(|parts| parts.get(part).or(parts.first()))
+        .copied()
+        .unwrap_or((si, chain.stages[si].name()))
+}
+
+/// Where a budget was found exceeded: after compiled stage `si`, i.e. after the last of the
+/// written stages it runs.
+fn stage_label(p: &Pipeline, ci: usize, si: usize) -> String {
+    let last = p.chains[ci]
+        .parts
+        .get(si)
+        .and_then(|parts| (0..parts.len()).max_by_key(|&k| parts[k].0));
+    stage_part_label(p, ci, si, last.unwrap_or(0))
+}
+
+fn stage_part_label(p: &Pipeline, ci: usize, si: usize, part: usize) -> String {
+    let chain = &p.chains[ci];
+    let (stage, name) = written_stage(p, ci, si, part);
     if p.chains.len() > 1 {
         format!(
             "statement {}, stage {} (`{name}`)",
             chain.statement + 1,
-            si + 1
+            stage + 1
         )
     } else {
-        format!("stage {} (`{name}`)", si + 1)
+        format!("stage {} (`{name}`)", stage + 1)
     }
 }
 
-fn batch_error(p: &Pipeline, ci: usize, si: usize, message: String) -> ProcessError {
+fn batch_error(p: &Pipeline, ci: usize, si: usize, e: BatchError) -> ProcessError {
     ProcessError::Batch {
-        message,
-        stage: stage_label(p, ci, si),
+        stage: stage_part_label(p, ci, si, e.part),
+        message: e.message,
     }
 }
 

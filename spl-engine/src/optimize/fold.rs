@@ -1,0 +1,226 @@
+//! Constant folding: a sub-expression of a `where` or `extend` that reads no field and calls
+//! only deterministic functions is evaluated once, at compile time, by the engine's own
+//! evaluator on a one-row batch, and replaced by the literal of its value.
+//!
+//! It folds on the SPL AST, because operators keep SPL expressions and lower them per batch
+//! schema. An SPL literal has one of five types — BIGINT (`3`, negative as `-3`), DOUBLE
+//! (`2.5`), VARCHAR, BOOLEAN and the untyped NULL — so a value folds only when its literal
+//! evaluates to exactly the same Arrow array (type and value); anything else (a typed NULL, an
+//! INTEGER, a TIMESTAMP, NaN) stays as written. A sub-expression whose evaluation fails
+//! (`cast('abc' as bigint)`) stays too, so the row error still happens at run time, row by row.
+//! Nothing inside a lambda body is folded on its own (a `try` there has other semantics), and
+//! a folding that makes the expression fail to compile (a literal-only check such as a
+//! `regexp_*` pattern) is undone.
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{DataType, Float64Type, Int64Type, Schema};
+use datafusion_common::DFSchema;
+use datafusion_expr::Volatility;
+use spl_parser::ast::{Expr, ExprKind, Literal, UnaryOp};
+use spl_parser::Span;
+
+use crate::expr::Session;
+use crate::ops::Stage;
+use crate::pipeline::Chain;
+
+/// Folds the expressions of every stage; a note per folded sub-expression.
+pub(super) fn run(chain: &mut Chain, session: &Session) -> Vec<String> {
+    let mut notes = Vec::new();
+    let labels: Vec<String> = chain
+        .parts
+        .iter()
+        .map(|p| super::label(chain.statement, p))
+        .collect();
+    for (stage, label) in chain.stages.iter_mut().zip(labels) {
+        let Stage::Row(op) = stage else { continue };
+        for e in op.expressions_mut() {
+            for (from, to) in fold_expr(e, session) {
+                notes.push(format!("{label}: `{from}` folded to `{to}`"));
+            }
+        }
+    }
+    notes
+}
+
+/// Folds the constant sub-expressions of `e` in place; returns each folded sub-expression and
+/// its literal, as SPL text.
+pub fn fold_expr(e: &mut Expr, session: &Session) -> Vec<(String, String)> {
+    let original = e.clone();
+    let mut folded = Vec::new();
+    walk(e, session, &mut folded);
+    if !folded.is_empty() && crate::expr::lower(e, &DFSchema::empty()).is_err() {
+        *e = original;
+        folded.clear();
+    }
+    folded
+}
+
+/// Folds the largest constant sub-trees, top down.
+fn walk(e: &mut Expr, session: &Session, folded: &mut Vec<(String, String)>) {
+    if matches!(
+        e.kind,
+        ExprKind::Literal(_) | ExprKind::Column(_) | ExprKind::Lambda { .. }
+    ) {
+        return;
+    }
+    if is_constant(e) {
+        if let Some(lit) = evaluate_to_literal(e, session) {
+            // `-3` is already its own literal.
+            if lit != *e {
+                folded.push((e.to_string(), lit.to_string()));
+                *e = lit;
+            }
+            return;
+        }
+    }
+    e.for_each_child_mut(&mut |c, lambda_body| {
+        if !lambda_body {
+            walk(c, session, folded);
+        }
+    });
+}
+
+/// True when `e` reads no field (lambda parameters are not fields) and every function it calls
+/// gives the same value for the same arguments (not `now()`, `random()`, …).
+fn is_constant(e: &Expr) -> bool {
+    crate::plan::columns(e).next().is_none() && deterministic(e)
+}
+
+fn deterministic(e: &Expr) -> bool {
+    let mut ok = match &e.kind {
+        ExprKind::Call { name, .. } => match name.as_str() {
+            "coalesce" | "if" | "nullif" | "try" => true,
+            // Aggregates and unknown names are not in the library: never constant.
+            _ => crate::functions::lookup(name)
+                .is_some_and(|d| d.udf.signature().volatility == Volatility::Immutable),
+        },
+        _ => true,
+    };
+    e.for_each_child(&mut |c, _| ok = ok && deterministic(c));
+    ok
+}
+
+/// The literal whose value is exactly what `e` evaluates to, if there is one.
+fn evaluate_to_literal(e: &Expr, session: &Session) -> Option<Expr> {
+    let batch = one_row()?;
+    let value = crate::expr::evaluate(e, &batch, session).ok()?;
+    if value.len() != 1 {
+        return None;
+    }
+    let lit = literal_for(&value, e.span)?;
+    let again = crate::expr::evaluate(&lit, &batch, session).ok()?;
+    (again.as_ref() == value.as_ref()).then_some(lit)
+}
+
+/// A batch with one row and no fields.
+fn one_row() -> Option<RecordBatch> {
+    RecordBatch::try_new_with_options(
+        Arc::new(Schema::empty()),
+        Vec::new(),
+        &RecordBatchOptions::new().with_row_count(Some(1)),
+    )
+    .ok()
+}
+
+/// The SPL literal for the single value of `value`, when its type has one.
+fn literal_for(value: &ArrayRef, span: Span) -> Option<Expr> {
+    let lit = |l: Literal| Expr::new(ExprKind::Literal(l), span);
+    let number = |text: String, negative: bool| {
+        let n = lit(Literal::Number(text));
+        if negative {
+            Expr::new(
+                ExprKind::Unary {
+                    op: UnaryOp::Neg,
+                    expr: Box::new(n),
+                },
+                span,
+            )
+        } else {
+            n
+        }
+    };
+    if value.is_null(0) {
+        // Only an untyped NULL is the literal NULL; `cast(NULL AS BIGINT)` keeps its type.
+        return (value.data_type() == &DataType::Null).then(|| lit(Literal::Null));
+    }
+    Some(match value.data_type() {
+        DataType::Boolean => lit(Literal::Bool(value.as_boolean().value(0))),
+        DataType::Utf8View => lit(Literal::String(value.as_string_view().value(0).to_string())),
+        DataType::Int64 => {
+            let v = value.as_primitive::<Int64Type>().value(0);
+            number(v.unsigned_abs().to_string(), v < 0)
+        }
+        DataType::Float64 => {
+            let v = value.as_primitive::<Float64Type>().value(0);
+            // `{:?}` keeps a `.0` or an exponent, so the text reads back as DOUBLE.
+            let text = format!("{:?}", v.abs());
+            if !v.is_finite() || text.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            number(text, v.is_sign_negative())
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fold(text: &str) -> (String, Vec<(String, String)>) {
+        let program = spl_parser::parse(&format!("* | extend x = {text}")).unwrap();
+        let spl_parser::InstructionKind::Extend { assignments } =
+            &program.statements[0].pipeline.stages[0].kind
+        else {
+            panic!("not an extend")
+        };
+        let mut e = assignments[0].value.clone();
+        let notes = fold_expr(&mut e, &Session::default());
+        (e.to_string(), notes)
+    }
+
+    #[test]
+    fn folds_constants_keeping_their_type() {
+        assert_eq!(fold("1 + 2 * 3").0, "7");
+        assert_eq!(fold("500 * 1000").0, "500000");
+        assert_eq!(fold("cast('500' AS BIGINT)").0, "500");
+        assert_eq!(fold("lower('ABC')").0, "'abc'");
+        assert_eq!(fold("1.5 * 2").0, "3.0");
+        assert_eq!(fold("0 - 7").0, "-7");
+        assert_eq!(fold("1 < 2").0, "TRUE");
+        assert_eq!(fold("a + (2 * 3)").0, "a + 6");
+        assert_eq!(fold("NULL").1, vec![]);
+    }
+
+    #[test]
+    fn leaves_what_a_literal_cannot_say_or_what_fails() {
+        // Typed NULL, INTEGER, TIMESTAMP, NaN: no literal of that type.
+        for text in [
+            "cast(NULL AS BIGINT)",
+            "cast(1 AS INTEGER)",
+            "from_unixtime(0)",
+            "nan()",
+            "cast('abc' AS BIGINT)",
+            "9223372036854775807 + 1",
+            "now()",
+            "random()",
+            "a",
+        ] {
+            let (after, notes) = fold(text);
+            assert!(notes.is_empty(), "{text} folded: {after}");
+        }
+        // The failing part stays, the rest folds.
+        assert_eq!(
+            fold("cast('abc' AS BIGINT) + (1 + 1)").0,
+            "CAST('abc' AS BIGINT) + 2"
+        );
+    }
+
+    #[test]
+    fn a_pattern_that_would_fail_as_a_literal_is_not_folded() {
+        // As a literal this pattern is a compile-time error; computed it fails per row.
+        let (after, notes) = fold("regexp_like(a, '(' || '')");
+        assert!(notes.is_empty(), "{after}");
+    }
+}

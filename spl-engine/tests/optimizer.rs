@@ -1,0 +1,337 @@
+//! The optimizer's rules (constant folding, merging of `where`/`extend`, filter pushdown): each
+//! rewrite is listed in `Pipeline::rewrites`, and every program gives exactly the same output
+//! rows (values and types), error rows (with `__error__`, naming the stage as written) and
+//! whole-batch failures with and without the optimizer, under every error policy, on a batch
+//! with NULLs, failing casts and text booleans.
+mod common;
+use common::batch;
+
+use arrow::record_batch::RecordBatch;
+use spl_engine::pipeline::{with_error_column, ErrorPolicy, Options, Pipeline};
+use spl_engine::render::Renderer;
+
+const POLICIES: [ErrorPolicy; 4] = [
+    ErrorPolicy::ErrorStream,
+    ErrorPolicy::PassThrough,
+    ErrorPolicy::Drop,
+    ErrorPolicy::Fail,
+];
+
+fn compile(spl: &str, policy: ErrorPolicy, optimize: bool) -> Pipeline {
+    let options = Options {
+        error_policy: Some(policy),
+        optimize,
+        ..Options::default()
+    };
+    Pipeline::compile(spl, &options).unwrap_or_else(|d| panic!("{spl}: {d:?}"))
+}
+
+/// Rows with NULLs (absent fields), text that does not cast, text booleans and numbers.
+fn tricky() -> RecordBatch {
+    batch(&[
+        &[
+            ("status", "500"),
+            ("uri", "/a/b"),
+            ("content", "10.0.0.1 GET /a/b 500"),
+            ("flag", "true"),
+            ("n", "10"),
+        ],
+        &[
+            ("status", "abc"),
+            ("uri", "/c"),
+            ("content", "10.0.0.2 POST /c abc"),
+            ("flag", "yes"),
+            ("n", "3"),
+        ],
+        &[("uri", "/d"), ("flag", "t"), ("n", "x")],
+        &[
+            ("status", "200"),
+            ("uri", "/e"),
+            ("content", "no match here"),
+            ("flag", "false"),
+            ("n", "-3"),
+        ],
+        &[
+            ("status", "503"),
+            ("content", "10.0.0.9 PUT /f 503"),
+            ("flag", "1"),
+            ("n", "0"),
+        ],
+        &[("status", " 504 "), ("uri", "/g"), ("flag", "nope")],
+    ])
+}
+
+/// Everything a caller can observe of processing `input`, as text: per output its batches'
+/// field types and rows, the error rows with `__error__`, counters, or the failure.
+fn outcome(p: &Pipeline, input: RecordBatch) -> String {
+    let r = Renderer::default();
+    let show = |b: &RecordBatch| {
+        let types: Vec<String> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| format!("{}:{}", f.name(), f.data_type()))
+            .collect();
+        format!("[{}] {:?}", types.join(", "), r.rows(b))
+    };
+    match p.process(input) {
+        Err(e) => format!("failed: {e}"),
+        Ok(out) => {
+            let mut s = String::new();
+            for (i, d) in out.datasets.iter().enumerate() {
+                s.push_str(&format!("output {i}:\n"));
+                for b in d.iter().filter(|b| b.num_rows() > 0) {
+                    s.push_str(&format!("  {}\n", show(b)));
+                }
+            }
+            for e in &out.errors {
+                let rows = with_error_column(e).expect("error column");
+                s.push_str(&format!("error: {}\n", show(&rows)));
+            }
+            s.push_str(&format!(
+                "error rows {}, budget {}\n",
+                out.error_rows, out.budget_exceeded
+            ));
+            s
+        }
+    }
+}
+
+/// Asserts that `spl` gives the same outcome with and without the optimizer under every
+/// policy, and returns the rewrites.
+fn same_results(spl: &str) -> Vec<String> {
+    for policy in POLICIES {
+        let plain = compile(spl, policy, false);
+        let optimized = compile(spl, policy, true);
+        assert!(plain.rewrites().is_empty());
+        assert_eq!(
+            outcome(&plain, tricky()),
+            outcome(&optimized, tricky()),
+            "{spl} under {policy:?}; rewrites: {:#?}",
+            optimized.rewrites()
+        );
+        // Row by row too: pass-through and isolation see one-row batches.
+        for i in 0..tricky().num_rows() {
+            assert_eq!(
+                outcome(&plain, tricky().slice(i, 1)),
+                outcome(&optimized, tricky().slice(i, 1)),
+                "{spl} under {policy:?}, row {i}"
+            );
+        }
+    }
+    compile(spl, ErrorPolicy::ErrorStream, true)
+        .rewrites()
+        .to_vec()
+}
+
+fn has(rewrites: &[String], needle: &str) -> bool {
+    rewrites.iter().any(|r| r.contains(needle))
+}
+
+#[test]
+fn constant_folding_keeps_values_types_and_row_errors() {
+    let r = same_results(
+        "* | where cast(status AS BIGINT) >= cast('500' AS BIGINT) \
+         | extend big = 500 * 1000, s = lower('ABC'), d = 1.5 * 2, neg = 0 - 7, \
+           z = cast(NULL AS BIGINT), b = 1 < 2, m = cast(n AS BIGINT) + (1 + 2 * 3)",
+    );
+    for folded in [
+        "`CAST('500' AS BIGINT)` folded to `500`",
+        "`500 * 1000` folded to `500000`",
+        "`lower('ABC')` folded to `'abc'`",
+        "`1.5 * 2` folded to `3.0`",
+        "`0 - 7` folded to `-7`",
+        "`1 < 2` folded to `TRUE`",
+        "`1 + 2 * 3` folded to `7`",
+    ] {
+        assert!(has(&r, folded), "{folded} not in {r:#?}");
+    }
+    assert!(
+        !has(&r, "NULL AS BIGINT"),
+        "a typed NULL has no literal: {r:#?}"
+    );
+    // A constant that fails is left alone: every row still fails at run time.
+    let r = same_results("* | extend bad = cast('abc' AS BIGINT) + (1 + 1)");
+    assert!(has(&r, "`1 + 1` folded to `2`"), "{r:#?}");
+    assert!(!has(&r, "'abc'"), "{r:#?}");
+    // Time-dependent and random functions are never folded.
+    let p = compile(
+        "* | extend t = now(), r = random(), d = current_date",
+        ErrorPolicy::ErrorStream,
+        true,
+    );
+    assert!(p.rewrites().is_empty(), "{:#?}", p.rewrites());
+    // Text booleans and a folded predicate.
+    let r = same_results("* | where flag | where 1 + 1 = 2");
+    assert!(has(&r, "`1 + 1 = 2` folded to `TRUE`"), "{r:#?}");
+}
+
+#[test]
+fn adjacent_wheres_merge_and_later_predicates_see_only_survivors() {
+    // The second predicate fails on `abc`; the first keeps every row with a status.
+    let spl = "* | where status IS NOT NULL | where cast(status AS BIGINT) >= 500";
+    let r = same_results(spl);
+    assert!(
+        has(
+            &r,
+            "statement 1, stages 1, 2 (where): merged into one stage"
+        ),
+        "{r:#?}"
+    );
+    assert_eq!(compile(spl, ErrorPolicy::Drop, true).stage_count(), 1);
+    // The first drops `abc`, so the second never fails on it.
+    same_results("* | where status != 'abc' | where cast(status AS BIGINT) >= 500");
+    // Both fail on some rows; errors name the stage as written.
+    let spl = "* | where cast(n AS BIGINT) > -5 | where cast(status AS BIGINT) > 0 | where flag";
+    let r = same_results(spl);
+    assert!(has(&r, "stages 1, 2, 3 (where): merged"), "{r:#?}");
+    let out = compile(spl, ErrorPolicy::ErrorStream, true)
+        .process(tricky())
+        .unwrap();
+    let stages: Vec<usize> = out.errors.iter().map(|e| e.stage).collect();
+    assert_eq!(
+        stages,
+        vec![1, 2],
+        "n = x fails in stage 1, status = abc in 2"
+    );
+    // A whole-batch failure of the second part is reported there, and not at all when the
+    // first part left no row.
+    same_results("* | where status IS NOT NULL | where split(uri, '/')");
+    same_results("* | where uri = 'none' | where split(uri, '/')");
+    let failed = outcome(
+        &compile(
+            "* | where status IS NOT NULL | where split(uri, '/')",
+            ErrorPolicy::Fail,
+            true,
+        ),
+        tricky(),
+    );
+    assert!(failed.contains("stage 2 (`where`)"), "{failed}");
+}
+
+#[test]
+fn adjacent_extends_merge_and_later_assignments_see_earlier_ones() {
+    let spl = "* | extend a = cast(n AS BIGINT) | extend b = a * 2, c = cast(status AS BIGINT) \
+               | extend d = b + c";
+    let r = same_results(spl);
+    assert!(
+        has(
+            &r,
+            "statement 1, stages 1, 2, 3 (extend): merged into one stage"
+        ),
+        "{r:#?}"
+    );
+    assert_eq!(compile(spl, ErrorPolicy::Drop, true).stage_count(), 1);
+    // Every row fails the first part: the second (a batch error) never runs, as written.
+    same_results("* | extend a = cast(concat('x', uri) AS BIGINT) | extend __time__ = 'x'");
+    same_results("* | extend a = uri | extend __time__ = 'x'");
+}
+
+#[test]
+fn where_moves_ahead_of_stages_that_never_fail_and_do_not_write_what_it_reads() {
+    // The predicate fails on `abc`: that error row must still carry ip and method.
+    let spl = "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method \
+               | where cast(status AS BIGINT) >= 500";
+    let r = same_results(spl);
+    assert!(
+        has(
+            &r,
+            "statement 1, stage 2 (where): runs before stage 1 (parse-regexp), which changes \
+             none of the fields it reads (status) and never fails"
+        ),
+        "{r:#?}"
+    );
+    let out = compile(spl, ErrorPolicy::ErrorStream, true)
+        .process(tricky())
+        .unwrap();
+    let failed = Renderer::default().rows(&out.errors[0].rows);
+    assert_eq!(failed[0]["ip"], "10.0.0.2", "{failed:?}");
+    assert_eq!(out.errors[0].stage, 2);
+    // Across several stages, with a merged where.
+    let spl = "* | extend k = 'v', u = uri | project-rename st = status \
+               | parse-csv -delim=' ' content as a1, a2 | project-away content \
+               | where flag | where cast(n AS BIGINT) > 0";
+    let r = same_results(spl);
+    assert!(
+        has(&r, "stages 5, 6 (where): runs before stages 1, 2, 3, 4"),
+        "{r:#?}"
+    );
+    let p = compile(spl, ErrorPolicy::Drop, true);
+    assert_eq!(p.stage_names(), vec![vec!["where (pushed down)"]]);
+    // With folding, a literal extend never fails, so the where moves ahead of it.
+    let r = same_results("* | extend limit_ms = 500 * 1000 | where flag");
+    assert!(has(&r, "runs before stage 1 (extend)"), "{r:#?}");
+    // Other statements of a `.let` program.
+    same_results(
+        ".let a = * | parse-regexp content, '(\\S+)' as ip | where cast(status AS BIGINT) >= 500; \
+         $a | extend x = 'y' | where flag; $a;",
+    );
+    // A non-boolean condition fails the batch at the where, as written.
+    same_results("* | extend k = 'v' | where split(uri, '/')");
+}
+
+#[test]
+fn where_stays_when_moving_it_could_change_results() {
+    for spl in [
+        // Reads what the stage writes.
+        "* | parse-regexp content, '(\\d+)$' as status | where status = '500'",
+        "* | extend flag = 'true' | where flag",
+        // Reads a renamed or removed field.
+        "* | project-rename st = status | where st = '500'",
+        "* | project-rename status = n | where status = '10'",
+        "* | project-away flag | where flag",
+        "* | project-away -wildcard \"fl*\" | where flag",
+        // The stage can fail on rows the where would drop.
+        "* | extend a = cast(status AS BIGINT) | where flag",
+        "* | extend __time__ = 1 | where flag",
+        // Keys known only per row.
+        "* | parse-json content | where flag",
+        "* | parse-kv content, ' ', '.' | where flag",
+        // Buffering stages.
+        "* | sort uri | where flag",
+    ] {
+        let r = same_results(spl);
+        assert!(!has(&r, "runs before"), "{spl}: {r:#?}");
+    }
+}
+
+#[test]
+fn optimizer_off_keeps_stages_as_written() {
+    let spl = "* | where flag | where 1 + 1 = 2 | extend a = 'x' | extend b = a";
+    let p = compile(spl, ErrorPolicy::Drop, false);
+    assert_eq!(p.stage_count(), 4);
+    assert!(p.rewrites().is_empty());
+    let p = compile(spl, ErrorPolicy::Drop, true);
+    assert_eq!(p.stage_count(), 2);
+    assert!(
+        p.plan_text().contains("optimizations:"),
+        "{}",
+        p.plan_text()
+    );
+}
+
+#[test]
+fn parse_regexp_skips_rows_without_a_required_literal() {
+    // Rows without " GET " keep their fields; matching rows are parsed as without the filter.
+    let spl = "* | parse-regexp content, '(\\S+) GET (\\S+)' as ip, path | where flag";
+    let r = same_results(spl);
+    assert!(
+        has(
+            &r,
+            "statement 1, stage 1 (parse-regexp): rows without \" GET \" skip the regex"
+        ),
+        "{r:#?}"
+    );
+    let out = compile(spl, ErrorPolicy::Drop, true)
+        .process(tricky())
+        .unwrap();
+    let rows = Renderer::default().rows(&out.datasets[0][0]);
+    assert_eq!(rows[0]["path"], "/a/b");
+    assert!(
+        rows.iter().skip(1).all(|r| !r.contains_key("path")),
+        "{rows:?}"
+    );
+    // No literal every match needs: no prefilter.
+    let r = same_results("* | parse-regexp content, '(GET|PUT) (\\S+)' as m, p");
+    assert!(!has(&r, "skip the regex"), "{r:#?}");
+}
