@@ -1,6 +1,9 @@
-//! A fast matcher for the regexes log parsing uses most: a `^`-anchored sequence of literals
-//! and greedy runs of one character class (`^(\S+) \S+ \[([^\]]+)\] "(\S+) [^"]*" (\d+)`),
-//! optionally ending in `$`, with capture groups around parts of the sequence.
+//! A fast matcher for the regexes log parsing uses most: a sequence of literals and greedy
+//! runs of one character class (`^(\S+) \S+ \[([^\]]+)\] "(\S+) [^"]*" (\d+)`), optionally
+//! ending in `$`, with capture groups around parts of the sequence. Anchored with `^`, or
+//! unanchored when it starts with a literal or a class (a search then tries each occurrence of
+//! the literal, or each member of the class — only run starts for an unbounded run —
+//! leftmost first).
 //!
 //! [`SeqMatcher::new`] accepts a pattern only when matching it needs no backtracking: every
 //! run of variable length stops at a character that nothing after it can start with (its class
@@ -8,16 +11,42 @@
 //! long as it goes is the only way the rest can match, so one left-to-right pass finds the
 //! same match and the same groups as the `regex` crate (leftmost-first, greedy). Anything else
 //! (alternation, lazy runs, repeated groups, look-arounds other than the anchors, unanchored
-//! patterns) is left to `regex`. The differential test in this module checks the claim on
+//! patterns starting otherwise) is left to `regex`, and so is a line on which an unanchored
+//! search would take more than linear time ([`Found::Undecided`]). The differential test in this module checks the claim on
 //! thousands of mutated lines.
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// A compiled sequence pattern.
 #[derive(Debug, Clone)]
 pub struct SeqMatcher {
+    start: Start,
     items: Vec<Item>,
     /// Capture groups including group 0 (the whole match).
     groups: usize,
+}
+
+/// Where a match may start.
+#[derive(Debug, Clone)]
+enum Start {
+    /// `^`: only at the start of the text.
+    Anchored,
+    /// At a member of `class`, which the pattern starts with (at least one). When the pattern
+    /// starts with an unbounded run of it (`whole_runs`), a match starting inside a run implies
+    /// one from the run's start (the run ends at the same place either way), so only run
+    /// starts are tried.
+    Class { class: CharSet, whole_runs: bool },
+    /// At an occurrence of the literal the pattern starts with.
+    Literal(memchr::memmem::Finder<'static>),
+}
+
+/// What [`SeqMatcher::captures`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Match,
+    NoMatch,
+    /// An unanchored search tried so many starts that going on could take time quadratic in
+    /// the line: the caller should ask `regex` (which is linear) instead.
+    Undecided,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +181,14 @@ impl CharSet {
         self.wide = merged;
     }
 
+    /// The first byte at or after `i` where a member starts (`text.len()` when none does).
+    fn next_member(&self, text: &str, i: usize) -> usize {
+        text[i..]
+            .char_indices()
+            .find(|&(_, c)| self.contains(c))
+            .map_or(text.len(), |(at, _)| i + at)
+    }
+
     /// From byte `i` of `text`, as many members as there are, up to `max`: where the run ends
     /// and how many characters it holds (`count` is exact only up to `need`, the least the
     /// caller needs, when the run is found with `memchr`).
@@ -237,7 +274,7 @@ fn unreachable_stops() -> Option<usize> {
 
 impl SeqMatcher {
     /// The matcher for `pattern` (in the `regex` crate's syntax), or `None` when the pattern is
-    /// not an anchored sequence that can be matched without backtracking.
+    /// not a sequence that can be matched without backtracking.
     pub fn new(pattern: &str) -> Option<SeqMatcher> {
         let hir = regex_syntax::ParserBuilder::new()
             .build()
@@ -247,14 +284,28 @@ impl SeqMatcher {
             HirKind::Concat(parts) => parts.iter().collect(),
             _ => vec![&hir],
         };
-        let (first, rest) = parts.split_first()?;
-        if *first.kind() != HirKind::Look(Look::Start) {
-            return None;
-        }
+        let anchored = parts
+            .first()
+            .is_some_and(|p| *p.kind() == HirKind::Look(Look::Start));
         let mut items = Vec::new();
-        for part in rest {
+        for part in &parts[usize::from(anchored)..] {
             flatten(part, &mut items)?;
         }
+        let start = if anchored {
+            Start::Anchored
+        } else {
+            match items
+                .iter()
+                .find(|i| !matches!(i, Item::Open(_) | Item::Close(_)))?
+            {
+                Item::Run { class, min, max } if *min >= 1 => Start::Class {
+                    class: class.clone(),
+                    whole_runs: *max == u32::MAX,
+                },
+                Item::Literal(l) => Start::Literal(memchr::memmem::Finder::new(l).into_owned()),
+                _ => return None,
+            }
+        };
         // `$` only as the last item.
         let ends = items.iter().filter(|i| matches!(i, Item::End)).count();
         if ends > 1 || (ends == 1 && !matches!(items.last(), Some(Item::End))) {
@@ -268,9 +319,15 @@ impl SeqMatcher {
             }
         }
         Some(SeqMatcher {
+            start,
             items,
             groups: hir.properties().explicit_captures_len() + 1,
         })
+    }
+
+    /// True for a `^`-anchored pattern (tried once, at the start of the text).
+    pub fn is_anchored(&self) -> bool {
+        matches!(self.start, Start::Anchored)
     }
 
     /// Capture groups, including group 0.
@@ -278,22 +335,75 @@ impl SeqMatcher {
         self.groups
     }
 
-    /// Matches `text` from its start; on a match fills `slots[g]` with each group's byte range
-    /// (`slots` has [`SeqMatcher::groups`] entries) and returns true.
-    pub fn captures(&self, text: &str, slots: &mut [Option<(usize, usize)>]) -> bool {
-        let mut i = 0;
+    /// Finds the leftmost match in `text` (from its start when anchored); on a match fills
+    /// `slots[g]` with each group's byte range (`slots` has [`SeqMatcher::groups`] entries).
+    pub fn captures(&self, text: &str, slots: &mut [Option<(usize, usize)>]) -> Found {
+        let found = |ok: bool| if ok { Found::Match } else { Found::NoMatch };
+        // Bytes failed attempts may look at before the search gives up (linear in the line).
+        let mut budget = 4 * text.len() + 256;
+        let mut spend = |from: usize, to: usize| {
+            budget = budget.saturating_sub(to - from + 1);
+            budget > 0
+        };
+        match &self.start {
+            Start::Anchored => found(self.attempt(text, 0, slots).is_ok()),
+            Start::Class { class, whole_runs } => {
+                let mut at = 0;
+                loop {
+                    at = class.next_member(text, at);
+                    if at == text.len() {
+                        return Found::NoMatch;
+                    }
+                    match self.attempt(text, at, slots) {
+                        Ok(()) => return Found::Match,
+                        Err(failed_at) if spend(at, failed_at) => {
+                            at = if *whole_runs {
+                                // Every start inside this run fails the same way.
+                                class.run(text, at, u32::MAX, 0).0
+                            } else {
+                                at + text[at..].chars().next().map_or(1, char::len_utf8)
+                            };
+                        }
+                        Err(_) => return Found::Undecided,
+                    }
+                }
+            }
+            Start::Literal(finder) => {
+                let mut from = 0;
+                while let Some(pos) = finder.find(&text.as_bytes()[from..]) {
+                    let at = from + pos;
+                    match self.attempt(text, at, slots) {
+                        Ok(()) => return Found::Match,
+                        Err(failed_at) if spend(at, failed_at) => from = at + 1,
+                        Err(_) => return Found::Undecided,
+                    }
+                }
+                Found::NoMatch
+            }
+        }
+    }
+
+    /// Matches the items from byte `start` (a character boundary); on failure, how far the
+    /// attempt read.
+    fn attempt(
+        &self,
+        text: &str,
+        start: usize,
+        slots: &mut [Option<(usize, usize)>],
+    ) -> Result<(), usize> {
+        let mut i = start;
         for item in &self.items {
             match item {
                 Item::Literal(l) => {
                     if !starts_with(&text.as_bytes()[i..], l) {
-                        return false;
+                        return Err(i);
                     }
                     i += l.len();
                 }
                 Item::Run { class, min, max } => {
                     let (end, count) = class.run(text, i, *max, *min);
                     if count < *min {
-                        return false;
+                        return Err(end);
                     }
                     i = end;
                 }
@@ -309,15 +419,15 @@ impl SeqMatcher {
                 }
                 Item::End => {
                     if i != text.len() {
-                        return false;
+                        return Err(i);
                     }
                 }
             }
         }
         if let Some(slot) = slots.first_mut() {
-            *slot = Some((0, i));
+            *slot = Some((start, i));
         }
-        true
+        Ok(())
     }
 }
 
@@ -403,7 +513,7 @@ mod tests {
     }
 
     /// Patterns the matcher takes; the differential test runs each of them.
-    const SEQUENCES: [&str; 13] = [
+    const SEQUENCES: [&str; 22] = [
         W2,
         r"^(\d+)-(\d+)$",
         r"^(\w+)=(\w*);",
@@ -417,6 +527,16 @@ mod tests {
         r#"^(\S+) \S+ (\S+) \[[^\]]+\] "(\w+) .*$"#,
         r"^([^\s]+)\s+([^\s]+)\s",
         r"^",
+        // Unanchored: starting with a literal or an unbounded run.
+        r"(\S+) (\S+)",
+        r"(\w+)=(\w*);",
+        r"\[([^\]]*)\]",
+        r"level=(\w+)",
+        r#""(\S+) (\S+) [^"]*" (\d+)"#,
+        r"(\d+)-(\d+)$",
+        r"(?i)(LEVEL)=(\w+) ",
+        r"((\p{Han}+))，",
+        r"(\d{2})-(\S+)",
     ];
 
     #[test]
@@ -429,7 +549,8 @@ mod tests {
     #[test]
     fn anything_that_may_backtrack_is_left_to_regex() {
         for p in [
-            r"(\S+) (\S+)",      // unanchored
+            r"(\d*)x",           // unanchored, starting with a run that may be empty
+            r"(?:)",             // unanchored, empty
             r"^(\S+)(\d+)",      // the run could give characters back
             r"^(.*) (\S+)",      // `.` includes the space
             r"^(\S+?) ",         // lazy
@@ -492,7 +613,8 @@ mod tests {
                 slots.iter_mut().for_each(|s| *s = None);
                 let want = re.captures_read(&mut locs, line).is_some();
                 let got = m.captures(line, &mut slots);
-                assert_eq!(got, want, "{p} on {line:?}");
+                assert_eq!(got == Found::Match, want, "{p} on {line:?}");
+                assert_ne!(got, Found::Undecided, "{p} on {line:?}");
                 if want {
                     for (g, slot) in slots.iter().enumerate() {
                         assert_eq!(*slot, locs.get(g), "{p} group {g} on {line:?}");
@@ -500,5 +622,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A line on which every start fails late would make the search quadratic: it gives up
+    /// and leaves the line to `regex`.
+    #[test]
+    fn a_search_that_would_be_quadratic_is_left_to_regex() {
+        let m = SeqMatcher::new(r"(\w+)=x([^;]*);").unwrap();
+        let mut slots = vec![None; m.groups()];
+        let line = "a=x ".repeat(5_000);
+        assert_eq!(m.captures(&line, &mut slots), Found::Undecided);
+        let short = "a=x b=x c=x";
+        assert_eq!(m.captures(short, &mut slots), Found::NoMatch);
+        assert_eq!(m.captures("q a=x 1; z", &mut slots), Found::Match);
+        assert_eq!(slots[1], Some((2, 3)));
+        assert_eq!(slots[2], Some((5, 7)));
     }
 }

@@ -11,7 +11,7 @@ use spl_parser::{codes, Diagnostic, Ident, Instruction, Span, StrLit};
 use super::{varchar_source, BatchError, FixedFields, Operator, StageOutput};
 use crate::batch::is_time_field;
 use crate::expr::Session;
-use crate::regex_seq::SeqMatcher;
+use crate::regex_seq::{Found, SeqMatcher};
 
 #[derive(Debug)]
 pub struct ParseRegexp {
@@ -98,14 +98,13 @@ impl ParseRegexp {
         self.regex.as_str()
     }
 
-    /// True when the pattern is matched in one pass ([`SeqMatcher`]) rather than by `regex`.
-    pub fn is_one_pass(&self) -> bool {
-        self.sequence.is_some()
+    /// The one-pass matcher of the pattern ([`SeqMatcher`]), when it has one.
+    pub fn one_pass(&self) -> Option<&SeqMatcher> {
+        self.sequence.as_ref()
     }
 
     /// Skips the regex on rows that do not contain `literal`; only correct when every match
-    /// of the pattern contains it ([`crate::optimize::prefilter`]). Not used by one-pass
-    /// patterns, which fail on such rows as fast as a search for the literal would.
+    /// of the pattern contains it ([`crate::optimize::prefilter`]).
     pub fn set_prefilter(&mut self, literal: &[u8]) {
         self.prefilter = Some(memchr::memmem::Finder::new(literal).into_owned());
     }
@@ -353,16 +352,29 @@ impl Operator for ParseRegexp {
         let mut slots = vec![None; self.regex.captures_len()];
         for row in 0..batch.num_rows() {
             let matched = !text.is_null(row)
-                && match &self.sequence {
-                    Some(m) => m.captures(text.value(row), &mut slots),
-                    None => {
-                        self.prefilter
-                            .as_ref()
-                            .is_none_or(|f| f.find(text.value(row).as_bytes()).is_some())
-                            && self
-                                .regex
-                                .captures_read(&mut locs, text.value(row))
-                                .is_some()
+                && self
+                    .prefilter
+                    .as_ref()
+                    .is_none_or(|f| f.find(text.value(row).as_bytes()).is_some())
+                && match self
+                    .sequence
+                    .as_ref()
+                    .map(|m| m.captures(text.value(row), &mut slots))
+                {
+                    Some(Found::Match) => true,
+                    Some(Found::NoMatch) => false,
+                    Some(Found::Undecided) | None => {
+                        let found = self
+                            .regex
+                            .captures_read(&mut locs, text.value(row))
+                            .is_some();
+                        // An undecided search was given to `regex`: its groups fill `slots`.
+                        if self.sequence.is_some() {
+                            for (g, slot) in slots.iter_mut().enumerate() {
+                                *slot = locs.get(g);
+                            }
+                        }
+                        found
                     }
                 };
             for (k, (_, group)) in self.outputs.iter().enumerate() {

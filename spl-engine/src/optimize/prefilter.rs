@@ -9,9 +9,9 @@
 //! contains the literal but does not match (18 → 26 ns per row). Single characters (a space,
 //! a quote) are in nearly every row, so they are not used.
 //!
-//! Patterns that [`crate::regex_seq::SeqMatcher`] matches in one pass get no prefilter (a
-//! line without the literal fails that matcher as quickly as a search for it); the note says
-//! that they run in one pass instead.
+//! Anchored patterns that [`crate::regex_seq::SeqMatcher`] matches in one pass get no
+//! prefilter (a line without the literal fails that matcher about as quickly as a search for
+//! the literal would); the notes say which patterns run in one pass.
 //!
 //! A literal is required when it is a whole part of the pattern's top-level concatenation
 //! (inside capture groups and repetitions of at least one); alternations and case-insensitive
@@ -32,12 +32,19 @@ pub(super) fn run(chain: &mut Chain) -> Vec<String> {
         let Some(p) = op.as_mut().as_any_mut().downcast_mut::<ParseRegexp>() else {
             continue;
         };
-        if p.is_one_pass() {
-            notes.push(format!(
-                "{}: the anchored pattern is matched in one pass, without backtracking",
+        match p.one_pass() {
+            Some(m) if m.is_anchored() => {
+                notes.push(format!(
+                    "{}: the anchored pattern is matched in one pass, without backtracking",
+                    super::label(chain.statement, &chain.parts[si]),
+                ));
+                continue;
+            }
+            Some(_) => notes.push(format!(
+                "{}: the pattern is searched in one pass, without backtracking",
                 super::label(chain.statement, &chain.parts[si]),
-            ));
-            continue;
+            )),
+            None => {}
         }
         let Some(literal) = required_literal(p.pattern()) else {
             continue;
