@@ -120,6 +120,13 @@ pub trait Operator: AsAny + Send + Sync + Debug {
     fn prune_outputs(&mut self, _unused: &[String]) -> Vec<String> {
         Vec::new()
     }
+    /// For a stage whose outputs are named by the data (`parse-json` keys): writes only the
+    /// outputs named in `observed` (the optimizer found that later stages can see no other
+    /// before they are dropped) where the operator can; returns the outputs it still writes,
+    /// or `None` when it did not change.
+    fn keep_only_outputs(&mut self, _observed: &[String]) -> Option<Vec<String>> {
+        None
+    }
     /// The SQL expressions of the stage, for rewrites that keep their value (constant folding).
     fn expressions_mut(&mut self) -> Vec<&mut spl_parser::Expr> {
         Vec::new()

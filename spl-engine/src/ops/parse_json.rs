@@ -204,6 +204,16 @@ impl Operator for ParseJson {
         "parse-json"
     }
 
+    fn keep_only_outputs(&mut self, observed: &[String]) -> Option<Vec<String>> {
+        let kept: Vec<String> = observed
+            .iter()
+            .filter(|n| n.starts_with(&self.prefix) && !crate::batch::is_time_field(n))
+            .cloned()
+            .collect();
+        self.only = Some(kept.clone());
+        Some(kept)
+    }
+
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         self.run(batch, true).map(StageOutput::one)
     }
@@ -215,6 +225,9 @@ impl ParseJson {
     /// invalid JSON, non-objects, deep nesting), and every row under `-path`, take the general
     /// path, [`first_level`]; both give the same fields.
     fn run(&self, batch: RecordBatch, fast: bool) -> Result<RecordBatch, BatchError> {
+        if self.only.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(batch);
+        }
         let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(batch);
         };
