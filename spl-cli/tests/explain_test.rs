@@ -284,3 +284,19 @@ fn explain_shows_optimizations_and_what_json_input_decodes() {
     );
     assert!(!out.contains("optimizations:"), "{out}");
 }
+
+#[test]
+fn explain_lists_the_parse_json_keys_a_projection_keeps() {
+    let out = run(&["explain", "* | parse-json content | project ip, status"]).stdout;
+    assert!(
+        out.contains("optimizations:\n  - statement 1, stage 1 (parse-json): only ip, status extracted; nothing reads other keys before stage 2 drops them\n"),
+        "{out}"
+    );
+    // A stage in between that may fail keeps every key: its error rows show them.
+    let out = run(&[
+        "explain",
+        "* | parse-json content | where cast(status as bigint) >= 500 | project ip",
+    ])
+    .stdout;
+    assert!(!out.contains("(parse-json)"), "{out}");
+}

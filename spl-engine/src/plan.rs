@@ -331,6 +331,37 @@ pub fn unused_outputs(chains: &[ChainPlan], chain: usize, stage: usize) -> Vec<(
     unused
 }
 
+/// For stage `stage` of statement `chain` when its outputs are named by the data (`parse-json`
+/// keys): the fields later stages can observe before one drops all others (`project`,
+/// `stats`), with that stage (1-based). `None` when a later stage reads fields chosen by the
+/// data (`-wildcard`, `pack-fields`, metrics) or rows reach the end of the statement with all
+/// their fields.
+pub fn observed_dynamic_outputs(
+    chains: &[ChainPlan],
+    chain: usize,
+    stage: usize,
+) -> Option<(Vec<String>, usize)> {
+    let c = chains.get(chain)?;
+    if !matches!(c.stages.get(stage)?.writes, Fields::Dynamic(_)) {
+        return None;
+    }
+    let mut observed: Vec<String> = Vec::new();
+    for (j, later) in c.stages.iter().enumerate().skip(stage + 1) {
+        let Fields::Named(reads) = &later.reads else {
+            return None;
+        };
+        for r in reads {
+            if !observed.contains(r) {
+                observed.push(r.clone());
+            }
+        }
+        if matches!(later.instruction, "project" | "stats") {
+            return Some((observed, j + 1));
+        }
+    }
+    None
+}
+
 /// The field names an expression reads (lambda parameters excluded).
 pub fn columns(e: &Expr) -> impl Iterator<Item = String> {
     let mut out = Vec::new();
@@ -497,6 +528,30 @@ mod tests {
             "* | parse-regexp content, '(\\S+)' as a | pack-fields -include='a' as p | project p",
         );
         assert!(unused_outputs(&dynamic, 0, 0).is_empty());
+    }
+
+    #[test]
+    fn observed_dynamic_outputs_stop_at_the_first_total_projection() {
+        let p = plan("* | parse-json content | where a = '1' | extend c = b | project c, d");
+        assert_eq!(
+            observed_dynamic_outputs(&p, 0, 0),
+            Some((vec!["a".into(), "b".into(), "c".into(), "d".into()], 4))
+        );
+        let p = plan("* | parse-json content | stats n = count(1) by host");
+        assert_eq!(
+            observed_dynamic_outputs(&p, 0, 0),
+            Some((vec!["host".into()], 2))
+        );
+        for spl in [
+            "* | parse-json content | where a = '1'",
+            "* | parse-json content | project -wildcard \"a*\"",
+            "* | parse-json content | pack-fields -include='a' as p | project p",
+        ] {
+            assert_eq!(observed_dynamic_outputs(&plan(spl), 0, 0), None, "{spl}");
+        }
+        // Named outputs are `unused_outputs`' business.
+        let p = plan("* | parse-regexp content, '(\\S+)' as a | project a");
+        assert_eq!(observed_dynamic_outputs(&p, 0, 0), None);
     }
 
     #[test]

@@ -335,3 +335,67 @@ fn parse_regexp_skips_rows_without_a_required_literal() {
     let r = same_results("* | parse-regexp content, '(GET|PUT) (\\S+)' as m, p");
     assert!(!has(&r, "skip the regex"), "{r:#?}");
 }
+
+/// `parse-json` followed by a `project` extracts only the keys the projection (and the stages
+/// before it) can see; not when a stage in between may fail (its error rows would carry the
+/// other keys).
+#[test]
+fn parse_json_extracts_only_the_keys_a_projection_keeps() {
+    let input = || {
+        batch(&[
+            &[(
+                "content",
+                r#"{"a":"x","b":"a value longer than twelve bytes","c":{"d":1.50},"n":"7"}"#,
+            )],
+            &[(
+                "content",
+                r#"{"a":"y","b":"esc \" aped","n":"oops","z":null}"#,
+            )],
+            &[("content", "not json"), ("n", "5")],
+            &[("content", r#"{"p_a":"pa","c":"cc","b":null}"#)],
+        ])
+    };
+    let cases = [
+        (
+            "* | parse-json content | project a, c",
+            Some("only a, c extracted"),
+        ),
+        (
+            "* | parse-json -prefix='p_' content | extend q = p_b | project p_a, q",
+            Some("only p_b, p_a extracted"),
+        ),
+        (
+            "* | parse-json content | project n",
+            Some("only n extracted"),
+        ),
+        (
+            "* | parse-json content | project content",
+            Some("only content extracted"),
+        ),
+        (
+            "* | parse-json -prefix='p_' content | project n",
+            Some("no key extracted"),
+        ),
+        (
+            "* | parse-json content | where cast(n as bigint) > 1 | project a",
+            None,
+        ),
+        ("* | parse-json content | stats k = count(1) by a", None),
+    ];
+    for (spl, note) in cases {
+        for policy in POLICIES {
+            let plain = compile(spl, policy, false);
+            let optimized = compile(spl, policy, true);
+            assert_eq!(
+                outcome(&plain, input()),
+                outcome(&optimized, input()),
+                "{spl} under {policy:?}"
+            );
+            let rewrites = optimized.rewrites();
+            match note {
+                Some(note) => assert!(has(rewrites, note), "{spl}: {rewrites:?}"),
+                None => assert!(!has(rewrites, "parse-json"), "{spl}: {rewrites:?}"),
+            }
+        }
+    }
+}

@@ -5,18 +5,19 @@
 //! [`Fallback`] for anything else (escapes, malformed text, deep nesting), so the caller
 //! re-reads the line with `serde_json`, which gives the same fields or the error message. The
 //! scanner therefore never changes what a line decodes to; it only decides how fast.
+//! `parse-json` reads each row's object with it the same way (`ops/parse_json.rs`).
 use std::ops::Range;
 
 /// Nesting deeper than this is left to `serde_json` (which allows 128).
-pub(super) const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The line is not in the scanner's subset; decode it the general way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Fallback;
+pub(crate) struct Fallback;
 
 /// Where a member's value lies, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Value {
+pub(crate) enum Value {
     /// A string literal; the range is its text between the quotes (no escapes inside).
     Str(Range<usize>),
     /// A number, `true` or `false`: its JSON text.
@@ -37,7 +38,7 @@ enum Kind {
 /// One member of the top-level object: where its key (text between the quotes) and value lie.
 /// Offsets are `u32` (longer lines fall back) so a member is small and cheap to record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Member {
+pub(crate) struct Member {
     key: (u32, u32),
     value: (u32, u32),
     kind: Kind,
@@ -64,7 +65,7 @@ impl Member {
 }
 
 /// Scans `line` (one JSON object, surrounding whitespace allowed) into `members`, in order.
-pub(super) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), Fallback> {
+pub(crate) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), Fallback> {
     members.clear();
     if u32::try_from(line.len()).is_err() {
         return Err(Fallback);

@@ -23,7 +23,7 @@
 mod columns;
 mod csv;
 mod json;
-mod json_scan;
+pub(crate) mod json_scan;
 mod output;
 mod raw;
 

@@ -120,6 +120,13 @@ pub trait Operator: AsAny + Send + Sync + Debug {
     fn prune_outputs(&mut self, _unused: &[String]) -> Vec<String> {
         Vec::new()
     }
+    /// For a stage whose outputs are named by the data (`parse-json` keys): writes only the
+    /// outputs named in `observed` (the optimizer found that later stages can see no other
+    /// before they are dropped) where the operator can; returns the outputs it still writes,
+    /// or `None` when it did not change.
+    fn keep_only_outputs(&mut self, _observed: &[String]) -> Option<Vec<String>> {
+        None
+    }
     /// The SQL expressions of the stage, for rewrites that keep their value (constant folding).
     fn expressions_mut(&mut self) -> Vec<&mut spl_parser::Expr> {
         Vec::new()
@@ -297,12 +304,41 @@ pub(crate) fn evaluate_isolating(
 }
 
 /// Fields extracted per row with names that vary by row (parse-json, parse-kv): names in
-/// first-seen order with a value slot per row.
+/// first-seen order, each with the values it got, in row order. A value is text, or (after
+/// [`DynamicFields::views_into`]) a range of the source's value in its row, which
+/// [`DynamicFields::apply`] stores as a view into the source's data blocks instead of a copy.
+/// Rows must be filled in increasing order; within a row a later value for a name replaces an
+/// earlier one.
 #[derive(Debug, Default)]
 pub(crate) struct DynamicFields {
-    order: Vec<String>,
-    values: std::collections::HashMap<String, Vec<Option<String>>>,
+    /// Every name met, with its output field (`None`: not written — a time field, or a name
+    /// outside [`DynamicFields::only`]).
+    seen: Vec<(String, Option<usize>)>,
+    /// Index into `seen` by name.
+    index: std::collections::HashMap<String, usize>,
+    /// Per member position, the entry of `seen` the last name at that position resolved to:
+    /// rows that repeat the keys of the row before find them without hashing.
+    recent: Vec<Option<usize>>,
+    fields: Vec<DynamicField>,
+    /// When set, only these names are written.
+    only: Option<Vec<String>>,
+    /// The source column the ranges of [`DynamicFields::set_slice`] cut.
+    source: Option<arrow::array::StringViewArray>,
     rows: usize,
+}
+
+#[derive(Debug)]
+struct DynamicField {
+    name: String,
+    /// `(row, value)` in increasing row order, at most one per row.
+    values: Vec<(usize, Extracted)>,
+}
+
+#[derive(Debug)]
+enum Extracted {
+    Text(String),
+    /// Bytes `start..end` of the source's value in the row.
+    Slice(u32, u32),
 }
 
 impl DynamicFields {
@@ -313,18 +349,98 @@ impl DynamicFields {
         }
     }
 
-    /// Sets `name` in `row` (time fields are never written by extraction).
-    pub fn set(&mut self, name: String, row: usize, value: Option<String>) {
-        if crate::batch::is_time_field(&name) {
-            return;
+    /// Lets [`DynamicFields::set_slice`] record ranges of `source`'s values, which `apply`
+    /// stores as views into its data blocks.
+    pub fn views_into(mut self, source: &arrow::array::StringViewArray) -> DynamicFields {
+        self.source = Some(source.clone());
+        self
+    }
+
+    /// Writes only the names in `names` (all when `None`); others are ignored.
+    pub fn only(mut self, names: Option<&[String]>) -> DynamicFields {
+        self.only = names.map(<[String]>::to_vec);
+        self
+    }
+
+    /// The output field of the name `prefix` + `key`, met as member `position` of its row, or
+    /// `None` when that name is not written.
+    pub fn field(&mut self, position: usize, prefix: &str, key: &str) -> Option<usize> {
+        if let Some(Some(at)) = self.recent.get(position) {
+            let (name, field) = &self.seen[*at];
+            let name = name.as_bytes();
+            if name.len() == prefix.len() + key.len()
+                && same_bytes(&name[..prefix.len()], prefix.as_bytes())
+                && same_bytes(&name[prefix.len()..], key.as_bytes())
+            {
+                return *field;
+            }
         }
-        let rows = self.rows;
-        let order = &mut self.order;
-        let slot = self.values.entry(name.clone()).or_insert_with(|| {
-            order.push(name);
-            vec![None; rows]
+        let mut name = String::with_capacity(prefix.len() + key.len());
+        name.push_str(prefix);
+        name.push_str(key);
+        let at = self.resolve(name);
+        if self.recent.len() <= position {
+            self.recent.resize(position + 1, None);
+        }
+        self.recent[position] = Some(at);
+        self.seen[at].1
+    }
+
+    /// The entry of `seen` for `name`, added (with its output field, if written) when new.
+    fn resolve(&mut self, name: String) -> usize {
+        if let Some(&at) = self.index.get(&name) {
+            return at;
+        }
+        let written = !crate::batch::is_time_field(&name)
+            && self.only.as_ref().is_none_or(|only| only.contains(&name));
+        let field = written.then(|| {
+            self.fields.push(DynamicField {
+                name: name.clone(),
+                values: Vec::new(),
+            });
+            self.fields.len() - 1
         });
-        slot[row] = value;
+        let at = self.seen.len();
+        self.seen.push((name.clone(), field));
+        self.index.insert(name, at);
+        at
+    }
+
+    /// Sets `name` in `row` (time fields are never written by extraction); `None` unsets a
+    /// value set earlier in the row, and still makes `name` a field.
+    pub fn set(&mut self, name: String, row: usize, value: Option<String>) {
+        let at = self.resolve(name);
+        if let Some(field) = self.seen[at].1 {
+            self.put(field, row, value.map(Extracted::Text));
+        }
+    }
+
+    /// Sets `field` in `row` to `value`, or unsets it (`None`).
+    pub fn set_text(&mut self, field: usize, row: usize, value: Option<String>) {
+        self.put(field, row, value.map(Extracted::Text));
+    }
+
+    /// Sets `field` in `row` to bytes `start..end` of the source's value in that row. Needs
+    /// [`DynamicFields::views_into`]: without a source there is nothing to cut, and the value
+    /// is unset (a caller error, checked in debug builds).
+    pub fn set_slice(&mut self, field: usize, row: usize, start: usize, end: usize) {
+        debug_assert!(self.source.is_some(), "set_slice without views_into");
+        let value = match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(s), Ok(e)) if self.source.is_some() => Extracted::Slice(s, e),
+            _ => return self.put(field, row, None),
+        };
+        self.put(field, row, Some(value));
+    }
+
+    fn put(&mut self, field: usize, row: usize, value: Option<Extracted>) {
+        let values = &mut self.fields[field].values;
+        debug_assert!(values.last().is_none_or(|(r, _)| *r <= row));
+        if values.last().is_some_and(|(r, _)| *r == row) {
+            values.pop();
+        }
+        if let Some(v) = value {
+            values.push((row, v));
+        }
     }
 
     /// Writes the fields into `batch` as VARCHAR columns. Rows without a new value keep the old
@@ -332,27 +448,126 @@ impl DynamicFields {
     pub fn apply(self, batch: RecordBatch, preserve: bool) -> Result<RecordBatch, BatchError> {
         let renderer = crate::render::Renderer::default();
         let mut out = batch;
-        for name in self.order {
-            let new = &self.values[&name];
-            let existing = out.column_by_name(&name).cloned();
+        for field in self.fields {
+            let existing = out.column_by_name(&field.name).cloned();
             let mut b = arrow::array::StringViewBuilder::with_capacity(self.rows);
-            for (row, v) in new.iter().enumerate() {
+            let source = match &self.source {
+                Some(source)
+                    if field
+                        .values
+                        .iter()
+                        .any(|(_, v)| matches!(v, Extracted::Slice(..))) =>
+                {
+                    Some((source, share_blocks(&mut b, source)))
+                }
+                _ => None,
+            };
+            let mut values = field.values.into_iter().peekable();
+            for row in 0..self.rows {
+                let new = values.next_if(|(r, _)| *r == row).map(|(_, v)| v);
                 let old = || {
                     existing
                         .as_ref()
                         .and_then(|c| renderer.text(c.as_ref(), row))
                 };
-                b.append_option(match (v, preserve) {
-                    (Some(_), true) => old().or_else(|| v.clone()),
-                    (Some(v), false) => Some(v.clone()),
-                    (None, _) => old(),
-                });
+                let new = match (new, preserve) {
+                    (None, _) => {
+                        b.append_option(old());
+                        continue;
+                    }
+                    (Some(new), true) => match old() {
+                        Some(old) => {
+                            b.append_value(old);
+                            continue;
+                        }
+                        None => new,
+                    },
+                    (Some(new), false) => new,
+                };
+                match (new, source) {
+                    (Extracted::Text(t), _) => b.append_value(t),
+                    (Extracted::Slice(start, end), Some((source, first))) => {
+                        append_slice(&mut b, source, first, row, start as usize, end as usize)
+                    }
+                    // Slices are only recorded with a source.
+                    (Extracted::Slice(..), None) => b.append_null(),
+                }
             }
-            out = crate::batch::set_column(&out, &name, std::sync::Arc::new(b.finish()))
+            out = crate::batch::set_column(&out, &field.name, std::sync::Arc::new(b.finish()))
                 .map_err(|e| BatchError::new(e.to_string()))?;
         }
         Ok(out)
     }
+}
+
+/// `a == b` for the short names of extracted fields, compared inline eight bytes at a time
+/// (a call to `memcmp` per member cost more than the rest of the lookup).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut a8).zip(&mut b8) {
+        let mut wx = [0u8; 8];
+        let mut wy = [0u8; 8];
+        wx.copy_from_slice(x);
+        wy.copy_from_slice(y);
+        if u64::from_ne_bytes(wx) != u64::from_ne_bytes(wy) {
+            return false;
+        }
+    }
+    a8.remainder()
+        .iter()
+        .zip(b8.remainder())
+        .all(|(x, y)| x == y)
+}
+
+/// Appends `source`'s data blocks to `b`; returns the index `b` gave the first one.
+fn share_blocks(
+    b: &mut arrow::array::StringViewBuilder,
+    source: &arrow::array::StringViewArray,
+) -> u32 {
+    let indices: Vec<u32> = source
+        .data_buffers()
+        .iter()
+        .map(|block| b.append_block(block.clone()))
+        .collect();
+    indices.first().copied().unwrap_or(0)
+}
+
+/// Appends bytes `start..end` of `source`'s value in `row` to `b`, as a view into the source's
+/// block when the value is too long to inline. `first` is the index `b` gave the source's first
+/// block ([`share_blocks`]).
+fn append_slice(
+    b: &mut arrow::array::StringViewBuilder,
+    source: &arrow::array::StringViewArray,
+    first: u32,
+    row: usize,
+    start: usize,
+    end: usize,
+) {
+    let whole = source.value(row);
+    debug_assert!(
+        whole.get(start..end).is_some(),
+        "{start}..{end} of {whole:?}"
+    );
+    let Some(value) = whole.get(start..end) else {
+        return b.append_null();
+    };
+    let view = arrow::array::ByteView::from(source.views()[row]);
+    if view.length > 12 && value.len() > 12 {
+        // `get` checked the range: inside the value, on character boundaries.
+        let (at, len) = (view.offset + start as u32, value.len() as u32);
+        let block = first + view.buffer_index;
+        // SAFETY: `share_blocks` appended the source's blocks to this builder in order from
+        // index `first`, so `block` holds `whole` at `view.offset`; `at..at + len` are the
+        // bytes of `value`, valid UTF-8. (The checked `try_append_view` would validate them
+        // again.)
+        unsafe { b.append_view_unchecked(block, at, len) };
+        return;
+    }
+    b.append_value(value);
 }
 
 /// The field `name` as a Utf8View array when it exists and is VARCHAR (extraction sources).
@@ -409,14 +624,7 @@ impl FixedFields {
         let firsts = self
             .builders
             .iter_mut()
-            .map(|b| {
-                let indices: Vec<u32> = source
-                    .data_buffers()
-                    .iter()
-                    .map(|block| b.append_block(block.clone()))
-                    .collect();
-                indices.first().copied().unwrap_or(0)
-            })
+            .map(|b| share_blocks(b, source))
             .collect();
         self.source = Some((source.clone(), firsts));
         self
@@ -428,27 +636,7 @@ impl FixedFields {
         let Some((source, firsts)) = &self.source else {
             return;
         };
-        let whole = source.value(row);
-        debug_assert!(
-            whole.get(start..end).is_some(),
-            "{start}..{end} of {whole:?}"
-        );
-        let Some(value) = whole.get(start..end) else {
-            return self.builders[k].append_null();
-        };
-        let view = arrow::array::ByteView::from(source.views()[row]);
-        if view.length > 12 && value.len() > 12 {
-            // `get` checked the range: inside the value, on character boundaries.
-            let (at, len) = (view.offset + start as u32, value.len() as u32);
-            let block = firsts[k] + view.buffer_index;
-            // SAFETY: `views_into` appended the source's blocks to this builder in order from
-            // index `firsts[k]`, so `block` holds `whole` at `view.offset`; `at..at + len` are
-            // the bytes of `value`, valid UTF-8. (The checked `try_append_view` would validate
-            // them again.)
-            unsafe { self.builders[k].append_view_unchecked(block, at, len) };
-            return;
-        }
-        self.builders[k].append_value(value);
+        append_slice(&mut self.builders[k], source, firsts[k], row, start, end);
     }
 
     /// Appends output `k`'s value for `row`: `value`, or the old value when `None`.
@@ -538,5 +726,28 @@ mod tests {
             source.data_buffers()[0].as_ptr()
         );
         assert!(uri.data_buffers().iter().skip(1).all(|b| b.is_empty()));
+    }
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "request_id",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    super::same_bytes(a.as_bytes(), b.as_bytes()),
+                    a == b,
+                    "{a} {b}"
+                );
+            }
+        }
     }
 }

@@ -5,8 +5,15 @@
 //! Invalid JSON, a missing path or a non-object leaves the row unchanged. Keys named like time
 //! fields are ignored. `-mode='preserve'` keeps existing non-NULL values.
 //!
+//! Without `-path`, a row is first read by the JSON-lines scanner (`codec/json_scan.rs`): its
+//! string and number values become views into the source column's data blocks (no copy); rows
+//! outside the scanner's subset (escapes, invalid JSON, non-objects, deep nesting) and every row
+//! under `-path` take the general `serde_json` path, which gives the same fields.
+//!
 //! Also home of [`first_level`], the reader of a JSON container's first level that keeps number
 //! text, shared with `expand-values`.
+use std::borrow::Cow;
+
 use arrow::array::Array;
 use arrow::record_batch::RecordBatch;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -15,6 +22,7 @@ use serde_json::Value;
 use spl_parser::{Diagnostic, Ident, Instruction};
 
 use super::{path_option, varchar_source, BatchError, DynamicFields, Operator, StageOutput};
+use crate::codec::json_scan::{scan_object, Value as ScannedValue};
 use crate::expr::Session;
 use crate::jsonpath::JsonPath;
 
@@ -24,6 +32,9 @@ pub struct ParseJson {
     path: Option<JsonPath>,
     prefix: String,
     preserve: bool,
+    /// Set by the optimizer when later stages can observe only these output fields (prefix
+    /// included): other keys are not extracted.
+    only: Option<Vec<String>>,
 }
 
 impl ParseJson {
@@ -34,6 +45,7 @@ impl ParseJson {
             path,
             prefix: instr.text("prefix").unwrap_or("").to_string(),
             preserve: instr.text("mode") == Some("preserve"),
+            only: None,
         })
     }
 }
@@ -192,32 +204,87 @@ impl Operator for ParseJson {
         "parse-json"
     }
 
+    fn keep_only_outputs(&mut self, observed: &[String]) -> Option<Vec<String>> {
+        let kept: Vec<String> = observed
+            .iter()
+            .filter(|n| n.starts_with(&self.prefix) && !crate::batch::is_time_field(n))
+            .cloned()
+            .collect();
+        self.only = Some(kept.clone());
+        Some(kept)
+    }
+
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
+        self.run(batch, true).map(StageOutput::one)
+    }
+}
+
+impl ParseJson {
+    /// `fast`: read objects with the scanner of `codec/json_scan.rs` first (false only in tests
+    /// that compare it with the general path). Rows outside the scanner's subset (escapes,
+    /// invalid JSON, non-objects, deep nesting), and every row under `-path`, take the general
+    /// path, [`first_level`]; both give the same fields.
+    fn run(&self, batch: RecordBatch, fast: bool) -> Result<RecordBatch, BatchError> {
+        if self.only.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(batch);
+        }
         let Some(text) = varchar_source(&batch, &self.field)? else {
-            return Ok(StageOutput::one(batch));
+            return Ok(batch);
         };
-        let mut fields = DynamicFields::new(batch.num_rows());
+        let mut fields = DynamicFields::new(batch.num_rows())
+            .views_into(&text)
+            .only(self.only.as_deref());
+        let fast = fast && self.path.is_none();
+        let mut members = Vec::new();
         for row in 0..batch.num_rows() {
             if text.is_null(row) {
                 continue;
             }
-            let Some(FirstLevel::Object(members)) =
-                first_level(text.value(row), self.path.as_ref())
-            else {
+            let value = text.value(row);
+            if fast && scan_object(value.as_bytes(), &mut members).is_ok() {
+                for (i, m) in members.iter().enumerate() {
+                    let Some(field) = fields.field(i, &self.prefix, &value[m.key()]) else {
+                        continue;
+                    };
+                    match m.value() {
+                        ScannedValue::Str(r) | ScannedValue::Plain(r) => {
+                            fields.set_slice(field, row, r.start, r.end)
+                        }
+                        ScannedValue::Nested(r) => {
+                            match crate::codec::compact_json(&value[r.clone()]) {
+                                Cow::Borrowed(_) => fields.set_slice(field, row, r.start, r.end),
+                                Cow::Owned(compacted) => {
+                                    fields.set_text(field, row, Some(compacted))
+                                }
+                            }
+                        }
+                        ScannedValue::Null => fields.set_text(field, row, None),
+                    }
+                }
+                continue;
+            }
+            let Some(FirstLevel::Object(members)) = first_level(value, self.path.as_ref()) else {
                 continue;
             };
             for (k, v) in members {
                 fields.set(format!("{}{k}", self.prefix), row, v);
             }
         }
-        let out = fields.apply(batch, self.preserve)?;
-        Ok(StageOutput::one(out))
+        fields.apply(batch, self.preserve)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{first_level, FirstLevel};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use arrow::array::{Array, ArrayRef, Int64Array, StringViewArray, StringViewBuilder};
+    use arrow::datatypes::{Field, Schema};
+    use arrow::record_batch::RecordBatch;
+
+    use super::{first_level, FirstLevel, ParseJson};
+    use crate::codec::json_scan::scan_object;
     use crate::jsonpath::JsonPath;
 
     fn obj(text: &str, path: Option<&str>) -> Vec<(String, Option<String>)> {
@@ -262,5 +329,336 @@ mod tests {
             first_level(r#"{"a":1}"#, Some(&JsonPath::parse("$.b").unwrap())),
             None
         );
+    }
+
+    /// parse-json as it was before the scanner fast path (first_level on every row, values
+    /// copied into a map of per-row slots), kept verbatim as the reference.
+    fn reference(
+        batch: &RecordBatch,
+        field: &str,
+        prefix: &str,
+        preserve: bool,
+        path: Option<&JsonPath>,
+    ) -> RecordBatch {
+        let Some(text) = super::varchar_source(batch, field).unwrap() else {
+            return batch.clone();
+        };
+        let rows = batch.num_rows();
+        let mut order: Vec<String> = Vec::new();
+        let mut values: HashMap<String, Vec<Option<String>>> = HashMap::new();
+        for row in 0..rows {
+            if text.is_null(row) {
+                continue;
+            }
+            let Some(FirstLevel::Object(members)) = first_level(text.value(row), path) else {
+                continue;
+            };
+            for (k, v) in members {
+                let name = format!("{prefix}{k}");
+                if crate::batch::is_time_field(&name) {
+                    continue;
+                }
+                let slot = values.entry(name.clone()).or_insert_with(|| {
+                    order.push(name);
+                    vec![None; rows]
+                });
+                slot[row] = v;
+            }
+        }
+        let renderer = crate::render::Renderer::default();
+        let mut out = batch.clone();
+        for name in order {
+            let new = &values[&name];
+            let existing = out.column_by_name(&name).cloned();
+            let mut b = StringViewBuilder::with_capacity(rows);
+            for (row, v) in new.iter().enumerate() {
+                let old = || {
+                    existing
+                        .as_ref()
+                        .and_then(|c| renderer.text(c.as_ref(), row))
+                };
+                b.append_option(match (v, preserve) {
+                    (Some(_), true) => old().or_else(|| v.clone()),
+                    (Some(v), false) => Some(v.clone()),
+                    (None, _) => old(),
+                });
+            }
+            out = crate::batch::set_column(&out, &name, Arc::new(b.finish())).unwrap();
+        }
+        out
+    }
+
+    fn next(x: &mut u64) -> u64 {
+        *x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *x >> 24
+    }
+
+    fn pick<'a, T: ?Sized>(items: &[&'a T], x: &mut u64) -> &'a T {
+        items[next(x) as usize % items.len()]
+    }
+
+    /// JSON lines: hand-written seeds, objects generated from pieces (duplicate and time keys,
+    /// escapes, unicode, nesting, number text, nulls), and byte mutations of both.
+    fn lines() -> Vec<String> {
+        let deep = format!("{{\"deep\":{}1{}}}", "[".repeat(70), "]".repeat(70));
+        let mut seeds: Vec<String> = [
+            r#"{"a":"x","b":1.50,"c":123456789012345678901234567890,"d":true,"e":false,"f":null}"#,
+            r#"{"msg":"a long value that is longer than twelve bytes","nested":{"x":[1, 2.0, {"y":null}],"z":"é"},"arr":[ ],"empty":{}}"#,
+            r#"{"a":"dup","a":"dup2 long enough to be a view","b":null,"b":"after null"}"#,
+            r#"{"a":"first value, long enough","a":null}"#,
+            r#"{"__time__":"123","__time_ns_part__":5,"k":"v","p___time__":"x"}"#,
+            r#"{"esc":"with \"quote\" and \\ backslash","u":"\u00e9\u4e2d","k\u0041":"key escape"}"#,
+            r#"{"uni":"漢字 ünïcödé 🎉 long enough","short":"ü","漢字":"key"}"#,
+            "  { \"spaced\" : \"value\" , \"n\" : -0.0e+5 }\t ",
+            "{}",
+            "{ }",
+            r#"[1,2,{"a":1}]"#,
+            r#""just a string""#,
+            "42",
+            "null",
+            "not json at all",
+            r#"{"a":1,}"#,
+            r#"{"a":"x"} trailing"#,
+            "{\"tab\":\"x\ty\"}",
+            r#"{"content":"self-overwrite","a":{"b":{"c":"d e"}}}"#,
+            r#"{"n":7,"a":"x","p_a":"pa"}"#,
+            r#"{"n":null,"a":null}"#,
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        seeds.push(deep);
+        let keys = [
+            "a",
+            "b",
+            "msg",
+            "n",
+            "p_a",
+            "__time__",
+            "__time_ns_part__",
+            "k\\u0041",
+            "é",
+            "content",
+            "a",
+        ];
+        let values = [
+            "\"x\"",
+            "\"a value longer than twelve bytes\"",
+            "\"esc \\\" \\n \\u00e9\"",
+            "\"ünï 漢字 long enough to view\"",
+            "\"\"",
+            "1.50",
+            "-0",
+            "1e3",
+            "123456789012345678901234567890",
+            "true",
+            "false",
+            "null",
+            "{}",
+            "[]",
+            "{\"x\": [1, 2.0, \"a b\"]}",
+            "[{\"y\":null},\"z\"]",
+            "{\"k\":\"v\\\"\"}",
+        ];
+        let mut x: u64 = 11;
+        for _ in 0..1500 {
+            let n = next(&mut x) % 6;
+            let members: Vec<String> = (0..n)
+                .map(|_| {
+                    let ws = if next(&mut x).is_multiple_of(5) {
+                        " "
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "\"{}\"{ws}:{ws}{}",
+                        pick(&keys, &mut x),
+                        pick(&values, &mut x)
+                    )
+                })
+                .collect();
+            seeds.push(format!("{{{}}}", members.join(",")));
+        }
+        let mut lines = seeds.clone();
+        for seed in &seeds {
+            for _ in 0..3 {
+                let mut b = seed.as_bytes().to_vec();
+                if b.is_empty() {
+                    continue;
+                }
+                let at = next(&mut x) as usize % b.len();
+                match next(&mut x) % 4 {
+                    0 => b.truncate(at),
+                    1 => {
+                        b.remove(at);
+                    }
+                    2 => {
+                        let bytes = b"{}[]\\\",:0-.e\"ntf ";
+                        b[at] = bytes[next(&mut x) as usize % bytes.len()];
+                    }
+                    _ => b.insert(at, b"{}[],:\"0 \\"[next(&mut x) as usize % 10]),
+                }
+                if let Ok(line) = String::from_utf8(b) {
+                    lines.push(line);
+                }
+            }
+        }
+        lines
+    }
+
+    /// The batch: `content` holds the lines (and some NULLs); `a`, `p_a` and `n` exist already
+    /// on some rows, so overwriting and `-mode='preserve'` are exercised.
+    fn batch(lines: &[String]) -> RecordBatch {
+        let content: Vec<Option<&str>> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i % 17 != 3).then_some(l.as_str()))
+            .collect();
+        let old = |i: usize| i.is_multiple_of(3).then(|| format!("old {i}"));
+        let a: StringViewArray = (0..lines.len()).map(old).collect();
+        let p_a: StringViewArray = (0..lines.len()).map(|i| old(i + 1)).collect();
+        let n: Int64Array = (0..lines.len())
+            .map(|i| (i % 2 == 0).then_some(i as i64))
+            .collect();
+        let time: Int64Array = (0..lines.len()).map(|i| Some(i as i64)).collect();
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("__time__", Arc::new(time)),
+            ("content", Arc::new(StringViewArray::from(content))),
+            ("a", Arc::new(a)),
+            ("p_a", Arc::new(p_a)),
+            ("n", Arc::new(n)),
+        ];
+        let schema = Schema::new(
+            columns
+                .iter()
+                .map(|(name, c)| Field::new(*name, c.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        );
+        RecordBatch::try_new(
+            Arc::new(schema),
+            columns.into_iter().map(|(_, c)| c).collect(),
+        )
+        .unwrap()
+    }
+
+    fn op(prefix: &str, preserve: bool, path: Option<&str>, only: Option<&[&str]>) -> ParseJson {
+        ParseJson {
+            field: "content".into(),
+            path: path.map(|p| JsonPath::parse(p).unwrap()),
+            prefix: prefix.into(),
+            preserve,
+            only: only.map(|o| o.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    /// The scanner path, the general path and the code as it was give identical batches for
+    /// every generated line, with and without `-prefix`, `-mode='preserve'` and `-path`, on the
+    /// whole batch and on a slice of it (views at an offset).
+    #[test]
+    fn fast_path_extracts_like_the_general_path() {
+        let lines = lines();
+        let mut members = Vec::new();
+        let scanned = lines
+            .iter()
+            .filter(|l| scan_object(l.as_bytes(), &mut members).is_ok())
+            .count();
+        let rejected = lines.len() - scanned;
+        assert!(
+            scanned > 1000 && rejected > 500,
+            "both paths must be exercised: {scanned} scanned, {rejected} rejected"
+        );
+        let whole = batch(&lines);
+        for input in [whole.clone(), whole.slice(101, 1500)] {
+            for (prefix, preserve, path) in [
+                ("", false, None),
+                ("", true, None),
+                ("p_", false, None),
+                ("p_", true, None),
+                ("", false, Some("$.a")),
+                ("p_", true, Some("$.msg")),
+            ] {
+                let op = op(prefix, preserve, path, None);
+                let fast = op.run(input.clone(), true).unwrap();
+                let slow = op.run(input.clone(), false).unwrap();
+                let want = reference(&input, "content", prefix, preserve, op.path.as_ref());
+                assert!(
+                    fast == want,
+                    "fast: prefix {prefix:?} preserve {preserve} {path:?}"
+                );
+                assert!(
+                    slow == want,
+                    "slow: prefix {prefix:?} preserve {preserve} {path:?}"
+                );
+                assert!(fast.num_columns() > input.num_columns());
+            }
+        }
+    }
+
+    /// Long string values are views into the source's blocks, not copies.
+    #[test]
+    fn string_values_are_views_into_the_source() {
+        let lines = [r#"{"msg":"a message longer than twelve bytes","s":"short"}"#.to_string()];
+        let input = batch(&lines);
+        let out = op("", false, None, None).run(input.clone(), true).unwrap();
+        let source = input.column_by_name("content").unwrap();
+        let source = arrow::array::AsArray::as_string_view(source.as_ref());
+        let msg = out.column_by_name("msg").unwrap();
+        let msg = arrow::array::AsArray::as_string_view(msg.as_ref());
+        assert_eq!(msg.value(0), "a message longer than twelve bytes");
+        assert_eq!(
+            msg.data_buffers()[0].as_ptr(),
+            source.data_buffers()[0].as_ptr()
+        );
+        assert!(msg.data_buffers().iter().skip(1).all(|b| b.is_empty()));
+    }
+
+    /// With the optimizer's list of observable fields, only those are written, with the same
+    /// values as a full extraction.
+    #[test]
+    fn only_the_kept_keys_are_extracted() {
+        let lines = lines();
+        let input = batch(&lines);
+        for (prefix, only) in [("", ["a", "msg", "nested"]), ("p_", ["p_a", "p_msg", "x"])] {
+            let full = op(prefix, false, None, None)
+                .run(input.clone(), true)
+                .unwrap();
+            for fast in [true, false] {
+                let some = op(prefix, false, None, Some(&only))
+                    .run(input.clone(), fast)
+                    .unwrap();
+                let names: Vec<String> = some
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                let before: Vec<&str> = vec!["__time__", "content", "a", "p_a", "n"];
+                let new: Vec<&String> = names
+                    .iter()
+                    .filter(|n| !before.contains(&n.as_str()))
+                    .collect();
+                assert!(
+                    new.iter().all(|n| only.contains(&n.as_str())),
+                    "{new:?} beyond {only:?}"
+                );
+                for name in &only {
+                    let (got, want) = (some.column_by_name(name), full.column_by_name(name));
+                    assert!(
+                        got.map(|c| c.to_data()) == want.map(|c| c.to_data()),
+                        "{name}"
+                    );
+                }
+                for name in before.iter().filter(|n| !only.contains(n)) {
+                    let (got, want) = (some.column_by_name(name), input.column_by_name(name));
+                    assert!(
+                        got.map(|c| c.to_data()) == want.map(|c| c.to_data()),
+                        "{name}"
+                    );
+                }
+            }
+        }
     }
 }

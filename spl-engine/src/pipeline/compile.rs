@@ -155,6 +155,7 @@ pub(super) fn optimize(
 fn prune(chains: &mut [Chain], plan: &[crate::plan::ChainPlan]) -> Vec<String> {
     let mut notes = Vec::new();
     for chain in chains.iter_mut() {
+        notes.extend(prune_dynamic(chain, plan));
         for (i, stage) in chain.stages.iter_mut().enumerate() {
             let ops::Stage::Row(op) = stage else { continue };
             let unused = crate::plan::unused_outputs(plan, chain.statement, i);
@@ -182,6 +183,49 @@ fn prune(chains: &mut [Chain], plan: &[crate::plan::ChainPlan]) -> Vec<String> {
                 if pruned.len() == 1 { "it" } else { "them" },
             ));
         }
+    }
+    notes
+}
+
+/// Stages whose outputs are named by the data (`parse-json`) extract only the keys later
+/// stages can observe, when a `project` drops the others and every stage in between keeps every
+/// row and fails for none: a failing row's error row would carry the unextracted keys.
+fn prune_dynamic(chain: &mut Chain, plan: &[crate::plan::ChainPlan]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for i in 0..chain.stages.len() {
+        let Some((observed, at)) = crate::plan::observed_dynamic_outputs(plan, chain.statement, i)
+        else {
+            continue;
+        };
+        let drops_with_project = plan
+            .get(chain.statement)
+            .and_then(|c| c.stages.get(at - 1))
+            .is_some_and(|s| s.instruction == "project");
+        let between_never_fail = chain.stages.get(i + 1..at - 1).is_some_and(|between| {
+            between
+                .iter()
+                .all(|s| matches!(s, ops::Stage::Row(op) if op.never_fails()))
+        });
+        if !drops_with_project || !between_never_fail {
+            continue;
+        }
+        let Some(ops::Stage::Row(op)) = chain.stages.get_mut(i) else {
+            continue;
+        };
+        let Some(kept) = op.keep_only_outputs(&observed) else {
+            continue;
+        };
+        let kept = if kept.is_empty() {
+            "no key".to_string()
+        } else {
+            format!("only {}", kept.join(", "))
+        };
+        notes.push(format!(
+            "statement {}, stage {} ({}): {kept} extracted; nothing reads other keys before stage {at} drops them",
+            chain.statement + 1,
+            i + 1,
+            op.name(),
+        ));
     }
     notes
 }
