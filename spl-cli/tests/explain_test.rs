@@ -262,10 +262,14 @@ fn every_command_has_examples_in_its_help() {
 #[test]
 fn explain_shows_optimizations_and_what_json_input_decodes() {
     let w2 = "* | parse-regexp content, '^(\\S+) (\\S+) (\\d+)' as ip, time, status \
-              | where cast(status as bigint) >= 500 | project ip, status";
+              | project-rename addr = ip | project addr, status";
     let out = run(&["explain", w2]).stdout;
     assert!(
         out.contains("optimizations:\n  - statement 1, stage 1 (parse-regexp): time not extracted; nothing reads it before stage 3 drops it\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  - statement 1, stage 1 (parse-regexp): the anchored pattern is matched in one pass, without backtracking\n"),
         "{out}"
     );
     assert!(

@@ -399,3 +399,48 @@ fn parse_json_extracts_only_the_keys_a_projection_keeps() {
         }
     }
 }
+
+#[test]
+fn parse_regexp_extracts_every_group_a_failing_row_could_show() {
+    let input = || {
+        batch(&[
+            &[("content", "10.0.0.1 GET /a 200 512")],
+            &[("content", "10.0.0.2 POST /b 99999999999999999999 7")],
+            &[("content", "no match here")],
+        ])
+    };
+    let parse = r"* | parse-regexp content, '^(\S+) (\S+) (\S+) (\d+) (\d+)' as ip, m, u, st, sz";
+    let cases = [
+        // Nothing between the parse and the projection can fail: the unread groups go.
+        (
+            format!("{parse} | project ip, st"),
+            Some("m, u, sz not extracted"),
+        ),
+        (
+            format!("{parse} | project-away m, u, sz"),
+            Some("m, u, sz not extracted"),
+        ),
+        // A failing cast shows its row, with every group, in the error stream.
+        (
+            format!("{parse} | where cast(st as bigint) > 1 | project ip"),
+            None,
+        ),
+        (format!("{parse} | stats n = count(1) by ip"), None),
+    ];
+    for (spl, note) in cases {
+        for policy in POLICIES {
+            let plain = compile(&spl, policy, false);
+            let optimized = compile(&spl, policy, true);
+            assert_eq!(
+                outcome(&plain, input()),
+                outcome(&optimized, input()),
+                "{spl} under {policy:?}"
+            );
+            let rewrites = optimized.rewrites();
+            match note {
+                Some(note) => assert!(has(rewrites, note), "{spl}: {rewrites:?}"),
+                None => assert!(!has(rewrites, "not extracted"), "{spl}: {rewrites:?}"),
+            }
+        }
+    }
+}

@@ -156,13 +156,24 @@ fn prune(chains: &mut [Chain], plan: &[crate::plan::ChainPlan]) -> Vec<String> {
     let mut notes = Vec::new();
     for chain in chains.iter_mut() {
         notes.extend(prune_dynamic(chain, plan));
-        for (i, stage) in chain.stages.iter_mut().enumerate() {
-            let ops::Stage::Row(op) = stage else { continue };
+        for i in 0..chain.stages.len() {
             let unused = crate::plan::unused_outputs(plan, chain.statement, i);
             if unused.is_empty() {
                 continue;
             }
-            let names: Vec<String> = unused.iter().map(|(n, _)| n.clone()).collect();
+            // A stage that fails on a row before the output is dropped (the dropping stage
+            // included) would show the row in the error stream: with all its fields.
+            let names: Vec<String> = unused
+                .iter()
+                .filter(|(_, at)| chain.stages_between_never_fail(i + 1, *at))
+                .map(|(n, _)| n.clone())
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let Some(ops::Stage::Row(op)) = chain.stages.get_mut(i) else {
+                continue;
+            };
             let pruned = op.prune_outputs(&names);
             if pruned.is_empty() {
                 continue;
@@ -201,11 +212,7 @@ fn prune_dynamic(chain: &mut Chain, plan: &[crate::plan::ChainPlan]) -> Vec<Stri
             .get(chain.statement)
             .and_then(|c| c.stages.get(at - 1))
             .is_some_and(|s| s.instruction == "project");
-        let between_never_fail = chain.stages.get(i + 1..at - 1).is_some_and(|between| {
-            between
-                .iter()
-                .all(|s| matches!(s, ops::Stage::Row(op) if op.never_fails()))
-        });
+        let between_never_fail = chain.stages_between_never_fail(i + 1, at - 1);
         if !drops_with_project || !between_never_fail {
             continue;
         }
@@ -228,6 +235,18 @@ fn prune_dynamic(chain: &mut Chain, plan: &[crate::plan::ChainPlan]) -> Vec<Stri
         ));
     }
     notes
+}
+
+impl Chain {
+    /// True when stages `from..to` (0-based, `to` excluded) exist and keep every row and fail
+    /// for none ([`ops::Operator::never_fails`]).
+    fn stages_between_never_fail(&self, from: usize, to: usize) -> bool {
+        self.stages.get(from..to).is_some_and(|between| {
+            between
+                .iter()
+                .all(|s| matches!(s, ops::Stage::Row(op) if op.never_fails()))
+        })
+    }
 }
 
 impl Pipeline {
