@@ -383,20 +383,7 @@ fn parse_json_extracts_only_the_keys_a_projection_keeps() {
         ("* | parse-json content | stats k = count(1) by a", None),
     ];
     for (spl, note) in cases {
-        for policy in POLICIES {
-            let plain = compile(spl, policy, false);
-            let optimized = compile(spl, policy, true);
-            assert_eq!(
-                outcome(&plain, input()),
-                outcome(&optimized, input()),
-                "{spl} under {policy:?}"
-            );
-            let rewrites = optimized.rewrites();
-            match note {
-                Some(note) => assert!(has(rewrites, note), "{spl}: {rewrites:?}"),
-                None => assert!(!has(rewrites, "parse-json"), "{spl}: {rewrites:?}"),
-            }
-        }
+        same_with_rewrite(spl, note, "parse-json", input);
     }
 }
 
@@ -428,19 +415,25 @@ fn parse_regexp_extracts_every_group_a_failing_row_could_show() {
         (format!("{parse} | stats n = count(1) by ip"), None),
     ];
     for (spl, note) in cases {
-        for policy in POLICIES {
-            let plain = compile(&spl, policy, false);
-            let optimized = compile(&spl, policy, true);
-            assert_eq!(
-                outcome(&plain, input()),
-                outcome(&optimized, input()),
-                "{spl} under {policy:?}"
-            );
-            let rewrites = optimized.rewrites();
-            match note {
-                Some(note) => assert!(has(rewrites, note), "{spl}: {rewrites:?}"),
-                None => assert!(!has(rewrites, "not extracted"), "{spl}: {rewrites:?}"),
-            }
+        same_with_rewrite(&spl, note, "not extracted", input);
+    }
+}
+
+/// `spl` gives the same outcome on `input()` with and without the optimizer under every
+/// policy, and its rewrites include `note` (`None`: no rewrite mentions `absent`).
+fn same_with_rewrite(spl: &str, note: Option<&str>, absent: &str, input: impl Fn() -> RecordBatch) {
+    for policy in POLICIES {
+        let plain = compile(spl, policy, false);
+        let optimized = compile(spl, policy, true);
+        assert_eq!(
+            outcome(&plain, input()),
+            outcome(&optimized, input()),
+            "{spl} under {policy:?}"
+        );
+        let rewrites = optimized.rewrites();
+        match note {
+            Some(note) => assert!(has(rewrites, note), "{spl}: {rewrites:?}"),
+            None => assert!(!has(rewrites, absent), "{spl}: {rewrites:?}"),
         }
     }
 }
