@@ -1,5 +1,6 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
 pub mod batch;
+mod bytes;
 pub mod codec;
 pub mod conformance;
 pub mod docs;

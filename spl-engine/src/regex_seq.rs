@@ -16,6 +16,8 @@
 //! thousands of mutated lines.
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
+use crate::bytes::starts_with;
+
 /// A compiled sequence pattern.
 #[derive(Debug, Clone)]
 pub struct SeqMatcher {
@@ -259,12 +261,6 @@ fn covers_all_wide(wide: &[(char, char)]) -> bool {
 
 /// Bytes of a run looked at one by one before `memchr` takes over.
 const SHORT_RUN: usize = 16;
-
-/// `prefix` starts `b` (short literals compared without a call to `memcmp`).
-#[inline(always)]
-fn starts_with(b: &[u8], prefix: &[u8]) -> bool {
-    b.len() >= prefix.len() && b.iter().zip(prefix).all(|(x, y)| x == y)
-}
 
 /// `stops` holds one to three bytes by construction.
 #[cold]

@@ -274,19 +274,21 @@ fn stream<'s>(
         if delivered == sent {
             return read_error.map_or(Ok(()), Err);
         }
-        let (seq, done) = arrived
-            .recv()
-            .map_err(|_| RunError::Failed("a worker thread stopped unexpectedly".into()))?;
+        let (seq, done) = arrived.recv().map_err(|_| worker_stopped())?;
         finished.insert(seq, done);
         while let Some(done) = finished.remove(&delivered) {
             delivered += 1;
-            let done =
-                done.map_err(|_| RunError::Failed("a worker thread stopped unexpectedly".into()))?;
+            let done = done.map_err(|_| worker_stopped())?;
             if delivery.deliver(done, feed)? {
                 return Ok(());
             }
         }
     }
+}
+
+/// A worker's result never came (it panicked; the panic message is on stderr).
+fn worker_stopped() -> RunError {
+    RunError::Failed("a worker thread stopped unexpectedly".into())
 }
 
 /// The sequential end of a run: results in input order go to the sink.

@@ -11,6 +11,7 @@ use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 
 use crate::batch::{from_columns, is_time_field};
+use crate::bytes::same_bytes;
 use crate::plan::FieldSelection;
 
 /// Values up to this length are stored inside the view itself (Arrow's inline limit).
@@ -208,7 +209,7 @@ impl<'c> Columns<'c> {
             let name = name(i);
             // Rows usually repeat the key order of the row before: try that guess first.
             let slot = match self.hints.get(i) {
-                Some((hinted, slot)) if same_key(hinted.as_bytes(), name.as_bytes()) => *slot,
+                Some((hinted, slot)) if same_bytes(hinted.as_bytes(), name.as_bytes()) => *slot,
                 _ => {
                     let (slot, settled) = match self.index.get(name) {
                         Some(c) => (Some(*c), true),
@@ -311,50 +312,10 @@ pub(super) fn append_text(
     builder.append_value(text);
 }
 
-/// `a == b` for the short keys of log objects without a call to `memcmp`: two overlapping
-/// word loads cover any length from 4 to 16 bytes.
-#[inline(always)]
-fn same_key(a: &[u8], b: &[u8]) -> bool {
-    fn word<const N: usize>(s: &[u8], at: usize) -> [u8; N] {
-        let mut w = [0u8; N];
-        w.copy_from_slice(&s[at..at + N]);
-        w
-    }
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    match n {
-        0..4 => a == b,
-        4..8 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
-        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
-        _ => a == b,
-    }
-}
-
 /// Where `text` starts inside `chunk`, if it is a slice of it.
 fn offset_in(chunk: &[u8], text: &str) -> Option<usize> {
     let base = chunk.as_ptr() as usize;
     let start = text.as_ptr() as usize;
     let offset = start.checked_sub(base)?;
     (offset.checked_add(text.len())? <= chunk.len()).then_some(offset)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::same_key;
-
-    #[test]
-    fn same_key_compares_every_byte_of_every_length() {
-        for n in 0..40usize {
-            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
-            assert!(same_key(&a, &a.clone()), "{n}");
-            for at in 0..n {
-                let mut b = a.clone();
-                b[at] ^= 0x20;
-                assert!(!same_key(&a, &b), "{n} {at}");
-            }
-            assert!(!same_key(&a, &a[..n.saturating_sub(1)]) || n == 0);
-        }
-    }
 }
