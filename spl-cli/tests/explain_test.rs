@@ -342,7 +342,7 @@ optimizations:
   │      reads: content; writes: ip, method
   └─ 2. where status > 400 + 99
          reads: status
-JSON input"
+profile cli"
         ),
         "{}",
         out.stdout
