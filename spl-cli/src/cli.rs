@@ -40,7 +40,7 @@ pub enum Sub {
     /// Run a pipeline over log files or stdin and print the result.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
-    /// Show the plan of a pipeline: stages, fields read and written; --analyze runs it.
+    /// Show the plan that runs (--written: as written): stages, fields read and written, rewrites; --analyze runs it.
     #[command(
         after_help = "Examples:\n  spl explain '* | where status >= 500 | project status, uri'\n  spl explain --written '* | where x > 1 + 2'\n  spl explain --analyze access.log -q pipeline.spl"
     )]

@@ -100,7 +100,7 @@ impl ParseRegexp {
     }
 
     /// Skips the regex on rows that do not contain `literal`; only correct when every match
-    /// of the pattern contains it ([`crate::optimize::prefilter`]).
+    /// of the pattern contains it (the optimizer's prefilter rule checks that).
     pub fn with_prefilter(mut self, literal: &[u8]) -> ParseRegexp {
         self.prefilter = Some(memchr::memmem::Finder::new(literal).into_owned());
         self
