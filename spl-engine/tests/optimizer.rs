@@ -439,7 +439,10 @@ fn same_with_rewrite(spl: &str, note: Option<&str>, absent: &str, input: impl Fn
 }
 
 /// The first statement's plan as written, rewritten by `rule`: (rendered plan, notes).
-fn rule(spl: &str, rule: impl Fn(&mut spl_engine::plan::Chain) -> Vec<String>) -> (String, Vec<String>) {
+fn rule(
+    spl: &str,
+    rule: impl Fn(&mut spl_engine::plan::Chain) -> Vec<String>,
+) -> (String, Vec<String>) {
     let program = spl_parser::parse(spl).unwrap_or_else(|d| panic!("{spl}: {d:?}"));
     let mut plan = spl_engine::plan::lower(&program);
     let notes = rule(&mut plan.chains[0]);
@@ -449,10 +452,9 @@ fn rule(spl: &str, rule: impl Fn(&mut spl_engine::plan::Chain) -> Vec<String>) -
 #[test]
 fn rule_fold_rewrites_the_plans_expressions() {
     let session = spl_engine::expr::Session::default();
-    let (plan, notes) = rule(
-        "* | where x > 1 + 2 | extend y = lower('A') || x",
-        |c| spl_engine::optimize::fold::run(c, &session),
-    );
+    let (plan, notes) = rule("* | where x > 1 + 2 | extend y = lower('A') || x", |c| {
+        spl_engine::optimize::fold::run(c, &session)
+    });
     assert_eq!(
         plan,
         "  ├─ 1. where x > 3\n  │      reads: x\n  \

@@ -79,9 +79,8 @@ mod tests {
 
     #[test]
     fn adjacent_wheres_and_extends_become_one_stage_each() {
-        let text = merged(
-            "* | where a = '1' | where b = '2' | extend x = a | extend y = x | project y",
-        );
+        let text =
+            merged("* | where a = '1' | where b = '2' | extend x = a | extend y = x | project y");
         assert_eq!(
             text,
             "  ├─ 1+2. where a = '1' | where b = '2'\n  │      reads: a, b\n  \

@@ -100,7 +100,11 @@ mod tests {
                 _ => panic!("not parse-regexp"),
             })
             .collect();
-        assert_eq!(prefilters, vec![Some(b"ERROR id=".to_vec()), None], "{notes:?}");
+        assert_eq!(
+            prefilters,
+            vec![Some(b"ERROR id=".to_vec()), None],
+            "{notes:?}"
+        );
         assert!(
             notes
                 .iter()

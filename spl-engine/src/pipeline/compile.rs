@@ -101,7 +101,7 @@ pub(super) fn physical(plan: &plan::Program) -> Result<Vec<Chain>, Box<Diagnosti
         .iter()
         .map(|c| {
             Ok(Chain {
-                    source: chain_source(&c.source),
+                source: chain_source(&c.source),
                 stages: c
                     .stages
                     .iter()

@@ -250,8 +250,7 @@ impl Pipeline {
         let Some(program) = program else {
             return Err(diags);
         };
-        let (written, mut chains) =
-            compile::chains(&program, text, options.profile, &mut diags);
+        let (written, mut chains) = compile::chains(&program, text, options.profile, &mut diags);
         if diags.has_errors() {
             return Err(diags);
         }

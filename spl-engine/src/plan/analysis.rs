@@ -254,7 +254,11 @@ mod tests {
             "* | parse-json content | project -wildcard \"a*\"",
             "* | parse-json content | pack-fields -include='a' as p | project p",
         ] {
-            assert_eq!(observed_dynamic_outputs(&plan(spl).chains[0], 0), None, "{spl}");
+            assert_eq!(
+                observed_dynamic_outputs(&plan(spl).chains[0], 0),
+                None,
+                "{spl}"
+            );
         }
         // Named outputs are `unused_outputs`' business.
         let p = plan("* | parse-regexp content, '(\\S+)' as a | project a");
@@ -265,7 +269,11 @@ mod tests {
     fn rows_unchanged_only_for_row_choosing_stages() {
         assert!(rows_unchanged(&plan("* | where a = '1' | limit 3").chains));
         assert!(rows_unchanged(&plan("*").chains));
-        assert!(!rows_unchanged(&plan("* | where a = '1' | extend b = a").chains));
-        assert!(!rows_unchanged(&plan(".let x = *; $x | where a = '1'").chains));
+        assert!(!rows_unchanged(
+            &plan("* | where a = '1' | extend b = a").chains
+        ));
+        assert!(!rows_unchanged(
+            &plan(".let x = *; $x | where a = '1'").chains
+        ));
     }
 }

@@ -118,28 +118,25 @@ impl Stage {
     /// The fields the stage writes.
     pub fn writes(&self) -> Fields {
         match &self.op {
-            Op::Where(_)
-            | Op::ProjectAway { .. }
-            | Op::Sort { .. }
-            | Op::Limit { .. } => Fields::none(),
-            Op::Extend(assignments) => Fields::named(
-                assignments
-                    .iter()
-                    .map(|a| a.assignment.output.name.clone()),
-            ),
-            Op::Project { items, .. } => {
-                Fields::named(items.iter().filter_map(|p| p.output.as_ref()).map(|o| o.name.clone()))
+            Op::Where(_) | Op::ProjectAway { .. } | Op::Sort { .. } | Op::Limit { .. } => {
+                Fields::none()
             }
+            Op::Extend(assignments) => {
+                Fields::named(assignments.iter().map(|a| a.assignment.output.name.clone()))
+            }
+            Op::Project { items, .. } => Fields::named(
+                items
+                    .iter()
+                    .filter_map(|p| p.output.as_ref())
+                    .map(|o| o.name.clone()),
+            ),
             Op::ProjectRename { renames } => {
                 Fields::named(renames.iter().map(|r| r.output.name.clone()))
             }
             Op::ParseRegexp(p) => match &p.outputs {
-                Some(outputs) => Fields::named(
-                    outputs
-                        .iter()
-                        .filter(|o| !p.pruned.contains(o))
-                        .cloned(),
-                ),
+                Some(outputs) => {
+                    Fields::named(outputs.iter().filter(|o| !p.pruned.contains(o)).cloned())
+                }
                 None => Fields::Dynamic("named groups".into()),
             },
             Op::ParseCsv { outputs, .. } => Fields::named(outputs.iter().cloned()),
@@ -242,7 +239,10 @@ mod tests {
         );
         let s = &p.chains[0].stages;
         assert_eq!(s[0].reads(), Fields::Named(vec!["status".into()]));
-        assert_eq!(s[1].reads(), Fields::Named(vec!["uri".into(), "host".into()]));
+        assert_eq!(
+            s[1].reads(),
+            Fields::Named(vec!["uri".into(), "host".into()])
+        );
         assert_eq!(s[1].writes(), Fields::Named(vec!["a".into(), "b".into()]));
         assert_eq!(s[2].writes(), Fields::Named(vec!["ip".into(), "m".into()]));
         assert_eq!(s[3].removes(), Fields::Named(vec!["host".into()]));

@@ -11,8 +11,8 @@ pub mod physical;
 mod render;
 
 use spl_parser::ast::{
-    Assignment, Expr, ExprKind, GroupKey, Ident, Instruction, InstructionKind, ProjectItem,
-    Rename, SortKey,
+    Assignment, Expr, ExprKind, GroupKey, Ident, Instruction, InstructionKind, ProjectItem, Rename,
+    SortKey,
 };
 
 pub use analysis::{
@@ -275,7 +275,8 @@ impl Stage {
     /// (`where` conditions, `extend` values).
     pub fn expressions_mut(&mut self) -> Vec<&mut Expr> {
         match &mut self.op {
-            Op::Where(predicates) | Op::FilterFirst {
+            Op::Where(predicates)
+            | Op::FilterFirst {
                 filter: predicates, ..
             } => predicates.iter_mut().map(|p| &mut p.expr).collect(),
             Op::Extend(assignments) => assignments

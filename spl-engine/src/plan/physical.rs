@@ -77,7 +77,8 @@ fn row_operator(stage: &Stage) -> Result<Box<dyn ops::Operator>, Box<Diagnostic>
         | Op::LogToMetric { instr }
         | Op::MetricToMetric { instr } => ops::build(instr)?,
         Op::FilterFirst { filter: f, stages } => {
-            let mut offset = stage.parts.len() - stages.iter().map(|s| s.parts.len()).sum::<usize>();
+            let mut offset =
+                stage.parts.len() - stages.iter().map(|s| s.parts.len()).sum::<usize>();
             let mut ahead = Vec::with_capacity(stages.len());
             for s in stages {
                 ahead.push((row_operator(s)?, offset));
@@ -88,7 +89,10 @@ fn row_operator(stage: &Stage) -> Result<Box<dyn ops::Operator>, Box<Diagnostic>
         Op::Stats { .. } | Op::Sort { .. } | Op::Limit { .. } => {
             return Err(Box::new(Diagnostic::error(
                 spl_parser::codes::UNSUPPORTED,
-                format!("`{}` buffers rows and cannot run inside another stage", stage.name()),
+                format!(
+                    "`{}` buffers rows and cannot run inside another stage",
+                    stage.name()
+                ),
                 spl_parser::Span::new(0, 0),
                 "here",
             )))
@@ -115,7 +119,10 @@ fn filter(predicates: &[Predicate]) -> ops::Where {
 fn mismatch(instr: &spl_parser::Instruction) -> Box<Diagnostic> {
     Box::new(Diagnostic::error(
         spl_parser::codes::UNSUPPORTED,
-        format!("internal: the plan's `{}` stage lost its instruction", instr.kind.name()),
+        format!(
+            "internal: the plan's `{}` stage lost its instruction",
+            instr.kind.name()
+        ),
         instr.span,
         "here",
     ))

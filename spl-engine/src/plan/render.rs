@@ -44,7 +44,11 @@ pub fn render_chain(chain: &Chain) -> String {
         } else {
             ("├─", "│  ")
         };
-        let number: Vec<String> = row.parts.iter().map(|p| (p.stage + 1).to_string()).collect();
+        let number: Vec<String> = row
+            .parts
+            .iter()
+            .map(|p| (p.stage + 1).to_string())
+            .collect();
         let _ = writeln!(s, "  {branch} {}. {}", number.join("+"), row.text);
         if !row.notes.is_empty() {
             let _ = writeln!(s, "  {cont}    {}", row.notes.join("; "));
@@ -126,7 +130,8 @@ fn row(st: &Stage) -> Row {
 /// The stage in canonical SPL; merged `where`s are written one after the other.
 pub(super) fn text(st: &Stage) -> String {
     match &st.op {
-        Op::Where(predicates) | Op::FilterFirst {
+        Op::Where(predicates)
+        | Op::FilterFirst {
             filter: predicates, ..
         } => predicates
             .iter()
