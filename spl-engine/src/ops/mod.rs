@@ -141,23 +141,14 @@ impl Stage {
     }
 }
 
-/// Builds the stage for any instruction.
+/// Builds the stage for any instruction as written (the engine builds its stages from the
+/// optimized plan instead, `crate::plan::physical`).
 pub fn build_stage(instr: &Instruction) -> Result<Stage, Box<Diagnostic>> {
-    build_stage_capped(instr, None)
-}
-
-/// Builds the stage for any instruction; a `stats` returns at most `stats_groups` groups.
-pub fn build_stage_capped(
-    instr: &Instruction,
-    stats_groups: Option<usize>,
-) -> Result<Stage, Box<Diagnostic>> {
     Ok(match &instr.kind {
         InstructionKind::Stats {
             aggregates,
             group_by,
-        } => Stage::Buffering(Box::new(
-            Stats::new(aggregates, group_by)?.with_max_groups(stats_groups),
-        )),
+        } => Stage::Buffering(Box::new(Stats::new(aggregates, group_by)?)),
         InstructionKind::Sort { keys } => Stage::Buffering(Box::new(Sort::new(keys))),
         InstructionKind::Limit { offset, count } => {
             Stage::Buffering(Box::new(Limit::new(*offset, *count)))
