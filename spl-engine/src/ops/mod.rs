@@ -142,7 +142,7 @@ impl Stage {
 }
 
 /// Builds the stage for any instruction as written (the engine builds its stages from the
-/// optimized plan instead, `crate::plan::physical`).
+/// optimized plan instead, in the plan's physical step).
 pub fn build_stage(instr: &Instruction) -> Result<Stage, Box<Diagnostic>> {
     Ok(match &instr.kind {
         InstructionKind::Stats {

@@ -1,9 +1,9 @@
 //! The logical plan, owned by the engine: a program as statements (chains) over `*` or a
 //! `.let` dataset, each a list of typed stages. A stage says what it computes (its expressions
 //! and outputs), which fields it reads, writes and removes, whether it can fail, and which
-//! stages as written it runs. The plan is built from the AST ([`lower`]), rewritten by
-//! [`crate::optimize`] as plain functions over these types, and turned into operators last
-//! ([`physical`]). `spl explain` renders it ([`render`]).
+//! stages as written it runs. The plan is built from the AST ([`lower()`]), rewritten by
+//! the optimizer (`optimize/`) as plain functions over these types, and turned into operators last
+//! ([`physical`]). `spl explain` renders it ([`render()`]).
 mod analysis;
 mod fields;
 mod lower;
