@@ -40,9 +40,9 @@ pub enum Sub {
     /// Run a pipeline over log files or stdin and print the result.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
-    /// Show the plan of a pipeline: stages, fields read and written; --analyze runs it.
+    /// Show the plan that runs (--written: as written): stages, fields read and written, rewrites; --analyze runs it.
     #[command(
-        after_help = "Examples:\n  spl explain '* | where status >= 500 | project status, uri'\n  spl explain --analyze access.log -q pipeline.spl"
+        after_help = "Examples:\n  spl explain '* | where status >= 500 | project status, uri'\n  spl explain --written '* | where x > 1 + 2'\n  spl explain --analyze access.log -q pipeline.spl"
     )]
     Explain {
         /// The SPL text (omit when using --query-file).
@@ -50,6 +50,9 @@ pub enum Sub {
         /// Read the SPL text from this file ('-' for stdin).
         #[arg(short = 'q', long = "query-file")]
         query_file: Option<PathBuf>,
+        /// Show the plan as written instead of the optimized plan that runs.
+        #[arg(long)]
+        written: bool,
         /// Run the pipeline over this file and show rows in/out and time per stage.
         #[arg(long, value_name = "FILE")]
         analyze: Option<PathBuf>,

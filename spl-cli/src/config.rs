@@ -24,6 +24,7 @@ pub enum Command {
         options: Options,
         analyze: Option<PathBuf>,
         input: Option<InputFormat>,
+        written: bool,
     },
     Serve(Box<spl_loghub::Config>),
     Test {
@@ -63,6 +64,7 @@ impl Command {
             Sub::Explain {
                 spl,
                 query_file,
+                written,
                 analyze,
                 input_format,
                 profile,
@@ -72,6 +74,7 @@ impl Command {
                 options: options(&profile, &timezone)?,
                 analyze,
                 input: input_format_of(input_format),
+                written,
             },
             Sub::Test {
                 files,

@@ -304,3 +304,69 @@ fn explain_lists_the_parse_json_keys_a_projection_keeps() {
     .stdout;
     assert!(!out.contains("(parse-json)"), "{out}");
 }
+
+#[test]
+fn explain_shows_the_plan_that_runs_and_written_shows_the_plan_as_written() {
+    let spl = "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where status > 400 + 99";
+    let out = run(&["explain", spl]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    // The folded constant is in the stage text; the pushed-down `where` runs first and keeps
+    // the number it was written with.
+    assert!(
+        out.stdout.starts_with(
+            "output output1 <- *
+  ├─ 2. where status > 499
+  │      reads: status; runs before stage 1
+  └─ 1. parse-regexp content, '(\\S+) (\\S+)' as ip, method
+         reads: content; writes: ip, method
+optimizations:
+  - statement 1, stage 2 (where): `400 + 99` folded to `499`
+"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "  - statement 1, stage 2 (where): runs before stage 1 (parse-regexp), which changes none of the fields it reads (status) and never fails\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = run(&["explain", "--written", spl]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with(
+            "output output1 <- *
+  ├─ 1. parse-regexp content, '(\\S+) (\\S+)' as ip, method
+  │      reads: content; writes: ip, method
+  └─ 2. where status > 400 + 99
+         reads: status
+profile cli"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn explain_shows_merged_stages_with_the_stages_they_run() {
+    let out = run(&[
+        "explain",
+        "* | where a = '1' | where b = '2' | extend x = a | extend y = x | project y",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with(
+            "output output1 <- *
+  ├─ 1+2. where a = '1' | where b = '2'
+  │      reads: a, b
+  ├─ 3+4. extend x = a, y = x
+  │      reads: a; writes: x, y
+  └─ 5. project y
+"
+        ),
+        "{}",
+        out.stdout
+    );
+}

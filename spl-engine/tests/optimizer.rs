@@ -437,3 +437,139 @@ fn same_with_rewrite(spl: &str, note: Option<&str>, absent: &str, input: impl Fn
         }
     }
 }
+
+/// The first statement's plan as written, rewritten by `rule`: (rendered plan, notes).
+fn rule(
+    spl: &str,
+    rule: impl Fn(&mut spl_engine::plan::Chain) -> Vec<String>,
+) -> (String, Vec<String>) {
+    let program = spl_parser::parse(spl).unwrap_or_else(|d| panic!("{spl}: {d:?}"));
+    let mut plan = spl_engine::plan::lower(&program);
+    let notes = rule(&mut plan.chains[0]);
+    (spl_engine::plan::render_chain(&plan.chains[0]), notes)
+}
+
+#[test]
+fn rule_fold_rewrites_the_plans_expressions() {
+    let session = spl_engine::expr::Session::default();
+    let (plan, notes) = rule("* | where x > 1 + 2 | extend y = lower('A') || x", |c| {
+        spl_engine::optimize::fold::run(c, &session)
+    });
+    assert_eq!(
+        plan,
+        "  ├─ 1. where x > 3\n  │      reads: x\n  \
+         └─ 2. extend y = 'a' || x\n         reads: x; writes: y\n"
+    );
+    assert_eq!(
+        notes,
+        vec![
+            "statement 1, stage 1 (where): `1 + 2` folded to `3`",
+            "statement 1, stage 2 (extend): `lower('A')` folded to `'a'`",
+        ]
+    );
+}
+
+#[test]
+fn rule_merge_makes_one_stage_of_adjacent_wheres_and_extends() {
+    let (plan, notes) = rule(
+        "* | where a = '1' | where b = '2' | extend x = a | extend y = x",
+        spl_engine::optimize::merge::run,
+    );
+    assert_eq!(
+        plan,
+        "  ├─ 1+2. where a = '1' | where b = '2'\n  │      reads: a, b\n  \
+         └─ 3+4. extend x = a, y = x\n         reads: a; writes: x, y\n"
+    );
+    assert_eq!(notes.len(), 2, "{notes:?}");
+}
+
+#[test]
+fn rule_pushdown_moves_a_where_ahead_in_the_plan() {
+    let (plan, notes) = rule(
+        "* | parse-csv content as a, b | extend k = 'v' | where level = 'ERROR'",
+        spl_engine::optimize::pushdown::run,
+    );
+    assert_eq!(
+        plan,
+        "  ├─ 3. where level = 'ERROR'\n  │      reads: level; runs before stages 1, 2\n  \
+         ├─ 1. parse-csv content as a, b\n  │      reads: content; writes: a, b\n  \
+         └─ 2. extend k = 'v'\n         writes: k\n"
+    );
+    assert_eq!(
+        notes,
+        vec![
+            "statement 1, stage 3 (where): runs before stages 1, 2 (parse-csv, extend), which \
+             change none of the fields it reads (level) and never fail"
+        ]
+    );
+}
+
+#[test]
+fn rule_prune_drops_unread_regexp_groups_and_json_keys_from_the_plan() {
+    let (plan, notes) = rule(
+        "* | parse-regexp content, '(\\S+) (\\S+) (\\d+)' as ip, time, status \
+         | project-away time",
+        spl_engine::optimize::prune::unused_outputs,
+    );
+    assert!(
+        plan.contains("writes: ip, status; not extracted: time\n"),
+        "{plan}"
+    );
+    assert_eq!(
+        notes,
+        vec!["statement 1, stage 1 (parse-regexp): time not extracted; nothing reads it before stage 2 drops it"]
+    );
+    let (plan, notes) = rule(
+        "* | parse-json content | project ip, status",
+        spl_engine::optimize::prune::dynamic_outputs,
+    );
+    assert!(
+        plan.contains("writes: ip, status; extracts only these keys\n"),
+        "{plan}"
+    );
+    assert_eq!(notes.len(), 1, "{notes:?}");
+}
+
+#[test]
+fn rule_prefilter_gives_parse_regexp_its_literal() {
+    let (plan, notes) = rule(
+        "* | parse-regexp content, 'user=(\\w+) took (\\d+)ms' as user, ms",
+        spl_engine::optimize::prefilter::run,
+    );
+    assert!(plan.contains("prefilter: \" took \""), "{plan}\n{notes:?}");
+    assert!(has(&notes, "skip the regex"), "{notes:?}");
+}
+
+/// The two acceptance examples: `spl explain` shows the plan that runs.
+#[test]
+fn explain_renders_the_optimized_plan() {
+    let p = compile(
+        "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where x > 1 + 2",
+        ErrorPolicy::ErrorStream,
+        true,
+    );
+    let text = p.plan_text();
+    // A folded constant appears in the stage text, and the pushed-down `where` comes first.
+    assert!(
+        text.starts_with(
+            "output output1 <- *\n  ├─ 2. where x > 3\n  │      reads: x; runs before stage 1\n  \
+             └─ 1. parse-regexp content, '(\\S+) (\\S+)' as ip, method\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("optimizations:\n"), "{text}");
+    assert!(text.contains("`1 + 2` folded to `3`"), "{text}");
+    // The plan as written is still there.
+    let written = p.written_plan_text();
+    assert!(
+        written.contains("├─ 1. parse-regexp") && written.contains("└─ 2. where x > 1 + 2\n"),
+        "{written}"
+    );
+    // Without the optimizer the plan that runs is the plan as written.
+    let p = compile(
+        "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where x > 1 + 2",
+        ErrorPolicy::ErrorStream,
+        false,
+    );
+    assert_eq!(p.plan_text(), written);
+}

@@ -1,5 +1,7 @@
-//! `spl explain`: print the plan (per statement its stages, and per stage the fields it reads,
-//! writes and removes), the profile and its limits; `--analyze FILE` also runs the pipeline over
+//! `spl explain`: print the plan that runs — the engine's optimized logical plan, per statement
+//! its stages in run order (numbered by the stages as written) and per stage the fields it
+//! reads, writes and removes — then each rewrite with its reason, the profile and its limits.
+//! `--written` prints the plan as written instead; `--analyze FILE` also runs the pipeline over
 //! FILE, discarding the rows, and prints rows in/out and time per stage.
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,12 +18,17 @@ pub fn run(
     options: &Options,
     analyze: Option<&Path>,
     input: Option<InputFormat>,
+    written: bool,
 ) -> ExitCode {
     let pipeline = match super::compile(source, options) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    out!("{}", pipeline.plan_text());
+    if written {
+        out!("{}", pipeline.written_plan_text());
+    } else {
+        out!("{}", pipeline.plan_text());
+    }
     if let Some(line) = decode_line(&pipeline) {
         outln!("{line}");
     }

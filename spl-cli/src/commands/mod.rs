@@ -65,7 +65,8 @@ pub fn run(command: Command) -> ExitCode {
             options,
             analyze,
             input,
-        } => explain::run(&source, &options, analyze.as_deref(), input),
+            written,
+        } => explain::run(&source, &options, analyze.as_deref(), input, written),
         Command::Test {
             files,
             update,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
-use spl_parser::{Assignment, Expr, ExprKind};
+use spl_parser::Assignment;
 
 use super::{evaluate_isolating, BatchError, Operator, StageOutput};
 use crate::batch::{is_time_field, set_column};
@@ -25,13 +25,6 @@ impl Extend {
     pub fn new(assignments: Vec<Assignment>) -> Extend {
         Extend {
             assignments: assignments.into_iter().map(|a| (a, 0)).collect(),
-        }
-    }
-
-    /// Moves the assignments out, leaving this `extend` without any.
-    pub fn take(&mut self) -> Extend {
-        Extend {
-            assignments: std::mem::take(&mut self.assignments),
         }
     }
 
@@ -91,21 +84,6 @@ impl Operator for Extend {
         Ok(StageOutput {
             batches: vec![batch],
             errors,
-        })
-    }
-
-    fn expressions_mut(&mut self) -> Vec<&mut Expr> {
-        self.assignments
-            .iter_mut()
-            .map(|(a, _)| &mut a.value)
-            .collect()
-    }
-
-    /// Copies of fields and literals into fields other than the time fields cannot fail.
-    fn never_fails(&self) -> bool {
-        self.assignments.iter().all(|(a, _)| {
-            !is_time_field(&a.output.name)
-                && matches!(a.value.kind, ExprKind::Column(_) | ExprKind::Literal(_))
         })
     }
 }

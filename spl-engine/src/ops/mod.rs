@@ -4,6 +4,7 @@
 pub mod aggregate;
 mod expand_values;
 mod extend;
+mod filter_first;
 mod limit;
 mod log_to_metric;
 mod metric_labels;
@@ -27,6 +28,7 @@ use spl_parser::{Diagnostic, Instruction, InstructionKind};
 
 pub use expand_values::ExpandValues;
 pub use extend::Extend;
+pub use filter_first::FilterFirst;
 pub use limit::Limit;
 pub use log_to_metric::LogToMetric;
 pub use metric_to_metric::MetricToMetric;
@@ -93,49 +95,12 @@ impl BatchError {
     }
 }
 
-/// Access to the concrete operator behind a `dyn Operator`, for the optimizer's rules that
-/// combine stages of known kinds.
-pub trait AsAny: std::any::Any {
-    fn as_any(&self) -> &dyn std::any::Any;
-    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
-}
-
-impl<T: std::any::Any> AsAny for T {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
-        self
-    }
-}
-
 /// One pipeline stage.
-pub trait Operator: AsAny + Send + Sync + Debug {
+pub trait Operator: Send + Sync + Debug {
     /// The instruction name, for plans and errors.
     fn name(&self) -> &'static str;
     /// Processes one batch.
     fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError>;
-    /// Stops writing the outputs named in `unused` (the optimizer found that nothing reads
-    /// them before they are dropped) where the operator can; returns the ones it stopped.
-    fn prune_outputs(&mut self, _unused: &[String]) -> Vec<String> {
-        Vec::new()
-    }
-    /// For a stage whose outputs are named by the data (`parse-json` keys): writes only the
-    /// outputs named in `observed` (the optimizer found that later stages can see no other
-    /// before they are dropped) where the operator can; returns the outputs it still writes,
-    /// or `None` when it did not change.
-    fn keep_only_outputs(&mut self, _observed: &[String]) -> Option<Vec<String>> {
-        None
-    }
-    /// The SQL expressions of the stage, for rewrites that keep their value (constant folding).
-    fn expressions_mut(&mut self) -> Vec<&mut spl_parser::Expr> {
-        Vec::new()
-    }
-    /// True when the stage keeps every row and can fail for no row and no batch (beyond
-    /// internal Arrow errors): a `where` may then run before it without changing results.
-    fn never_fails(&self) -> bool {
-        false
-    }
 }
 
 /// A stage that keeps state across the batches of one run (`stats`, `sort`, `limit`): the plan
@@ -176,23 +141,14 @@ impl Stage {
     }
 }
 
-/// Builds the stage for any instruction.
+/// Builds the stage for any instruction as written (the engine builds its stages from the
+/// optimized plan instead, in the plan's physical step).
 pub fn build_stage(instr: &Instruction) -> Result<Stage, Box<Diagnostic>> {
-    build_stage_capped(instr, None)
-}
-
-/// Builds the stage for any instruction; a `stats` returns at most `stats_groups` groups.
-pub fn build_stage_capped(
-    instr: &Instruction,
-    stats_groups: Option<usize>,
-) -> Result<Stage, Box<Diagnostic>> {
     Ok(match &instr.kind {
         InstructionKind::Stats {
             aggregates,
             group_by,
-        } => Stage::Buffering(Box::new(
-            Stats::new(aggregates, group_by)?.with_max_groups(stats_groups),
-        )),
+        } => Stage::Buffering(Box::new(Stats::new(aggregates, group_by)?)),
         InstructionKind::Sort { keys } => Stage::Buffering(Box::new(Sort::new(keys))),
         InstructionKind::Limit { offset, count } => {
             Stage::Buffering(Box::new(Limit::new(*offset, *count)))

@@ -98,11 +98,6 @@ impl Operator for ParseCsv {
         "parse-csv"
     }
 
-    /// Keeps every row; a missing or non-text source leaves the row unchanged.
-    fn never_fails(&self) -> bool {
-        true
-    }
-
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(StageOutput::one(batch));

@@ -48,6 +48,13 @@ impl ParseJson {
             only: None,
         })
     }
+
+    /// Writes only the output fields (prefix included) in `only` (all when `None`): the
+    /// optimizer found that later stages can observe no other.
+    pub fn only(mut self, only: Option<Vec<String>>) -> ParseJson {
+        self.only = only;
+        self
+    }
 }
 
 /// The first level of the JSON container a document (or its `-path`) holds, each value as the
@@ -202,16 +209,6 @@ fn write_skeleton(v: &Value, out: &mut String) {
 impl Operator for ParseJson {
     fn name(&self) -> &'static str {
         "parse-json"
-    }
-
-    fn keep_only_outputs(&mut self, observed: &[String]) -> Option<Vec<String>> {
-        let kept: Vec<String> = observed
-            .iter()
-            .filter(|n| n.starts_with(&self.prefix) && !crate::batch::is_time_field(n))
-            .cloned()
-            .collect();
-        self.only = Some(kept.clone());
-        Some(kept)
     }
 
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {

@@ -93,20 +93,17 @@ impl ParseRegexp {
         })
     }
 
-    /// The pattern as compiled (RE2 syntax translated, `-flags` inline).
-    pub fn pattern(&self) -> &str {
-        self.regex.as_str()
-    }
-
-    /// The one-pass matcher of the pattern ([`SeqMatcher`]), when it has one.
-    pub fn one_pass(&self) -> Option<&SeqMatcher> {
-        self.sequence.as_ref()
+    /// Does not write the outputs in `unused` (the optimizer found nothing reads them).
+    pub fn without_outputs(mut self, unused: &[String]) -> ParseRegexp {
+        self.outputs.retain(|(name, _)| !unused.contains(name));
+        self
     }
 
     /// Skips the regex on rows that do not contain `literal`; only correct when every match
-    /// of the pattern contains it ([`crate::optimize::prefilter`]).
-    pub fn set_prefilter(&mut self, literal: &[u8]) {
+    /// of the pattern contains it (the optimizer's prefilter rule checks that).
+    pub fn with_prefilter(mut self, literal: &[u8]) -> ParseRegexp {
         self.prefilter = Some(memchr::memmem::Finder::new(literal).into_owned());
+        self
     }
 }
 
@@ -321,22 +318,6 @@ fn repetition_end(chars: &[char], i: usize) -> Option<usize> {
 impl Operator for ParseRegexp {
     fn name(&self) -> &'static str {
         "parse-regexp"
-    }
-
-    fn prune_outputs(&mut self, unused: &[String]) -> Vec<String> {
-        let pruned: Vec<String> = self
-            .outputs
-            .iter()
-            .filter(|(name, _)| unused.contains(name))
-            .map(|(name, _)| name.clone())
-            .collect();
-        self.outputs.retain(|(name, _)| !unused.contains(name));
-        pruned
-    }
-
-    /// Keeps every row; a missing or non-text source leaves the row unchanged.
-    fn never_fails(&self) -> bool {
-        true
     }
 
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {

@@ -39,11 +39,6 @@ impl Operator for Project {
         "project"
     }
 
-    /// Keeps every row; only chooses columns.
-    fn never_fails(&self) -> bool {
-        true
-    }
-
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         let schema = batch.schema();
         // (output name, column index); a later choice of the same name replaces an earlier one.

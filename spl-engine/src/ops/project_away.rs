@@ -27,11 +27,6 @@ impl Operator for ProjectAway {
         "project-away"
     }
 
-    /// Keeps every row; only removes columns.
-    fn never_fails(&self) -> bool {
-        true
-    }
-
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         let out = retain_columns(&batch, |_, name| {
             is_time_field(name)

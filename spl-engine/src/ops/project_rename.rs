@@ -33,11 +33,6 @@ impl Operator for ProjectRename {
         "project-rename"
     }
 
-    /// Keeps every row; only renames columns.
-    fn never_fails(&self) -> bool {
-        true
-    }
-
     fn process(&self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         let schema = batch.schema();
         let present: Vec<&(String, String)> = self

@@ -33,13 +33,6 @@ impl Where {
         );
     }
 
-    /// Moves the predicates out, leaving this `where` without any.
-    pub fn take(&mut self) -> Where {
-        Where {
-            predicates: std::mem::take(&mut self.predicates),
-        }
-    }
-
     /// The predicates, in the order they run.
     pub fn predicates(&self) -> impl Iterator<Item = &Expr> {
         self.predicates.iter().map(|(p, _)| p)
@@ -91,10 +84,6 @@ impl Operator for Where {
             batches: vec![batch],
             errors,
         })
-    }
-
-    fn expressions_mut(&mut self) -> Vec<&mut Expr> {
-        self.predicates.iter_mut().map(|(p, _)| p).collect()
     }
 }
 

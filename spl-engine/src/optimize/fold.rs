@@ -2,8 +2,8 @@
 //! only deterministic functions is evaluated once, at compile time, by the engine's own
 //! evaluator on a one-row batch, and replaced by the literal of its value.
 //!
-//! It folds on the SPL AST, because operators keep SPL expressions and lower them per batch
-//! schema. An SPL literal has one of five types — BIGINT (`3`, negative as `-3`), DOUBLE
+//! It folds the SPL expressions the plan's stages hold, because operators keep SPL expressions
+//! and lower them per batch schema. An SPL literal has one of five types — BIGINT (`3`, negative as `-3`), DOUBLE
 //! (`2.5`), VARCHAR, BOOLEAN and the untyped NULL — so a value folds only when its literal
 //! evaluates to exactly the same Arrow array (type and value); anything else (a typed NULL, an
 //! INTEGER, a TIMESTAMP, NaN) stays as written. A sub-expression whose evaluation fails
@@ -21,20 +21,14 @@ use spl_parser::ast::{Expr, ExprKind, Literal, UnaryOp};
 use spl_parser::Span;
 
 use crate::expr::Session;
-use crate::ops::Stage;
-use crate::pipeline::Chain;
+use crate::plan::Chain;
 
 /// Folds the expressions of every stage; a note per folded sub-expression.
-pub(super) fn run(chain: &mut Chain, session: &Session) -> Vec<String> {
+pub fn run(chain: &mut Chain, session: &Session) -> Vec<String> {
     let mut notes = Vec::new();
-    let labels: Vec<String> = chain
-        .parts
-        .iter()
-        .map(|p| super::label(chain.statement, p))
-        .collect();
-    for (stage, label) in chain.stages.iter_mut().zip(labels) {
-        let Stage::Row(op) = stage else { continue };
-        for e in op.expressions_mut() {
+    for i in 0..chain.stages.len() {
+        let label = super::label(chain, &chain.stages[i].parts);
+        for e in chain.stages[i].expressions_mut() {
             for (from, to) in fold_expr(e, session) {
                 notes.push(format!("{label}: `{from}` folded to `{to}`"));
             }

@@ -6,60 +6,86 @@
 //!
 //! A merged stage stops at the boundary between its parts when no row is left, as the runner
 //! skips stages for empty batches, and tags errors with the part that failed.
-use crate::ops::{Extend, Operator, Stage, Where};
-use crate::pipeline::Chain;
+use crate::plan::{Chain, Op, Stage};
 
 /// Merges runs of adjacent `where` and of adjacent `extend` stages; a note per merged run.
-pub(super) fn run(chain: &mut Chain) -> Vec<String> {
+pub fn run(chain: &mut Chain) -> Vec<String> {
     let mut merged_at = Vec::new();
     let mut i = 0;
     while i + 1 < chain.stages.len() {
-        let (head, tail) = chain.stages.split_at_mut(i + 1);
-        let offset = chain.parts[i].len();
-        if merge_into(&mut head[i], &mut tail[0], offset) {
-            chain.stages.remove(i + 1);
-            let next = chain.parts.remove(i + 1);
-            chain.parts[i].extend(next);
-            if merged_at.last() != Some(&i) {
-                merged_at.push(i);
+        let next = chain.stages.remove(i + 1);
+        match merge(&mut chain.stages[i], next) {
+            None => {
+                if merged_at.last() != Some(&i) {
+                    merged_at.push(i);
+                }
             }
-        } else {
-            i += 1;
+            Some(next) => {
+                chain.stages.insert(i + 1, next);
+                i += 1;
+            }
         }
     }
     merged_at
         .into_iter()
         .map(|i| {
-            let parts = &chain.parts[i];
-            let how = if parts.iter().all(|(_, n)| *n == "where") {
+            let stage = &chain.stages[i];
+            let how = if matches!(stage.op, Op::Where(_)) {
                 "each condition runs on the rows the previous one kept"
             } else {
                 "assignments run in order, each seeing the ones before"
             };
             format!(
                 "{}: merged into one stage; {how}",
-                super::label(chain.statement, parts)
+                super::label(chain, &stage.parts)
             )
         })
         .collect()
 }
 
-/// Moves `next`'s work into `stage` when both are `where` or both are `extend`.
-fn merge_into(stage: &mut Stage, next: &mut Stage, offset: usize) -> bool {
-    let (Stage::Row(a), Stage::Row(b)) = (stage, next) else {
-        return false;
-    };
-    if let (Some(a), Some(b)) = (downcast::<Where>(a), downcast::<Where>(b)) {
-        a.merge(b.take(), offset);
-        return true;
+/// Moves `next`'s work into `stage` when both are `where` or both are `extend`; gives `next`
+/// back otherwise.
+fn merge(stage: &mut Stage, next: Stage) -> Option<Stage> {
+    let offset = stage.parts.len();
+    match (&mut stage.op, next.op) {
+        (Op::Where(a), Op::Where(b)) => a.extend(b.into_iter().map(|mut p| {
+            p.part += offset;
+            p
+        })),
+        (Op::Extend(a), Op::Extend(b)) => a.extend(b.into_iter().map(|mut x| {
+            x.part += offset;
+            x
+        })),
+        (_, op) => {
+            return Some(Stage {
+                op,
+                parts: next.parts,
+            })
+        }
     }
-    if let (Some(a), Some(b)) = (downcast::<Extend>(a), downcast::<Extend>(b)) {
-        a.merge(b.take(), offset);
-        return true;
-    }
-    false
+    stage.parts.extend(next.parts);
+    None
 }
 
-fn downcast<T: 'static>(op: &mut Box<dyn Operator>) -> Option<&mut T> {
-    op.as_mut().as_any_mut().downcast_mut::<T>()
+#[cfg(test)]
+mod tests {
+    use crate::plan::{lower, render_chain};
+
+    fn merged(spl: &str) -> String {
+        let mut p = lower(&spl_parser::parse(spl).unwrap());
+        super::run(&mut p.chains[0]);
+        render_chain(&p.chains[0])
+    }
+
+    #[test]
+    fn adjacent_wheres_and_extends_become_one_stage_each() {
+        let text =
+            merged("* | where a = '1' | where b = '2' | extend x = a | extend y = x | project y");
+        assert_eq!(
+            text,
+            "  ├─ 1+2. where a = '1' | where b = '2'\n  │      reads: a, b\n  \
+             ├─ 3+4. extend x = a, y = x\n  │      reads: a; writes: x, y\n  \
+             └─ 5. project y\n         reads: y; removes: <all other fields but the time fields>\n"
+        );
+    }
 }

@@ -18,43 +18,45 @@
 //! text give none.
 use regex_syntax::hir::{Hir, HirKind};
 
-use crate::ops::{ParseRegexp, Stage};
-use crate::pipeline::Chain;
+use crate::plan::{Chain, Op};
+use crate::regex_seq::SeqMatcher;
 
 /// The shortest literal worth a prefilter.
 pub const MIN_LEN: usize = 3;
 
 /// Gives each `parse-regexp` with a required literal its prefilter; a note each.
-pub(super) fn run(chain: &mut Chain) -> Vec<String> {
+pub fn run(chain: &mut Chain) -> Vec<String> {
     let mut notes = Vec::new();
-    for (si, stage) in chain.stages.iter_mut().enumerate() {
-        let Stage::Row(op) = stage else { continue };
-        let Some(p) = op.as_mut().as_any_mut().downcast_mut::<ParseRegexp>() else {
+    for i in 0..chain.stages.len() {
+        let label = super::label(chain, &chain.stages[i].parts);
+        let Op::ParseRegexp(p) = &mut chain.stages[i].op else {
             continue;
         };
-        match p.one_pass() {
+        if p.outputs.is_none() {
+            continue; // the pattern does not compile
+        }
+        let pattern = crate::ops::re2_to_rust(&p.source);
+        let one_pass = SeqMatcher::new(&pattern).filter(|m| m.groups() == p.groups);
+        match one_pass {
             Some(m) if m.is_anchored() => {
                 notes.push(format!(
-                    "{}: the anchored pattern is matched in one pass, without backtracking",
-                    super::label(chain.statement, &chain.parts[si]),
+                    "{label}: the anchored pattern is matched in one pass, without backtracking",
                 ));
                 continue;
             }
             Some(_) => notes.push(format!(
-                "{}: the pattern is searched in one pass, without backtracking",
-                super::label(chain.statement, &chain.parts[si]),
+                "{label}: the pattern is searched in one pass, without backtracking",
             )),
             None => {}
         }
-        let Some(literal) = required_literal(p.pattern()) else {
+        let Some(literal) = required_literal(&pattern) else {
             continue;
         };
-        p.set_prefilter(&literal);
         notes.push(format!(
-            "{}: rows without {:?} skip the regex (memmem prefilter on a literal every match contains)",
-            super::label(chain.statement, &chain.parts[si]),
+            "{label}: rows without {:?} skip the regex (memmem prefilter on a literal every match contains)",
             String::from_utf8_lossy(&literal)
         ));
+        p.prefilter = Some(literal);
     }
     notes
 }
@@ -78,6 +80,38 @@ fn required(hir: &Hir) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::required_literal;
+    use crate::plan::{lower, Op};
+
+    #[test]
+    fn the_plan_gets_the_literal_and_one_pass_patterns_get_none() {
+        let mut p = lower(
+            &spl_parser::parse(
+                "* | parse-regexp content, 'ERROR id=(\\d+)' as id \
+                 | parse-regexp content, '^(\\S+) (\\S+)$' as a, b",
+            )
+            .unwrap(),
+        );
+        let notes = super::run(&mut p.chains[0]);
+        let prefilters: Vec<Option<Vec<u8>>> = p.chains[0]
+            .stages
+            .iter()
+            .map(|s| match &s.op {
+                Op::ParseRegexp(r) => r.prefilter.clone(),
+                _ => panic!("not parse-regexp"),
+            })
+            .collect();
+        assert_eq!(
+            prefilters,
+            vec![Some(b"ERROR id=".to_vec()), None],
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("statement 1, stage 1 (parse-regexp): rows without")),
+            "{notes:?}"
+        );
+    }
 
     fn lit(p: &str) -> Option<String> {
         required_literal(p).map(|l| String::from_utf8(l).unwrap())

@@ -1,21 +1,22 @@
-//! Compiling a program: parse, check it against the profile (instructions, limits), type-check
-//! its expressions, build each statement's stages and wire the `.let` datasets into a DAG of
-//! chains with named outputs. Every problem is a diagnostic; nothing fails later for a reason
-//! that was visible at compile time.
+//! Compiling a program: check it against the profile (instructions, limits), type-check its
+//! expressions, plan it ([`crate::plan::lower`]), and build each stage's operator
+//! ([`crate::plan::physical`]); after the optimizer's rewrites, the operators are built again
+//! from the optimized plan. Every problem is a diagnostic; nothing fails later for a reason that
+//! was visible at compile time.
 use datafusion_common::DFSchema;
 use spl_parser::{ast, codes, Diagnostic, Diagnostics, Expr, Instruction, InstructionKind, Span};
 
 use super::profile::Profile;
-use super::{Chain, ChainSource, OutputDef, Pipeline};
-use crate::ops;
+use super::{Chain, ChainSource, OutputDef};
+use crate::plan::{self, physical, Op};
 
-/// Builds the chains of a parsed program.
+/// Plans a parsed program and builds its operators as written, reporting every problem.
 pub(super) fn chains(
     program: &ast::Program,
     source: &str,
     profile: Profile,
     diags: &mut Diagnostics,
-) -> (Vec<Chain>, Vec<OutputDef>) {
+) -> (plan::Program, Vec<Chain>) {
     let limits = profile.limits();
     if let Some(max) = limits.max_script_bytes {
         if source.len() > max {
@@ -33,10 +34,10 @@ pub(super) fn chains(
             );
         }
     }
-    let mut chains: Vec<Chain> = Vec::new();
-    let mut outputs = Vec::new();
-    for (si, st) in program.statements.iter().enumerate() {
-        let p = &st.pipeline;
+    let mut written = plan::lower(program);
+    let mut chains = Vec::new();
+    for c in written.chains.iter_mut() {
+        let p = &program.statements[c.statement].pipeline;
         if let Some(max) = limits.max_stages {
             if p.stages.len() > max {
                 diags.push(Diagnostic::error(
@@ -50,19 +51,6 @@ pub(super) fn chains(
                 ));
             }
         }
-        let source = match &p.source {
-            ast::Source::Star(_) => ChainSource::Input,
-            ast::Source::Dataset(id) => {
-                match chains
-                    .iter()
-                    .position(|c| c.name.as_deref() == Some(id.name.as_str()))
-                {
-                    Some(i) => ChainSource::Chain(i),
-                    // The parser's validation already reported the unknown dataset.
-                    None => continue,
-                }
-            }
-        };
         let mut stages = Vec::new();
         let mut parts = Vec::new();
         for (i, instr) in p.stages.iter().enumerate() {
@@ -86,8 +74,10 @@ pub(super) fn chains(
             let limited = p.stages[i + 1..]
                 .iter()
                 .any(|s| matches!(s.kind, InstructionKind::Limit { .. }));
-            let cap = if limited { None } else { limits.stats_groups };
-            match ops::build_stage_capped(instr, cap) {
+            if let Op::Stats { max_groups, .. } = &mut c.stages[i].op {
+                *max_groups = if limited { None } else { limits.stats_groups };
+            }
+            match physical::build(&c.stages[i]) {
                 Ok(stage) => {
                     stages.push(stage);
                     parts.push(vec![(i, instr.kind.name())]);
@@ -95,28 +85,55 @@ pub(super) fn chains(
                 Err(d) => diags.push(*d),
             }
         }
-        let emitted = st.name.is_none();
-        let name = match (&st.name, &p.source) {
-            (Some(n), _) => Some(n.name.clone()),
-            _ => None,
-        };
-        let index = chains.len();
         chains.push(Chain {
-            name,
-            source,
+            source: chain_source(&c.source),
             stages,
             parts,
-            statement: si,
+            statement: c.statement,
         });
-        if emitted {
-            let name = match (&p.source, p.stages.is_empty()) {
-                (ast::Source::Dataset(id), true) => id.name.clone(),
-                _ => format!("output{}", outputs.len() + 1),
-            };
-            outputs.push(OutputDef { name, chain: index });
-        }
     }
-    (chains, outputs)
+    (written, chains)
+}
+
+/// The operators of a checked (and optimized) plan.
+pub(super) fn physical(plan: &plan::Program) -> Result<Vec<Chain>, Box<Diagnostic>> {
+    plan.chains
+        .iter()
+        .map(|c| {
+            Ok(Chain {
+                source: chain_source(&c.source),
+                stages: c
+                    .stages
+                    .iter()
+                    .map(physical::build)
+                    .collect::<Result<_, _>>()?,
+                parts: c
+                    .stages
+                    .iter()
+                    .map(|s| s.parts.iter().map(|p| (p.stage, p.instruction)).collect())
+                    .collect(),
+                statement: c.statement,
+            })
+        })
+        .collect()
+}
+
+/// The emitted datasets of a plan.
+pub(super) fn outputs(plan: &plan::Program) -> Vec<OutputDef> {
+    plan.outputs
+        .iter()
+        .map(|o| OutputDef {
+            name: o.name.clone(),
+            chain: o.chain,
+        })
+        .collect()
+}
+
+fn chain_source(source: &plan::Source) -> ChainSource {
+    match source {
+        plan::Source::Input => ChainSource::Input,
+        plan::Source::Dataset { chain, .. } => ChainSource::Chain(*chain),
+    }
 }
 
 /// Lowers every expression of the instruction against an empty schema (missing fields are
@@ -132,126 +149,5 @@ fn check_expressions(instr: &Instruction, diags: &mut Diagnostics) {
         if let Err(d) = crate::expr::lower(e, &schema) {
             diags.push(*d);
         }
-    }
-}
-
-/// Field-aware rewrites that never change results (ARCHITECTURE.md, "Operators and the
-/// plan"): outputs of extraction stages that nothing reads before they are dropped are not
-/// extracted; then the rules of [`crate::optimize`] (constant folding, merging, filter
-/// pushdown). Returns a sentence per rewrite for `spl explain`.
-pub(super) fn optimize(
-    chains: &mut [Chain],
-    plan: &[crate::plan::ChainPlan],
-    session: &crate::expr::Session,
-) -> Vec<String> {
-    let mut notes = prune(chains, plan);
-    for chain in chains.iter_mut() {
-        notes.extend(crate::optimize::chain(chain, plan, session));
-    }
-    notes
-}
-
-/// Outputs of extraction stages that nothing reads before they are dropped are not extracted.
-fn prune(chains: &mut [Chain], plan: &[crate::plan::ChainPlan]) -> Vec<String> {
-    let mut notes = Vec::new();
-    for chain in chains.iter_mut() {
-        notes.extend(prune_dynamic(chain, plan));
-        for i in 0..chain.stages.len() {
-            let unused = crate::plan::unused_outputs(plan, chain.statement, i);
-            if unused.is_empty() {
-                continue;
-            }
-            // A stage that fails on a row before the output is dropped (the dropping stage
-            // included) would show the row in the error stream: with all its fields.
-            let names: Vec<String> = unused
-                .iter()
-                .filter(|(_, at)| chain.stages_between_never_fail(i + 1, *at))
-                .map(|(n, _)| n.clone())
-                .collect();
-            if names.is_empty() {
-                continue;
-            }
-            let Some(ops::Stage::Row(op)) = chain.stages.get_mut(i) else {
-                continue;
-            };
-            let pruned = op.prune_outputs(&names);
-            if pruned.is_empty() {
-                continue;
-            }
-            let dropped_at = unused
-                .iter()
-                .filter(|(n, _)| pruned.contains(n))
-                .map(|(_, at)| *at)
-                .max()
-                .unwrap_or(i + 1);
-            notes.push(format!(
-                "statement {}, stage {} ({}): {} not extracted; nothing reads {} before stage {dropped_at} drops {}",
-                chain.statement + 1,
-                i + 1,
-                op.name(),
-                pruned.join(", "),
-                if pruned.len() == 1 { "it" } else { "them" },
-                if pruned.len() == 1 { "it" } else { "them" },
-            ));
-        }
-    }
-    notes
-}
-
-/// Stages whose outputs are named by the data (`parse-json`) extract only the keys later
-/// stages can observe, when a `project` drops the others and every stage in between keeps every
-/// row and fails for none: a failing row's error row would carry the unextracted keys.
-fn prune_dynamic(chain: &mut Chain, plan: &[crate::plan::ChainPlan]) -> Vec<String> {
-    let mut notes = Vec::new();
-    for i in 0..chain.stages.len() {
-        let Some((observed, at)) = crate::plan::observed_dynamic_outputs(plan, chain.statement, i)
-        else {
-            continue;
-        };
-        let drops_with_project = plan
-            .get(chain.statement)
-            .and_then(|c| c.stages.get(at - 1))
-            .is_some_and(|s| s.instruction == "project");
-        let between_never_fail = chain.stages_between_never_fail(i + 1, at - 1);
-        if !drops_with_project || !between_never_fail {
-            continue;
-        }
-        let Some(ops::Stage::Row(op)) = chain.stages.get_mut(i) else {
-            continue;
-        };
-        let Some(kept) = op.keep_only_outputs(&observed) else {
-            continue;
-        };
-        let kept = if kept.is_empty() {
-            "no key".to_string()
-        } else {
-            format!("only {}", kept.join(", "))
-        };
-        notes.push(format!(
-            "statement {}, stage {} ({}): {kept} extracted; nothing reads other keys before stage {at} drops them",
-            chain.statement + 1,
-            i + 1,
-            op.name(),
-        ));
-    }
-    notes
-}
-
-impl Chain {
-    /// True when stages `from..to` (0-based, `to` excluded) exist and keep every row and fail
-    /// for none ([`ops::Operator::never_fails`]).
-    fn stages_between_never_fail(&self, from: usize, to: usize) -> bool {
-        self.stages.get(from..to).is_some_and(|between| {
-            between
-                .iter()
-                .all(|s| matches!(s, ops::Stage::Row(op) if op.never_fails()))
-        })
-    }
-}
-
-impl Pipeline {
-    /// The number of stages, over all statements.
-    pub fn stage_count(&self) -> usize {
-        self.chains.iter().map(|c| c.stages.len()).sum()
     }
 }

@@ -69,15 +69,17 @@ pub struct Pipeline {
     pub warnings: Diagnostics,
     /// The program text.
     pub source: String,
-    plan: Vec<crate::plan::ChainPlan>,
+    /// The logical plan as written.
+    written: crate::plan::Program,
+    /// The logical plan that runs: as written, or after the optimizer's rewrites.
+    optimized: crate::plan::Program,
     /// What the optimizer changed, one sentence each (shown by `spl explain`).
     rewrites: Vec<String>,
 }
 
-/// One statement: its input, its stages, and its dataset name when it is a `.let`.
+/// One statement's operators and its input.
 #[derive(Debug)]
 pub(crate) struct Chain {
-    pub name: Option<String>,
     pub source: ChainSource,
     pub stages: Vec<Stage>,
     /// Per stage, the stages of the statement as written that it runs (index, instruction), in
@@ -100,7 +102,7 @@ pub(crate) enum ChainSource {
 pub struct OutputDef {
     /// The dataset name for `$name;`, else `output<N>` (1-based among outputs).
     pub name: String,
-    chain: usize,
+    pub(crate) chain: usize,
 }
 
 /// Rows that failed in a stage, with where and why.
@@ -248,17 +250,26 @@ impl Pipeline {
         let Some(program) = program else {
             return Err(diags);
         };
-        let (mut chains, outputs) = compile::chains(&program, text, options.profile, &mut diags);
+        let (written, mut chains) = compile::chains(&program, text, options.profile, &mut diags);
         if diags.has_errors() {
             return Err(diags);
         }
-        let plan = crate::plan::describe(&program);
+        let outputs = compile::outputs(&written);
         let session = Session::new(options.timezone);
-        let rewrites = if options.optimize {
-            compile::optimize(&mut chains, &plan, &session)
-        } else {
-            Vec::new()
-        };
+        let mut optimized = written.clone();
+        let mut rewrites = Vec::new();
+        if options.optimize {
+            rewrites = crate::optimize::program(&mut optimized, &session);
+            if !rewrites.is_empty() {
+                chains = match compile::physical(&optimized) {
+                    Ok(chains) => chains,
+                    Err(d) => {
+                        diags.push(*d);
+                        return Err(diags);
+                    }
+                };
+            }
+        }
         let mut limits = options.profile.limits();
         if options.batch_timeout.is_some() {
             limits.batch_timeout = options.batch_timeout;
@@ -281,9 +292,15 @@ impl Pipeline {
             buffering,
             warnings: diags,
             source: text.to_string(),
-            plan,
+            written,
+            optimized,
             rewrites,
         })
+    }
+
+    /// The number of stages that run, over all statements.
+    pub fn stage_count(&self) -> usize {
+        self.chains.iter().map(|c| c.stages.len()).sum()
     }
 
     /// The emitted datasets, in statement order.
@@ -297,19 +314,31 @@ impl Pipeline {
         self.buffering
     }
 
-    /// The logical plan: per statement, its stages and the fields each reads and writes.
-    pub fn plan(&self) -> &[crate::plan::ChainPlan] {
-        &self.plan
+    /// The logical plan as written: per statement, its stages and the fields each reads and
+    /// writes ([`crate::plan::input_fields`] and [`crate::plan::rows_unchanged`] take it).
+    pub fn plan(&self) -> &[crate::plan::Chain] {
+        &self.written.chains
     }
 
-    /// The plan as a tree (`spl explain`).
+    /// The logical plan as written.
+    pub fn written_plan(&self) -> &crate::plan::Program {
+        &self.written
+    }
+
+    /// The logical plan that runs (after the optimizer's rewrites, unless it was off).
+    pub fn optimized_plan(&self) -> &crate::plan::Program {
+        &self.optimized
+    }
+
+    /// The plan as written, as a tree (`spl explain --written`).
+    pub fn written_plan_text(&self) -> String {
+        crate::plan::render(&self.written)
+    }
+
+    /// The plan that runs as a tree, then the optimizer's rewrites with their reasons
+    /// (`spl explain`).
     pub fn plan_text(&self) -> String {
-        let outputs: Vec<(String, usize)> = self
-            .outputs
-            .iter()
-            .map(|o| (o.name.clone(), self.chains[o.chain].statement))
-            .collect();
-        let mut text = crate::plan::render(&self.plan, &outputs);
+        let mut text = crate::plan::render(&self.optimized);
         if !self.rewrites.is_empty() {
             text.push_str("optimizations:\n");
             for r in &self.rewrites {
