@@ -22,7 +22,14 @@ pub(crate) fn to_struct(
     let mut fields = Vec::new();
     let mut columns = Vec::new();
     for (f, column) in schema.fields().iter().zip(rows.columns()) {
-        let column = if typed || is_time_field(f.name()) {
+        let column = if is_time_field(f.name()) {
+            // A row without a nanosecond part has 0.
+            arrow::compute::kernels::zip::zip(
+                &arrow::compute::is_not_null(column.as_ref())?,
+                column,
+                &arrow::array::Scalar::new(arrow::array::Int64Array::from(vec![0])),
+            )?
+        } else if typed {
             Arc::clone(column)
         } else {
             if column.null_count() == column.len() {
@@ -49,54 +56,4 @@ fn text(column: &ArrayRef, renderer: &Renderer) -> Result<ArrayRef, ArrowError> 
                 .collect::<StringArray>(),
         ),
     })
-}
-
-/// Concatenates parts of one group whose fields may differ: the union of fields in first-seen
-/// order, NULL where a part lacks a field; a field whose type differs between parts is
-/// rendered as text in all of them.
-pub(crate) fn merge(parts: &[RecordBatch], renderer: &Renderer) -> Result<RecordBatch, ArrowError> {
-    match parts {
-        [] => {
-            return Ok(RecordBatch::new_empty(Arc::new(
-                arrow::datatypes::Schema::empty(),
-            )))
-        }
-        [one] => return Ok(one.clone()),
-        _ => {}
-    }
-    let mut names: Vec<String> = Vec::new();
-    let mut types: Vec<DataType> = Vec::new();
-    for part in parts {
-        for f in part.schema().fields() {
-            match names.iter().position(|n| n == f.name()) {
-                Some(i) if types[i] != *f.data_type() => types[i] = DataType::Utf8,
-                Some(_) => {}
-                None => {
-                    names.push(f.name().clone());
-                    types.push(f.data_type().clone());
-                }
-            }
-        }
-    }
-    let schema = Arc::new(arrow::datatypes::Schema::new(
-        names
-            .iter()
-            .zip(&types)
-            .map(|(n, t)| Field::new(n, t.clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let mut aligned = Vec::with_capacity(parts.len());
-    for part in parts {
-        let columns = names
-            .iter()
-            .zip(&types)
-            .map(|(n, t)| match part.column_by_name(n) {
-                Some(c) if c.data_type() == t => Ok(Arc::clone(c)),
-                Some(c) => text(c, renderer),
-                None => Ok(arrow::array::new_null_array(t, part.num_rows())),
-            })
-            .collect::<Result<Vec<_>, ArrowError>>()?;
-        aligned.push(RecordBatch::try_new(Arc::clone(&schema), columns)?);
-    }
-    arrow::compute::concat_batches(&schema, &aligned)
 }

@@ -16,17 +16,16 @@ use std::ffi::{c_char, CStr};
 use std::sync::Arc;
 
 use arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, BinaryViewArray, StringArray, StringViewArray,
-    StructArray, UInt32Array,
+    new_null_array, Array, ArrayRef, AsArray, BinaryViewArray, StringViewArray, StructArray,
 };
-use arrow::compute::{cast, take};
+use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field};
 use arrow::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};
 use arrow::record_batch::RecordBatch;
 use spl_engine::batch::{from_columns, is_time_field};
 
-use crate::abi::{ArrowArray, ArrowSchema, SplStatus};
 use crate::guard::Failure;
+use crate::status::{ArrowArray, ArrowSchema, SplStatus};
 
 /// At most this many fields per batch.
 pub(crate) const MAX_FIELDS: i64 = 65_536;
@@ -300,25 +299,4 @@ fn to_varchar(column: ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
         }
         _ => cast(&column, &DataType::Utf8View)?,
     })
-}
-
-/// Adds the group tags as constant `__tag__:<key>` fields unless the batch has them.
-pub(crate) fn add_tags(
-    batch: RecordBatch,
-    tags: &[(String, String)],
-) -> Result<RecordBatch, Failure> {
-    let mut batch = batch;
-    for (key, value) in tags {
-        let name = format!("{}{key}", spl_engine::groups::TAG_PREFIX);
-        if batch.schema().index_of(&name).is_ok() {
-            continue;
-        }
-        let one: ArrayRef = Arc::new(StringArray::from(vec![value.as_str()]));
-        let one = cast(&one, &DataType::Utf8View).map_err(|e| invalid(e.to_string()))?;
-        let column = take(&one, &UInt32Array::from(vec![0u32; batch.num_rows()]), None)
-            .map_err(|e| invalid(e.to_string()))?;
-        batch = spl_engine::batch::set_column(&batch, &name, column)
-            .map_err(|e| invalid(e.to_string()))?;
-    }
-    Ok(batch)
 }

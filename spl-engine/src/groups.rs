@@ -26,6 +26,7 @@ use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
 use crate::batch::{from_columns, is_time_field, retain_columns, set_column, TIME_FIELDS};
+use crate::plan::{ChainPlan, Fields};
 use crate::render::Renderer;
 
 /// The event time in Unix seconds.
@@ -176,6 +177,28 @@ pub enum Touched {
 }
 
 impl Touched {
+    /// The fields a program's stages read or write, from its plan. Stages that only select,
+    /// drop or rename columns (`project`, `project-away`, `project-rename`) move values without
+    /// looking at them and do not count; a stage whose fields depend on the data touches every
+    /// field.
+    pub fn of(plan: &[ChainPlan]) -> Touched {
+        let mut names = HashSet::new();
+        for chain in plan {
+            for st in &chain.stages {
+                if matches!(st.instruction, "project" | "project-away" | "project-rename") {
+                    continue;
+                }
+                for fields in [&st.reads, &st.writes] {
+                    match fields {
+                        Fields::Named(v) => names.extend(v.iter().cloned()),
+                        Fields::Dynamic(_) => return Touched::All,
+                    }
+                }
+            }
+        }
+        Touched::Named(names)
+    }
+
     /// True when a stage reads or writes `name`.
     pub fn contains(&self, name: &str) -> bool {
         match self {

@@ -14,13 +14,10 @@
 //! Field values that are not UTF-8 keep their bytes when no stage reads or writes the field
 //! ([`Touched`]). This module knows nothing of a wire format: `spl-loghub` converts its
 //! protobuf LogGroups to and from [`EventGroup`] and adds the byte statistics.
-use std::collections::HashSet;
-
 use spl_parser::Diagnostics;
 
 use crate::groups::{self, EventGroup, GroupFields, Splitter, Touched};
 use crate::pipeline::{Options, Pipeline, ProcessError, Profile};
-use crate::plan::Fields;
 use crate::render::Renderer;
 
 /// A group produced by the pushdown, with the index of the input group it came from.
@@ -87,7 +84,7 @@ impl Pushdown {
     /// Compiles `text` with explicit options (profile, time zone, budgets, error policy).
     pub fn with_options(text: &str, options: &Options) -> Result<Pushdown, Diagnostics> {
         let pipeline = Pipeline::compile(text, options)?;
-        let touched = touched(&pipeline);
+        let touched = Touched::of(pipeline.plan());
         Ok(Pushdown {
             pipeline,
             renderer: Renderer::new(options.timezone),
@@ -168,25 +165,4 @@ impl Pushdown {
         stats.rows_returned = groups.iter().map(|g| g.rows.num_rows() as u64).sum();
         Ok((groups, stats))
     }
-}
-
-/// The fields a program's stages read or write. Stages that only select, drop or rename
-/// columns (`project`, `project-away`, `project-rename`) move values without looking at them
-/// and do not count; a stage whose fields depend on the data touches every field.
-pub fn touched(pipeline: &Pipeline) -> Touched {
-    let mut names = HashSet::new();
-    for chain in pipeline.plan() {
-        for st in &chain.stages {
-            if matches!(st.instruction, "project" | "project-away" | "project-rename") {
-                continue;
-            }
-            for fields in [&st.reads, &st.writes] {
-                match fields {
-                    Fields::Named(v) => names.extend(v.iter().cloned()),
-                    Fields::Dynamic(_) => return Touched::All,
-                }
-            }
-        }
-    }
-    Touched::Named(names)
 }
