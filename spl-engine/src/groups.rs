@@ -185,7 +185,10 @@ impl Touched {
         let mut names = HashSet::new();
         for chain in plan {
             for st in &chain.stages {
-                if matches!(st.instruction, "project" | "project-away" | "project-rename") {
+                if matches!(
+                    st.instruction,
+                    "project" | "project-away" | "project-rename"
+                ) {
                     continue;
                 }
                 for fields in [&st.reads, &st.writes] {
@@ -852,7 +855,12 @@ mod tests {
         let groups = split(&b, &empty(EventTime::default()), GroupFields::Tags);
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].rows.num_rows(), 2);
-        assert!(split(&b.slice(0, 0), &empty(EventTime::default()), GroupFields::Tags).is_empty());
+        assert!(split(
+            &b.slice(0, 0),
+            &empty(EventTime::default()),
+            GroupFields::Tags
+        )
+        .is_empty());
     }
 
     #[test]
@@ -875,7 +883,11 @@ mod tests {
         let groups = split(&b, &empty(EventTime::default()), GroupFields::Tags);
         assert_eq!(groups.len(), 1);
         assert!(groups[0].rows.column_by_name("__topic__").is_some());
-        let groups = split(&b, &empty(EventTime::default()), GroupFields::TopicSourceTags);
+        let groups = split(
+            &b,
+            &empty(EventTime::default()),
+            GroupFields::TopicSourceTags,
+        );
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].topic.as_deref(), Some(&b"t1"[..]));
         // "" where the base has no topic: still none.
@@ -1024,7 +1036,10 @@ mod tests {
         rows.push(2, None, &[(b"j", b"x")]);
         let b = rows.finish();
         assert_eq!(b.num_columns(), 3);
-        assert_eq!(b.column_by_name("k").unwrap().as_string_view().value(0), "last");
+        assert_eq!(
+            b.column_by_name("k").unwrap().as_string_view().value(0),
+            "last"
+        );
         assert!(b.column_by_name("k").unwrap().is_null(1));
         assert!(b.column_by_name(TIME_NS_FIELD).is_none());
     }

@@ -364,11 +364,7 @@ fn every_output_dataset_contributes_rows_in_statement_order() {
 /// A group with one log whose `bin` value is not UTF-8.
 fn binary_group() -> EventGroup {
     let mut rows = RowsBuilder::new();
-    rows.push(
-        5,
-        None,
-        &[(b"status", b"500"), (b"bin", b"a\xff\xfe\x00z")],
-    );
+    rows.push(5, None, &[(b"status", b"500"), (b"bin", b"a\xff\xfe\x00z")]);
     rows.push(6, None, &[(b"status", b"200"), (b"bin", b"\xc3")]);
     EventGroup {
         time: 0,

@@ -89,7 +89,12 @@ impl LogGroup {
             tags: self
                 .log_tags
                 .iter()
-                .map(|t| (String::from_utf8_lossy(&t.key).into_owned(), t.value.clone()))
+                .map(|t| {
+                    (
+                        String::from_utf8_lossy(&t.key).into_owned(),
+                        t.value.clone(),
+                    )
+                })
                 .collect(),
             rows: rows.finish(),
         }
