@@ -177,7 +177,7 @@ typedef struct SplTag {
 
 // What comes with a batch besides its rows. All members may be zero.
 typedef struct SplBatchMeta {
-  // Group tags, added to every row as `__tag__:<key>` unless the batch has that field.
+  // Group tags, added to every row as `__tag__:<key>` (a row's own non-NULL value wins).
   const struct SplTag *tags;
   size_t tags_len;
   // The input time (Unix seconds) given to output rows whose `__time__` is absent, NULL, 0
@@ -262,7 +262,8 @@ SplStatus spl_pipeline_output_name(const struct SplPipeline *pipeline,
 SplStatus spl_pipeline_metrics(const struct SplPipeline *pipeline, struct SplMetrics *metrics_out);
 
 // Processes one batch: a struct array (format `+s`) whose children are the fields — text
-// (`u`, `U`, `vu`), bytes (`z`, `Z`, `vz`; invalid UTF-8 becomes U+FFFD), dictionaries of text,
+// (`u`, `U`, `vu`), bytes (`z`, `Z`, `vz`: bytes that are not UTF-8 leave unchanged, as `z`, when
+// no stage reads or writes the field; a stage that does sees U+FFFD), dictionaries of text,
 // all-NULL (`n`), and integer `__time__`/`__time_ns_part__`.
 //
 // Ownership: the library takes `array` whenever it is not NULL and not released (it calls

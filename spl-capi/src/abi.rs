@@ -71,7 +71,7 @@ pub struct SplTag {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct SplBatchMeta {
-    /// Group tags, added to every row as `__tag__:<key>` unless the batch has that field.
+    /// Group tags, added to every row as `__tag__:<key>` (a row's own non-NULL value wins).
     pub tags: *const SplTag,
     pub tags_len: usize,
     /// The input time (Unix seconds) given to output rows whose `__time__` is absent, NULL, 0
@@ -485,7 +485,8 @@ pub unsafe extern "C" fn spl_pipeline_metrics(
 }
 
 /// Processes one batch: a struct array (format `+s`) whose children are the fields — text
-/// (`u`, `U`, `vu`), bytes (`z`, `Z`, `vz`; invalid UTF-8 becomes U+FFFD), dictionaries of text,
+/// (`u`, `U`, `vu`), bytes (`z`, `Z`, `vz`: bytes that are not UTF-8 leave unchanged, as `z`, when
+/// no stage reads or writes the field; a stage that does sees U+FFFD), dictionaries of text,
 /// all-NULL (`n`), and integer `__time__`/`__time_ns_part__`.
 ///
 /// Ownership: the library takes `array` whenever it is not NULL and not released (it calls

@@ -1,10 +1,11 @@
 //! Output groups as Arrow struct arrays for the caller. In text mode (the default) every field
 //! but the time fields is UTF-8 text (`u`) rendered per spec §18.4, as an agent writes it into
-//! a log group; fields that are NULL in every row of the group are left out. In typed mode the
+//! a log group, except bytes that are not UTF-8 and that no stage touched, which leave as
+//! binary (`z`) unchanged; fields that are NULL in every row of the group are left out. In typed mode the
 //! engine's Arrow types are kept. `__time__` and `__time_ns_part__` are non-null int64 (`l`).
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, StringArray, StructArray};
+use arrow::array::{Array, ArrayRef, AsArray, StringArray, StructArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Fields};
 use arrow::error::ArrowError;
@@ -50,6 +51,20 @@ fn text(column: &ArrayRef, renderer: &Renderer) -> Result<ArrayRef, ArrowError> 
     Ok(match column.data_type() {
         DataType::Utf8 => Arc::clone(column),
         DataType::Utf8View | DataType::LargeUtf8 => cast(column, &DataType::Utf8)?,
+        // Input bytes no stage touched (engine VARBINARY values are `Binary` and rendered
+        // below): text when they are UTF-8, else exported as they came (`z`).
+        DataType::BinaryView => {
+            let bytes = cast(column, &DataType::Binary)?;
+            let utf8 = bytes
+                .as_binary::<i32>()
+                .iter()
+                .all(|v| v.is_none_or(|b| std::str::from_utf8(b).is_ok()));
+            if utf8 {
+                cast(&bytes, &DataType::Utf8)?
+            } else {
+                bytes
+            }
+        }
         _ => Arc::new(
             (0..column.len())
                 .map(|i| renderer.text(column.as_ref(), i))

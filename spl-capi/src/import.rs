@@ -6,7 +6,7 @@
 //! | child format | becomes |
 //! |---|---|
 //! | `u`, `U`, `vu` (text) | VARCHAR (Utf8View; `vu` is taken as is, `u`/`U` get views over the caller's buffer — no copy of the text) |
-//! | `z`, `Z`, `vz` (bytes) | VARCHAR; valid UTF-8 is reinterpreted in place, invalid bytes become U+FFFD (a copy) |
+//! | `z`, `Z`, `vz` (bytes) | VARCHAR when valid UTF-8 (reinterpreted in place); otherwise bytes (`BinaryView`) that leave unchanged unless a stage reads or writes the field, which then sees text with U+FFFD |
 //! | dictionary of text | VARCHAR |
 //! | `n` (all NULL) | VARCHAR, every row absent |
 //! | `l`, `i`, `L`, `I` | only for `__time__`/`__time_ns_part__` → BIGINT |
@@ -288,13 +288,11 @@ fn to_varchar(column: ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
                     .as_binary_view()
                     .clone(),
             };
+            // Bytes that are not UTF-8 stay bytes: the engine's group merge turns them into
+            // text (U+FFFD) only for fields a stage reads or writes.
             match view.clone().to_string_view() {
                 Ok(text) => Arc::new(text),
-                Err(_) => Arc::new(
-                    view.iter()
-                        .map(|v| v.map(String::from_utf8_lossy))
-                        .collect::<StringViewArray>(),
-                ),
+                Err(_) => Arc::new(view),
             }
         }
         _ => cast(&column, &DataType::Utf8View)?,

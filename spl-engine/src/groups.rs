@@ -292,7 +292,11 @@ pub fn merge(
             meta.push((format!("{TAG_PREFIX}{k}"), v));
         }
         for (name, value) in meta {
-            let lossy = touched.contains(&name);
+            // A row column of text takes the value as text too.
+            let own_text = batch
+                .column_by_name(&name)
+                .is_some_and(|c| !is_binary(c.data_type()));
+            let lossy = own_text || touched.contains(&name);
             let column = constant(value, batch.num_rows(), lossy);
             let column = match batch.column_by_name(&name) {
                 None => column,
