@@ -15,9 +15,7 @@
 use std::ffi::{c_char, CStr};
 use std::sync::Arc;
 
-use arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, BinaryViewArray, StringViewArray, StructArray,
-};
+use arrow::array::{new_null_array, Array, ArrayRef, AsArray, BinaryViewArray, StructArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field};
 use arrow::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};

@@ -376,7 +376,7 @@ fn binary_group() -> EventGroup {
     }
 }
 
-fn values<'a>(g: &'a EventGroup, r: &Renderer, key: &str) -> Vec<Vec<u8>> {
+fn values(g: &EventGroup, r: &Renderer, key: &str) -> Vec<Vec<u8>> {
     g.events(r)
         .into_iter()
         .filter_map(|e| {
