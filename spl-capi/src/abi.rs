@@ -5,8 +5,7 @@
 //! (`SplPipeline *`, `SplResult *`, strings returned by the library) are checked against the
 //! live set, so NULL, freed or garbage handles give `SPL_ERR_INVALID_HANDLE` instead of a crash.
 //! Pointers *into* caller memory (Arrow buffers, strings) cannot be checked beyond NULL.
-use std::collections::HashMap;
-use std::ffi::{c_char, c_void};
+use std::ffi::c_char;
 use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,7 +14,7 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, StructArray};
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow::record_batch::RecordBatch;
-use spl_engine::groups::{split_by_tags, EventTime};
+use spl_engine::groups::{self, EventGroup, EventTime, GroupFields, Splitter, Touched};
 use spl_engine::pipeline::{
     with_error_column, ErrorPolicy, Options, Pipeline, ProcessError, Profile,
 };
@@ -24,40 +23,7 @@ use spl_engine::timezone::SessionTz;
 
 use crate::guard::{c_str, guard, non_null, Failure};
 use crate::registry::{free_string, give_string, Registry};
-
-/// Status of a call. Anything but `SPL_OK` comes with a message in `spl_last_error()`.
-#[repr(i32)]
-#[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SplStatus {
-    /// Success.
-    SPL_OK = 0,
-    /// A required pointer argument was NULL.
-    SPL_ERR_NULL_POINTER = 1,
-    /// A pipeline, result or string handle is not live (freed, never created, garbage).
-    SPL_ERR_INVALID_HANDLE = 2,
-    /// A string argument, field name or text column is not valid UTF-8.
-    SPL_ERR_INVALID_UTF8 = 3,
-    /// An argument is out of range (unknown profile, time zone or policy, group index, a
-    /// released Arrow struct).
-    SPL_ERR_INVALID_ARGUMENT = 4,
-    /// The program does not compile; the diagnostics JSON says why.
-    SPL_ERR_COMPILE = 5,
-    /// The Arrow batch is malformed or has an unsupported column type.
-    SPL_ERR_INVALID_INPUT = 6,
-    /// The batch exceeded its time budget. Under the pass-through, drop and error-stream
-    /// policies a result is still returned (the original batch, nothing, or the batch on the
-    /// error stream); under the fail policy there is none.
-    SPL_ERR_DEADLINE_EXCEEDED = 7,
-    /// The batch exceeded its memory ceiling; the result is as for the deadline.
-    SPL_ERR_MEMORY_EXCEEDED = 8,
-    /// A row failed with a data error under the fail policy; no result.
-    SPL_ERR_DATA = 9,
-    /// A stage failed for the whole batch under the fail policy; no result.
-    SPL_ERR_BATCH = 10,
-    /// A bug in the library (a caught panic or an unexpected internal error).
-    SPL_ERR_INTERNAL = 11,
-}
+pub use crate::status::{ArrowArray, ArrowSchema, SplStatus};
 
 /// `SplOptions.error_policy`: the profile's default (pass-through for `logtail`).
 pub const SPL_POLICY_DEFAULT: i32 = 0;
@@ -72,37 +38,6 @@ pub const SPL_POLICY_ERROR_STREAM: i32 = 4;
 
 /// `SplGroupInfo.output` of a group on the error stream.
 pub const SPL_ERROR_OUTPUT: u32 = u32::MAX;
-
-/// The Arrow C Data Interface schema (the header declares the standard struct).
-#[repr(C)]
-#[derive(Debug)]
-pub struct ArrowSchema {
-    pub format: *const c_char,
-    pub name: *const c_char,
-    pub metadata: *const c_char,
-    pub flags: i64,
-    pub n_children: i64,
-    pub children: *mut *mut ArrowSchema,
-    pub dictionary: *mut ArrowSchema,
-    pub release: Option<unsafe extern "C" fn(*mut ArrowSchema)>,
-    pub private_data: *mut c_void,
-}
-
-/// The Arrow C Data Interface array (the header declares the standard struct).
-#[repr(C)]
-#[derive(Debug)]
-pub struct ArrowArray {
-    pub length: i64,
-    pub null_count: i64,
-    pub offset: i64,
-    pub n_buffers: i64,
-    pub n_children: i64,
-    pub buffers: *mut *const c_void,
-    pub children: *mut *mut ArrowArray,
-    pub dictionary: *mut ArrowArray,
-    pub release: Option<unsafe extern "C" fn(*mut ArrowArray)>,
-    pub private_data: *mut c_void,
-}
 
 /// How a pipeline is compiled. Fill with `spl_options_default` first.
 #[repr(C)]
@@ -136,7 +71,7 @@ pub struct SplTag {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct SplBatchMeta {
-    /// Group tags, added to every row as `__tag__:<key>` unless the batch has that field.
+    /// Group tags, added to every row as `__tag__:<key>` (a row's own non-NULL value wins).
     pub tags: *const SplTag,
     pub tags_len: usize,
     /// The input time (Unix seconds) given to output rows whose `__time__` is absent, NULL, 0
@@ -201,6 +136,8 @@ pub struct SplPipeline {
     names: Arc<Vec<Vec<u8>>>,
     typed: bool,
     renderer: Renderer,
+    /// Fields the program's stages read or write (byte fields elsewhere keep their bytes).
+    touched: Touched,
     totals: Totals,
 }
 
@@ -268,10 +205,10 @@ impl Totals {
 static PIPELINES: Registry<SplPipeline> = Registry::new("pipeline");
 static RESULTS: Registry<SplResult> = Registry::new("result");
 
-/// Text with a trailing NUL.
-fn nul_terminated(text: &str) -> Vec<u8> {
+/// Bytes with a trailing NUL.
+fn nul_terminated(text: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(text.len() + 1);
-    v.extend_from_slice(text.as_bytes());
+    v.extend_from_slice(text);
     v.push(0);
     v
 }
@@ -413,10 +350,11 @@ pub unsafe extern "C" fn spl_compile(
                 let names = pipeline
                     .outputs()
                     .iter()
-                    .map(|o| nul_terminated(&o.name))
+                    .map(|o| nul_terminated(o.name.as_bytes()))
                     .collect();
                 let handle = PIPELINES.insert(SplPipeline {
                     renderer: Renderer::new(opts.timezone),
+                    touched: Touched::of(pipeline.plan()),
                     pipeline,
                     names: Arc::new(names),
                     typed: o.typed_output != 0,
@@ -547,7 +485,8 @@ pub unsafe extern "C" fn spl_pipeline_metrics(
 }
 
 /// Processes one batch: a struct array (format `+s`) whose children are the fields — text
-/// (`u`, `U`, `vu`), bytes (`z`, `Z`, `vz`; invalid UTF-8 becomes U+FFFD), dictionaries of text,
+/// (`u`, `U`, `vu`), bytes (`z`, `Z`, `vz`: bytes that are not UTF-8 leave unchanged, as `z`, when
+/// no stage reads or writes the field; a stage that does sees U+FFFD), dictionaries of text,
 /// all-NULL (`n`), and integer `__time__`/`__time_ns_part__`.
 ///
 /// Ownership: the library takes `array` whenever it is not NULL and not released (it calls
@@ -595,10 +534,20 @@ pub unsafe extern "C" fn spl_process(
         let started = Instant::now();
         // SAFETY: per the contract.
         let batch = unsafe { crate::import::import(owned, schema)? };
-        let batch = crate::import::add_tags(batch, &tags)?;
         let rows_in = batch.num_rows() as u64;
         let input_bytes = batch.get_array_memory_size();
         let fallback = time.unwrap_or_else(EventTime::now);
+        let input = EventGroup {
+            tags: tags.into_iter().map(|(k, v)| (k, v.into_bytes())).collect(),
+            ..EventGroup::new(batch, fallback)
+        };
+        let batch = groups::merge(
+            std::slice::from_ref(&input),
+            GroupFields::Tags,
+            &p.touched,
+            &p.renderer,
+        )
+        .map_err(|e| Failure::new(SplStatus::SPL_ERR_INVALID_INPUT, e.to_string()))?;
         let outcome = p.pipeline.process(batch);
         let mut m = SplMetrics {
             batches: 1,
@@ -624,7 +573,7 @@ pub unsafe extern "C" fn spl_process(
         let mut groups = Vec::new();
         for (i, batches) in out.datasets.iter().enumerate() {
             let output = u32::try_from(i).unwrap_or(u32::MAX - 1);
-            collect_groups(&p, batches.clone(), output, false, fallback, &mut groups)?;
+            collect_groups(&p, &input, batches, output, false, &mut groups)?;
         }
         let mut error_batches = Vec::new();
         for e in &out.errors {
@@ -632,10 +581,10 @@ pub unsafe extern "C" fn spl_process(
         }
         collect_groups(
             &p,
-            error_batches,
+            &input,
+            &error_batches,
             SPL_ERROR_OUTPUT,
             true,
-            fallback,
             &mut groups,
         )?;
         m.error_rows = out.error_rows;
@@ -692,36 +641,29 @@ fn status_of(e: &ProcessError) -> SplStatus {
     }
 }
 
-/// Splits the batches of one output into groups by tags and merges same-tag parts.
+/// Splits the batches of one output into groups by tags (rows of one tag combination from
+/// several batches form one group), starting from the input's tags and time.
 fn collect_groups(
     p: &SplPipeline,
-    batches: Vec<RecordBatch>,
+    input: &EventGroup,
+    batches: &[RecordBatch],
     output: u32,
     is_error: bool,
-    fallback: EventTime,
     into: &mut Vec<GroupOut>,
 ) -> Result<(), Failure> {
-    let mut order: Vec<Vec<(String, String)>> = Vec::new();
-    let mut parts: HashMap<Vec<(String, String)>, Vec<RecordBatch>> = HashMap::new();
-    for b in &batches {
-        for g in split_by_tags(b, &p.renderer, fallback).map_err(internal)? {
-            let slot = parts.entry(g.tags.clone()).or_insert_with(|| {
-                order.push(g.tags.clone());
-                Vec::new()
-            });
-            slot.push(g.rows);
-        }
+    let mut split = Splitter::new(input, GroupFields::Tags, &p.renderer);
+    for b in batches {
+        split.add(b).map_err(internal)?;
     }
-    for tags in order {
-        let rows = parts.remove(&tags).unwrap_or_default();
-        let merged = crate::export::merge(&rows, &p.renderer).map_err(internal)?;
-        let rows = crate::export::to_struct(&merged, &p.renderer, p.typed).map_err(internal)?;
+    for g in split.finish().map_err(internal)? {
+        let rows = crate::export::to_struct(&g.rows, &p.renderer, p.typed).map_err(internal)?;
         into.push(GroupOut {
             output,
             is_error,
-            tags: tags
+            tags: g
+                .tags
                 .iter()
-                .map(|(k, v)| (nul_terminated(k), nul_terminated(v)))
+                .map(|(k, v)| (nul_terminated(k.as_bytes()), nul_terminated(v)))
                 .collect(),
             rows,
         });

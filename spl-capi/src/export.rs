@@ -1,10 +1,11 @@
 //! Output groups as Arrow struct arrays for the caller. In text mode (the default) every field
 //! but the time fields is UTF-8 text (`u`) rendered per spec §18.4, as an agent writes it into
-//! a log group; fields that are NULL in every row of the group are left out. In typed mode the
+//! a log group, except bytes that are not UTF-8 and that no stage touched, which leave as
+//! binary (`z`) unchanged; fields that are NULL in every row of the group are left out. In typed mode the
 //! engine's Arrow types are kept. `__time__` and `__time_ns_part__` are non-null int64 (`l`).
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, StringArray, StructArray};
+use arrow::array::{Array, ArrayRef, AsArray, StringArray, StructArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Fields};
 use arrow::error::ArrowError;
@@ -22,7 +23,14 @@ pub(crate) fn to_struct(
     let mut fields = Vec::new();
     let mut columns = Vec::new();
     for (f, column) in schema.fields().iter().zip(rows.columns()) {
-        let column = if typed || is_time_field(f.name()) {
+        let column = if is_time_field(f.name()) {
+            // A row without a nanosecond part has 0.
+            arrow::compute::kernels::zip::zip(
+                &arrow::compute::is_not_null(column.as_ref())?,
+                column,
+                &arrow::array::Scalar::new(arrow::array::Int64Array::from(vec![0])),
+            )?
+        } else if typed {
             Arc::clone(column)
         } else {
             if column.null_count() == column.len() {
@@ -43,60 +51,24 @@ fn text(column: &ArrayRef, renderer: &Renderer) -> Result<ArrayRef, ArrowError> 
     Ok(match column.data_type() {
         DataType::Utf8 => Arc::clone(column),
         DataType::Utf8View | DataType::LargeUtf8 => cast(column, &DataType::Utf8)?,
+        // Input bytes no stage touched (engine VARBINARY values are `Binary` and rendered
+        // below): text when they are UTF-8, else exported as they came (`z`).
+        DataType::BinaryView => {
+            let bytes = cast(column, &DataType::Binary)?;
+            let utf8 = bytes
+                .as_binary::<i32>()
+                .iter()
+                .all(|v| v.is_none_or(|b| std::str::from_utf8(b).is_ok()));
+            if utf8 {
+                cast(&bytes, &DataType::Utf8)?
+            } else {
+                bytes
+            }
+        }
         _ => Arc::new(
             (0..column.len())
                 .map(|i| renderer.text(column.as_ref(), i))
                 .collect::<StringArray>(),
         ),
     })
-}
-
-/// Concatenates parts of one group whose fields may differ: the union of fields in first-seen
-/// order, NULL where a part lacks a field; a field whose type differs between parts is
-/// rendered as text in all of them.
-pub(crate) fn merge(parts: &[RecordBatch], renderer: &Renderer) -> Result<RecordBatch, ArrowError> {
-    match parts {
-        [] => {
-            return Ok(RecordBatch::new_empty(Arc::new(
-                arrow::datatypes::Schema::empty(),
-            )))
-        }
-        [one] => return Ok(one.clone()),
-        _ => {}
-    }
-    let mut names: Vec<String> = Vec::new();
-    let mut types: Vec<DataType> = Vec::new();
-    for part in parts {
-        for f in part.schema().fields() {
-            match names.iter().position(|n| n == f.name()) {
-                Some(i) if types[i] != *f.data_type() => types[i] = DataType::Utf8,
-                Some(_) => {}
-                None => {
-                    names.push(f.name().clone());
-                    types.push(f.data_type().clone());
-                }
-            }
-        }
-    }
-    let schema = Arc::new(arrow::datatypes::Schema::new(
-        names
-            .iter()
-            .zip(&types)
-            .map(|(n, t)| Field::new(n, t.clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let mut aligned = Vec::with_capacity(parts.len());
-    for part in parts {
-        let columns = names
-            .iter()
-            .zip(&types)
-            .map(|(n, t)| match part.column_by_name(n) {
-                Some(c) if c.data_type() == t => Ok(Arc::clone(c)),
-                Some(c) => text(c, renderer),
-                None => Ok(arrow::array::new_null_array(t, part.num_rows())),
-            })
-            .collect::<Result<Vec<_>, ArrowError>>()?;
-        aligned.push(RecordBatch::try_new(Arc::clone(&schema), columns)?);
-    }
-    arrow::compute::concat_batches(&schema, &aligned)
 }

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::abi::SplStatus;
+use crate::status::SplStatus;
 
 /// A failed call: its status and message.
 #[derive(Debug)]

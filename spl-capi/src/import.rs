@@ -6,7 +6,7 @@
 //! | child format | becomes |
 //! |---|---|
 //! | `u`, `U`, `vu` (text) | VARCHAR (Utf8View; `vu` is taken as is, `u`/`U` get views over the caller's buffer — no copy of the text) |
-//! | `z`, `Z`, `vz` (bytes) | VARCHAR; valid UTF-8 is reinterpreted in place, invalid bytes become U+FFFD (a copy) |
+//! | `z`, `Z`, `vz` (bytes) | VARCHAR when valid UTF-8 (reinterpreted in place); otherwise bytes (`BinaryView`) that leave unchanged unless a stage reads or writes the field, which then sees text with U+FFFD |
 //! | dictionary of text | VARCHAR |
 //! | `n` (all NULL) | VARCHAR, every row absent |
 //! | `l`, `i`, `L`, `I` | only for `__time__`/`__time_ns_part__` → BIGINT |
@@ -15,18 +15,15 @@
 use std::ffi::{c_char, CStr};
 use std::sync::Arc;
 
-use arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, BinaryViewArray, StringArray, StringViewArray,
-    StructArray, UInt32Array,
-};
-use arrow::compute::{cast, take};
+use arrow::array::{new_null_array, Array, ArrayRef, AsArray, BinaryViewArray, StructArray};
+use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field};
 use arrow::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};
 use arrow::record_batch::RecordBatch;
 use spl_engine::batch::{from_columns, is_time_field};
 
-use crate::abi::{ArrowArray, ArrowSchema, SplStatus};
 use crate::guard::Failure;
+use crate::status::{ArrowArray, ArrowSchema, SplStatus};
 
 /// At most this many fields per batch.
 pub(crate) const MAX_FIELDS: i64 = 65_536;
@@ -289,36 +286,13 @@ fn to_varchar(column: ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
                     .as_binary_view()
                     .clone(),
             };
+            // Bytes that are not UTF-8 stay bytes: the engine's group merge turns them into
+            // text (U+FFFD) only for fields a stage reads or writes.
             match view.clone().to_string_view() {
                 Ok(text) => Arc::new(text),
-                Err(_) => Arc::new(
-                    view.iter()
-                        .map(|v| v.map(String::from_utf8_lossy))
-                        .collect::<StringViewArray>(),
-                ),
+                Err(_) => Arc::new(view),
             }
         }
         _ => cast(&column, &DataType::Utf8View)?,
     })
-}
-
-/// Adds the group tags as constant `__tag__:<key>` fields unless the batch has them.
-pub(crate) fn add_tags(
-    batch: RecordBatch,
-    tags: &[(String, String)],
-) -> Result<RecordBatch, Failure> {
-    let mut batch = batch;
-    for (key, value) in tags {
-        let name = format!("{}{key}", spl_engine::groups::TAG_PREFIX);
-        if batch.schema().index_of(&name).is_ok() {
-            continue;
-        }
-        let one: ArrayRef = Arc::new(StringArray::from(vec![value.as_str()]));
-        let one = cast(&one, &DataType::Utf8View).map_err(|e| invalid(e.to_string()))?;
-        let column = take(&one, &UInt32Array::from(vec![0u32; batch.num_rows()]), None)
-            .map_err(|e| invalid(e.to_string()))?;
-        batch = spl_engine::batch::set_column(&batch, &name, column)
-            .map_err(|e| invalid(e.to_string()))?;
-    }
-    Ok(batch)
 }

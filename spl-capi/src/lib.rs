@@ -8,6 +8,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`abi`] | the `extern "C"` functions and `#[repr(C)]` types of the header |
+//! | [`status`] | the bottom: `SplStatus` and the Arrow C Data Interface structs every module shares |
 //! | `guard` | status codes' messages, the thread's last error, catching panics |
 //! | `registry` | live pipeline, result and string handles (stale or garbage handles are errors) |
 //! | `import` | checking and importing the input `ArrowArray`/`ArrowSchema` into an engine batch |
@@ -19,5 +20,6 @@ mod export;
 mod guard;
 mod import;
 mod registry;
+pub mod status;
 
 pub use abi::*;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::abi::SplStatus;
 use crate::guard::Failure;
+use crate::status::SplStatus;
 
 /// A set of live values keyed by the address handed out.
 pub(crate) struct Registry<T> {

@@ -1035,3 +1035,73 @@ fn version_and_status_names() {
     );
     assert_eq!(name(-5), "unknown");
 }
+
+/// Processes one batch and returns group 0's exported struct array.
+fn export_group0(p: *const SplPipeline, st: &StructArray) -> StructArray {
+    let (mut array, schema) = export(st);
+    let mut result = ptr::null_mut();
+    let code = unsafe {
+        spl_process(
+            p,
+            c_array(&mut array),
+            c_schema(&schema),
+            ptr::null(),
+            &mut result,
+        )
+    };
+    assert_eq!(code, SplStatus::SPL_OK, "{}", last_error());
+    let mut out = FFI_ArrowArray::empty();
+    let mut out_schema = FFI_ArrowSchema::empty();
+    assert_eq!(
+        unsafe {
+            spl_result_export(
+                result,
+                0,
+                &mut out as *mut FFI_ArrowArray as *mut ArrowArray,
+                &mut out_schema as *mut FFI_ArrowSchema as *mut ArrowSchema,
+            )
+        },
+        SplStatus::SPL_OK
+    );
+    assert_eq!(spl_result_free(result), SplStatus::SPL_OK);
+    let data = unsafe { from_ffi(out, &out_schema) }.unwrap();
+    data.validate_full().unwrap();
+    StructArray::from(data)
+}
+
+#[test]
+fn bytes_that_are_not_utf8_pass_through_untouched_fields_byte_for_byte() {
+    use arrow::array::{AsArray, BinaryArray, StringArray};
+    let bin = BinaryArray::from(vec![Some(&b"\xff\xfe\x00x"[..]), Some(&b"ok"[..])]);
+    let st = StructArray::try_new(
+        Fields::from(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("blob", DataType::Binary, true),
+        ]),
+        vec![
+            Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef,
+            Arc::new(bin.clone()) as ArrayRef,
+        ],
+        None,
+    )
+    .unwrap();
+    // No stage reads or writes `blob`: it leaves as binary with the same bytes.
+    let p = compile(
+        "* | where k = 'a' or k = 'b' | extend n = 1",
+        &Opts::default(),
+    );
+    let out = export_group0(p.0, &st);
+    let blob = out.column_by_name("blob").unwrap();
+    assert_eq!(blob.data_type(), &DataType::Binary);
+    let got: Vec<Option<&[u8]>> = blob.as_binary::<i32>().iter().collect();
+    assert_eq!(got, bin.iter().collect::<Vec<_>>());
+    // A stage reads it: it is text with U+FFFD for the invalid bytes.
+    let p = compile("* | extend l = length(blob)", &Opts::default());
+    let out = export_group0(p.0, &st);
+    let blob = out.column_by_name("blob").unwrap();
+    assert_eq!(blob.as_string::<i32>().value(0), "\u{fffd}\u{fffd}\u{0}x");
+    assert_eq!(
+        out.column_by_name("l").unwrap().as_string::<i32>().value(0),
+        "4"
+    );
+}

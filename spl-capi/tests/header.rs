@@ -8,6 +8,7 @@ fn generate() -> String {
     let config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
     let bindings = cbindgen::Builder::new()
         .with_config(config)
+        .with_src(dir.join("src/status.rs"))
         .with_src(dir.join("src/abi.rs"))
         .generate()
         .expect("cbindgen generates the header");

@@ -85,23 +85,7 @@ pub enum Sub {
     #[command(
         after_help = "Examples:\n  spl serve --data-dir /var/lib/spl-loghub --listen 127.0.0.1:7099 --shards 2\n  See docs/pushdown.md for the API and a runnable example."
     )]
-    Serve {
-        /// Directory for shard data (created if missing).
-        #[arg(long, default_value = "spl-loghub-data")]
-        data_dir: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:7099")]
-        listen: std::net::SocketAddr,
-        /// Shards of a logstore created by its first PutLogs.
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=256))]
-        shards: u32,
-        /// Days data is kept (0 keeps it forever).
-        #[arg(long, default_value_t = 30)]
-        ttl_days: u64,
-        /// Flush every PutLogs to disk before answering (always) or leave it to the OS (never).
-        #[arg(long, value_enum, default_value_t = FsyncArg::Always)]
-        fsync: FsyncArg,
-    },
+    Serve(spl_loghub::ServeArgs),
     /// Print a pipeline in canonical form.
     #[command(
         after_help = "Examples:\n  spl fmt '*|where a=1|project a'\n  spl fmt pipeline.spl\n  spl fmt --check pipeline.spl"
@@ -178,12 +162,6 @@ pub struct RunArgs {
     /// Write one file per output dataset into this directory instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FsyncArg {
-    Always,
-    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

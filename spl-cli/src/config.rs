@@ -85,23 +85,7 @@ impl Command {
                 update,
                 filter,
             },
-            Sub::Serve {
-                data_dir,
-                listen,
-                shards,
-                ttl_days,
-                fsync,
-            } => {
-                let mut c = spl_loghub::Config::new(listen, data_dir);
-                c.store.default_shards = shards;
-                c.store.ttl =
-                    (ttl_days > 0).then(|| std::time::Duration::from_secs(ttl_days * 86_400));
-                c.store.fsync = match fsync {
-                    crate::cli::FsyncArg::Always => spl_loghub::Fsync::Always,
-                    crate::cli::FsyncArg::Never => spl_loghub::Fsync::Never,
-                };
-                Command::Serve(Box::new(c))
-            }
+            Sub::Serve(args) => Command::Serve(Box::new(args.config())),
             Sub::Fmt {
                 spl_or_file,
                 check,

@@ -9,17 +9,22 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`proto`] | LogGroup / LogGroupList protobuf messages, conversion to the engine model |
+//! | [`args`] | the server's flags (`spl serve`, `spl-loghub-server`) |
+//! | [`proto`] | LogGroup / LogGroupList protobuf messages (the wire model), conversion to and from engine event groups |
+//! | [`scan`] | a pull's pushdown over wire groups, scan statistics with wire sizes |
 //! | [`compress`] | lz4 (raw block), zstd, deflate bodies with `x-log-bodyrawsize` |
 //! | [`store`] | segments, cursor index, fsync policy, retention |
 //! | [`server`] | HTTP routing, handlers, headers, errors, query cache |
+pub mod args;
 pub mod compress;
 pub mod proto;
+pub mod scan;
 pub mod server;
 pub mod store;
 
 use std::io;
 
+pub use args::ServeArgs;
 pub use server::{Config, Server};
 pub use store::{Fsync, StoreConfig};
 

@@ -1,12 +1,13 @@
 //! The LogHub protobuf messages (proto2; field numbers as in the official "Data encoding" page and
-//! the SDKs' `log_logs.proto`), written by hand with prost's derive, and their conversion to the
-//! engine's plain LogGroup model (`spl_engine::pushdown`).
+//! the SDKs' `log_logs.proto`), written by hand with prost's derive — the one wire model of the
+//! crate — and their conversion to and from the engine's [`EventGroup`].
 //!
 //! Keys and values are `bytes` on the wire (the Python SDK's `log_logs_raw.proto` does the same):
-//! a stored LogGroup is returned byte for byte whatever its encoding, and text that is not UTF-8
-//! is read with U+FFFD replacements only when a query has to look at it.
+//! a stored LogGroup is returned byte for byte whatever its encoding, and a value that is not
+//! UTF-8 keeps its bytes through a query that does not touch its field.
 use prost::Message;
-use spl_engine::pushdown;
+use spl_engine::groups::{EventGroup, RowsBuilder};
+use spl_engine::render::Renderer;
 
 /// `Log.Content` (key 1, value 2).
 #[derive(Clone, PartialEq, Message)]
@@ -61,68 +62,78 @@ pub struct LogGroupList {
     pub log_groups: Vec<LogGroup>,
 }
 
-/// Text from protobuf bytes: no copy when it is UTF-8, U+FFFD for invalid sequences otherwise.
-fn text(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
 impl LogGroup {
-    /// The engine's view of this group. `Reserved` and `MachineUUID` are not visible to SPL;
-    /// the server copies them from the input group onto each output group.
-    pub fn into_model(self) -> pushdown::LogGroup {
-        pushdown::LogGroup {
-            logs: self
-                .logs
-                .into_iter()
-                .map(|l| pushdown::Log {
-                    time: l.time,
-                    time_ns: l.time_ns,
-                    contents: l
-                        .contents
-                        .into_iter()
-                        .map(|c| (text(c.key), text(c.value)))
-                        .collect(),
-                })
-                .collect(),
-            topic: self.topic.map(text),
-            source: self.source.map(text),
+    /// The engine's view of this group: one event per log, contents as fields (values as
+    /// bytes: a value that is not UTF-8 keeps its bytes unless a stage touches its field), tags
+    /// with their keys as text. `Reserved` and `MachineUUID` are not visible to SPL; the server
+    /// copies them from the input group onto each output group. The group's input time (for
+    /// rows whose time a program clears) is its first log's.
+    pub fn to_event_group(&self) -> EventGroup {
+        let mut rows = RowsBuilder::new();
+        let mut fields: Vec<(&[u8], &[u8])> = Vec::new();
+        for log in &self.logs {
+            fields.clear();
+            fields.extend(
+                log.contents
+                    .iter()
+                    .map(|c| (c.key.as_slice(), c.value.as_slice())),
+            );
+            rows.push(i64::from(log.time), log.time_ns.map(i64::from), &fields);
+        }
+        let first = self.logs.first();
+        EventGroup {
+            time: first.map_or(0, |l| i64::from(l.time)),
+            time_ns: first.and_then(|l| l.time_ns).map_or(0, i64::from),
+            topic: self.topic.clone(),
+            source: self.source.clone(),
             tags: self
                 .log_tags
-                .into_iter()
-                .map(|t| (text(t.key), text(t.value)))
+                .iter()
+                .map(|t| {
+                    (
+                        String::from_utf8_lossy(&t.key).into_owned(),
+                        t.value.clone(),
+                    )
+                })
                 .collect(),
+            rows: rows.finish(),
         }
     }
 
-    /// A wire group from the engine's model, with `Reserved`/`MachineUUID` from `origin`.
-    pub fn from_model(group: pushdown::LogGroup, origin: Option<&LogGroup>) -> LogGroup {
+    /// A wire group from an engine group (typed values rendered by `renderer`), with
+    /// `Reserved`/`MachineUUID` from `origin`. Times are clamped to the wire's ranges.
+    pub fn from_event_group(
+        group: &EventGroup,
+        renderer: &Renderer,
+        origin: Option<&LogGroup>,
+    ) -> LogGroup {
         LogGroup {
             logs: group
-                .logs
+                .events(renderer)
                 .into_iter()
-                .map(|l| Log {
-                    time: l.time,
-                    time_ns: l.time_ns,
-                    contents: l
-                        .contents
+                .map(|e| Log {
+                    time: e.time.unwrap_or(group.time).clamp(0, i64::from(u32::MAX)) as u32,
+                    time_ns: e.time_ns.map(|n| n.clamp(0, 999_999_999) as u32),
+                    contents: e
+                        .fields
                         .into_iter()
                         .map(|(k, v)| LogContent {
-                            key: k.into_bytes(),
-                            value: v.into_bytes(),
+                            key: k.as_bytes().to_vec(),
+                            value: v.into_owned(),
                         })
                         .collect(),
                 })
                 .collect(),
             reserved: origin.and_then(|o| o.reserved.clone()),
-            topic: group.topic.map(String::into_bytes),
-            source: group.source.map(String::into_bytes),
+            topic: group.topic.clone(),
+            source: group.source.clone(),
             machine_uuid: origin.and_then(|o| o.machine_uuid.clone()),
             log_tags: group
                 .tags
-                .into_iter()
+                .iter()
                 .map(|(k, v)| LogTag {
-                    key: k.into_bytes(),
-                    value: v.into_bytes(),
+                    key: k.as_bytes().to_vec(),
+                    value: v.clone(),
                 })
                 .collect(),
         }
@@ -252,9 +263,12 @@ mod tests {
         assert_eq!(g.topic.as_deref(), Some(&b"t"[..]));
         assert_eq!(g.log_tags[0].value, b"x");
         assert_eq!(g.encode_to_vec(), bytes);
-        let model = g.clone().into_model();
-        assert_eq!(model.encoded_len(), bytes.len());
-        assert_eq!(LogGroup::from_model(model, Some(&g)).encode_to_vec(), bytes);
+        assert_eq!(g.encoded_len(), bytes.len());
+        let model = g.to_event_group();
+        assert_eq!(
+            LogGroup::from_event_group(&model, &Renderer::default(), Some(&g)).encode_to_vec(),
+            bytes
+        );
         let mut list = Vec::new();
         append_group(&mut list, &bytes);
         assert_eq!(list.len(), framed_len(bytes.len()));
@@ -281,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_is_replaced_only_in_the_model() {
+    fn invalid_utf8_keeps_its_bytes_through_the_engine_model() {
         let g = LogGroup {
             logs: vec![Log {
                 time: 1,
@@ -292,12 +306,16 @@ mod tests {
                 time_ns: None,
             }],
             reserved: None,
-            topic: None,
+            topic: Some(vec![0xfe]),
             source: None,
             machine_uuid: None,
-            log_tags: vec![],
+            log_tags: vec![LogTag {
+                key: b"t".to_vec(),
+                value: vec![0xc3],
+            }],
         };
-        let m = g.into_model();
-        assert_eq!(m.logs[0].contents[0].1, "a\u{fffd}");
+        let m = g.to_event_group();
+        let back = LogGroup::from_event_group(&m, &Renderer::default(), None);
+        assert_eq!(back, g);
     }
 }

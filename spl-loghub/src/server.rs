@@ -21,7 +21,9 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use prost::Message;
-use spl_engine::pushdown::{Pushdown, PushdownStats};
+use spl_engine::pushdown::Pushdown;
+
+use crate::scan::{self, ScanStats};
 use tokio::net::TcpListener;
 
 use crate::compress::Compression;
@@ -551,7 +553,7 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
     let next = records.last().map_or(cursor, |rec| rec.cursor + 1);
     let mut body = Vec::new();
     let mut groups = 0u64;
-    let mut stats = PushdownStats::default();
+    let mut stats = ScanStats::default();
     match &query {
         None => {
             for rec in &records {
@@ -568,18 +570,10 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
                         format!("stored LogGroup at cursor {} is corrupt: {e}", rec.cursor),
                     )
                 })?;
-                let origin = proto::LogGroup {
-                    reserved: wire.reserved.clone(),
-                    machine_uuid: wire.machine_uuid.clone(),
-                    ..proto::LogGroup::default()
-                };
-                let (out, mut s) = pushdown
-                    .apply_group(&wire.into_model())
+                let (out, s) = scan::apply(pushdown, &wire)
                     .map_err(|e| bad("SplExecutionError", e.to_string()))?;
-                s.raw_bytes = rec.bytes.len() as u64;
                 stats.add(&s);
                 for g in out {
-                    let g = proto::LogGroup::from_model(g, Some(&origin));
                     proto::append_group(&mut body, &g.encode_to_vec());
                     groups += 1;
                 }
@@ -609,11 +603,11 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
         headers.push(("x-log-end-of-cursor", "1".to_string()));
     }
     if query.is_some() {
-        headers.push(("x-log-rawdatacount", stats.raw_groups.to_string()));
+        headers.push(("x-log-rawdatacount", stats.engine.raw_groups.to_string()));
         headers.push(("x-log-rawdatasize", stats.raw_bytes.to_string()));
-        headers.push(("x-log-rawdatalines", stats.raw_rows.to_string()));
-        headers.push(("x-log-resultlines", stats.rows_returned.to_string()));
-        headers.push(("x-log-failedlines", stats.rows_failed.to_string()));
+        headers.push(("x-log-rawdatalines", stats.engine.raw_rows.to_string()));
+        headers.push(("x-log-resultlines", stats.engine.rows_returned.to_string()));
+        headers.push(("x-log-failedlines", stats.engine.rows_failed.to_string()));
     }
     headers.push((
         "x-log-process-time-us",

@@ -700,3 +700,54 @@ fn spl_errors_are_400_with_the_diagnostic() {
     srv.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn values_that_are_not_utf8_come_back_byte_for_byte_from_a_query_that_does_not_touch_them() {
+    let dir = temp_dir("bytes");
+    let srv = TestServer::start(&dir, |c| c.store.default_shards = 1);
+    let mut g = access_group("h\u{e9}", &["500", "200", "503"]);
+    let raw: [&[u8]; 3] = [b"\xff\xfe", b"ok \xc3(", b"\x80tail"];
+    for (log, bytes) in g.logs.iter_mut().zip(raw) {
+        log.contents.push(LogContent {
+            key: b"blob".to_vec(),
+            value: bytes.to_vec(),
+        });
+    }
+    g.topic = Some(b"t\xff".to_vec());
+    assert_eq!(srv.put("/logstores/bin/shards/lb", &g).status, 200);
+    let begin = srv.cursor("bin", 0, "begin");
+    let blobs = |groups: &[LogGroup]| -> Vec<Vec<u8>> {
+        groups
+            .iter()
+            .flat_map(|g| &g.logs)
+            .flat_map(|l| &l.contents)
+            .filter(|c| c.key == b"blob")
+            .map(|c| c.value.clone())
+            .collect()
+    };
+    // `where` on another field, `extend` of a new one, `project` keeping it: untouched.
+    let query = "*%20%7C%20where%20status%20%3D%20%27500%27%20or%20status%20%3D%20%27503%27%20%7C%20extend%20n%20%3D%201%20%7C%20project%20status%2C%20blob%2C%20n";
+    let r = srv.pull(
+        "bin",
+        0,
+        &format!("cursor={begin}&count=10&query={query}"),
+        "lz4",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got = r.groups();
+    assert_eq!(blobs(&got), vec![raw[0].to_vec(), raw[2].to_vec()]);
+    assert_eq!(got[0].topic, g.topic, "the topic's bytes are kept too");
+    // The identity query returns the stored group as it was put.
+    let r = srv.pull("bin", 0, &format!("cursor={begin}&count=10&query=*"), "lz4");
+    assert_eq!(r.groups(), vec![g.clone()]);
+    // A query that reads the field sees text with U+FFFD for the invalid sequences.
+    let r = srv.pull(
+        "bin",
+        0,
+        &format!("cursor={begin}&count=10&query=*%20%7C%20where%20blob%20like%20%27ok%25%27"),
+        "lz4",
+    );
+    assert_eq!(blobs(&r.groups()), vec!["ok \u{fffd}(".as_bytes().to_vec()]);
+    srv.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

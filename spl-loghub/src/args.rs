@@ -1,0 +1,123 @@
+//! The server's command-line flags, defined once: `spl serve` and the standalone
+//! `spl-loghub-server` binary both flatten [`ServeArgs`] (docs/pushdown.md lists them; a test
+//! checks the two agree).
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::{Config, Fsync};
+
+/// Flags of the LogHub-compatible server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the first stdout line says which).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7099")]
+    pub listen: SocketAddr,
+    /// Directory for shard data (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "spl-loghub-data")]
+    pub data_dir: PathBuf,
+    /// Shards of a logstore created by its first PutLogs.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub shards: u32,
+    /// Shard count for one logstore, as NAME=N (repeatable).
+    #[arg(long, value_name = "NAME=N", value_parser = logstore_shards)]
+    pub logstore_shards: Vec<(String, u32)>,
+    /// Days data is kept, by receive time (0 keeps it forever).
+    #[arg(long, value_name = "D", default_value_t = 30)]
+    pub ttl_days: u64,
+    /// Flush every PutLogs to disk before answering (always) or leave it to the OS (never).
+    #[arg(long, value_enum, default_value_t = FsyncArg::Always)]
+    pub fsync: FsyncArg,
+    /// A pull stops scanning once this many stored bytes were read (at least one group).
+    #[arg(long, value_name = "N", default_value_t = 10 << 20)]
+    pub max_pull_bytes: usize,
+}
+
+/// `--fsync` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FsyncArg {
+    Always,
+    Never,
+}
+
+fn logstore_shards(v: &str) -> Result<(String, u32), String> {
+    let (name, n) = v
+        .split_once('=')
+        .filter(|(name, _)| !name.is_empty())
+        .ok_or("expected NAME=N")?;
+    let n = n
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=256).contains(n))
+        .ok_or("N must be 1 to 256")?;
+    Ok((name.to_string(), n))
+}
+
+impl ServeArgs {
+    /// The server configuration these flags describe.
+    pub fn config(&self) -> Config {
+        let mut c = Config::new(self.listen, &self.data_dir);
+        c.store.default_shards = self.shards;
+        c.store
+            .logstore_shards
+            .extend(self.logstore_shards.iter().cloned());
+        c.store.ttl =
+            (self.ttl_days > 0).then(|| Duration::from_secs(self.ttl_days.saturating_mul(86_400)));
+        c.store.fsync = match self.fsync {
+            FsyncArg::Always => Fsync::Always,
+            FsyncArg::Never => Fsync::Never,
+        };
+        c.max_pull_bytes = self.max_pull_bytes;
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    #[test]
+    fn flags_become_the_config() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--listen",
+            "127.0.0.1:0",
+            "--shards",
+            "3",
+            "--logstore-shards",
+            "a=5",
+            "--logstore-shards",
+            "b=1",
+            "--ttl-days",
+            "0",
+            "--fsync",
+            "never",
+            "--max-pull-bytes",
+            "1000",
+        ])
+        .unwrap();
+        let c = cli.args.config();
+        assert_eq!(c.store.default_shards, 3);
+        assert_eq!(c.store.logstore_shards.get("a"), Some(&5));
+        assert_eq!(c.store.logstore_shards.get("b"), Some(&1));
+        assert_eq!(c.store.ttl, None);
+        assert_eq!(c.store.fsync, Fsync::Never);
+        assert_eq!(c.max_pull_bytes, 1000);
+        for bad in [
+            &["x", "--logstore-shards", "a"][..],
+            &["x", "--logstore-shards", "a=0"],
+            &["x", "--shards", "300"],
+            &["x", "--fsync", "sometimes"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+}
