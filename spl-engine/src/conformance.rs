@@ -121,28 +121,7 @@ fn run_inner(case: &Case, outcome: &mut Outcome) -> Result<(), String> {
         (Ok(p), None) => p,
     };
     let input = input_lines(j.get("input"))?;
-    let decoder = Decoder::new(InputFormat::Json);
-    let decoded = decoder.decode(input.as_bytes(), 1);
-    if let Some(e) = decoded.errors.first() {
-        return Err(format!("input row {}: {}", e.line, e.message));
-    }
-    let out = pipeline
-        .process(decoded.batch)
-        .map_err(|e| format!("processing failed: {e}"))?;
-    let renderer = Renderer::new(options.timezone);
-    let datasets: Vec<Vec<Row>> = out
-        .datasets
-        .iter()
-        .map(|bs| bs.iter().flat_map(|b| renderer.rows(b)).collect())
-        .collect();
-    let mut errors = Vec::new();
-    for e in &out.errors {
-        let b = with_error_column(e).map_err(|e| e.to_string())?;
-        for mut row in renderer.rows(&b) {
-            row.insert(ERROR_FIELD.into(), e.code.to_string());
-            errors.push(row);
-        }
-    }
+    let Produced { datasets, errors } = produce(&pipeline, &input, &options)?;
     let mut problems = Vec::new();
     if let Some(per) = j.get("outputs") {
         let expected = per
@@ -178,6 +157,52 @@ fn run_inner(case: &Case, outcome: &mut Outcome) -> Result<(), String> {
     } else {
         Err(problems.join("\n"))
     }
+}
+
+/// What one way of running a case produced: the rows of each emitted dataset and the error
+/// rows (with `__error__` as the code), values as text (§18.4).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Produced {
+    pub datasets: Vec<Vec<Row>>,
+    pub errors: Vec<Row>,
+}
+
+/// The options a case asks for (`options`: profile, time zone).
+pub fn case_options(case: &Case) -> Result<Options, String> {
+    options(case.json.get("options"))
+}
+
+/// A case's input rows as JSON lines, one per row.
+pub fn case_input(case: &Case) -> Result<String, String> {
+    input_lines(case.json.get("input"))
+}
+
+/// Runs JSON-lines `input` through `pipeline` with the engine API: every field decoded, one
+/// batch, [`Pipeline::process`]. The reference path every host path is compared with.
+pub fn produce(pipeline: &Pipeline, input: &str, options: &Options) -> Result<Produced, String> {
+    let decoder = Decoder::new(InputFormat::Json);
+    let decoded = decoder.decode(input.as_bytes(), 1);
+    if let Some(e) = decoded.errors.first() {
+        return Err(format!("input row {}: {}", e.line, e.message));
+    }
+    let out = pipeline
+        .process(decoded.batch)
+        .map_err(|e| format!("processing failed: {e}"))?;
+    let renderer = Renderer::new(options.timezone);
+    let datasets: Vec<Vec<Row>> = out
+        .datasets
+        .iter()
+        .map(|bs| bs.iter().flat_map(|b| renderer.rows(b)).collect())
+        .collect();
+    let mut errors = Vec::new();
+    for e in &out.errors {
+        let b = with_error_column(e).map_err(|e| e.to_string())?;
+        for mut row in renderer.rows(&b) {
+            row.insert(ERROR_FIELD.into(), e.code.to_string());
+            errors.push(row);
+        }
+    }
+    Ok(Produced { datasets, errors })
 }
 
 fn options(v: Option<&Value>) -> Result<Options, String> {
