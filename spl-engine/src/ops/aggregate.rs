@@ -495,13 +495,6 @@ impl NumCol {
         }
     }
 
-    fn text(&self, row: usize) -> Option<&str> {
-        match self {
-            NumCol::Text(a) if a.is_valid(row) => Some(a.value(row)),
-            _ => None,
-        }
-    }
-
     /// The numbers as DOUBLE (non-numeric text → NULL), and whether all of them are integers.
     fn doubles(&self, rows: usize) -> (ArrayRef, bool) {
         let mut all_int = true;
