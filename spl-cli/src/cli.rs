@@ -22,7 +22,8 @@ pub enum Sub {
         after_help = "Examples:\n  spl check '* | where status >= 500 | project status, uri'\n  spl check -q pipeline.spl --format json"
     )]
     Check {
-        /// The SPL text (omit when using --query-file).
+        /// The SPL text (omit when using --query-file). It may start with a `-- ` comment.
+        #[arg(allow_hyphen_values = true)]
         spl: Option<String>,
         /// Read the SPL text from this file ('-' for stdin).
         #[arg(short = 'q', long = "query-file")]
@@ -45,7 +46,8 @@ pub enum Sub {
         after_help = "Examples:\n  spl explain '* | where status >= 500 | project status, uri'\n  spl explain --written '* | where x > 1 + 2'\n  spl explain --analyze access.log -q pipeline.spl"
     )]
     Explain {
-        /// The SPL text (omit when using --query-file).
+        /// The SPL text (omit when using --query-file). It may start with a `-- ` comment.
+        #[arg(allow_hyphen_values = true)]
         spl: Option<String>,
         /// Read the SPL text from this file ('-' for stdin).
         #[arg(short = 'q', long = "query-file")]
@@ -91,7 +93,8 @@ pub enum Sub {
         after_help = "Examples:\n  spl fmt '*|where a=1|project a'\n  spl fmt pipeline.spl\n  spl fmt --check pipeline.spl"
     )]
     Fmt {
-        /// SPL text, or a path to a file holding it.
+        /// SPL text (it may start with a `-- ` comment), or a path to a file holding it.
+        #[arg(allow_hyphen_values = true)]
         spl_or_file: String,
         /// Do not print; exit 1 when the input is not canonically formatted.
         #[arg(long)]
@@ -125,7 +128,9 @@ Documentation: docs/cli.md";
 /// `spl run` flags.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The SPL text (omit when using --query-file; then every argument is an input file).
+    /// The SPL text (omit when using --query-file; then every argument is an input file). It may
+    /// start with a `-- ` comment.
+    #[arg(allow_hyphen_values = true)]
     pub spl: Option<String>,
     /// Input files ('-' or none for stdin); gzip and zstd files are read transparently.
     pub files: Vec<PathBuf>,
@@ -162,6 +167,27 @@ pub struct RunArgs {
     /// Write one file per output dataset into this directory instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+}
+
+/// True when a command-line argument that starts with `-` is SPL text opening with a `--`
+/// comment rather than a flag: a flag name never holds whitespace, so `--` followed by
+/// whitespace, or any `--` argument spanning several lines, is SPL.
+pub fn is_spl_comment(arg: &str) -> bool {
+    arg.strip_prefix("--")
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_whitespace()) || rest.contains('\n'))
+}
+
+/// The positional SPL slots accept values that start with `-` so that SPL opening with a
+/// comment reaches the parser; anything else there that looks like a flag is still an unknown
+/// flag (`-` alone is stdin). Known flags never get here: clap matches them first.
+pub fn reject_unknown_flag(arg: &str) -> Result<(), String> {
+    if arg.starts_with('-') && arg != "-" && !is_spl_comment(arg) {
+        return Err(format!(
+            "unexpected argument '{arg}' (not a flag of this command; SPL text that starts \
+             with a comment needs whitespace after `--`)"
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

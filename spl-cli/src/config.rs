@@ -6,7 +6,10 @@ use spl_engine::codec::{InputFormat, OutputFormat};
 use spl_engine::pipeline::{ErrorPolicy, Options, Profile};
 use spl_engine::timezone::SessionTz;
 
-use crate::cli::{Cli, ColorChoice, DiagFormat, InputFormatArg, OutputFormatArg, RunArgs, Sub};
+use crate::cli::{
+    reject_unknown_flag, Cli, ColorChoice, DiagFormat, InputFormatArg, OutputFormatArg, RunArgs,
+    Sub,
+};
 use crate::source::SplSource;
 
 /// A validated command.
@@ -49,7 +52,7 @@ impl Command {
                 color,
                 profile,
             } => Command::Check {
-                source: SplSource::from_args(spl, query_file)?,
+                source: inline_source(spl, query_file)?,
                 json: format == DiagFormat::Json,
                 color: match color {
                     ColorChoice::Always => true,
@@ -70,7 +73,7 @@ impl Command {
                 profile,
                 timezone,
             } => Command::Explain {
-                source: SplSource::from_args(spl, query_file)?,
+                source: inline_source(spl, query_file)?,
                 options: options(&profile, &timezone)?,
                 analyze,
                 input: input_format_of(input_format),
@@ -91,6 +94,7 @@ impl Command {
                 check,
                 write,
             } => {
+                reject_unknown_flag(&spl_or_file)?;
                 let source = SplSource::text_or_file(&spl_or_file)?;
                 let write = match (&source, write) {
                     (SplSource { path: Some(p), .. }, true) => Some(p.clone()),
@@ -128,6 +132,9 @@ pub struct RunConfig {
 impl RunConfig {
     fn from_args(a: RunArgs) -> Result<RunConfig, String> {
         let mut files = a.files;
+        if let Some(first) = &a.spl {
+            reject_unknown_flag(first)?;
+        }
         let source = match (a.spl, a.query_file) {
             (Some(first), Some(q)) => {
                 files.insert(0, PathBuf::from(first));
@@ -182,6 +189,14 @@ impl RunConfig {
             output_dir: a.output_dir,
         })
     }
+}
+
+/// SPL given inline or with `--query-file`; an inline value that is an unknown flag is refused.
+fn inline_source(spl: Option<String>, query_file: Option<PathBuf>) -> Result<SplSource, String> {
+    if let Some(text) = &spl {
+        reject_unknown_flag(text)?;
+    }
+    SplSource::from_args(spl, query_file)
 }
 
 fn profile_of(name: &str) -> Result<Profile, String> {

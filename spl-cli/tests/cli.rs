@@ -198,3 +198,59 @@ fn tempdir() -> tempfile::TempDir {
         .tempdir()
         .unwrap()
 }
+
+/// SPL that opens with a `--` comment is the program, not an unknown flag, in every
+/// subcommand that takes SPL text as an argument; real flags around it keep working.
+#[test]
+fn spl_text_starting_with_a_comment_is_the_program() {
+    let dir = tempdir();
+    let data = dir.path().join("f.jsonl");
+    std::fs::write(&data, "{\"a\":\"1\"}\n{\"a\":\"2\"}\n").unwrap();
+    let program = "-- note\n* | where a = 1";
+    let out = spl()
+        .args(["run", "-o", "json", program])
+        .arg(&data)
+        .arg("--limit")
+        .arg("5")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), r#"{"a":"1"}"#);
+    // A comment on its own line without a space after `--` is SPL too (a flag never spans lines).
+    let out = spl()
+        .args(["run", "-o", "json", "--note\n* | where a = 2"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), r#"{"a":"2"}"#);
+    let out = spl().args(["check", program]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let out = spl().args(["explain", program]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("where"));
+    let out = spl().args(["fmt", program]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("where a = 1"));
+}
+
+/// Unknown flags in the SPL position are still usage errors (exit 2), in every subcommand.
+#[test]
+fn unknown_flags_in_the_spl_position_still_fail() {
+    for args in [
+        &["check", "--no-such-flag"][..],
+        &["explain", "--no-such-flag"],
+        &["fmt", "--no-such-flag"],
+        &["run", "--no-such-flag", "*"],
+        &["run", "-q", "x.spl", "--no-such-flag"],
+        &["run", "-Z", "*"],
+    ] {
+        let out = spl().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr_of(&out).contains("--no-such-flag") || stderr_of(&out).contains("-Z"),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
+}

@@ -153,7 +153,11 @@ pub fn translate(src: &str, e: &Error<Rule>) -> Diagnostic {
     let field_expected = rules.iter().any(|r| {
         matches!(
             r,
-            Rule::ident | Rule::quoted_ident | Rule::pattern_word | Rule::field_list
+            Rule::ident
+                | Rule::tag_ident
+                | Rule::quoted_ident
+                | Rule::pattern_word
+                | Rule::field_list
         )
     });
     if field_expected && src[pos..].starts_with('\'') {

@@ -495,13 +495,6 @@ impl NumCol {
         }
     }
 
-    fn text(&self, row: usize) -> Option<&str> {
-        match self {
-            NumCol::Text(a) if a.is_valid(row) => Some(a.value(row)),
-            _ => None,
-        }
-    }
-
     /// The numbers as DOUBLE (non-numeric text → NULL), and whether all of them are integers.
     fn doubles(&self, rows: usize) -> (ArrayRef, bool) {
         let mut all_int = true;
@@ -684,18 +677,22 @@ impl ColumnAcc for SumAcc {
     }
 }
 
-/// `min`/`max`. Numbers (and text that reads as a number) compare numerically and give
-/// BIGINT/DOUBLE; when the column holds no number at all, text compares as text (VARCHAR);
-/// other types (TIMESTAMP, DATE, BOOLEAN …) compare in their own order.
+/// `min`/`max`. The result keeps the argument's type, like `sort`: numbers compare numerically
+/// and give BIGINT (every value an integer) or DOUBLE; VARCHAR (and JSON text) compares as text
+/// in byte order and gives the text — numeric-looking text is not read as a number; other types
+/// (TIMESTAMP, DATE, BOOLEAN …) compare in their own order. Whether the argument is text or a
+/// number is fixed by the first batch where it is typed; a later batch of the other kind is
+/// read that way (numbers as their text, text as numbers with non-numeric text skipped).
 struct MinMaxAcc {
     max: bool,
     num: Vec<Option<Num>>,
     text: Vec<Option<String>>,
     other: Vec<Option<ScalarValue>>,
     other_ty: Option<DataType>,
+    /// The text type of the argument when it is compared as text (`None`: as numbers).
+    text_ty: Option<Option<DataType>>,
     all_int: bool,
     any_num: bool,
-    saw_text: bool,
 }
 
 impl MinMaxAcc {
@@ -706,9 +703,9 @@ impl MinMaxAcc {
             text: Vec::new(),
             other: Vec::new(),
             other_ty: None,
+            text_ty: None,
             all_int: true,
             any_num: false,
-            saw_text: false,
         }
     }
 
@@ -727,8 +724,31 @@ impl ColumnAcc for MinMaxAcc {
         grow(&mut self.text, groups.groups);
         grow(&mut self.other, groups.groups);
         let Some(a) = arg else { return Ok(()) };
-        if let Some(col) = NumCol::of(a)? {
-            self.saw_text |= matches!(col, NumCol::Text(_));
+        let t = a.data_type();
+        let is_text = matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8);
+        if is_text || crate::expr::coerce::is_numeric(t) {
+            let as_text = self
+                .text_ty
+                .get_or_insert_with(|| is_text.then(|| t.clone()))
+                .is_some();
+            if as_text {
+                let col = safe_cast(a, &DataType::Utf8View)?;
+                let col = col.as_string_view();
+                for (r, g) in groups.rows() {
+                    if !col.is_valid(r) {
+                        continue;
+                    }
+                    let s = col.value(r);
+                    let take = self.text[g]
+                        .as_deref()
+                        .is_none_or(|old| self.better(s.cmp(old)));
+                    if take {
+                        self.text[g] = Some(s.to_string());
+                    }
+                }
+                return Ok(());
+            }
+            let col = NumCol::require(a, if self.max { "max" } else { "min" })?;
             for (r, g) in groups.rows() {
                 if let Some(n) = col.num(r) {
                     self.any_num = true;
@@ -736,13 +756,6 @@ impl ColumnAcc for MinMaxAcc {
                     let take = self.num[g].is_none_or(|old| self.better(n.total_cmp(old)));
                     if take {
                         self.num[g] = Some(n);
-                    }
-                } else if let Some(s) = col.text(r) {
-                    let take = self.text[g]
-                        .as_deref()
-                        .is_none_or(|old| self.better(s.cmp(old)));
-                    if take {
-                        self.text[g] = Some(s.to_string());
                     }
                 }
             }
@@ -771,6 +784,16 @@ impl ColumnAcc for MinMaxAcc {
         grow(&mut self.num, groups);
         grow(&mut self.text, groups);
         grow(&mut self.other, groups);
+        if let Some(Some(ty)) = &self.text_ty {
+            let text: ArrayRef = Arc::new(StringViewArray::from_iter(
+                self.text[..groups].iter().map(|s| s.as_deref()),
+            ));
+            return if ty == &DataType::LargeUtf8 {
+                safe_cast(&text, ty)
+            } else {
+                Ok(text)
+            };
+        }
         if self.any_num {
             return Ok(if self.all_int {
                 Arc::new(
@@ -797,11 +820,6 @@ impl ColumnAcc for MinMaxAcc {
                 .iter()
                 .map(|v| v.clone().unwrap_or_else(|| null.clone()));
             return ScalarValue::iter_to_array(values).map_err(|e| e.to_string());
-        }
-        if self.saw_text {
-            return Ok(Arc::new(StringViewArray::from_iter(
-                self.text[..groups].iter().map(|s| s.as_deref()),
-            )));
         }
         Ok(arrow::array::new_null_array(&DataType::Null, groups))
     }
