@@ -33,8 +33,8 @@ const PIPELINES: &[&str] = &[
        | where cast(code AS BIGINT) > 300",
     "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where cast(n AS BIGINT) > 0 \
        | project ip",
-    "* | extend k = cast(n AS BIGINT) | stats count(*) as c, sum(k) as s by flag",
-    "* | where cast(n AS BIGINT) > -10 | stats count(*) as c by uri",
+    "* | extend k = cast(n AS BIGINT) | stats c = count(*), s = sum(k) by flag",
+    "* | where cast(n AS BIGINT) > -10 | stats c = count(*) by uri",
     "* | where flag = 'true'",
 ];
 
@@ -184,7 +184,7 @@ fn decode_selection_gives_the_same_outputs_and_error_rows_as_decoding_every_fiel
                 let what = format!("{spl} ({policy:?}, lines out: {lines_out}, {plan:?})");
                 for (threads, chunk_size) in [(1, 1 << 20), (2, 100)] {
                     let (want, full) =
-                        run(&pipeline, INPUT, DecodePlan::all(), lines_out, threads, 1 << 20);
+                        run(&pipeline, INPUT, DecodePlan::all(), lines_out, threads, chunk_size);
                     let (got, chosen) =
                         run(&pipeline, INPUT, plan.clone(), lines_out, threads, chunk_size);
                     match (want, got) {
@@ -237,13 +237,15 @@ fn error_rows_carry_every_input_field() {
     for spl in [
         "* | where cast(status AS BIGINT) >= 300",
         "* | extend m = cast(n AS BIGINT) * 2 | project uri, m",
-        "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where cast(n AS BIGINT) > 0",
+        "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where cast(n AS BIGINT) > 0 \
+           | project ip",
     ] {
         let pipeline = compile(spl, ErrorPolicy::ErrorStream);
-        let plan = DecodePlan::for_pipeline(&pipeline, false);
+        // JSON output: rows a `where` keeps are written as their lines.
+        let plan = DecodePlan::for_pipeline(&pipeline, true);
         assert_ne!(plan.fields, FieldSelection::All, "{spl}");
         assert!(plan.keep_lines, "{spl}");
-        let (totals, sink) = run(&pipeline, INPUT, plan, false, 1, 1 << 20);
+        let (totals, sink) = run(&pipeline, INPUT, plan, true, 1, 1 << 20);
         totals.unwrap();
         let errors = sink.error_rows();
         let stage_errors: Vec<&Value> = errors
@@ -287,7 +289,7 @@ fn ordered_delivery_over_many_small_chunks_and_threads_equals_one_thread() {
         "* | where cast(status AS BIGINT) >= 100",
         "* | extend s = cast(status AS BIGINT) + 1 | project-away pad",
         "* | where uri != '/p/3'",
-        "* | where cast(status AS BIGINT) >= 0 | stats count(*) as c by uri",
+        "* | where cast(status AS BIGINT) >= 0 | stats c = count(*) by uri",
     ] {
         let pipeline = compile(spl, ErrorPolicy::ErrorStream);
         for lines_out in [true, false] {
@@ -313,7 +315,10 @@ fn ordered_delivery_over_many_small_chunks_and_threads_equals_one_thread() {
 
 #[test]
 fn sources_run_in_turn_each_with_its_own_format() {
-    let pipeline = compile("* | where a != 'skip'", ErrorPolicy::ErrorStream);
+    let pipeline = compile(
+        "* | where a IS NULL OR a != 'skip'",
+        ErrorPolicy::ErrorStream,
+    );
     let mut sources = vec![
         Ok(source("a,b\n1,x\nskip,y\n", Some(InputFormat::Csv))),
         Ok(source("{\"a\":\"2\"}\n", None)),
