@@ -4,8 +4,8 @@
 use std::fs::File;
 use std::io::{self, Cursor, Read};
 
-pub use spl_engine::exec::DEFAULT_CHUNK_SIZE;
 use spl_engine::exec::chunks::with_name;
+pub use spl_engine::exec::DEFAULT_CHUNK_SIZE;
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];

@@ -183,10 +183,22 @@ fn decode_selection_gives_the_same_outputs_and_error_rows_as_decoding_every_fiel
                 }
                 let what = format!("{spl} ({policy:?}, lines out: {lines_out}, {plan:?})");
                 for (threads, chunk_size) in [(1, 1 << 20), (2, 100)] {
-                    let (want, full) =
-                        run(&pipeline, INPUT, DecodePlan::all(), lines_out, threads, chunk_size);
-                    let (got, chosen) =
-                        run(&pipeline, INPUT, plan.clone(), lines_out, threads, chunk_size);
+                    let (want, full) = run(
+                        &pipeline,
+                        INPUT,
+                        DecodePlan::all(),
+                        lines_out,
+                        threads,
+                        chunk_size,
+                    );
+                    let (got, chosen) = run(
+                        &pipeline,
+                        INPUT,
+                        plan.clone(),
+                        lines_out,
+                        threads,
+                        chunk_size,
+                    );
                     match (want, got) {
                         (Ok(want), Ok(got)) => {
                             assert_eq!(got.rows_out, want.rows_out, "{what}");
@@ -272,7 +284,11 @@ fn error_rows_carry_every_input_field() {
 fn many_lines(n: usize) -> String {
     (0..n)
         .map(|i| {
-            let status = if i % 17 == 0 { "bad".to_string() } else { (i % 600).to_string() };
+            let status = if i % 17 == 0 {
+                "bad".to_string()
+            } else {
+                (i % 600).to_string()
+            };
             format!(
                 "{{\"i\":\"{i}\",\"status\":\"{status}\",\"uri\":\"/p/{}\",\"pad\":\"{}\"}}\n",
                 i % 13,
@@ -298,8 +314,14 @@ fn ordered_delivery_over_many_small_chunks_and_threads_equals_one_thread() {
             let one = one.unwrap();
             assert_eq!(single.progress, text.len() as u64);
             for (threads, chunk_size) in [(2, 64), (4, 300), (3, 1)] {
-                let (many, parallel) =
-                    run(&pipeline, &text, plan.clone(), lines_out, threads, chunk_size);
+                let (many, parallel) = run(
+                    &pipeline,
+                    &text,
+                    plan.clone(),
+                    lines_out,
+                    threads,
+                    chunk_size,
+                );
                 let many = many.unwrap();
                 assert_eq!(many.lines, 3000);
                 assert_eq!(many.rows_out, one.rows_out, "{spl}");

@@ -296,8 +296,8 @@ mod tests {
     #[test]
     fn overlong_lines_are_an_error_with_the_name_and_line() {
         let input = format!("ok\n{}\n", "z".repeat(5000));
-        let mut reader = ChunkReader::new("big.log", Box::new(Cursor::new(input)), 100)
-            .with_max_line(1000);
+        let mut reader =
+            ChunkReader::new("big.log", Box::new(Cursor::new(input)), 100).with_max_line(1000);
         assert_eq!(reader.next_chunk().unwrap().unwrap().data, b"ok\n");
         let err = reader.next_chunk().unwrap_err();
         assert_eq!(err.to_string(), "big.log: line 2 is longer than 1000 bytes");

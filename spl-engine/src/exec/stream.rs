@@ -445,13 +445,16 @@ mod tests {
                 .num_threads(2)
                 .build()
                 .unwrap();
-            let result = pool.in_place_scope(|scope| {
-                stream(scope, &work, &mut feed, 6, &mut delivery)
-            });
+            let result =
+                pool.in_place_scope(|scope| stream(scope, &work, &mut feed, 6, &mut delivery));
             assert_eq!(result.unwrap_err(), worker_stopped());
             // Only whole chunks before the failing one were delivered (a 64-byte chunk holds
             // at most 8 of these lines).
-            assert!(sink.0 < panic_at + 8, "{} rows, panic at line {panic_at}", sink.0);
+            assert!(
+                sink.0 < panic_at + 8,
+                "{} rows, panic at line {panic_at}",
+                sink.0
+            );
         }
     }
 }
