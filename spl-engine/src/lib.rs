@@ -4,6 +4,7 @@ mod bytes;
 pub mod codec;
 pub mod conformance;
 pub mod docs;
+pub mod exec;
 pub mod expr;
 pub mod functions;
 pub mod groups;

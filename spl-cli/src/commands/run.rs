@@ -158,7 +158,7 @@ struct OutputWriter {
     encoder: Encoder,
     out: Box<dyn Write>,
     /// A temporary file to copy to stdout at the end.
-    spill: Option<(File, PathBuf)>,
+    spill: Option<File>,
     title: String,
     written: u64,
 }
@@ -182,22 +182,14 @@ impl OutputSink {
                 }
                 None if i == 0 => (Box::new(BufWriter::new(std::io::stdout())), None),
                 None => {
-                    let path =
-                        std::env::temp_dir().join(format!("spl-{}-{i}.out", std::process::id()));
-                    let f = File::options()
-                        .create(true)
-                        .truncate(true)
-                        .read(true)
-                        .write(true)
-                        .open(&path)
-                        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                    // An anonymous temporary file: its name is unpredictable and it is gone
+                    // once closed, even if the run is killed.
+                    let f = tempfile::tempfile()
+                        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
                     let w = f
                         .try_clone()
-                        .map_err(|e| format!("cannot use {}: {e}", path.display()))?;
-                    // Unlink at once so nothing is left behind if the run is killed; the open
-                    // handles keep the data (close() removes it where unlinking failed).
-                    let _ = std::fs::remove_file(&path);
-                    (Box::new(BufWriter::new(w)), Some((f, path)))
+                        .map_err(|e| format!("cannot use a temporary file: {e}"))?;
+                    (Box::new(BufWriter::new(w)), Some(f))
                 }
             };
             outputs.push(OutputWriter {
@@ -241,7 +233,7 @@ impl OutputSink {
                     .and_then(|_| o.out.flush())
                     .map_err(write_err)?;
                 warn(&o.title, &mut o.encoder, named);
-                if let Some((file, _)) = o.spill.as_mut() {
+                if let Some(file) = o.spill.as_mut() {
                     if titles {
                         writeln!(stdout, "\n== {} ==", o.title).map_err(write_err)?;
                     }
@@ -251,11 +243,8 @@ impl OutputSink {
                 }
                 Ok(())
             })();
-            // Spill files go away whatever happened (they are unlinked at creation where the
-            // system allows it).
-            if let Some((_, path)) = o.spill.take() {
-                let _ = std::fs::remove_file(path);
-            }
+            // Spill files go away whatever happened.
+            drop(o.spill.take());
             if result.is_ok() {
                 result = step;
             }
