@@ -1,6 +1,7 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
 pub mod batch;
 mod bytes;
+pub mod cache;
 pub mod codec;
 pub mod conformance;
 pub mod docs;
