@@ -14,6 +14,7 @@ pub mod optimize;
 pub mod pipeline;
 pub mod plan;
 pub mod pushdown;
+pub mod re2;
 pub mod regex_seq;
 pub mod render;
 pub mod timezone;

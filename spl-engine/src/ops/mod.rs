@@ -34,7 +34,7 @@ pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;
 pub use parse_kv::ParseKv;
-pub(crate) use parse_regexp::re2_to_rust;
+
 pub use parse_regexp::ParseRegexp;
 pub use project::Project;
 pub use project_away::ProjectAway;
