@@ -1,6 +1,7 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
 pub mod batch;
 mod bytes;
+pub mod cache;
 pub mod codec;
 pub mod conformance;
 pub mod docs;
@@ -14,6 +15,7 @@ pub mod optimize;
 pub mod pipeline;
 pub mod plan;
 pub mod pushdown;
+pub mod re2;
 pub mod regex_seq;
 pub mod render;
 pub mod timezone;

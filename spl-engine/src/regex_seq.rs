@@ -500,7 +500,7 @@ fn first_chars(items: &[Item]) -> CharSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::re2_to_rust;
+    use crate::re2::re2_to_rust;
 
     const W2: &str = r#"^(\S+) \S+ \S+ \[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d+) (\d+)"#;
 

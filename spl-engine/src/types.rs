@@ -74,3 +74,42 @@ pub fn from_type_name(t: &spl_parser::TypeName) -> Result<DataType, String> {
         other => return Err(format!("unknown type `{other}`")),
     })
 }
+
+// Type classes of the coercion rules (spec §18.2), used by lowering and the function catalog.
+
+/// True for integer types.
+pub fn is_integral(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+    )
+}
+
+/// True for integer and floating types.
+pub fn is_numeric(t: &DataType) -> bool {
+    is_integral(t)
+        || matches!(
+            t,
+            DataType::Float32 | DataType::Float64 | DataType::UInt64 | DataType::Decimal128(_, _)
+        )
+}
+
+/// True for VARCHAR and JSON text.
+pub fn is_text(t: &DataType) -> bool {
+    is_varchar(t) || is_json(t)
+}
+
+/// The common numeric type of two numeric types.
+pub fn numeric_common(l: &DataType, r: &DataType) -> DataType {
+    if is_integral(l) && is_integral(r) {
+        DataType::Int64
+    } else {
+        DataType::Float64
+    }
+}

@@ -213,17 +213,149 @@ fn plans_are_cached_per_schema() {
         vec![Arc::new(Int64Array::from(vec![9, 0]))],
     )
     .unwrap();
+    let compiled = spl_engine::expr::CompiledExpr::new(predicate.clone());
     let render = |b: &RecordBatch| {
-        let v = spl_engine::expr::evaluate(predicate, b, &session).unwrap();
+        let v = compiled.evaluate(b, &session).unwrap();
         let r = spl_engine::render::Renderer::default();
         (0..v.len())
             .map(|i| r.text(v.as_ref(), i).unwrap_or_default())
             .collect::<Vec<_>>()
     };
     assert_eq!(render(&text), ["false", "true"]);
-    assert_eq!(session.cached_plans(), 1);
+    assert_eq!(compiled.plans_made(), 1);
     assert_eq!(render(&text.clone()), ["false", "true"]);
-    assert_eq!(session.cached_plans(), 1);
+    assert_eq!(compiled.plans_made(), 1);
     assert_eq!(render(&ints), ["true", "false"]);
-    assert_eq!(session.cached_plans(), 2);
+    assert_eq!(compiled.plans_made(), 2);
+}
+
+/// The value expression of `* | extend x = <text>`.
+fn parse_value(text: &str) -> spl_parser::Expr {
+    let program = spl_parser::parse(&format!("* | extend x = {text}")).unwrap();
+    let InstructionKind::Extend { assignments } = &program.statements[0].pipeline.stages[0].kind
+    else {
+        panic!("not an extend");
+    };
+    assignments[0].value.clone()
+}
+
+/// A batch of one VARCHAR column `name` holding `values`.
+fn column(name: &str, values: Vec<&str>) -> RecordBatch {
+    let schema = Schema::new(vec![Field::new(name, DataType::Utf8View, true)]);
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![Arc::new(StringViewArray::from(values)) as ArrayRef],
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_compiled_expression_is_planned_once_per_schema_across_threads() {
+    use spl_engine::expr::CompiledExpr;
+    let compiled = CompiledExpr::new(parse_value("cast(v as bigint) + 1"));
+    let session = Session::default();
+    let batch = column("v", vec!["1", "2", "3"]);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    let out = compiled.evaluate(&batch.clone(), &session).unwrap();
+                    assert_eq!(out.len(), 3);
+                }
+            });
+        }
+    });
+    assert_eq!(compiled.plans_made(), 1);
+    // Another batch with an equal schema (a different Arc) reuses the plan.
+    compiled
+        .evaluate(&column("v", vec!["7"]), &session)
+        .unwrap();
+    assert_eq!(compiled.plans_made(), 1);
+    // A new schema plans again.
+    let two = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("v", DataType::Utf8View, true),
+            Field::new("w", DataType::Utf8View, true),
+        ])),
+        vec![
+            Arc::new(StringViewArray::from(vec!["5"])) as ArrayRef,
+            Arc::new(StringViewArray::from(vec!["x"])) as ArrayRef,
+        ],
+    )
+    .unwrap();
+    compiled.evaluate(&two, &session).unwrap();
+    assert_eq!(compiled.plans_made(), 2);
+}
+
+#[test]
+fn the_plan_cache_of_a_compiled_expression_is_bounded() {
+    use spl_engine::expr::eval::MAX_PLANS_PER_EXPR;
+    use spl_engine::expr::CompiledExpr;
+    let compiled = CompiledExpr::new(parse_value("coalesce(v, 'none')"));
+    let session = Session::default();
+    for i in 0..(MAX_PLANS_PER_EXPR * 3) {
+        // Each batch adds a differently named column: a new schema every time.
+        let schema = Schema::new(vec![
+            Field::new("v", DataType::Utf8View, true),
+            Field::new(format!("extra{i}"), DataType::Utf8View, true),
+        ]);
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(StringViewArray::from(vec!["a"])) as ArrayRef,
+                Arc::new(StringViewArray::from(vec!["b"])) as ArrayRef,
+            ],
+        )
+        .unwrap();
+        compiled.evaluate(&batch, &session).unwrap();
+    }
+    assert_eq!(compiled.plans_made(), MAX_PLANS_PER_EXPR * 3);
+    assert!(compiled.cached_plans() <= MAX_PLANS_PER_EXPR);
+}
+
+#[test]
+fn row_errors_are_isolated_without_planning_again() {
+    use spl_engine::expr::CompiledExpr;
+    let compiled = CompiledExpr::new(parse_value("cast(v as bigint) * 2"));
+    let session = Session::default();
+    let values: Vec<String> = (0..100)
+        .map(|i| {
+            if i % 37 == 5 {
+                format!("bad{i}")
+            } else {
+                i.to_string()
+            }
+        })
+        .collect();
+    let batch = column("v", values.iter().map(String::as_str).collect());
+    let iso = compiled.evaluate_isolating(&batch, &session).unwrap();
+    let failed: Vec<String> = iso
+        .failed
+        .iter()
+        .map(|(rows, _)| {
+            Renderer::default()
+                .text(rows.column(0).as_ref(), 0)
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(failed, vec!["bad5", "bad42", "bad79"]);
+    let good: usize = iso.good.iter().map(|(b, _)| b.num_rows()).sum();
+    assert_eq!(good, 97);
+    assert_eq!(compiled.plans_made(), 1);
+}
+
+#[test]
+fn try_keeps_working_in_a_compiled_expression_and_plans_once() {
+    use spl_engine::expr::CompiledExpr;
+    let compiled = CompiledExpr::new(parse_value("coalesce(try(cast(v as bigint)), -1)"));
+    let session = Session::default();
+    let batch = column("v", vec!["4", "x", "6"]);
+    for _ in 0..3 {
+        let out = compiled.evaluate(&batch, &session).unwrap();
+        let r = Renderer::default();
+        let got: Vec<String> = (0..3).map(|i| r.text(out.as_ref(), i).unwrap()).collect();
+        assert_eq!(got, vec!["4", "-1", "6"]);
+    }
+    // One plan for the hoisted `try` argument, one for the whole expression.
+    assert_eq!(compiled.plans_made(), 2);
 }

@@ -13,6 +13,12 @@
 //! and the nesting depth), because DataFusion rejects a batch field and a parameter that share a
 //! name.
 //!
+//! Layering: the function catalog (`functions/`) sits below expressions. It lists the
+//! higher-order functions with a placeholder UDF (`functions::common::lambda_placeholder`) and
+//! holds their element kernels; this module, one layer up, owns lambda lowering and the
+//! DataFusion higher-order UDFs that call those kernels. So the imports run one way:
+//! expr → functions, never back.
+//!
 //! This file also holds the conversions lowering needs for ARRAY/MAP values: [`fit`] (casts,
 //! reading JSON as ARRAY/MAP) and [`json_cast`].
 use std::sync::Arc;
@@ -23,8 +29,8 @@ use datafusion_common::{exec_err, plan_err, Result, ScalarValue};
 use datafusion_expr::expr::{HigherOrderFunction, Lambda, LambdaVariable, ScalarFunction};
 use datafusion_expr::{
     ColumnarValue, Expr, HigherOrderFunctionArgs, HigherOrderReturnFieldArgs, HigherOrderSignature,
-    HigherOrderUDF, HigherOrderUDFImpl, LambdaArgument, LambdaParametersProgress,
-    ScalarFunctionArgs, ScalarUDF, ValueOrLambda, Volatility,
+    HigherOrderUDF, HigherOrderUDFImpl, LambdaArgument, LambdaParametersProgress, ValueOrLambda,
+    Volatility,
 };
 use spl_parser::ast::{self, ExprKind};
 use spl_parser::{codes, Diagnostic};
@@ -34,7 +40,6 @@ use super::lower::Lowerer;
 use crate::functions::array::{
     self, coerce_list, element_type, json_cast_udf, list_of, param_field, Match,
 };
-use crate::functions::common::{op_udf, UdfOp};
 use crate::functions::map::{self, coerce_map, key_value_types, map_type};
 
 type R<T> = std::result::Result<T, Box<Diagnostic>>;
@@ -310,27 +315,6 @@ impl HigherOrderUDFImpl for HofUdf {
             Hof::MapZipWith => map::map_zip_with(map_at(0)?, map_at(1)?, first)?,
         };
         Ok(ColumnarValue::Array(out))
-    }
-}
-
-/// The placeholder scalar UDF of a higher-order function's library entry: calls are lowered
-/// here, never through it; used without a lambda it explains what is missing.
-pub(crate) fn placeholder(name: &'static str) -> Arc<ScalarUDF> {
-    op_udf(name, &[], NeedsLambda, Volatility::Immutable)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct NeedsLambda;
-
-impl UdfOp for NeedsLambda {
-    fn coerce(self, name: &str, _: &[DataType]) -> Result<Vec<DataType>> {
-        plan_err!("{name} takes a lambda argument")
-    }
-    fn return_type(self, name: &str, _: &[DataType]) -> Result<DataType> {
-        plan_err!("{name} takes a lambda argument")
-    }
-    fn invoke(self, name: &str, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        exec_err!("{name} takes a lambda argument")
     }
 }
 

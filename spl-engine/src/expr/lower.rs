@@ -342,7 +342,7 @@ impl Lowerer<'_> {
             _ => {}
         }
         let Some(def) = functions::lookup(name) else {
-            if crate::ops::aggregate::AGGREGATES.contains(&name) {
+            if functions::is_aggregate(name) {
                 return Err(err(
                     codes::AGGREGATE_OUTSIDE_STATS,
                     format!("`{name}` is an aggregate: it is only allowed in `stats`"),

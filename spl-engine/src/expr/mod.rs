@@ -7,5 +7,5 @@ pub mod eval;
 pub(crate) mod lambda;
 pub mod lower;
 
-pub use eval::{evaluate, Session};
+pub use eval::{evaluate, CompiledExpr, Isolation, Session};
 pub use lower::lower;

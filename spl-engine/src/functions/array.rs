@@ -29,7 +29,6 @@ use serde_json::Value;
 
 use super::common::{ex, function_def, invoke_rowwise, op_udf, UdfOp, MAX_RESULT_BYTES};
 use super::{map, Family, FunctionDef};
-use crate::expr::coerce;
 use crate::render::Renderer;
 use crate::timezone::SessionTz;
 use crate::types;
@@ -70,8 +69,8 @@ pub(crate) fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
     }
     match (a, b) {
         (DataType::Null, t) | (t, DataType::Null) => Some(t.clone()),
-        _ if coerce::is_numeric(a) && coerce::is_numeric(b) => Some(coerce::numeric_common(a, b)),
-        _ if coerce::is_text(a) && coerce::is_text(b) => Some(types::VARCHAR),
+        _ if types::is_numeric(a) && types::is_numeric(b) => Some(types::numeric_common(a, b)),
+        _ if types::is_text(a) && types::is_text(b) => Some(types::VARCHAR),
         _ => match (element_type(a), element_type(b)) {
             (Some(x), Some(y)) => common_type(x, y).map(list_of),
             _ => match (map::key_value_types(a), map::key_value_types(b)) {
@@ -125,7 +124,7 @@ fn integer_arg(name: &str, pos: usize, t: &DataType) -> Result<DataType> {
 }
 
 fn text_arg(name: &str, pos: usize, t: &DataType) -> Result<DataType> {
-    if coerce::is_text(t) || *t == DataType::Null {
+    if types::is_text(t) || *t == DataType::Null {
         Ok(types::VARCHAR)
     } else {
         plan_err!("{name}: argument {} must be VARCHAR, got {t}", pos + 1)
@@ -359,13 +358,13 @@ impl UdfOp for Op {
                 let e = element_type(&l).cloned().unwrap_or(DataType::Null);
                 let to = match e {
                     DataType::Null => DataType::Float64,
-                    ref e if coerce::is_integral(e) && self == Op::Sum => DataType::Int64,
-                    ref e if coerce::is_numeric(e) => DataType::Float64,
+                    ref e if types::is_integral(e) && self == Op::Sum => DataType::Int64,
+                    ref e if types::is_numeric(e) => DataType::Float64,
                     e => return plan_err!("{name}: expected an ARRAY of numbers, got ARRAY({e})"),
                 };
                 let mut v = vec![list_of(to)];
                 if n == 2 {
-                    if !(coerce::is_numeric(&t[1]) || t[1] == DataType::Null) {
+                    if !(types::is_numeric(&t[1]) || t[1] == DataType::Null) {
                         return plan_err!("{name}: p must be a number, got {}", t[1]);
                     }
                     v.push(DataType::Float64);
@@ -389,7 +388,7 @@ impl UdfOp for Op {
             Op::Row => t.to_vec(),
             Op::JsonCast { .. } => {
                 check_count(name, n, 2, 2)?;
-                if !(coerce::is_text(&t[0]) || t[0] == DataType::Null) {
+                if !(types::is_text(&t[0]) || t[0] == DataType::Null) {
                     return plan_err!("{name}: cannot cast {} from JSON", t[0]);
                 }
                 vec![types::JSON, t[1].clone()]
@@ -1716,7 +1715,7 @@ fn hof(
         signature,
         summary,
         examples,
-        crate::expr::lambda::placeholder(name),
+        super::common::lambda_placeholder(name),
     )
 }
 

@@ -579,3 +579,24 @@ pub(crate) fn ret_same_as_first(args: &[DataType]) -> DataType {
 pub(crate) fn too_large<T>(fname: &str) -> Result<T> {
     exec_err!("{fname}: result would exceed {MAX_RESULT_BYTES} bytes")
 }
+
+/// The placeholder scalar UDF of a higher-order function's library entry: calls are lowered
+/// here, never through it; used without a lambda it explains what is missing.
+pub(crate) fn lambda_placeholder(name: &'static str) -> Arc<ScalarUDF> {
+    op_udf(name, &[], NeedsLambda, Volatility::Immutable)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct NeedsLambda;
+
+impl UdfOp for NeedsLambda {
+    fn coerce(self, name: &str, _: &[DataType]) -> Result<Vec<DataType>> {
+        plan_err!("{name} takes a lambda argument")
+    }
+    fn return_type(self, name: &str, _: &[DataType]) -> Result<DataType> {
+        plan_err!("{name} takes a lambda argument")
+    }
+    fn invoke(self, name: &str, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        exec_err!("{name} takes a lambda argument")
+    }
+}

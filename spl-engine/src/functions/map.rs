@@ -525,7 +525,7 @@ fn hof(
         signature,
         summary,
         examples,
-        crate::expr::lambda::placeholder(name),
+        super::common::lambda_placeholder(name),
     )
 }
 

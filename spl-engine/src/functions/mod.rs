@@ -12,6 +12,7 @@ pub(crate) mod common;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub mod aggregates;
 pub mod array;
 pub mod bitwise;
 pub mod datetime;
@@ -109,4 +110,9 @@ pub fn lookup(name: &str) -> Option<&'static FunctionDef> {
     all()
         .iter()
         .find(|f| f.name == lower || f.aliases.contains(&lower.as_str()))
+}
+
+/// True when `name` (lower case) is an aggregate function (`stats` only).
+pub fn is_aggregate(name: &str) -> bool {
+    aggregates::AGGREGATES.contains(&name)
 }

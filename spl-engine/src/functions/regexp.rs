@@ -45,7 +45,7 @@ fn compile(fname: &str, pattern: &str) -> Result<Regex> {
             return Ok(re.clone());
         }
     }
-    let re = match RegexBuilder::new(&crate::ops::re2_to_rust(pattern))
+    let re = match RegexBuilder::new(&crate::re2::re2_to_rust(pattern))
         .size_limit(MAX_COMPILED_BYTES)
         .build()
     {
@@ -64,7 +64,7 @@ fn compile(fname: &str, pattern: &str) -> Result<Regex> {
 /// Checks that `pattern` compiles the way the regexp functions compile it (used to report a
 /// literal pattern at compile time, `E1004`). The error is the regex crate's message.
 pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
-    RegexBuilder::new(&crate::ops::re2_to_rust(pattern))
+    RegexBuilder::new(&crate::re2::re2_to_rust(pattern))
         .size_limit(MAX_COMPILED_BYTES)
         .build()
         .map(|_| ())

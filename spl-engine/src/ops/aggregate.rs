@@ -24,24 +24,7 @@ use datafusion_physical_expr::expressions::{Column, Literal};
 use datafusion_physical_expr::PhysicalExpr;
 use spl_parser::{codes, Diagnostic, Expr, ExprKind};
 
-/// Every aggregate `stats` accepts, in the order of the spec.
-pub const AGGREGATES: &[&str] = &[
-    "count",
-    "count_if",
-    "min",
-    "max",
-    "sum",
-    "avg",
-    "skewness",
-    "kurtosis",
-    "approx_percentile",
-    "approx_distinct",
-    "bool_and",
-    "bool_or",
-    "every",
-    "arbitrary",
-    "array_agg",
-];
+pub use crate::functions::aggregates::AGGREGATES;
 
 /// Most values `array_agg` keeps for one group: its memory grows with rows, not groups.
 pub const ARRAY_AGG_MAX: usize = 100_000;

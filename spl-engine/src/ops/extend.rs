@@ -8,23 +8,27 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
-use spl_parser::Assignment;
+use spl_parser::{Assignment, Ident};
 
 use super::{evaluate_isolating, BatchError, Operator, StageOutput};
 use crate::batch::{is_time_field, set_column};
 use crate::expr::coerce::is_integral;
-use crate::expr::Session;
+use crate::expr::{CompiledExpr, Session};
 
 #[derive(Debug)]
 pub struct Extend {
-    /// Each assignment with the part (original stage) it came from.
-    assignments: Vec<(Assignment, usize)>,
+    /// Each assignment (output field, compiled value) with the part (original stage) it came
+    /// from.
+    assignments: Vec<(Ident, CompiledExpr, usize)>,
 }
 
 impl Extend {
     pub fn new(assignments: Vec<Assignment>) -> Extend {
         Extend {
-            assignments: assignments.into_iter().map(|a| (a, 0)).collect(),
+            assignments: assignments
+                .into_iter()
+                .map(|a| (a.output, CompiledExpr::new(a.value), 0))
+                .collect(),
         }
     }
 
@@ -34,7 +38,7 @@ impl Extend {
         self.assignments.extend(
             next.assignments
                 .into_iter()
-                .map(|(a, part)| (a, part + offset)),
+                .map(|(o, v, part)| (o, v, part + offset)),
         );
     }
 }
@@ -50,8 +54,8 @@ impl Operator for Extend {
         session: &Session,
     ) -> Result<StageOutput, BatchError> {
         let mut errors = Vec::new();
-        let mut current = self.assignments.first().map_or(0, |(_, part)| *part);
-        for (a, part) in &self.assignments {
+        let mut current = self.assignments.first().map_or(0, |(_, _, part)| *part);
+        for (output, value, part) in &self.assignments {
             // Separate stages never see an empty batch: a merged part stops where they would.
             if *part != current && batch.num_rows() == 0 {
                 break;
@@ -61,24 +65,24 @@ impl Operator for Extend {
                 e.part = *part;
                 e
             };
-            let out = evaluate_isolating(&a.value, batch, session).map_err(in_part)?;
+            let out = evaluate_isolating(value, batch, session).map_err(in_part)?;
             errors.extend(out.errors.into_iter().map(|mut e| {
                 e.part = *part;
                 e
             }));
             let mut values = out.values;
-            if is_time_field(&a.output.name) {
+            if is_time_field(&output.name) {
                 if !is_integral(values.data_type()) && values.data_type() != &DataType::Null {
                     return Err(in_part(BatchError::new(format!(
                         "`{}` must be set to an integer, found {}",
-                        a.output.name,
+                        output.name,
                         values.data_type()
                     ))));
                 }
                 values = arrow::compute::cast(&values, &DataType::Int64)
                     .map_err(|e| in_part(BatchError::new(e.to_string())))?;
             }
-            batch = set_column(&out.batch, &a.output.name, Arc::clone(&values))
+            batch = set_column(&out.batch, &output.name, Arc::clone(&values))
                 .map_err(|e| in_part(BatchError::new(e.to_string())))?;
         }
         Ok(StageOutput {

@@ -36,7 +36,7 @@ pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
 pub use parse_json::ParseJson;
 pub use parse_kv::ParseKv;
-pub(crate) use parse_regexp::re2_to_rust;
+
 pub use parse_regexp::ParseRegexp;
 pub use project::Project;
 pub use project_away::ProjectAway;
@@ -206,54 +206,51 @@ pub(crate) struct Isolated {
     pub errors: Vec<ErrorRows>,
 }
 
-/// Evaluates `expr` on the whole batch; when a value makes it fail, evaluates row by row so that
-/// only the failing rows are set aside, each with its message.
+/// Evaluates `expr` on the whole batch; when a value makes it fail, the failing rows are found
+/// with the same plan ([`CompiledExpr::evaluate_isolating`](crate::expr::CompiledExpr)) and set
+/// aside, each with its message.
 pub(crate) fn evaluate_isolating(
-    expr: &spl_parser::Expr,
+    expr: &crate::expr::CompiledExpr,
     batch: RecordBatch,
     session: &Session,
 ) -> Result<Isolated, BatchError> {
-    use crate::expr::eval::{evaluate, EvalError};
-    match evaluate(expr, &batch, session) {
-        Ok(values) => {
-            return Ok(Isolated {
-                batch,
-                values,
-                errors: Vec::new(),
-            })
-        }
+    use crate::expr::eval::EvalError;
+    let iso = match expr.evaluate_isolating(&batch, session) {
+        Ok(iso) => iso,
         Err(EvalError::Compile(d)) => return Err(BatchError::new(d.message)),
-        Err(EvalError::Runtime(_)) => {}
-    }
-    let mut good_rows = Vec::new();
-    let mut good_values = Vec::new();
-    let mut errors = Vec::new();
-    for i in 0..batch.num_rows() {
-        let row = batch.slice(i, 1);
-        match evaluate(expr, &row, session) {
-            Ok(v) => {
-                good_rows.push(row);
-                good_values.push(v);
-            }
-            Err(e) => errors.push(ErrorRows {
-                rows: row,
-                code: DATA_ERROR,
-                message: e.to_string(),
-                part: 0,
-            }),
-        }
+        Err(e) => return Err(BatchError::new(e.to_string())),
+    };
+    let errors: Vec<ErrorRows> = iso
+        .failed
+        .into_iter()
+        .map(|(rows, message)| ErrorRows {
+            rows,
+            code: DATA_ERROR,
+            message,
+            part: 0,
+        })
+        .collect();
+    let mut good = iso.good;
+    if errors.is_empty() && good.len() == 1 {
+        let (_, values) = good.remove(0);
+        return Ok(Isolated {
+            batch,
+            values,
+            errors,
+        });
     }
     let schema = batch.schema();
-    let good = arrow::compute::concat_batches(&schema, &good_rows)
+    let good_rows: Vec<&RecordBatch> = good.iter().map(|(b, _)| b).collect();
+    let good_batch = arrow::compute::concat_batches(&schema, good_rows)
         .map_err(|e| BatchError::new(e.to_string()))?;
-    let values = if good_values.is_empty() {
+    let values = if good.is_empty() {
         arrow::array::new_null_array(&arrow::datatypes::DataType::Null, 0)
     } else {
-        let refs: Vec<&dyn arrow::array::Array> = good_values.iter().map(|v| v.as_ref()).collect();
+        let refs: Vec<&dyn arrow::array::Array> = good.iter().map(|(_, v)| v.as_ref()).collect();
         arrow::compute::concat(&refs).map_err(|e| BatchError::new(e.to_string()))?
     };
     Ok(Isolated {
-        batch: good,
+        batch: good_batch,
         values,
         errors,
     })

@@ -134,11 +134,15 @@ pub(super) fn evaluate_all(
     batch: RecordBatch,
     session: &Session,
 ) -> Result<(RecordBatch, Vec<ArrayRef>, Vec<ErrorRows>), BatchError> {
+    let compiled: Vec<crate::expr::CompiledExpr> = exprs
+        .iter()
+        .map(|e| crate::expr::CompiledExpr::new((*e).clone()))
+        .collect();
     let mut batch = batch;
     let mut errors = Vec::new();
     'again: loop {
         let mut values = Vec::with_capacity(exprs.len());
-        for e in exprs {
+        for e in &compiled {
             let iso = evaluate_isolating(e, batch.clone(), session)?;
             if !iso.errors.is_empty() {
                 // Each pass removes at least one row, so this ends.

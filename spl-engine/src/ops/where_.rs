@@ -8,18 +8,18 @@ use arrow::record_batch::RecordBatch;
 use spl_parser::Expr;
 
 use super::{evaluate_isolating, BatchError, Operator, StageOutput};
-use crate::expr::Session;
+use crate::expr::{CompiledExpr, Session};
 
 #[derive(Debug)]
 pub struct Where {
     /// Each predicate with the part (original stage) it came from.
-    predicates: Vec<(Expr, usize)>,
+    predicates: Vec<(CompiledExpr, usize)>,
 }
 
 impl Where {
     pub fn new(predicate: Expr) -> Where {
         Where {
-            predicates: vec![(predicate, 0)],
+            predicates: vec![(CompiledExpr::new(predicate), 0)],
         }
     }
 
@@ -35,7 +35,7 @@ impl Where {
 
     /// The predicates, in the order they run.
     pub fn predicates(&self) -> impl Iterator<Item = &Expr> {
-        self.predicates.iter().map(|(p, _)| p)
+        self.predicates.iter().map(|(p, _)| p.expr())
     }
 
     /// The rows kept when every predicate evaluates without a row error and to a usable type;
@@ -46,7 +46,7 @@ impl Where {
             if batch.num_rows() == 0 {
                 break;
             }
-            let values = crate::expr::evaluate(p, &batch, session).ok()?;
+            let values = p.evaluate(&batch, session).ok()?;
             let mask = mask(&values).ok()?;
             batch = arrow::compute::filter_record_batch(&batch, &mask).ok()?;
         }

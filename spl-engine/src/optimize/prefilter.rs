@@ -35,7 +35,7 @@ pub fn run(chain: &mut Chain) -> Vec<String> {
         if p.outputs.is_none() {
             continue; // the pattern does not compile
         }
-        let pattern = crate::ops::re2_to_rust(&p.source);
+        let pattern = crate::re2::re2_to_rust(&p.source);
         let one_pass = SeqMatcher::new(&pattern).filter(|m| m.groups() == p.groups);
         match one_pass {
             Some(m) if m.is_anchored() => {

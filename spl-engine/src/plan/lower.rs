@@ -89,7 +89,7 @@ pub fn op(instr: &ast::Instruction) -> Op {
             } else {
                 format!("(?{flags}){}", pattern.value)
             };
-            let regex = regex::Regex::new(&crate::ops::re2_to_rust(&source)).ok();
+            let regex = regex::Regex::new(&crate::re2::re2_to_rust(&source)).ok();
             let names = if outputs.is_empty() {
                 regex.as_ref().map(|re| {
                     re.capture_names()
