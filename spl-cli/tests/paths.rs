@@ -20,8 +20,8 @@ use arrow::record_batch::RecordBatch;
 use prost::Message;
 use spl_capi::*;
 use spl_engine::codec::{Decoder, InputFormat};
-use spl_engine::exec;
 use spl_engine::conformance::{self, Case, Produced, Row};
+use spl_engine::exec;
 use spl_engine::pipeline::{Options, Pipeline, Profile};
 use spl_engine::pushdown::Pushdown;
 use spl_engine::render::Renderer;
@@ -146,8 +146,7 @@ fn through_executor(
         ..exec::RunOptions::default()
     };
     let mut sources = std::iter::once(Ok(source));
-    exec::run(pipeline, &mut sources, &run, &mut sink)
-        .unwrap_or_else(|e| panic!("executor: {e}"));
+    exec::run(pipeline, &mut sources, &run, &mut sink).unwrap_or_else(|e| panic!("executor: {e}"));
     sink.produced
 }
 
@@ -347,8 +346,7 @@ fn check(case: &Case) -> Result<Vec<&'static str>, String> {
 
     // Small chunks on two threads: ordered delivery and per-chunk schemas are exercised.
     let b = through_executor(&pipeline, &input, &options, 64, 2);
-    if sorted(all_outputs(&b)) != sorted(all_outputs(&a)) || error_codes(&b) != error_codes(&a)
-    {
+    if sorted(all_outputs(&b)) != sorted(all_outputs(&a)) || error_codes(&b) != error_codes(&a) {
         return Err(format!(
             "executor differs from engine API:\n  engine:   {a:?}\n  executor: {b:?}"
         ));

@@ -37,15 +37,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("docs", 6),
 ];
 
-/// Known violations (importer, imported), to be emptied as the plan/optimizer/pipeline work
-/// lands: each is outside the expression and catalog layers this test was written with.
-const ALLOWED: &[(&str, &str)] = &[
-    // Optimizer rewrites still partly live in pipeline/compile.rs (`prune`, `prune_dynamic`);
-    // the logical-plan work moves them into optimize/.
-    ("optimize", "pipeline"),
-    // The decoders read the plan's field selection; the plan/executor work moves that type.
-    ("codec", "plan"),
-];
+/// Known violations (importer, imported): none. An entry would need a reason here, and the test
+/// fails when an entry is no longer needed.
+const ALLOWED: &[(&str, &str)] = &[];
 
 fn layer(module: &str) -> u8 {
     LAYERS

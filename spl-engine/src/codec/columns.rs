@@ -10,9 +10,9 @@ use arrow::buffer::Buffer;
 use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 
+use super::FieldSelection;
 use crate::batch::{from_columns, is_time_field};
 use crate::bytes::same_bytes;
-use crate::plan::FieldSelection;
 
 /// Values up to this length are stored inside the view itself (Arrow's inline limit).
 const INLINE_LEN: usize = 12;

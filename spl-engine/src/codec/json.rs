@@ -26,8 +26,8 @@ use serde_json::value::RawValue;
 
 use super::columns::{Cell, Columns};
 use super::json_scan::{scan_object, Member, Value};
+use super::FieldSelection;
 use super::{time_value, Input};
-use crate::plan::FieldSelection;
 
 pub(super) fn decode(
     input: &mut Input<'_>,

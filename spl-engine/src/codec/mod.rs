@@ -32,8 +32,6 @@ use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 
-use crate::plan::FieldSelection;
-
 pub(crate) use json::compact as compact_json;
 pub use output::{EncodedRows, Encoder, OutputFormat, RowEncoder};
 
@@ -359,6 +357,29 @@ fn time_value(text: &str) -> Option<i64> {
     let f = text.parse::<f64>().ok()?;
     // i64::MAX as f64 rounds up to 2^63, which is out of range.
     (f.is_finite() && f >= i64::MIN as f64 && f < i64::MAX as f64).then(|| f.trunc() as i64)
+}
+
+/// Which fields of its input events a program can observe.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FieldSelection {
+    /// Any field may matter.
+    #[default]
+    All,
+    /// Only these (time fields are always kept by decoders and not listed).
+    Only(Vec<String>),
+    /// All but these: removed (`project-away`) before anything read them.
+    AllBut(Vec<String>),
+}
+
+impl FieldSelection {
+    /// True when the field `name` of an input event may matter.
+    pub fn keeps(&self, name: &str) -> bool {
+        match self {
+            FieldSelection::All => true,
+            FieldSelection::Only(names) => names.iter().any(|n| n == name),
+            FieldSelection::AllBut(names) => !names.iter().any(|n| n == name),
+        }
+    }
 }
 
 #[cfg(test)]

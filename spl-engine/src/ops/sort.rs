@@ -15,11 +15,11 @@ use arrow::array::{new_null_array, Array, ArrayRef, StringViewArray, UInt32Array
 use arrow::compute::{lexsort_to_indices, SortColumn, SortOptions};
 use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
-use spl_parser::{Expr, SortKey};
+use spl_parser::SortKey;
 
 use super::stats::evaluate_all;
 use super::{BatchError, BufferState, BufferingOperator, StageOutput};
-use crate::expr::Session;
+use crate::expr::{CompiledExpr, Session};
 use crate::render::Renderer;
 
 /// The compiled `sort` instruction.
@@ -134,8 +134,12 @@ impl BufferState for SortState {
         let renderer = Renderer::new(session.tz);
         let all = concat_aligned(&batches, &renderer)?;
         drop(batches);
-        let exprs: Vec<&Expr> = self.keys.iter().map(|k| &k.value).collect();
-        let (all, values, errors) = evaluate_all(&exprs, all, session)?;
+        let compiled: Vec<CompiledExpr> = self
+            .keys
+            .iter()
+            .map(|k| CompiledExpr::new(k.value.clone()))
+            .collect();
+        let (all, values, errors) = evaluate_all(&compiled, all, session)?;
         let rows = all.num_rows();
         let mut columns = Vec::with_capacity(values.len() + 1);
         for (key, v) in self.keys.iter().zip(values) {

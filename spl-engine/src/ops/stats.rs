@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::expr::CompiledExpr;
 use arrow::array::{ArrayRef, UInt32Array};
 use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
@@ -38,6 +39,9 @@ struct StatsSpec {
     keys: Vec<(String, Expr)>,
     /// Output name and aggregate of each item.
     aggregates: Vec<(String, AggSpec)>,
+    /// The key expressions, then the aggregate arguments, compiled once for all batches and
+    /// runs (each plans once per input schema).
+    compiled: Vec<CompiledExpr>,
 }
 
 impl Stats {
@@ -77,10 +81,17 @@ impl Stats {
                 ));
             }
         }
+        let compiled = keys
+            .iter()
+            .map(|(_, e)| e)
+            .chain(aggs.iter().filter_map(|(_, a)| a.arg.as_ref()))
+            .map(|e| CompiledExpr::new(e.clone()))
+            .collect();
         Ok(Stats {
             spec: Arc::new(StatsSpec {
                 keys,
                 aggregates: aggs,
+                compiled,
             }),
             max_groups: None,
         })
@@ -130,19 +141,15 @@ struct StatsState {
 /// Evaluates `exprs` on `batch`, setting aside the rows any of them fails on: returns the rows
 /// that evaluated, each expression's values for them, and the failed rows.
 pub(super) fn evaluate_all(
-    exprs: &[&Expr],
+    compiled: &[CompiledExpr],
     batch: RecordBatch,
     session: &Session,
 ) -> Result<(RecordBatch, Vec<ArrayRef>, Vec<ErrorRows>), BatchError> {
-    let compiled: Vec<crate::expr::CompiledExpr> = exprs
-        .iter()
-        .map(|e| crate::expr::CompiledExpr::new((*e).clone()))
-        .collect();
     let mut batch = batch;
     let mut errors = Vec::new();
     'again: loop {
-        let mut values = Vec::with_capacity(exprs.len());
-        for e in &compiled {
+        let mut values = Vec::with_capacity(compiled.len());
+        for e in compiled {
             let iso = evaluate_isolating(e, batch.clone(), session)?;
             if !iso.errors.is_empty() {
                 // Each pass removes at least one row, so this ends.
@@ -236,9 +243,7 @@ impl StatsState {
 impl BufferState for StatsState {
     fn push(&mut self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError> {
         let spec = Arc::clone(&self.spec);
-        let mut exprs: Vec<&Expr> = spec.keys.iter().map(|(_, e)| e).collect();
-        exprs.extend(spec.aggregates.iter().filter_map(|(_, a)| a.arg.as_ref()));
-        let (batch, values, errors) = evaluate_all(&exprs, batch, session)?;
+        let (batch, values, errors) = evaluate_all(&spec.compiled, batch, session)?;
         let (keys, args) = values.split_at(spec.keys.len());
         let grouping = self.assign(keys, batch.num_rows())?;
         let mut args = args.iter();

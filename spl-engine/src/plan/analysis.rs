@@ -2,6 +2,8 @@
 //! ([`input_fields`], for decoders), whether output rows are input rows unchanged
 //! ([`rows_unchanged`]), and stage outputs nothing observes ([`unused_outputs`],
 //! [`observed_dynamic_outputs`]).
+pub use crate::codec::FieldSelection;
+
 use super::{Chain, Fields, Op, Source};
 
 /// True when the program is one statement over the input whose stages only choose rows
@@ -10,29 +12,6 @@ use super::{Chain, Fields, Op, Source};
 pub fn rows_unchanged(chains: &[Chain]) -> bool {
     matches!(chains, [c] if c.source == Source::Input
         && c.stages.iter().all(|s| s.only_chooses_rows()))
-}
-
-/// Which fields of its input events a program can observe.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum FieldSelection {
-    /// Any field may matter.
-    #[default]
-    All,
-    /// Only these (time fields are always kept by decoders and not listed).
-    Only(Vec<String>),
-    /// All but these: removed (`project-away`) before anything read them.
-    AllBut(Vec<String>),
-}
-
-impl FieldSelection {
-    /// True when the field `name` of an input event may matter.
-    pub fn keeps(&self, name: &str) -> bool {
-        match self {
-            FieldSelection::All => true,
-            FieldSelection::Only(names) => names.iter().any(|n| n == name),
-            FieldSelection::AllBut(names) => !names.iter().any(|n| n == name),
-        }
-    }
 }
 
 /// The input fields a program can observe. Walking its stages: the fields read before being
