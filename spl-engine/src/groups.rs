@@ -626,9 +626,8 @@ fn bytes<'a>(column: &'a dyn Array, row: usize, renderer: &Renderer) -> Option<C
     if let Some(a) = column.as_string_opt::<i32>() {
         return Some(Cow::Borrowed(a.value(row).as_bytes()));
     }
-    if let Some(a) = column.as_binary_opt::<i32>() {
-        return Some(Cow::Borrowed(a.value(row)));
-    }
+    // Input bytes that are not UTF-8 travel as `BinaryView` and leave as they came; VARBINARY
+    // values a program computed (`Binary`) are rendered like every typed value (§18.4: base64).
     renderer
         .text(column, row)
         .map(|t| Cow::Owned(t.into_bytes()))

@@ -21,7 +21,10 @@ use crate::pipeline::{Outputs, Pipeline, ProcessError, StageStats};
 
 /// Where results go, in input order.
 pub trait Sink {
-    /// Rows of output `output` (index into [`Pipeline::outputs`]), in input order.
+    /// Rows of output `output` (index into [`Pipeline::outputs`]), in input order. When the
+    /// decode plan keeps input lines, a batch may carry the hidden [`crate::codec::LINE_FIELD`]
+    /// column (each row's input line): a sink writes it as the row (the JSON encoder's
+    /// `with_input_lines`) or drops it; it is never a field of the row.
     fn rows(&mut self, output: usize, batch: &RecordBatch) -> std::io::Result<()>;
     /// Failed rows, each with `__error__` and every input field.
     fn error_rows(&mut self, batch: &RecordBatch) -> std::io::Result<()>;
