@@ -169,7 +169,12 @@ fn bytes<'a>(u: &mut Unstructured<'a>, max: usize) -> Result<&'a [u8]> {
 }
 
 /// The buffers of one column of `format` covering `rows` rows (offset included).
-fn column_buffers(u: &mut Unstructured, arena: &mut Arena, format: &str, rows: usize) -> Result<Vec<*const c_void>> {
+fn column_buffers(
+    u: &mut Unstructured,
+    arena: &mut Arena,
+    format: &str,
+    rows: usize,
+) -> Result<Vec<*const c_void>> {
     let validity = if u.ratio(1, 3)? {
         ptr::null()
     } else {
@@ -183,7 +188,11 @@ fn column_buffers(u: &mut Unstructured, arena: &mut Arena, format: &str, rows: u
             let mut offsets = Vec::new();
             let mut at = 0i64;
             for _ in 0..=rows {
-                at = if u.ratio(1, 16)? { position(u)? } else { (at + i64::from(u.int_in_range(0..=8u8)?)).min(BUF_BYTES as i64 / 2 - 1) };
+                at = if u.ratio(1, 16)? {
+                    position(u)?
+                } else {
+                    (at + i64::from(u.int_in_range(0..=8u8)?)).min(BUF_BYTES as i64 / 2 - 1)
+                };
                 if wide {
                     offsets.extend_from_slice(&at.to_le_bytes());
                 } else {
@@ -237,9 +246,17 @@ fn column_buffers(u: &mut Unstructured, arena: &mut Arena, format: &str, rows: u
 /// One array (not the root) of `format` with fuzzer-chosen shape.
 fn array(u: &mut Unstructured, arena: &mut Arena, format: &str) -> Result<*mut ArrowArray> {
     let length = u.int_in_range(0..=MAX_ROWS)?;
-    let offset = if u.ratio(1, 4)? { u.int_in_range(0..=MAX_ROWS)? } else { 0 };
+    let offset = if u.ratio(1, 4)? {
+        u.int_in_range(0..=MAX_ROWS)?
+    } else {
+        0
+    };
     let buffers = column_buffers(u, arena, format, (length + offset) as usize)?;
-    let n_buffers = if u.ratio(1, 8)? { u.int_in_range(0..=SLOTS as i64)? } else { buffers.len() as i64 };
+    let n_buffers = if u.ratio(1, 8)? {
+        u.int_in_range(0..=SLOTS as i64)?
+    } else {
+        buffers.len() as i64
+    };
     let list = arena.pointers(&buffers);
     let mut a = empty_array();
     a.length = length;
@@ -263,7 +280,11 @@ fn build(u: &mut Unstructured, schemas: &mut Schemas) -> Result<(ArrowArray, Arr
         let dictionary = format == "i" && u.ratio(1, 3)?;
         let name = *u.choose(NAMES)?;
         let mut s = empty_schema();
-        s.name = if u.ratio(1, 32)? { ptr::null() } else { schemas.text(name) };
+        s.name = if u.ratio(1, 32)? {
+            ptr::null()
+        } else {
+            schemas.text(name)
+        };
         s.flags = if u.ratio(1, 2)? { 2 } else { 0 };
         let a = if dictionary {
             let values_format = *u.choose(&["u", "U", "vu", "z"])?;
@@ -289,21 +310,33 @@ fn build(u: &mut Unstructured, schemas: &mut Schemas) -> Result<(ArrowArray, Arr
         child_arrays.push(a);
     }
     let length = u.int_in_range(0..=MAX_ROWS)?;
-    let offset = if u.ratio(1, 4)? { u.int_in_range(0..=MAX_ROWS)? } else { 0 };
+    let offset = if u.ratio(1, 4)? {
+        u.int_in_range(0..=MAX_ROWS)?
+    } else {
+        0
+    };
     let validity = if u.ratio(1, 4)? {
         let fill = bytes(u, MAX_ROWS as usize / 4)?;
         arena.buffer(fill)
     } else {
         ptr::null()
     };
-    let n_children = if u.ratio(1, 8)? { u.int_in_range(0..=SLOTS as i64)? } else { columns as i64 };
+    let n_children = if u.ratio(1, 8)? {
+        u.int_in_range(0..=SLOTS as i64)?
+    } else {
+        columns as i64
+    };
     let mut children = vec![ptr::null_mut::<ArrowArray>(); SLOTS].into_boxed_slice();
     children[..columns].copy_from_slice(&child_arrays);
     let mut root = empty_array();
     root.length = length;
     root.offset = offset;
     root.null_count = count(u, length)?;
-    root.n_buffers = if u.ratio(1, 8)? { u.int_in_range(0..=SLOTS as i64)? } else { 1 };
+    root.n_buffers = if u.ratio(1, 8)? {
+        u.int_in_range(0..=SLOTS as i64)?
+    } else {
+        1
+    };
     root.buffers = arena.pointers(&[validity]);
     root.n_children = n_children;
     root.children = children.as_mut_ptr();
@@ -315,7 +348,11 @@ fn build(u: &mut Unstructured, schemas: &mut Schemas) -> Result<(ArrowArray, Arr
     let mut schema = empty_schema();
     schema.format = schemas.text(if u.ratio(1, 16)? { b"+l" } else { b"+s" });
     schema.name = schemas.text(b"");
-    schema.n_children = if u.ratio(1, 8)? { u.int_in_range(0..=SLOTS as i64)? } else { columns as i64 };
+    schema.n_children = if u.ratio(1, 8)? {
+        u.int_in_range(0..=SLOTS as i64)?
+    } else {
+        columns as i64
+    };
     schema.children = schema_children.as_mut_ptr();
     schemas.child_lists.push(schema_children);
     root.private_data = Box::into_raw(arena) as *mut c_void;
@@ -343,7 +380,13 @@ fuzz_target!(|data: &[u8]| {
     let mut result: *mut SplResult = ptr::null_mut();
     // SAFETY: the array and schema are valid C Data Interface structs over memory owned above.
     let status = unsafe {
-        spl_process(pipeline() as *const SplPipeline, &mut root, &schema, ptr::null(), &mut result)
+        spl_process(
+            pipeline() as *const SplPipeline,
+            &mut root,
+            &schema,
+            ptr::null(),
+            &mut result,
+        )
     };
     if let Some(release) = root.release {
         // SAFETY: the library did not take the array; release it ourselves.

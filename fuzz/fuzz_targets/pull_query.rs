@@ -22,10 +22,41 @@ fn group() -> &'static LogGroup {
         };
         LogGroup {
             logs: vec![
-                log(1_700_000_000, &[("level", "ERROR"), ("status", "500"), ("msg", "disk full"), ("content", "10.0.0.1 GET /a 500")]),
-                log(1_700_000_001, &[("level", "INFO"), ("status", "200"), ("msg", "ok"), ("content", "{\"a\":1,\"b\":[1,2]}")]),
-                log(1_700_000_002, &[("level", "WARN"), ("status", "x"), ("latency", "12.5"), ("content", "k1=v1&k2=v2")]),
-                log(1_700_000_003, &[("status", ""), ("msg", "ünïcödé 🎉"), ("content", "a,b,\"c,d\"")]),
+                log(
+                    1_700_000_000,
+                    &[
+                        ("level", "ERROR"),
+                        ("status", "500"),
+                        ("msg", "disk full"),
+                        ("content", "10.0.0.1 GET /a 500"),
+                    ],
+                ),
+                log(
+                    1_700_000_001,
+                    &[
+                        ("level", "INFO"),
+                        ("status", "200"),
+                        ("msg", "ok"),
+                        ("content", "{\"a\":1,\"b\":[1,2]}"),
+                    ],
+                ),
+                log(
+                    1_700_000_002,
+                    &[
+                        ("level", "WARN"),
+                        ("status", "x"),
+                        ("latency", "12.5"),
+                        ("content", "k1=v1&k2=v2"),
+                    ],
+                ),
+                log(
+                    1_700_000_003,
+                    &[
+                        ("status", ""),
+                        ("msg", "ünïcödé 🎉"),
+                        ("content", "a,b,\"c,d\""),
+                    ],
+                ),
             ],
             topic: Some("topic".into()),
             source: Some("10.0.0.9".into()),

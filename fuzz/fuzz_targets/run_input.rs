@@ -92,7 +92,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let rows_out = outputs.rows() as u64;
-    let stream: u64 = outputs.errors.iter().map(|e| e.rows.num_rows() as u64).sum();
+    let stream: u64 = outputs
+        .errors
+        .iter()
+        .map(|e| e.rows.num_rows() as u64)
+        .sum();
     match POLICIES[policy] {
         ErrorPolicy::ErrorStream => assert_eq!(
             rows_in,

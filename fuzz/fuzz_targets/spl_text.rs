@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
                 let _ = pipeline.warnings.render("fuzz", text, false);
             }
             Err(diags) => {
-                assert!(diags.has_errors(), "compile failed without an error diagnostic");
+                assert!(
+                    diags.has_errors(),
+                    "compile failed without an error diagnostic"
+                );
                 let _ = diags.render("fuzz", text, false);
                 let _ = diags.to_json(text).to_string();
             }

@@ -71,9 +71,17 @@ fn expr() -> BoxedStrategy<String> {
     operand()
         .prop_recursive(3, 12, 3, |inner| {
             prop_oneof![
-                (inner.clone(), prop::sample::select(&["+", "-", "*", "%"][..]), inner.clone())
+                (
+                    inner.clone(),
+                    prop::sample::select(&["+", "-", "*", "%"][..]),
+                    inner.clone()
+                )
                     .prop_map(|(a, op, b)| format!("cast({a} as bigint) {op} cast({b} as bigint)")),
-                (inner.clone(), prop::sample::select(&["cast", "try_cast"][..]), prop::sample::select(&["bigint", "double", "boolean"][..]))
+                (
+                    inner.clone(),
+                    prop::sample::select(&["cast", "try_cast"][..]),
+                    prop::sample::select(&["bigint", "double", "boolean"][..])
+                )
                     .prop_map(|(e, k, t)| format!("{k}({e} as {t})")),
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("concat({a}, {b})")),
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("coalesce({a}, {b})")),
@@ -88,7 +96,11 @@ fn expr() -> BoxedStrategy<String> {
 
 fn predicate() -> BoxedStrategy<String> {
     prop_oneof![
-        (expr(), prop::sample::select(&["=", "<>", "<", ">="][..]), expr())
+        (
+            expr(),
+            prop::sample::select(&["=", "<>", "<", ">="][..]),
+            expr()
+        )
             .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
         expr().prop_map(|e| format!("{e} IS NOT NULL")),
         (operand(), operand()).prop_map(|(a, b)| format!("{a} = {b} or {a} IS NULL")),
