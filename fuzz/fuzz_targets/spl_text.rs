@@ -7,7 +7,7 @@ use spl_engine::pipeline::{Options, Pipeline, Profile};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let text = text.as_ref();
+    let text: &str = &text;
     match spl_parser::parse(text) {
         Ok(program) => {
             let printed = program.to_string();
