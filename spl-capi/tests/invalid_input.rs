@@ -94,7 +94,11 @@ fn set_buffer(a: &mut ArrowArray, i: usize, to: *const std::ffi::c_void) {
     unsafe { *a.buffers.add(i) = to };
 }
 
-type Case = (&'static str, Box<dyn Fn(&Pipeline) -> SplStatus>, &'static str);
+type Case = (
+    &'static str,
+    Box<dyn Fn(&Pipeline) -> SplStatus>,
+    &'static str,
+);
 
 /// Every malformed input, with the words its message must contain.
 fn cases() -> Vec<Case> {
@@ -197,7 +201,13 @@ fn cases() -> Vec<Case> {
         ),
         (
             "offsets that go backwards",
-            Box::new(move |p| process(p, &with_column(utf8(vec![0, 3, 1, 4], b"abcd", 3)), |_, _| {})),
+            Box::new(move |p| {
+                process(
+                    p,
+                    &with_column(utf8(vec![0, 3, 1, 4], b"abcd", 3)),
+                    |_, _| {},
+                )
+            }),
             "offset",
         ),
         (
@@ -220,9 +230,8 @@ fn cases() -> Vec<Case> {
         (
             "a negative variadic buffer length",
             Box::new(|p| {
-                let a = arrow::array::StringViewArray::from(vec![
-                    "a string longer than twelve bytes",
-                ]);
+                let a =
+                    arrow::array::StringViewArray::from(vec!["a string longer than twelve bytes"]);
                 process(p, &with_column(a.into_data()), |a, _| {
                     let c = child(a, 0);
                     let lengths = Box::leak(Box::new([-7i64]));
@@ -243,7 +252,11 @@ fn every_malformed_array_is_invalid_input_with_a_message() {
     for (name, run, words) in cases() {
         let status = run(&p);
         let message = last_error();
-        assert_eq!(status, SplStatus::SPL_ERR_INVALID_INPUT, "{name}: {message}");
+        assert_eq!(
+            status,
+            SplStatus::SPL_ERR_INVALID_INPUT,
+            "{name}: {message}"
+        );
         assert!(!message.is_empty(), "{name}");
         assert!(
             message.contains(words),
