@@ -99,15 +99,18 @@ impl Default for Limits {
 pub const DRAIN_BYTES: u64 = 64 << 20;
 
 /// Stack size of the server's runtime threads (async workers and the blocking pool that
-/// compiles and runs queries): a margin over the deepest query the engine accepts.
+/// compiles and runs queries): a margin over the deepest query the engine accepts, even in a
+/// debug build (an 800-term `1+1+…` chain needs more than 8 MiB there).
 pub const THREAD_STACK_BYTES: usize = 32 << 20;
 
 /// The runtime the server needs: multi-threaded, timers and I/O on, threads with
-/// [`THREAD_STACK_BYTES`] of stack.
+/// [`THREAD_STACK_BYTES`] of stack, at most 64 blocking threads (PutLogs and pulls run there;
+/// more wait their turn).
 pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(THREAD_STACK_BYTES)
+        .max_blocking_threads(64)
         .build()
 }
 
