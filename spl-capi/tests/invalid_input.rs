@@ -84,7 +84,7 @@ fn process(
     status
 }
 
-fn child<'a>(a: &'a mut ArrowArray, i: usize) -> &'a mut ArrowArray {
+fn child(a: &mut ArrowArray, i: usize) -> &mut ArrowArray {
     // SAFETY: an exported struct array has `n_children` valid child pointers.
     unsafe { &mut **a.children.add(i) }
 }
