@@ -2,6 +2,10 @@
 //! children are the fields. Before arrow's importer sees them, the raw structs are checked
 //! (formats, names as UTF-8, buffer and child counts, released markers) because the importer
 //! trusts its input; after import the data is validated in full (offsets, views, UTF-8).
+//! The raw checks cover what arrow would otherwise trust or panic on: lengths, offsets and null
+//! counts in range (offset + length within every child of the struct), a validity bitmap
+//! whenever nulls are declared, the buffers the importer dereferences present, child and buffer
+//! counts per format.
 //!
 //! | child format | becomes |
 //! |---|---|
@@ -158,12 +162,24 @@ fn unsupported(name: &str, format: &str) -> Failure {
     ))
 }
 
+/// At most this many rows (offset + length) per array, so buffer sizes computed from them
+/// cannot overflow.
+pub(crate) const MAX_ROWS: i64 = i32::MAX as i64;
+
+/// Reads buffer `i` of `a` (the caller checked `i < n_buffers` and a non-NULL list).
+fn buffer(a: &ArrowArray, i: i64) -> *const std::ffi::c_void {
+    // SAFETY: `buffers` holds `n_buffers` pointers per the C Data Interface; callers check the
+    // index and that the list is not NULL.
+    unsafe { *a.buffers.add(i as usize) }
+}
+
+/// Checks the counts and pointers of one array against its kind, so arrow's importer (which
+/// trusts its input and reads the offsets and variadic lengths buffers to size the others) only
+/// sees consistent structs: lengths, offsets and null counts in range, a validity bitmap
+/// whenever nulls are declared, the buffers arrow dereferences present, and variadic lengths
+/// that are not negative.
 fn check_array(a: &ArrowArray, name: &str, kind: Kind, buffers: i64) -> Result<(), Failure> {
-    if a.length < 0 || a.offset < 0 || a.null_count < -1 {
-        return Err(invalid(format!(
-            "field `{name}`: negative length, offset or null count"
-        )));
-    }
+    check_counts(a, &format!("field `{name}`"))?;
     let view = matches!(kind, Kind::Bytes { view: true, .. });
     let ok = if view {
         a.n_buffers >= buffers && a.n_buffers < 1 << 20
@@ -179,6 +195,80 @@ fn check_array(a: &ArrowArray, name: &str, kind: Kind, buffers: i64) -> Result<(
     }
     if a.n_buffers > 0 && a.buffers.is_null() {
         return Err(invalid(format!("field `{name}`: the buffer list is NULL")));
+    }
+    if kind == Kind::Null {
+        return Ok(());
+    }
+    check_nulls(a, &format!("field `{name}`"))?;
+    let rows = a.offset + a.length;
+    let missing = |what: &str| invalid(format!("field `{name}`: the {what} buffer is NULL"));
+    match kind {
+        // Offsets hold offset + length + 1 entries, so they are needed even for no rows.
+        Kind::Bytes { view: false, .. } if buffer(a, 1).is_null() => Err(missing("offsets")),
+        Kind::Bytes { view: true, .. } => {
+            if rows > 0 && buffer(a, 1).is_null() {
+                return Err(missing("views"));
+            }
+            let data = a.n_buffers - 3;
+            if data > 0 {
+                let lengths = buffer(a, a.n_buffers - 1) as *const i64;
+                if lengths.is_null() {
+                    return Err(missing("variadic lengths"));
+                }
+                for i in 0..data {
+                    // SAFETY: the lengths buffer holds one i64 per data buffer per the C Data
+                    // Interface; read unaligned since C callers need not align it.
+                    let len = unsafe { lengths.add(i as usize).read_unaligned() };
+                    if len < 0 {
+                        return Err(invalid(format!(
+                            "field `{name}`: data buffer {i} has a negative length ({len})"
+                        )));
+                    }
+                    if len > 0 && buffer(a, 2 + i).is_null() {
+                        return Err(missing(&format!("data {i}")));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Kind::Int | Kind::Dictionary if rows > 0 && buffer(a, 1).is_null() => {
+            Err(missing("values"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Length, offset and null count in range: not negative, offset + length at most
+/// [`MAX_ROWS`], the null count at most the length (or -1, unknown).
+fn check_counts(a: &ArrowArray, what: &str) -> Result<(), Failure> {
+    if a.length < 0 || a.offset < 0 || a.null_count < -1 {
+        return Err(invalid(format!(
+            "{what}: negative length ({}), offset ({}) or null count ({})",
+            a.length, a.offset, a.null_count
+        )));
+    }
+    if a.length.checked_add(a.offset).is_none_or(|n| n > MAX_ROWS) {
+        return Err(invalid(format!(
+            "{what}: offset {} + length {} is over {MAX_ROWS} rows",
+            a.offset, a.length
+        )));
+    }
+    if a.null_count > a.length {
+        return Err(invalid(format!(
+            "{what}: null count {} is larger than the length {}",
+            a.null_count, a.length
+        )));
+    }
+    Ok(())
+}
+
+/// Nulls declared (null count > 0) need a validity bitmap (buffer 0).
+fn check_nulls(a: &ArrowArray, what: &str) -> Result<(), Failure> {
+    if a.null_count > 0 && (a.n_buffers == 0 || a.buffers.is_null() || buffer(a, 0).is_null()) {
+        return Err(invalid(format!(
+            "{what}: null count {} but no validity bitmap",
+            a.null_count
+        )));
     }
     Ok(())
 }
@@ -216,11 +306,13 @@ pub(crate) unsafe fn import(
             s.n_children, a.n_children
         )));
     }
-    if a.length < 0 || a.offset < 0 || a.n_buffers != 1 || a.buffers.is_null() {
+    if a.n_buffers != 1 || a.buffers.is_null() {
         return Err(invalid(
-            "the struct array needs a length, an offset and one (validity) buffer",
+            "the struct array needs exactly one (validity) buffer",
         ));
     }
+    check_counts(a, "the struct array")?;
+    check_nulls(a, "the struct array")?;
     let n = usize::try_from(s.n_children).unwrap_or(0);
     if n > 0 && (s.children.is_null() || a.children.is_null()) {
         return Err(invalid("the batch's child lists are NULL"));
@@ -231,6 +323,17 @@ pub(crate) unsafe fn import(
         let (cs, ca) = unsafe { (*s.children.add(i), *a.children.add(i)) };
         // SAFETY: C Data Interface children.
         let (name, _) = unsafe { check_child(cs, ca, i)? };
+        // SAFETY: checked non-null by `check_child`.
+        let child_len = unsafe { (*ca).length };
+        // Children are indexed through the struct's offset.
+        if child_len < a.offset + a.length {
+            return Err(invalid(format!(
+                "field `{name}` has {child_len} rows but the struct array needs offset {} + length {} = {}",
+                a.offset,
+                a.length,
+                a.offset + a.length
+            )));
+        }
         if names.contains(&name) {
             return Err(invalid(format!("field `{name}` appears twice")));
         }
@@ -240,6 +343,7 @@ pub(crate) unsafe fn import(
     let data = unsafe { from_ffi(array, &*(schema as *const FFI_ArrowSchema)) }
         .map_err(|e| invalid(format!("cannot import the batch: {e}")))?;
     data.validate()
+        .and_then(|()| data.validate_nulls())
         .map_err(|e| invalid(format!("invalid batch: {e}")))?;
     for (child, name) in data.child_data().iter().zip(&names) {
         child.validate_full().map_err(|e| {

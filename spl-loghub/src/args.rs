@@ -5,7 +5,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::{Config, Fsync};
+use clap::builder::TypedValueParser;
+
+use crate::{Config, Fsync, Limits};
+
+/// Fault injection for tests: while the file this variable names exists, every write to a
+/// segment fails as if the disk were full (ENOSPC). See `docs/reliability.md`.
+pub const FAULT_DISK_FULL_ENV: &str = "SPL_LOGHUB_FAULT_DISK_FULL";
 
 /// Flags of the LogHub-compatible server.
 #[derive(Debug, Clone, clap::Args)]
@@ -32,6 +38,46 @@ pub struct ServeArgs {
     /// A pull stops scanning once this many stored bytes were read (at least one group).
     #[arg(long, value_name = "N", default_value_t = 10 << 20)]
     pub max_pull_bytes: usize,
+    /// Largest request body as sent (compressed), in bytes; more is 413.
+    #[arg(long, value_name = "N", default_value_t = 10 << 20)]
+    pub max_body_bytes: usize,
+    /// Open connections; more are answered 503 ServerBusy.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_connections: usize,
+    /// Open connections from one IP address; more are answered 503 ServerBusy.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections_per_ip,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_connections_per_ip: usize,
+    /// Requests handled at once; more are answered 503 ServerBusy.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_requests,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_requests: usize,
+    /// Request line plus headers, in bytes (at least 8192); more is 431.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_header_bytes,
+          value_parser = clap::value_parser!(u32).range(8192..).map(|n| n as usize))]
+    pub max_header_bytes: usize,
+    /// Request URI (path and query), in bytes; more is 414.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_uri_bytes,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_uri_bytes: usize,
+    /// Seconds a client has to send a request's headers; then the connection is closed.
+    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = seconds)]
+    pub header_read_timeout: f64,
+    /// Seconds a client has to send a request's body; then 408.
+    #[arg(long, value_name = "S", default_value_t = 60.0, value_parser = seconds)]
+    pub body_read_timeout: f64,
+    /// Seconds a connection may sit idle (no request in flight, no bytes moving) before it is
+    /// closed.
+    #[arg(long, value_name = "S", default_value_t = 60.0, value_parser = seconds)]
+    pub idle_timeout: f64,
+}
+
+fn seconds(v: &str) -> Result<f64, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .ok_or_else(|| "expected seconds, more than 0 and at most 86400".to_string())
 }
 
 /// `--fsync` values.
@@ -69,6 +115,18 @@ impl ServeArgs {
             FsyncArg::Never => Fsync::Never,
         };
         c.max_pull_bytes = self.max_pull_bytes;
+        c.max_body_bytes = self.max_body_bytes;
+        c.store.disk_full_when = std::env::var_os(FAULT_DISK_FULL_ENV).map(PathBuf::from);
+        c.limits = Limits {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            max_requests: self.max_requests,
+            max_header_bytes: self.max_header_bytes,
+            max_uri_bytes: self.max_uri_bytes,
+            header_read_timeout: Duration::from_secs_f64(self.header_read_timeout),
+            body_read_timeout: Duration::from_secs_f64(self.body_read_timeout),
+            idle_timeout: Duration::from_secs_f64(self.idle_timeout),
+        };
         c
     }
 }
@@ -102,6 +160,12 @@ mod tests {
             "never",
             "--max-pull-bytes",
             "1000",
+            "--max-connections",
+            "7",
+            "--header-read-timeout",
+            "0.5",
+            "--max-header-bytes",
+            "9000",
         ])
         .unwrap();
         let c = cli.args.config();
@@ -111,11 +175,19 @@ mod tests {
         assert_eq!(c.store.ttl, None);
         assert_eq!(c.store.fsync, Fsync::Never);
         assert_eq!(c.max_pull_bytes, 1000);
+        assert_eq!(c.limits.max_connections, 7);
+        assert_eq!(c.limits.header_read_timeout, Duration::from_millis(500));
+        assert_eq!(c.limits.max_header_bytes, 9000);
+        assert_eq!(c.limits.idle_timeout, Duration::from_secs(60));
         for bad in [
             &["x", "--logstore-shards", "a"][..],
             &["x", "--logstore-shards", "a=0"],
             &["x", "--shards", "300"],
             &["x", "--fsync", "sometimes"],
+            &["x", "--max-connections", "0"],
+            &["x", "--max-header-bytes", "100"],
+            &["x", "--idle-timeout", "0"],
+            &["x", "--body-read-timeout", "nan"],
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }

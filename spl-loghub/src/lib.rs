@@ -14,9 +14,11 @@
 //! | [`scan`] | a pull's pushdown over wire groups, scan statistics with wire sizes |
 //! | [`compress`] | lz4 (raw block), zstd, deflate bodies with `x-log-bodyrawsize` |
 //! | [`store`] | segments, cursor index, fsync policy, retention |
-//! | [`server`] | HTTP routing, handlers, headers, errors, query cache |
+//! | [`server`] | HTTP routing, handlers, headers, errors, query cache, limits |
+//! | `conn` | one connection under the limits: admission, idle watchdog, JSON for the HTTP layer's own errors |
 pub mod args;
 pub mod compress;
+mod conn;
 pub mod proto;
 pub mod scan;
 pub mod server;
@@ -25,7 +27,7 @@ pub mod store;
 use std::io;
 
 pub use args::ServeArgs;
-pub use server::{Config, Server};
+pub use server::{runtime, Config, Limits, Server};
 pub use store::{Fsync, StoreConfig};
 
 /// Serves until Ctrl-C (SIGINT).
@@ -48,10 +50,8 @@ fn announce(server: &Server) -> io::Result<()> {
     out.flush()
 }
 
-/// Starts a multi-threaded runtime and serves until Ctrl-C (for `spl serve`).
+/// Starts the server's runtime ([`runtime`]: threads with an explicit stack size) and serves
+/// until Ctrl-C (for `spl serve`).
 pub fn run_blocking(config: Config) -> io::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(serve(config))
+    runtime()?.block_on(serve(config))
 }

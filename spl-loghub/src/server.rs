@@ -1,7 +1,8 @@
 //! The HTTP side: routes the LogHub REST subset (PutLogs, ListShards, GetCursor, GetCursorTime,
 //! PullLogs with `query`) onto the [`Store`] and the pushdown engine, with the wire details the
 //! SDKs rely on (lower-case `x-log-*` headers, base64 cursors, JSON errors with stable codes, 4xx
-//! for every deterministic error because the SDKs retry 5xx).
+//! for every deterministic error because the SDKs retry 5xx), under the limits of [`Limits`]
+//! (connection and request caps, timeouts, sizes; `docs/pushdown.md`, "Limits").
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
@@ -13,20 +14,22 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use prost::Message;
 use spl_engine::pushdown::Pushdown;
+use tokio::sync::Semaphore;
 
 use crate::scan::{self, ScanStats};
 use tokio::net::TcpListener;
 
 use crate::compress::Compression;
+use crate::conn::{self, Activity, PerAddress, Watched};
 use crate::proto;
 use crate::store::{now_secs, Store, StoreConfig, StoreError};
 
@@ -48,6 +51,67 @@ pub struct Config {
     pub default_project: String,
     /// How often expired segments are deleted.
     pub expire_every: Duration,
+    /// Connection and request caps, timeouts, head sizes.
+    pub limits: Limits,
+}
+
+/// What one client, or all of them, may hold of the server. Every answer past a limit is a JSON
+/// error (`docs/pushdown.md`, "Limits").
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Open connections; one more is answered 503 `ServerBusy` and closed.
+    pub max_connections: usize,
+    /// Open connections from one IP address; one more is answered 503 `ServerBusy` and closed.
+    pub max_connections_per_ip: usize,
+    /// Requests being handled at once (a connection carries one at a time); one more is
+    /// answered 503 `ServerBusy` (the SDKs retry 5xx with backoff).
+    pub max_requests: usize,
+    /// Request line plus headers, in bytes (at least 8192); more is 431 `RequestHeaderTooLarge`.
+    pub max_header_bytes: usize,
+    /// The request URI (path and query), in bytes; more is 414 `RequestURITooLong`.
+    pub max_uri_bytes: usize,
+    /// A request head must arrive within this; otherwise the connection is closed.
+    pub header_read_timeout: Duration,
+    /// A request body must arrive within this; otherwise 408 `RequestTimeout`.
+    pub body_read_timeout: Duration,
+    /// A connection with no request in flight and no bytes moving for this long is closed
+    /// (keep-alive idle, and clients that stop reading an answer).
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 1024,
+            max_connections_per_ip: 256,
+            max_requests: 256,
+            max_header_bytes: 128 << 10,
+            max_uri_bytes: 64 << 10,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A body over the limit is read and dropped up to this many bytes so the client, still
+/// sending, gets to read the 413; past it the connection is closed.
+pub const DRAIN_BYTES: u64 = 64 << 20;
+
+/// Stack size of the server's runtime threads (async workers and the blocking pool that
+/// compiles and runs queries): a margin over the deepest query the engine accepts, even in a
+/// debug build (an 800-term `1+1+…` chain needs more than 8 MiB there).
+pub const THREAD_STACK_BYTES: usize = 32 << 20;
+
+/// The runtime the server needs: multi-threaded, timers and I/O on, threads with
+/// [`THREAD_STACK_BYTES`] of stack, at most 64 blocking threads (PutLogs and pulls run there;
+/// more wait their turn).
+pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .max_blocking_threads(64)
+        .build()
 }
 
 impl Config {
@@ -61,16 +125,19 @@ impl Config {
             query_cache: 256,
             default_project: "default".to_string(),
             expire_every: Duration::from_secs(60),
+            limits: Limits::default(),
         }
     }
 }
 
-/// An error answer: HTTP status, stable `errorCode`, message.
+/// An error answer: HTTP status, stable `errorCode`, message; `close` ends the connection
+/// after the answer (the request body was not read to its end).
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    pub close: bool,
 }
 
 fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
@@ -78,6 +145,7 @@ fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> Ap
         status,
         code,
         message: message.into(),
+        close: false,
     }
 }
 
@@ -103,6 +171,11 @@ impl From<StoreError> for ApiError {
                 "ParameterInvalid",
                 format!("invalid project or logstore name `{n}` (use letters, digits, `_`, `-`)"),
             ),
+            StoreError::Io(e) if e.kind() == io::ErrorKind::StorageFull => err(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "StorageFull",
+                format!("the data directory is full; nothing was stored: {e}"),
+            ),
             StoreError::Io(e) => err(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalServerError",
@@ -119,6 +192,13 @@ struct State {
     queries: Mutex<HashMap<String, Result<Arc<Pushdown>, String>>>,
     requests: AtomicU64,
     started: u64,
+    /// Open connections (permits of `limits.max_connections`).
+    connections: Arc<Semaphore>,
+    per_ip: Arc<PerAddress>,
+    /// Requests being handled (permits of `limits.max_requests`).
+    handling: Semaphore,
+    /// Connections being turned away at once (beyond it they are just closed).
+    turning_away: Arc<Semaphore>,
 }
 
 /// A bound server, ready to run.
@@ -135,11 +215,15 @@ impl Server {
         Ok(Server {
             listener,
             state: Arc::new(State {
-                config,
                 store,
                 queries: Mutex::new(HashMap::new()),
                 requests: AtomicU64::new(0),
                 started: now_secs(),
+                connections: Arc::new(Semaphore::new(config.limits.max_connections.max(1))),
+                per_ip: Arc::new(PerAddress::default()),
+                handling: Semaphore::new(config.limits.max_requests.max(1)),
+                turning_away: Arc::new(Semaphore::new(64)),
+                config,
             }),
         })
     }
@@ -167,8 +251,8 @@ impl Server {
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => {
-                    let stream = match accepted {
-                        Ok((stream, _)) => stream,
+                    let (stream, peer) = match accepted {
+                        Ok(a) => a,
                         Err(_) => {
                             // Out of file descriptors and the like: back off briefly.
                             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -176,16 +260,7 @@ impl Server {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    let state = state.clone();
-                    tokio::spawn(async move {
-                        let svc = service_fn(move |req| {
-                            let state = state.clone();
-                            async move { Ok::<_, Infallible>(handle(state, req).await) }
-                        });
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
+                    accept(&state, stream, peer);
                 }
                 () = &mut shutdown => break,
             }
@@ -193,6 +268,70 @@ impl Server {
         expirer.abort();
         Ok(())
     }
+}
+
+/// Admits a connection under the caps (or turns it away with a JSON 503) and serves it.
+fn accept(state: &Arc<State>, stream: tokio::net::TcpStream, peer: SocketAddr) {
+    let limits = &state.config.limits;
+    let conn_permit = state.connections.clone().try_acquire_owned().ok();
+    let slot = conn_permit.as_ref().and_then(|_| {
+        state
+            .per_ip
+            .enter(peer.ip(), limits.max_connections_per_ip.max(1))
+    });
+    let (Some(conn_permit), Some(slot)) = (conn_permit, slot) else {
+        let message = if state.connections.available_permits() == 0 {
+            format!(
+                "the server has {} open connections (--max-connections); retry later",
+                limits.max_connections
+            )
+        } else {
+            format!(
+                "{} has {} open connections (--max-connections-per-ip); retry later",
+                peer.ip(),
+                limits.max_connections_per_ip
+            )
+        };
+        if let Ok(permit) = state.turning_away.clone().try_acquire_owned() {
+            tokio::spawn(async move {
+                conn::turn_away(stream, &message).await;
+                drop(permit);
+            });
+        }
+        return;
+    };
+    let state = state.clone();
+    tokio::spawn(async move {
+        let activity = Activity::new();
+        let limits = state.config.limits.clone();
+        let svc = {
+            let activity = activity.clone();
+            service_fn(move |req| {
+                let state = state.clone();
+                let busy = activity.busy();
+                async move {
+                    let resp = handle(state, req).await;
+                    drop(busy);
+                    Ok::<_, Infallible>(resp)
+                }
+            })
+        };
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes.max(8192))
+            // One flat buffer per answer, so an automatic error head reaches `Watched` whole.
+            .writev(false);
+        let connection =
+            builder.serve_connection(TokioIo::new(Watched::new(stream, activity.clone())), svc);
+        tokio::select! {
+            _ = connection => {}
+            () = activity.idle_for(limits.idle_timeout) => {}
+        }
+        drop(slot);
+        drop(conn_permit);
+    });
 }
 
 /// What a handler answers on success.
@@ -226,12 +365,26 @@ impl Answer {
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("{:08X}{:016X}", state.started as u32, n);
-    let result = route(state, req).await;
+    let result = match state.handling.try_acquire() {
+        Ok(_permit) => route(state.clone(), req).await,
+        Err(_) => Err(err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServerBusy",
+            format!(
+                "the server is handling {} requests (--max-requests); retry later",
+                state.config.limits.max_requests
+            ),
+        )),
+    };
+    let mut close = false;
     let (status, headers, body, content_type) = match result {
         Ok(a) => (a.status, a.headers, a.body, a.content_type),
         Err(e) => (
             e.status,
-            Vec::new(),
+            {
+                close = e.close;
+                Vec::new()
+            },
             serde_json::json!({
                 "errorCode": e.code,
                 "errorMessage": e.message,
@@ -247,6 +400,9 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert("server", HeaderValue::from_static("spl-loghub"));
+    if close {
+        h.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert("x-log-requestid", v);
     }
@@ -279,6 +435,17 @@ impl Req {
 
 async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiError> {
     let (parts, body) = req.into_parts();
+    let uri_len = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let max_uri = state.config.limits.max_uri_bytes;
+    if uri_len > max_uri {
+        let mut e = err(
+            StatusCode::URI_TOO_LONG,
+            "RequestURITooLong",
+            format!("the request URI has {uri_len} bytes, over the limit of {max_uri} (--max-uri-bytes)"),
+        );
+        e.close = !drain(body, DRAIN_BYTES, state.config.limits.body_read_timeout).await;
+        return Err(e);
+    }
     let host = parts
         .headers
         .get(HOST)
@@ -379,28 +546,85 @@ fn too_large(what: &str, limit: usize) -> ApiError {
     )
 }
 
-async fn read_body(state: &State, r: &Req, body: Incoming) -> Result<Vec<u8>, ApiError> {
+/// Reads the body under the size limits and the body timeout. A body declared (by
+/// `content-length` or `x-log-bodyrawsize`) or found to be over a limit is answered 413 after
+/// it is read and dropped (up to [`DRAIN_BYTES`]), so a client still sending reads the answer.
+async fn read_body(state: &State, r: &Req, mut body: Incoming) -> Result<Vec<u8>, ApiError> {
     let limit = state.config.max_body_bytes;
-    if let Some(len) = r
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit as u64 {
-            return Err(too_large("the request body", limit));
+    let timeout = state.config.limits.body_read_timeout;
+    let declared = |name| {
+        r.headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let over = if declared(CONTENT_LENGTH.as_str()).is_some_and(|n| n > limit as u64) {
+        Some(too_large("the request body", limit))
+    } else if declared("x-log-bodyrawsize").is_some_and(|n| n > state.config.max_raw_bytes as u64) {
+        Some(too_large(
+            "the uncompressed LogGroup",
+            state.config.max_raw_bytes,
+        ))
+    } else {
+        None
+    };
+    if let Some(mut e) = over {
+        e.close = !drain(body, DRAIN_BYTES, timeout).await;
+        return Err(e);
+    }
+    let read = async {
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                let mut e = bad("PostBodyInvalid", format!("could not read the body: {e}"));
+                e.close = true;
+                e
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if out.len() + data.len() > limit {
+                    let mut e = too_large("the request body", limit);
+                    e.close = !drain(body, DRAIN_BYTES, timeout).await;
+                    return Err(e);
+                }
+                out.extend_from_slice(&data);
+            }
+        }
+        Ok(out)
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(r) => r,
+        Err(_) => {
+            let mut e = err(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                format!(
+                    "the request body did not arrive within {} s (--body-read-timeout)",
+                    timeout.as_secs_f64()
+                ),
+            );
+            e.close = true;
+            Err(e)
         }
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes().to_vec()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(too_large("the request body", limit))
+}
+
+/// Reads and drops the rest of a body, up to `max` bytes and `timeout`; true when it was read
+/// to its end (the connection can be kept).
+async fn drain(mut body: Incoming, max: u64, timeout: Duration) -> bool {
+    let read = async {
+        let mut n = 0u64;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            if let Ok(data) = frame.into_data() {
+                n += data.len() as u64;
+                if n > max {
+                    return false;
+                }
+            }
         }
-        Err(e) => Err(bad(
-            "PostBodyInvalid",
-            format!("could not read the body: {e}"),
-        )),
-    }
+        true
+    };
+    tokio::time::timeout(timeout, read).await.unwrap_or(false)
 }
 
 /// PutLogs: decompress, validate and append one LogGroup.

@@ -63,6 +63,9 @@ pub struct StoreConfig {
     pub segment_age: Duration,
     /// Largest accepted LogGroup (uncompressed).
     pub max_record_bytes: usize,
+    /// Fault injection for tests: while a file exists at this path, every segment write fails
+    /// with ENOSPC (as on a full disk). `None` (the default) injects nothing.
+    pub disk_full_when: Option<PathBuf>,
 }
 
 impl StoreConfig {
@@ -76,6 +79,7 @@ impl StoreConfig {
             segment_bytes: 64 << 20,
             segment_age: Duration::from_secs(3600),
             max_record_bytes: 10 << 20,
+            disk_full_when: None,
         }
     }
 }
@@ -124,6 +128,7 @@ pub struct Shard {
     fsync: Fsync,
     segment_bytes: u64,
     segment_age: Duration,
+    disk_full_when: Option<PathBuf>,
     state: RwLock<ShardState>,
 }
 
@@ -419,6 +424,7 @@ impl Shard {
             fsync: config.fsync,
             segment_bytes: config.segment_bytes,
             segment_age: config.segment_age,
+            disk_full_when: config.disk_full_when.clone(),
             state: RwLock::new(ShardState { segments, next }),
         })
     }
@@ -506,9 +512,12 @@ impl Shard {
         record.extend_from_slice(&crc.finalize().to_le_bytes());
         record.extend_from_slice(&received.to_le_bytes());
         record.extend_from_slice(payload);
-        let written = seg
-            .file
-            .write_all_at(&record, seg.len)
+        let injected = match &self.disk_full_when {
+            Some(flag) if flag.exists() => Err(io::Error::from_raw_os_error(28)),
+            _ => Ok(()),
+        };
+        let written = injected
+            .and_then(|()| seg.file.write_all_at(&record, seg.len))
             .and_then(|()| match self.fsync {
                 Fsync::Always => seg.file.sync_data(),
                 Fsync::Never => Ok(()),
