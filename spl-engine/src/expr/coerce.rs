@@ -4,8 +4,13 @@
 //! - Comparisons between VARCHAR and a number compare numerically; text that is not a number
 //!   makes the comparison NULL (so `where` drops the row). Against an integral side the text is
 //!   read as BIGINT when it is an integer and as DOUBLE otherwise, per value.
-//! - Arithmetic with a VARCHAR operand is computed in DOUBLE (Arrow columns carry one type, so
-//!   a per-value BIGINT/DOUBLE result type is not possible; the value is the same).
+//! - Arithmetic between VARCHAR and an integral or VARCHAR operand is computed per value: in
+//!   BIGINT when both values are integers (`"100" - "40"` is `60`; overflow and division by zero
+//!   are row errors, as for BIGINT), else in DOUBLE (`"1.5" + 1` is `2.5`); text that is no
+//!   number gives NULL. An Arrow column has one type, so such a result is VARCHAR holding the
+//!   value as §18.4 renders it (`60`, `2.5`, `3.0`): it compares and computes as a number again
+//!   through these same rules (docs/decisions.md, "Arithmetic on text"). With a floating
+//!   operand (`"2" * 1.5`) the result is DOUBLE.
 //! - Numbers of different widths widen to BIGINT, or to DOUBLE when either side is floating.
 //! - JSON (LargeUtf8) compares and concatenates as its text.
 use arrow::datatypes::DataType;
@@ -116,6 +121,34 @@ fn comparison(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> O
     (lt == rt).then(|| binary(l, op, r))
 }
 
+/// Arithmetic with a text operand and an integral or text other side, per value: BIGINT when
+/// both values read as integers, else DOUBLE; the result rendered as VARCHAR (§18.2, §18.4).
+fn text_arithmetic(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> Expr {
+    let read = |e: &Expr, t: &DataType, to: DataType| {
+        if is_text(t) {
+            try_cast(as_varchar(e.clone(), t), to)
+        } else {
+            cast(e.clone(), t, to)
+        }
+    };
+    let (li, ri) = (read(&l, lt, DataType::Int64), read(&r, rt, DataType::Int64));
+    let (ld, rd) = (
+        read(&l, lt, DataType::Float64),
+        read(&r, rt, DataType::Float64),
+    );
+    let both_integers =
+        Expr::IsNotNull(Box::new(li.clone())).and(Expr::IsNotNull(Box::new(ri.clone())));
+    let as_text = |e: Expr, t: &DataType| cast(as_varchar(e, t), &types::VARCHAR, types::VARCHAR);
+    Expr::Case(datafusion_expr::Case::new(
+        None,
+        vec![(
+            Box::new(both_integers),
+            Box::new(as_text(binary(li, op, ri), &DataType::Int64)),
+        )],
+        Some(Box::new(as_text(binary(ld, op, rd), &DataType::Float64))),
+    ))
+}
+
 /// Compares text with a number: integral text as BIGINT (exact), other numeric text as DOUBLE.
 fn text_vs_number(
     text: Expr,
@@ -171,6 +204,10 @@ fn arithmetic(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> O
     if !ok(lt) || !ok(rt) {
         // Date/time arithmetic and other typed operands go to DataFusion as they are.
         return Some(binary(l, op, r));
+    }
+    let integral_or_text = |t: &DataType| is_integral(t) || is_text(t);
+    if (is_text(lt) || is_text(rt)) && integral_or_text(lt) && integral_or_text(rt) {
+        return Some(text_arithmetic(l, lt, op, r, rt));
     }
     let target = if is_numeric(lt) && is_numeric(rt) {
         numeric_common(lt, rt)
