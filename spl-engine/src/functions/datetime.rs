@@ -2010,4 +2010,69 @@ mod tests {
             .to_string();
         assert!(e.contains("unknown time zone 'Mars/Base'"), "{e}");
     }
+
+    fn text_col(values: &[Option<&str>]) -> ColumnarValue {
+        ColumnarValue::Array(Arc::new(StringViewArray::from(values.to_vec())))
+    }
+
+    #[test]
+    fn format_columns_keep_each_flavour_apart() {
+        let t = || from_unixtime_scalar(1534521600);
+        let formats = [Some("yyyy"), Some("%Y"), None, Some("yyyy"), Some("%d")];
+        // date_format reads every format as MySQL: `yyyy` is literal text.
+        let out = call_tz("date_format", vec![t(), text_col(&formats)], None).unwrap();
+        assert_eq!(
+            render(&out, None),
+            [Some("yyyy"), Some("2018"), None, Some("yyyy"), Some("17")]
+                .map(|v| v.map(String::from))
+        );
+        // format_datetime reads `yyyy` as Joda (the year) and a format with `%` as MySQL.
+        let out = call_tz("format_datetime", vec![t(), text_col(&formats)], None).unwrap();
+        assert_eq!(
+            render(&out, None),
+            [Some("2018"), Some("2018"), None, Some("2018"), Some("17")]
+                .map(|v| v.map(String::from))
+        );
+    }
+
+    #[test]
+    fn format_and_zone_caches_stay_bounded() {
+        let t = || from_unixtime_scalar(1534521600);
+        let formats: Vec<String> = (0..MAX_CACHED_FORMATS + 20)
+            .map(|i| format!("%Y-{i}"))
+            .collect();
+        let column: Vec<Option<&str>> = formats.iter().map(|f| Some(f.as_str())).collect();
+        let out = call_tz("date_format", vec![t(), text_col(&column)], None).unwrap();
+        let rendered = render(&out, None);
+        for (i, v) in rendered.iter().enumerate() {
+            assert_eq!(v.as_deref(), Some(format!("2018-{i}").as_str()));
+        }
+        assert!(format_cache(true).len() <= MAX_CACHED_FORMATS);
+        // Every row got its own format, the newest stay cached.
+        assert!(format_cache(true)
+            .get(&formats[formats.len() - 1])
+            .is_some());
+
+        let zones: Vec<String> = (0..MAX_CACHED_ZONES + 10)
+            .map(|i| format!("+{:02}:{:02}", i % 14, i % 60))
+            .collect();
+        let column: Vec<Option<&str>> = zones.iter().map(|z| Some(z.as_str())).collect();
+        let out = call_tz("from_unixtime", vec![i(0), text_col(&column)], None).unwrap();
+        let rendered = render(&out, None);
+        for (i, v) in rendered.iter().enumerate() {
+            let want = format!("1970-01-01 {:02}:{:02}:00.000", i % 14, i % 60);
+            assert_eq!(v.as_deref(), Some(want.as_str()), "{}", zones[i]);
+        }
+        assert!(zone_cache().len() <= MAX_CACHED_ZONES);
+        // A bad zone in the middle of a column is an error, and is not cached.
+        let e = call_tz(
+            "from_unixtime",
+            vec![i(0), text_col(&[Some("+01:00"), Some("Mars/Base")])],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("Mars/Base"), "{e}");
+        assert!(zone_cache().get("Mars/Base").is_none());
+    }
 }

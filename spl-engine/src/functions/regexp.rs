@@ -817,4 +817,39 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn the_process_wide_pattern_cache_stays_bounded() {
+        let patterns: Vec<String> = (0..MAX_CACHED_PATTERNS + 44)
+            .map(|i| format!("^p{i}x$"))
+            .collect();
+        let subjects: Vec<String> = (0..patterns.len()).map(|i| format!("p{i}x")).collect();
+        let out = call(
+            "regexp_like",
+            vec![
+                col(&subjects
+                    .iter()
+                    .map(|s| Some(s.as_str()))
+                    .collect::<Vec<_>>()),
+                col(&patterns
+                    .iter()
+                    .map(|p| Some(p.as_str()))
+                    .collect::<Vec<_>>()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out.len(), patterns.len());
+        assert!(out.as_boolean().iter().all(|v| v == Some(true)));
+        assert!(global_cache().len() <= MAX_CACHED_PATTERNS);
+        let last = &patterns[patterns.len() - 1];
+        assert!(global_cache().get(last.as_str()).is_some());
+        // Compiling a cached pattern again returns the cached program.
+        assert_eq!(
+            compile("regexp_like", last).unwrap().as_str(),
+            global_cache().get(last.as_str()).unwrap().as_str()
+        );
+        // An invalid pattern is an error and is not cached.
+        assert!(compile("regexp_like", "(").is_err());
+        assert!(global_cache().get("(").is_none());
+    }
 }
