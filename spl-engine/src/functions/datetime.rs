@@ -21,7 +21,7 @@
 //!   clock across a DST change). Month arithmetic clamps to the month's end (Jan 31 + 1 month =
 //!   Feb 28/29); `date_diff` counts whole units, truncating toward zero.
 //! - `now()`, `current_timestamp`, `localtimestamp` all return the current instant.
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, Float64Array, Int64Array, StringViewBuilder,
@@ -36,6 +36,7 @@ use datafusion_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Volatility};
 use super::common::{function_def, invoke_rowwise, op_udf, UdfOp};
 use super::datetime_format::DateFormat;
 use super::{Example, Family, FunctionDef};
+use crate::cache::{BoundedCache, LastUsed};
 use crate::timezone::{format_timestamp, parse_iso8601, parse_timestamp_text, SessionTz};
 use crate::types::TIMESTAMP;
 
@@ -455,53 +456,74 @@ fn shift_to_zone(ns: i64, zone: &SessionTz, session: &SessionTz) -> Option<i64> 
     session.from_local(zone.to_local(ns))
 }
 
-/// Parses zone arguments, remembering the last one (they are nearly always constant).
+/// Zones kept parsed process-wide; zone arguments are nearly always constant, and a column of
+/// zones rarely holds more than a few.
+const MAX_CACHED_ZONES: usize = 64;
+/// Compiled date formats kept process-wide, per flavour (MySQL, Joda).
+const MAX_CACHED_FORMATS: usize = 64;
+
+fn zone_cache() -> &'static BoundedCache<String, SessionTz> {
+    static CACHE: OnceLock<BoundedCache<String, SessionTz>> = OnceLock::new();
+    CACHE.get_or_init(|| BoundedCache::new(MAX_CACHED_ZONES))
+}
+
+fn format_cache(mysql: bool) -> &'static BoundedCache<String, Arc<DateFormat>> {
+    static MYSQL: OnceLock<BoundedCache<String, Arc<DateFormat>>> = OnceLock::new();
+    static JODA: OnceLock<BoundedCache<String, Arc<DateFormat>>> = OnceLock::new();
+    let cache = if mysql { &MYSQL } else { &JODA };
+    cache.get_or_init(|| BoundedCache::new(MAX_CACHED_FORMATS))
+}
+
+/// Parses zone arguments for one call: the last one is remembered in front of the process-wide
+/// zone cache.
 #[derive(Default)]
 struct ZoneCache {
-    last: Option<(String, SessionTz)>,
+    last: LastUsed<String, SessionTz>,
 }
 
 impl ZoneCache {
     fn get(&mut self, name: &str, text: &str) -> Result<SessionTz> {
-        if let Some((t, z)) = &self.last {
-            if t == text {
-                return Ok(*z);
-            }
-        }
-        let z = SessionTz::parse(text).map_err(|e| exec_error(name, e))?;
-        self.last = Some((text.to_string(), z));
-        Ok(z)
+        self.last
+            .get_or_try_insert(text, |text| {
+                zone_cache().get_or_try_insert_key(text, || {
+                    SessionTz::parse(text).map_err(|e| exec_error(name, e))
+                })
+            })
+            .copied()
     }
 }
 
-/// Compiles format arguments, remembering the last one.
+/// Compiles format arguments for one call: the last one is remembered in front of the
+/// process-wide format caches.
 struct FormatCache {
     mysql: bool,
-    last: Option<(String, DateFormat)>,
+    last: LastUsed<String, Arc<DateFormat>>,
 }
 
 impl FormatCache {
     fn new(mysql: bool) -> Self {
-        FormatCache { mysql, last: None }
+        FormatCache {
+            mysql,
+            last: LastUsed::default(),
+        }
     }
 
     fn get(&mut self, name: &str, text: &str) -> Result<&DateFormat> {
-        let hit = matches!(&self.last, Some((t, _)) if t == text);
-        if !hit {
+        let always_mysql = self.mysql;
+        let format = self.last.get_or_try_insert(text, |text| {
             // `parse_datetime` is documented as Joda but called with MySQL formats in practice.
-            let mysql = self.mysql || text.contains('%');
-            let f = if mysql {
-                DateFormat::mysql(text)
-            } else {
-                DateFormat::joda(text)
-            }
-            .map_err(|e| exec_error(name, e))?;
-            self.last = Some((text.to_string(), f));
-        }
-        match &self.last {
-            Some((_, f)) => Ok(f),
-            None => exec_err!("{name}: internal error: format cache empty"),
-        }
+            let mysql = always_mysql || text.contains('%');
+            format_cache(mysql).get_or_try_insert_key(text, || {
+                if mysql {
+                    DateFormat::mysql(text)
+                } else {
+                    DateFormat::joda(text)
+                }
+                .map(Arc::new)
+                .map_err(|e| exec_error(name, e))
+            })
+        })?;
+        Ok(format)
     }
 }
 
@@ -1987,5 +2009,70 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("unknown time zone 'Mars/Base'"), "{e}");
+    }
+
+    fn text_col(values: &[Option<&str>]) -> ColumnarValue {
+        ColumnarValue::Array(Arc::new(StringViewArray::from(values.to_vec())))
+    }
+
+    #[test]
+    fn format_columns_keep_each_flavour_apart() {
+        let t = || from_unixtime_scalar(1534521600);
+        let formats = [Some("yyyy"), Some("%Y"), None, Some("yyyy"), Some("%d")];
+        // date_format reads every format as MySQL: `yyyy` is literal text.
+        let out = call_tz("date_format", vec![t(), text_col(&formats)], None).unwrap();
+        assert_eq!(
+            render(&out, None),
+            [Some("yyyy"), Some("2018"), None, Some("yyyy"), Some("17")]
+                .map(|v| v.map(String::from))
+        );
+        // format_datetime reads `yyyy` as Joda (the year) and a format with `%` as MySQL.
+        let out = call_tz("format_datetime", vec![t(), text_col(&formats)], None).unwrap();
+        assert_eq!(
+            render(&out, None),
+            [Some("2018"), Some("2018"), None, Some("2018"), Some("17")]
+                .map(|v| v.map(String::from))
+        );
+    }
+
+    #[test]
+    fn format_and_zone_caches_stay_bounded() {
+        let t = || from_unixtime_scalar(1534521600);
+        let formats: Vec<String> = (0..MAX_CACHED_FORMATS + 20)
+            .map(|i| format!("%Y-{i}"))
+            .collect();
+        let column: Vec<Option<&str>> = formats.iter().map(|f| Some(f.as_str())).collect();
+        let out = call_tz("date_format", vec![t(), text_col(&column)], None).unwrap();
+        let rendered = render(&out, None);
+        for (i, v) in rendered.iter().enumerate() {
+            assert_eq!(v.as_deref(), Some(format!("2018-{i}").as_str()));
+        }
+        assert!(format_cache(true).len() <= MAX_CACHED_FORMATS);
+        // Every row got its own format, the newest stay cached.
+        assert!(format_cache(true)
+            .get(&formats[formats.len() - 1])
+            .is_some());
+
+        let zones: Vec<String> = (0..MAX_CACHED_ZONES + 10)
+            .map(|i| format!("+{:02}:{:02}", i % 14, i % 60))
+            .collect();
+        let column: Vec<Option<&str>> = zones.iter().map(|z| Some(z.as_str())).collect();
+        let out = call_tz("from_unixtime", vec![i(0), text_col(&column)], None).unwrap();
+        let rendered = render(&out, None);
+        for (i, v) in rendered.iter().enumerate() {
+            let want = format!("1970-01-01 {:02}:{:02}:00.000", i % 14, i % 60);
+            assert_eq!(v.as_deref(), Some(want.as_str()), "{}", zones[i]);
+        }
+        assert!(zone_cache().len() <= MAX_CACHED_ZONES);
+        // A bad zone in the middle of a column is an error, and is not cached.
+        let e = call_tz(
+            "from_unixtime",
+            vec![i(0), text_col(&[Some("+01:00"), Some("Mars/Base")])],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("Mars/Base"), "{e}");
+        assert!(zone_cache().get("Mars/Base").is_none());
     }
 }

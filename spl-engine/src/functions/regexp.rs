@@ -1,9 +1,9 @@
 //! SLS regular-expression functions (spec §7.2, §6.5, §18.8) on the `regex` crate (RE2 syntax,
 //! linear time, Unicode code points). Matching is search (unanchored) semantics.
 //!
-//! Patterns are compiled once per distinct pattern text: a per-call cache (hit on every row
-//! when the pattern is a literal) in front of a small process-wide cache, so a literal pattern
-//! is not recompiled for every batch. An invalid pattern is an error carrying the regex
+//! Patterns are compiled once per distinct pattern text: a per-call [`LastUsed`] (hit on every
+//! row when the pattern is a literal) in front of a process-wide [`BoundedCache`] of
+//! [`MAX_CACHED_PATTERNS`] patterns, so a literal pattern is not recompiled for every batch. An invalid pattern is an error carrying the regex
 //! crate's message.
 //!
 //! `regexp_replace` replacement strings (spec §18.8):
@@ -14,8 +14,7 @@
 //!   nothing.
 //! - `\\` inserts `\`, `\$` inserts `$`, and `$$` inserts `$`.
 //! - Any other `\` or `$` is kept literally.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::{ArrayRef, BooleanBuilder, Int64Builder, StringViewBuilder};
 use datafusion_common::{exec_err, Result};
@@ -26,39 +25,30 @@ use super::common::{
     varchar_list_builder, Arg, SplUdf, MAX_RESULT_BYTES,
 };
 use super::{Example, Family, FunctionDef};
+use crate::cache::{BoundedCache, LastUsed};
 
 /// Compiled-program size limit for one pattern (the regex crate's default).
 const MAX_COMPILED_BYTES: usize = 10 * 1024 * 1024;
-/// Number of compiled patterns kept process-wide; the cache is emptied when full.
+/// Number of compiled patterns kept process-wide; when full, the oldest is dropped.
 const MAX_CACHED_PATTERNS: usize = 256;
 
-fn global_cache() -> &'static Mutex<HashMap<String, Regex>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+fn global_cache() -> &'static BoundedCache<String, Regex> {
+    static CACHE: OnceLock<BoundedCache<String, Regex>> = OnceLock::new();
+    CACHE.get_or_init(|| BoundedCache::new(MAX_CACHED_PATTERNS))
 }
 
 /// Compiles `pattern` with RE2 meaning (the reference engine's syntax), reusing a process-wide
 /// cache.
 fn compile(fname: &str, pattern: &str) -> Result<Regex> {
-    if let Ok(cache) = global_cache().lock() {
-        if let Some(re) = cache.get(pattern) {
-            return Ok(re.clone());
+    global_cache().get_or_try_insert_key(pattern, || {
+        match RegexBuilder::new(&crate::re2::re2_to_rust(pattern))
+            .size_limit(MAX_COMPILED_BYTES)
+            .build()
+        {
+            Ok(re) => Ok(re),
+            Err(e) => exec_err!("{fname}: invalid regular expression '{pattern}': {e}"),
         }
-    }
-    let re = match RegexBuilder::new(&crate::re2::re2_to_rust(pattern))
-        .size_limit(MAX_COMPILED_BYTES)
-        .build()
-    {
-        Ok(re) => re,
-        Err(e) => return exec_err!("{fname}: invalid regular expression '{pattern}': {e}"),
-    };
-    if let Ok(mut cache) = global_cache().lock() {
-        if cache.len() >= MAX_CACHED_PATTERNS {
-            cache.clear();
-        }
-        cache.insert(pattern.to_string(), re.clone());
-    }
-    Ok(re)
+    })
 }
 
 /// Checks that `pattern` compiles the way the regexp functions compile it (used to report a
@@ -71,19 +61,16 @@ pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Per-call cache: remembers the last pattern, so a literal pattern costs one comparison per row.
+/// Per-call front of the process-wide cache: remembers the last pattern, so a literal pattern
+/// costs one comparison per row.
 #[derive(Default)]
 struct Patterns {
-    last: Option<(String, Regex)>,
+    last: LastUsed<String, Regex>,
 }
 
 impl Patterns {
     fn get(&mut self, fname: &str, pattern: &str) -> Result<&Regex> {
-        let hit = matches!(&self.last, Some((p, _)) if p == pattern);
-        if !hit {
-            self.last = Some((pattern.to_string(), compile(fname, pattern)?));
-        }
-        Ok(&self.last.as_ref().expect("just set").1)
+        self.last.get_or_try_insert(pattern, |p| compile(fname, p))
     }
 }
 
@@ -829,5 +816,40 @@ mod tests {
                 Piece::Group(0)
             ]
         );
+    }
+
+    #[test]
+    fn the_process_wide_pattern_cache_stays_bounded() {
+        let patterns: Vec<String> = (0..MAX_CACHED_PATTERNS + 44)
+            .map(|i| format!("^p{i}x$"))
+            .collect();
+        let subjects: Vec<String> = (0..patterns.len()).map(|i| format!("p{i}x")).collect();
+        let out = call(
+            "regexp_like",
+            vec![
+                col(&subjects
+                    .iter()
+                    .map(|s| Some(s.as_str()))
+                    .collect::<Vec<_>>()),
+                col(&patterns
+                    .iter()
+                    .map(|p| Some(p.as_str()))
+                    .collect::<Vec<_>>()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out.len(), patterns.len());
+        assert!(out.as_boolean().iter().all(|v| v == Some(true)));
+        assert!(global_cache().len() <= MAX_CACHED_PATTERNS);
+        let last = &patterns[patterns.len() - 1];
+        assert!(global_cache().get(last.as_str()).is_some());
+        // Compiling a cached pattern again returns the cached program.
+        assert_eq!(
+            compile("regexp_like", last).unwrap().as_str(),
+            global_cache().get(last.as_str()).unwrap().as_str()
+        );
+        // An invalid pattern is an error and is not cached.
+        assert!(compile("regexp_like", "(").is_err());
+        assert!(global_cache().get("(").is_none());
     }
 }

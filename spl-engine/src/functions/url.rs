@@ -8,6 +8,11 @@
 //! authority and has no host or port, as in Java.
 //! `url_extract_parameter` splits the raw query and decodes the value form-style (`+` is a
 //! space), as Trino does.
+//!
+//! The `%XX` mechanics come from the `percent-encoding` crate; SLS adds what the crate leaves to
+//! its caller: which characters `url_encode` keeps (letters, digits and `.-*_`, as Guava's form
+//! escaper), `+` for a space both ways (form encoding), and an error for a malformed escape in
+//! `url_decode` (the crate would keep it as text; Java's `URLDecoder` throws).
 use std::net::Ipv6Addr;
 use std::sync::Arc;
 
@@ -15,6 +20,7 @@ use arrow::array::{ArrayRef, Int64Array, StringViewArray, StringViewBuilder};
 use arrow::datatypes::DataType;
 use datafusion_common::{exec_err, Result};
 use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::common::{
     cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_def, row_values, UdfOp,
@@ -257,83 +263,62 @@ fn hostname_len(s: &str) -> Option<usize> {
     Some(p)
 }
 
-/// Decodes `%XX` escapes as UTF-8 (invalid sequences become U+FFFD), like `URI.getPath()`.
+/// Decodes the `%XX` escapes of a validated URI part as UTF-8 (invalid sequences become
+/// U+FFFD), like `URI.getPath()`. [`parse_uri`] has already rejected malformed escapes.
 fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let escaped = if b[i] == b'%' {
-            b.get(i + 1..i + 3).and_then(hex_byte)
-        } else {
-            None
-        };
-        if let Some(v) = escaped {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_byte(pair: &[u8]) -> Option<u8> {
-    let text = std::str::from_utf8(pair).ok()?;
-    if !pair.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    u8::from_str_radix(text, 16).ok()
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Form encoding (Guava's urlFormParameterEscaper / java.net.URLDecoder)
 
-/// Percent-encodes everything but `a-z A-Z 0-9 . - * _`; a space becomes `+`.
+/// The bytes `url_encode` escapes: every ASCII byte but letters, digits and `.-*_` (the crate
+/// escapes every non-ASCII byte itself). The space is in the set; [`url_encode`] writes it as `+`.
+const FORM_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'*')
+    .remove(b'_');
+
+/// Percent-encodes everything but `a-z A-Z 0-9 . - * _` (upper-case hex); a space becomes `+`.
 fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for &c in s.as_bytes() {
-        if c.is_ascii_alphanumeric() || b".-*_".contains(&c) {
-            out.push(char::from(c));
-        } else if c == b' ' {
+    for (i, piece) in s.split(' ').enumerate() {
+        if i > 0 {
             out.push('+');
-        } else {
-            out.push_str(&format!("%{c:02X}"));
         }
+        out.extend(utf8_percent_encode(piece, FORM_ESCAPED));
     }
     out
 }
 
-/// Decodes `+` as a space and `%XX` escapes as UTF-8, like `URLDecoder.decode(s, UTF_8)`.
+/// Decodes `+` as a space and `%XX` escapes as UTF-8 (invalid UTF-8 becomes U+FFFD), like
+/// `URLDecoder.decode(s, UTF_8)`: a `%` not followed by two hex digits is an error, with Java's
+/// message.
 fn url_decode(s: &str) -> Result<String, &'static str> {
+    check_escapes(s)?;
+    let decoded = if s.contains('+') {
+        percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    } else {
+        percent_decode_str(s).decode_utf8_lossy().into_owned()
+    };
+    Ok(decoded)
+}
+
+/// Checks that every `%` of `s` starts a `%XX` escape (the crate keeps malformed ones as text).
+fn check_escapes(s: &str) -> Result<(), &'static str> {
     let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let pair = b
-                    .get(i + 1..i + 3)
-                    .ok_or("incomplete trailing escape (%) pattern")?;
-                let v = hex_byte(pair).ok_or("illegal hex characters in escape (%) pattern")?;
-                out.push(v);
-                i += 3;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
+    for i in memchr::memchr_iter(b'%', b) {
+        let pair = b
+            .get(i + 1..i + 3)
+            .ok_or("incomplete trailing escape (%) pattern")?;
+        if !pair.iter().all(u8::is_ascii_hexdigit) {
+            return Err("illegal hex characters in escape (%) pattern");
         }
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(())
 }
 
 /// The form-decoded value of the first `name=value` pair of the raw query (`''` for a bare
