@@ -207,7 +207,7 @@ pub(crate) mod tests {
             rows.encode(&b, &mut encoded).unwrap();
             assert_eq!(
                 String::from_utf8(encoded.bytes).unwrap(),
-                present(format, &[b.clone()])
+                present(format, std::slice::from_ref(&b))
             );
         }
         assert!(
@@ -228,7 +228,10 @@ pub(crate) mod tests {
             ("a", text_col(&[Some("x")])),
             (LINE_FIELD, text_col(&[Some(r#"{"a":"x"}"#)])),
         ]);
-        assert_eq!(present(OutputFormat::Csv, &[b.clone()]), "a\nx\n");
+        assert_eq!(
+            present(OutputFormat::Csv, std::slice::from_ref(&b)),
+            "a\nx\n"
+        );
         assert_eq!(present(OutputFormat::Table, &[b]), "a\n-\nx\n");
     }
 
@@ -238,7 +241,10 @@ pub(crate) mod tests {
             ("a", text_col(&[Some("x")])),
             ("z", Arc::new(NullArray::new(1))),
         ]);
-        assert_eq!(present(OutputFormat::Csv, &[b.clone()]), "a,z\nx,\n");
+        assert_eq!(
+            present(OutputFormat::Csv, std::slice::from_ref(&b)),
+            "a,z\nx,\n"
+        );
         assert_eq!(present(OutputFormat::Table, &[b]), "a  z\n-  -\nx\n");
     }
 }
