@@ -2,7 +2,7 @@
 //! the same steps `spl run` takes per chunk), a five-stage pipeline on agent-sized (512 KB) and
 //! large (4 MB) batches, and the fixed cost of a one-row batch.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use spl_engine::codec::{Decoder, Encoder, InputFormat, OutputFormat};
+use spl_engine::codec::{Decoder, Encoder, InputFormat, LineFormat};
 use spl_engine::pipeline::{Options, Pipeline};
 use spl_engine::render::Renderer;
 
@@ -11,11 +11,10 @@ fn run_chunk(p: &Pipeline, decoder: &Decoder, chunk: &[u8], out: &mut Vec<u8>) -
     out.clear();
     let decoded = decoder.decode(chunk, 1);
     let result = p.process(decoded.batch).expect("pipeline runs");
-    let mut enc = Encoder::new(OutputFormat::Json, Renderer::default());
+    let enc = Encoder::new(LineFormat::Json, Renderer::default());
     for b in result.datasets.iter().flatten() {
         enc.write_batch(b, out).expect("encode");
     }
-    enc.finish(out).expect("encode");
     out.len()
 }
 

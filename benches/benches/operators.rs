@@ -12,7 +12,7 @@
 //! A second group, `json-decode`, times the JSON decoder alone on 1 MB of JSON lines, with every
 //! field materialised and with only `status` selected (what projection pushdown asks for).
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use spl_engine::codec::{Decoded, Decoder, Encoder, InputFormat, OutputFormat};
+use spl_engine::codec::{Decoded, Decoder, Encoder, InputFormat, LineFormat};
 use spl_engine::pipeline::{Options, Outputs, Pipeline};
 use spl_engine::plan::FieldSelection;
 use spl_engine::regex_seq::SeqMatcher;
@@ -39,19 +39,18 @@ fn decode(format: InputFormat, text: &str) -> Decoded {
 
 /// Runs the untimed preparation program `spl` on `input`, writes its rows in `format`
 /// (raw: the `content` field), and decodes that text again.
-fn prepare(input: &Decoded, spl: &str, format: OutputFormat) -> Decoded {
+fn prepare(input: &Decoded, spl: &str, format: LineFormat) -> Decoded {
     let out = compile(spl).process(input.batch.clone()).expect("prepare");
     assert_eq!(out.error_rows, 0, "{spl}: error rows");
     let mut text = Vec::new();
-    let mut enc = Encoder::new(format, Renderer::default());
+    let enc = Encoder::new(format, Renderer::default());
     for b in out.datasets.iter().flatten() {
         enc.write_batch(b, &mut text).expect("encode");
     }
-    enc.finish(&mut text).expect("encode");
     let text = String::from_utf8(text).expect("utf-8");
     let input_format = match format {
-        OutputFormat::Raw => InputFormat::Raw,
-        _ => InputFormat::Json,
+        LineFormat::Raw => InputFormat::Raw,
+        LineFormat::Json => InputFormat::Json,
     };
     decode(input_format, &text)
 }
@@ -108,22 +107,22 @@ fn operators(c: &mut Criterion) {
     let csv = prepare(
         &json,
         "* | extend content = concat_ws(',', ip, method, uri, status, size, latency, request_id, time) | project content",
-        OutputFormat::Raw,
+        LineFormat::Raw,
     );
     let kv = prepare(
         &json,
         "* | extend content = concat('ip=', ip, ' method=', method, ' status=', status, ' size=', size, ' latency=', latency, ' request_id=', request_id) | project content",
-        OutputFormat::Raw,
+        LineFormat::Raw,
     );
     let arrays = prepare(
         &json,
         "* | extend tags = concat('[\"', method, '\",\"', status, '\",\"', ip, '\"]')",
-        OutputFormat::Json,
+        LineFormat::Json,
     );
     let metrics = prepare(
         &json,
         "* | log-to-metric -names='size, latency' -labels='method, status, uri' -time_field='time' | extend host = 'web-01'",
-        OutputFormat::Json,
+        LineFormat::Json,
     );
 
     assert!(

@@ -2,7 +2,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use spl_engine::codec::{InputFormat, OutputFormat};
+use spl_engine::codec::InputFormat;
 use spl_engine::pipeline::{ErrorPolicy, Options, Profile};
 use spl_engine::timezone::SessionTz;
 
@@ -10,6 +10,7 @@ use crate::cli::{
     reject_unknown_flag, Cli, ColorChoice, DiagFormat, InputFormatArg, OutputFormatArg, RunArgs,
     Sub,
 };
+use crate::present::OutputFormat;
 use crate::source::SplSource;
 
 /// A validated command.

@@ -7,6 +7,7 @@ mod config;
 #[cfg(test)]
 mod docs;
 mod input;
+mod present;
 mod runner;
 mod source;
 

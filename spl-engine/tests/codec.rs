@@ -1,6 +1,6 @@
 //! Input and output codecs: every input format and its line rules (line ends, blank lines,
-//! invalid UTF-8, very long lines, malformed lines with their line numbers) and every output
-//! format.
+//! invalid UTF-8, very long lines, malformed lines with their line numbers) and both output line
+//! formats (json, raw). Table and CSV presentation is the CLI's (`spl-cli/src/present/`).
 use std::sync::Arc;
 
 use arrow::array::{
@@ -10,7 +10,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use arrow::record_batch::RecordBatch;
 use spl_engine::codec::{
-    first_non_blank_line, Decoded, Decoder, Encoder, InputError, InputFormat, OutputFormat,
+    first_non_blank_line, Decoded, Decoder, Encoder, InputError, InputFormat, LineFormat,
 };
 use spl_engine::render::Renderer;
 use spl_engine::timezone::SessionTz;
@@ -65,13 +65,12 @@ fn error_lines(errors: &[InputError]) -> Vec<u64> {
     errors.iter().map(|e| e.line).collect()
 }
 
-fn encode(format: OutputFormat, batches: &[RecordBatch]) -> String {
-    let mut encoder = Encoder::new(format, Renderer::default());
+fn encode(format: LineFormat, batches: &[RecordBatch]) -> String {
+    let encoder = Encoder::new(format, Renderer::default());
     let mut out = Vec::new();
     for b in batches {
         encoder.write_batch(b, &mut out).unwrap();
     }
-    encoder.finish(&mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -513,7 +512,7 @@ fn typed_batch() -> RecordBatch {
 #[test]
 fn json_output_is_one_typed_object_per_line() {
     assert_eq!(
-        encode(OutputFormat::Json, &[typed_batch()]),
+        encode(LineFormat::Json, &[typed_batch()]),
         concat!(
             r#"{"msg":"hi \"there\"","n":5,"f":1.5,"ok":true,"j":"{\"a\":1}","ts":"2023-09-20 06:30:02.000"}"#,
             "\n",
@@ -532,8 +531,8 @@ fn json_output_renders_timestamps_in_the_session_zone() {
             1_695_191_402_000_000_000,
         ])) as ArrayRef,
     )]);
-    let mut e = Encoder::new(
-        OutputFormat::Json,
+    let e = Encoder::new(
+        LineFormat::Json,
         Renderer::new(SessionTz::parse("+08:00").unwrap()),
     );
     let mut out = Vec::new();
@@ -548,96 +547,7 @@ fn json_output_renders_timestamps_in_the_session_zone() {
 fn json_input_round_trips_through_json_output() {
     let input = "{\"a\":\"x\",\"b\":\"1.50\"}\n{\"b\":\"{\\\"k\\\":1}\",\"c\":\"é\"}\n";
     let d = decode(InputFormat::Json, input.as_bytes(), 1);
-    assert_eq!(encode(OutputFormat::Json, &[d.batch]), input);
-}
-
-#[test]
-fn csv_output_quotes_per_rfc4180_and_keeps_the_first_header() {
-    let first = typed_batch();
-    let later = batch(vec![
-        ("extra", text_col(&[Some("lost")])),
-        ("msg", text_col(&[Some("a,b")])),
-    ]);
-    let mut e = Encoder::new(OutputFormat::Csv, Renderer::default());
-    let mut out = Vec::new();
-    e.write_batch(&first, &mut out).unwrap();
-    e.write_batch(&later, &mut out).unwrap();
-    e.finish(&mut out).unwrap();
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        concat!(
-            "msg,n,f,ok,j,ts\n",
-            "\"hi \"\"there\"\"\",5,1.5,true,\"{\"\"a\"\":1}\",2023-09-20 06:30:02.000\n",
-            ",-1,2.0,,,\n",
-            "\"a,b\",,,,,\n",
-        )
-    );
-    let warnings = e.take_warnings();
-    assert_eq!(warnings.len(), 1);
-    assert!(warnings[0].contains("`extra`"), "{warnings:?}");
-    // Reported once.
-    e.write_batch(&later, &mut Vec::new()).unwrap();
-    assert!(e.take_warnings().is_empty());
-}
-
-#[test]
-fn csv_output_tells_empty_text_from_null() {
-    let b = batch(vec![
-        ("a", text_col(&[Some(""), None])),
-        ("b", text_col(&[Some("x"), Some("y")])),
-    ]);
-    assert_eq!(encode(OutputFormat::Csv, &[b]), "a,b\n\"\",x\n,y\n");
-}
-
-#[test]
-fn csv_output_without_rows_still_writes_the_header() {
-    let empty = batch(vec![("a", text_col(&[])), ("b", text_col(&[]))]);
-    assert_eq!(encode(OutputFormat::Csv, &[empty]), "a,b\n");
-    assert_eq!(encode(OutputFormat::Csv, &[]), "");
-}
-
-#[test]
-fn table_output_aligns_columns_under_a_header() {
-    let b = batch(vec![
-        ("name", text_col(&[Some("ann"), Some("bartholomew"), None])),
-        (
-            "n",
-            Arc::new(Int64Array::from(vec![Some(5), Some(12345), Some(7)])),
-        ),
-        ("note", text_col(&[Some("line1\nline2"), None, Some("x")])),
-    ]);
-    assert_eq!(
-        encode(OutputFormat::Table, &[b]),
-        concat!(
-            "name             n  note\n",
-            "-----------  -----  ------------\n",
-            "ann              5  line1\\nline2\n",
-            "bartholomew  12345\n",
-            "                 7  x\n",
-        )
-    );
-}
-
-#[test]
-fn table_output_prints_blocks_and_cuts_long_values() {
-    let b = batch(vec![(
-        "v",
-        text_col(&[Some("short"), Some("a value far too long"), Some("third")]),
-    )]);
-    let mut e = Encoder::new(OutputFormat::Table, Renderer::default()).with_table_limits(2, 8);
-    let mut out = Vec::new();
-    e.write_batch(&b, &mut out).unwrap();
-    // The first block is printed as soon as it holds two rows or more.
-    assert_eq!(
-        String::from_utf8(out.clone()).unwrap(),
-        "v\n--------\nshort\na value…\nthird\n"
-    );
-    e.write_batch(&b.slice(0, 1), &mut out).unwrap();
-    e.finish(&mut out).unwrap();
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "v\n--------\nshort\na value…\nthird\n\nv\n-----\nshort\n"
-    );
+    assert_eq!(encode(LineFormat::Json, &[d.batch]), input);
 }
 
 #[test]
@@ -648,7 +558,7 @@ fn raw_output_writes_content_or_the_row_as_json() {
     ]);
     let without = batch(vec![("status", text_col(&[Some("404")]))]);
     assert_eq!(
-        encode(OutputFormat::Raw, &[with, without]),
+        encode(LineFormat::Raw, &[with, without]),
         "GET /a 200\n{\"status\":\"500\"}\n{\"status\":\"404\"}\n"
     );
 }
@@ -658,5 +568,5 @@ fn raw_input_round_trips_through_raw_output() {
     let input = "a b c\nsecond line\n";
     let d = decode(InputFormat::Raw, input.as_bytes(), 1);
     assert_eq!(d.batch.num_rows(), 2);
-    assert_eq!(encode(OutputFormat::Raw, &[d.batch]), input);
+    assert_eq!(encode(LineFormat::Raw, &[d.batch]), input);
 }

@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use arrow::record_batch::RecordBatch;
 use serde_json::Value;
-use spl_engine::codec::{Decoder, EncodedRows, Encoder, InputFormat, OutputFormat, RowEncoder};
+use spl_engine::codec::{Decoder, EncodedRows, Encoder, InputFormat, LineFormat, RowEncoder};
 use spl_engine::exec::{self, DecodePlan, RunError, RunOptions, Sink, Source, Totals};
 use spl_engine::pipeline::{ErrorPolicy, Options, Pipeline};
 use spl_engine::plan::FieldSelection;
@@ -94,11 +94,11 @@ impl Collect {
         Collect {
             encoders: (0..n)
                 .map(|_| {
-                    Encoder::new(OutputFormat::Json, Renderer::default()).with_input_lines(lines)
+                    Encoder::new(LineFormat::Json, Renderer::default()).with_input_lines(lines)
                 })
                 .collect(),
             outputs: vec![Vec::new(); n],
-            errors: Encoder::new(OutputFormat::Json, Renderer::default()),
+            errors: Encoder::new(LineFormat::Json, Renderer::default()),
             error_text: Vec::new(),
             parallel_encoding,
             progress: 0,
@@ -125,7 +125,7 @@ impl Sink for Collect {
 
     fn row_encoder(&self, output: usize) -> Option<RowEncoder> {
         if self.parallel_encoding {
-            self.encoders[output].row_encoder()
+            Some(self.encoders[output].row_encoder())
         } else {
             None
         }
@@ -407,7 +407,7 @@ fn the_batch_entry_point_gives_error_rows_with_every_field() {
     let decoded = decoder.decode(INPUT.as_bytes(), 1);
     let out = exec::run_batch(&pipeline, decoded.batch).unwrap();
     assert_eq!(out.datasets.len(), 1);
-    let mut enc = Encoder::new(OutputFormat::Json, Renderer::default());
+    let enc = Encoder::new(LineFormat::Json, Renderer::default());
     let mut text = Vec::new();
     for b in &out.error_rows {
         enc.write_batch(b, &mut text).unwrap();

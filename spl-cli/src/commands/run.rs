@@ -8,11 +8,12 @@ use std::process::ExitCode;
 
 use arrow::array::AsArray;
 use arrow::record_batch::RecordBatch;
-use spl_engine::codec::{EncodedRows, Encoder, OutputFormat, RowEncoder};
+use spl_engine::codec::{EncodedRows, Encoder, LineFormat, RowEncoder};
 use spl_engine::pipeline::{ErrorPolicy, Pipeline, ERROR_FIELD};
 use spl_engine::render::Renderer;
 
 use crate::config::RunConfig;
+use crate::present::{OutputFormat, Presenter};
 use crate::runner::{self, DecodePlan, Input, RunError, Sink, Totals};
 
 /// Exit code for runtime failures.
@@ -142,7 +143,7 @@ impl CloseError {
     }
 }
 
-/// Writes each output with its own encoder: output 1 straight to stdout, later outputs to
+/// Writes each output with its own presenter: output 1 straight to stdout, later outputs to
 /// temporary files appended at the end (statement order, bounded memory) — or every output to
 /// its own file in `--output-dir`.
 struct OutputSink {
@@ -155,7 +156,7 @@ struct OutputSink {
 }
 
 struct OutputWriter {
-    encoder: Encoder,
+    presenter: Presenter,
     out: Box<dyn Write>,
     /// A temporary file to copy to stdout at the end.
     spill: Option<File>,
@@ -193,7 +194,7 @@ impl OutputSink {
                 }
             };
             outputs.push(OutputWriter {
-                encoder: Encoder::new(cfg.output, renderer.clone()).with_input_lines(lines),
+                presenter: Presenter::new(cfg.output, renderer.clone(), lines),
                 out,
                 spill,
                 title: name,
@@ -217,7 +218,7 @@ impl OutputSink {
         })
     }
 
-    /// Flushes every encoder and appends spilled outputs to stdout.
+    /// Flushes every presenter and appends spilled outputs to stdout.
     fn close(&mut self) -> Result<(), CloseError> {
         let (titles, named) = (self.titles, self.outputs_named);
         let mut stdout = std::io::stdout().lock();
@@ -228,11 +229,11 @@ impl OutputSink {
                 if titles && i == 0 {
                     writeln!(stdout, "== {} ==", o.title).map_err(write_err)?;
                 }
-                o.encoder
+                o.presenter
                     .finish(&mut o.out)
                     .and_then(|_| o.out.flush())
                     .map_err(write_err)?;
-                warn(&o.title, &mut o.encoder, named);
+                warn(&o.title, &mut o.presenter, named);
                 if let Some(file) = o.spill.as_mut() {
                     if titles {
                         writeln!(stdout, "\n== {} ==", o.title).map_err(write_err)?;
@@ -257,9 +258,9 @@ impl OutputSink {
     }
 }
 
-/// Prints the encoder's warnings (CSV fields left out of the header) on stderr.
-fn warn(title: &str, encoder: &mut Encoder, name_it: bool) {
-    for w in encoder.take_warnings() {
+/// Prints the presenter's warnings (CSV fields left out of the header) on stderr.
+fn warn(title: &str, presenter: &mut Presenter, name_it: bool) {
+    for w in presenter.take_warnings() {
         if name_it {
             eprintln!("warning: output {title}: {w}");
         } else {
@@ -284,8 +285,8 @@ impl Sink for OutputSink {
             }
         }
         o.written += batch.num_rows() as u64;
-        let written = o.encoder.write_batch(&batch, &mut o.out);
-        warn(&o.title, &mut o.encoder, self.outputs_named);
+        let written = o.presenter.write_batch(&batch, &mut o.out);
+        warn(&o.title, &mut o.presenter, self.outputs_named);
         written
     }
 
@@ -294,7 +295,7 @@ impl Sink for OutputSink {
     }
 
     fn row_encoder(&self, output: usize) -> Option<RowEncoder> {
-        self.outputs.get(output)?.encoder.row_encoder()
+        self.outputs.get(output)?.presenter.row_encoder()
     }
 
     fn encoded_rows(&mut self, output: usize, rows: &EncodedRows) -> std::io::Result<()> {
@@ -356,10 +357,7 @@ impl ErrorSink {
             Some(p) => {
                 let f =
                     File::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
-                Some((
-                    Encoder::new(OutputFormat::Json, renderer),
-                    BufWriter::new(f),
-                ))
+                Some((Encoder::new(LineFormat::Json, renderer), BufWriter::new(f)))
             }
             None => None,
         };
@@ -389,9 +387,8 @@ impl ErrorSink {
     }
 
     fn close(&mut self) -> Result<(), String> {
-        if let Some((enc, out)) = self.file.as_mut() {
-            enc.finish(out)
-                .and_then(|_| out.flush())
+        if let Some((_, out)) = self.file.as_mut() {
+            out.flush()
                 .map_err(|e| format!("cannot write the error file: {e}"))?;
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! Codecs: turn chunks of input lines into event batches ([`Decoder`]) and event batches into
-//! output text ([`Encoder`]). A chunk is a run of whole lines (the CLI reader cuts files at line
-//! ends); decoding a chunk needs no state from other chunks, so worker threads share one
-//! [`Decoder`].
+//! JSON or raw output lines ([`Encoder`], [`RowEncoder`]). A chunk is a run of whole lines (the
+//! executor, [`crate::exec`], cuts its sources at line ends); decoding a chunk needs no state from
+//! other chunks, so worker threads share one [`Decoder`].
 //!
 //! | format | one line is | fields |
 //! |---|---|---|
@@ -19,7 +19,9 @@
 //!   record, a time field that is not a number) becomes an [`InputError`] with its 1-based line
 //!   number and text, never a silent loss.
 //!
-//! Output formats live in `output.rs`.
+//! Output lines are encoded in `output.rs`: JSON and raw only, the formats whose rows encode on
+//! their own. Presentation (an aligned table, CSV under one header) is the host's job; the `spl`
+//! CLI does it in its `present` module.
 mod columns;
 mod csv;
 mod json;
@@ -33,7 +35,7 @@ use std::sync::Arc;
 use arrow::record_batch::RecordBatch;
 
 pub(crate) use json::compact as compact_json;
-pub use output::{EncodedRows, Encoder, OutputFormat, RowEncoder};
+pub use output::{EncodedRows, Encoder, LineFormat, RowEncoder};
 
 /// The input formats of `spl run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
