@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::chunks::ChunkReader;
 use super::decode_plan::DecodePlan;
-use super::stream::{io_err, RunError};
+use super::run_error::{io_err, RunError};
 use crate::codec::{first_non_blank_line, Decoder, InputFormat};
 
 /// One input of a run: a byte stream (already decompressed) and its format.

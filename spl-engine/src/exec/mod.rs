@@ -17,6 +17,7 @@ pub mod chunks;
 pub mod decode_plan;
 pub mod errors;
 pub mod feed;
+mod run_error;
 pub mod stream;
 
 pub use batch::{run_batch, BatchOutput};
@@ -24,4 +25,5 @@ pub use chunks::{Chunk, ChunkReader, DEFAULT_CHUNK_SIZE};
 pub use decode_plan::DecodePlan;
 pub use errors::{input_error_rows, stage_error_rows, with_all_fields};
 pub use feed::{Source, Sources};
-pub use stream::{run, RunError, RunOptions, Sink, Totals, IN_FLIGHT_PER_THREAD};
+pub use run_error::RunError;
+pub use stream::{run, RunOptions, Sink, Totals, IN_FLIGHT_PER_THREAD};

@@ -16,6 +16,7 @@ use super::chunks::DEFAULT_CHUNK_SIZE;
 use super::decode_plan::DecodePlan;
 use super::errors::{input_error_rows, stage_error_rows};
 use super::feed::{Feed, Sources, Work};
+use super::run_error::{io_err, RunError};
 use crate::codec::{Decoded, EncodedRows, RowEncoder};
 use crate::pipeline::{Outputs, Pipeline, ProcessError, StageStats};
 
@@ -86,28 +87,6 @@ pub struct Totals {
     pub stats: Vec<Vec<StageStats>>,
     pub elapsed: Duration,
 }
-
-/// Why a run stopped early.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunError {
-    /// Reading or writing failed.
-    Io(String),
-    /// Fail-fast met an error row, a batch failed under the fail policy, or a worker stopped.
-    Failed(String),
-    /// The reader of the output went away (a closed pipe).
-    OutputClosed,
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Io(e) | RunError::Failed(e) => f.write_str(e),
-            RunError::OutputClosed => f.write_str("the output was closed"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
 
 /// One decoded and processed chunk.
 struct Done {
@@ -377,14 +356,6 @@ fn encode(encoders: &[Option<RowEncoder>], out: &Outputs) -> Vec<Option<EncodedR
 }
 
 /// A read or write error as a run error; a closed pipe is [`RunError::OutputClosed`].
-pub(super) fn io_err(e: std::io::Error) -> RunError {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        RunError::OutputClosed
-    } else {
-        RunError::Io(e.to_string())
-    }
-}
-
 fn arrow_err(e: arrow::error::ArrowError) -> RunError {
     RunError::Io(e.to_string())
 }
