@@ -132,6 +132,34 @@ pub(crate) fn unquote_name(raw: &str) -> String {
     raw[1..raw.len() - 1].replace("\"\"", "\"")
 }
 
+/// The highest expression tree accepted: a node's height is one more than its highest child's, so
+/// a chain `a + b + c + …` of n terms (left-deep) is n levels high, like n nested brackets. Every
+/// later pass (printing, validation, lowering, folding, planning, evaluation) recurses over the
+/// tree; this bound keeps all of them within a 2 MiB thread stack in debug builds with a wide
+/// margin (measured: see docs/decisions.md, "Expression depth limit").
+pub const MAX_EXPR_DEPTH: usize = 256;
+
+/// Returns `height` if it is within [`MAX_EXPR_DEPTH`], else E0020 pointing at `at`.
+fn depth_checked(height: usize, at: Span) -> R<usize> {
+    if height > MAX_EXPR_DEPTH {
+        return Err(Diagnostic::error(
+            codes::TOO_DEEP,
+            format!("expression more than {MAX_EXPR_DEPTH} levels deep"),
+            at,
+            "too deep here",
+        )
+        .with_note(format!(
+            "each operator of a chain such as `a AND b AND …` or `1 + 2 + …` counts as one level, \
+             like a bracket; the limit is {MAX_EXPR_DEPTH}"
+        ))
+        .with_help(
+            "use `IN (…)` for long lists of alternatives, or split the expression over several \
+             `extend` stages",
+        ));
+    }
+    Ok(height)
+}
+
 struct Builder<'s> {
     src: &'s str,
     diags: Diagnostics,
@@ -545,11 +573,19 @@ impl<'s> Builder<'s> {
 
     /// Builds an expression from an `expr` or `value_expr` pair.
     fn expr(&self, p: Pair<'_, Rule>) -> R<Expr> {
+        self.expr_h(p).map(|(e, _)| e)
+    }
+
+    /// Builds an expression and returns it with its height (see [`MAX_EXPR_DEPTH`]). Every node
+    /// is checked as it is built, so no tree deeper than the limit ever exists (dropping one
+    /// would recurse as deeply as building it).
+    fn expr_h(&self, p: Pair<'_, Rule>) -> R<(Expr, usize)> {
         debug_assert!(matches!(p.as_rule(), Rule::expr | Rule::value_expr));
         PRATT
             .map_primary(|prim| self.primary(prim))
             .map_prefix(|op, rhs| {
-                let rhs = rhs?;
+                let (rhs, h) = rhs?;
+                let h = depth_checked(h + 1, span_of(&op))?;
                 let span = span_of(&op).join(rhs.span);
                 let uop = match op.as_rule() {
                     Rule::op_not => UnaryOp::Not,
@@ -557,22 +593,32 @@ impl<'s> Builder<'s> {
                     Rule::op_plus => UnaryOp::Plus,
                     r => unreachable!("prefix {r:?}"),
                 };
-                Ok(Expr::new(
-                    ExprKind::Unary {
-                        op: uop,
-                        expr: Box::new(rhs),
-                    },
-                    span,
+                Ok((
+                    Expr::new(
+                        ExprKind::Unary {
+                            op: uop,
+                            expr: Box::new(rhs),
+                        },
+                        span,
+                    ),
+                    h,
                 ))
             })
             .map_postfix(|lhs, op| {
-                let lhs = lhs?;
-                let span = lhs.span.join(span_of(&op));
+                let (lhs, lh) = lhs?;
+                let op_span = span_of(&op);
+                let span = lhs.span.join(op_span);
                 let rule = op.as_rule();
                 let mut parts: Vec<Pair<'_, Rule>> = op.into_inner().collect();
                 let negated = parts.iter().any(|p| p.as_rule() == Rule::negated);
                 parts.retain(|p| matches!(p.as_rule(), Rule::expr | Rule::value_expr));
-                let mut exprs = parts.into_iter().map(|p| self.expr(p));
+                let h = std::cell::Cell::new(lh);
+                let mut exprs = parts.into_iter().map(|p| {
+                    self.expr_h(p).map(|(e, eh)| {
+                        h.set(h.get().max(eh));
+                        e
+                    })
+                });
                 let expr = Box::new(lhs);
                 let kind = match rule {
                     Rule::subscript => ExprKind::Subscript {
@@ -607,10 +653,12 @@ impl<'s> Builder<'s> {
                     }
                     r => unreachable!("postfix {r:?}"),
                 };
-                Ok(Expr::new(kind, span))
+                let h = depth_checked(h.get() + 1, op_span)?;
+                Ok((Expr::new(kind, span), h))
             })
             .map_infix(|lhs, op, rhs| {
-                let (lhs, rhs) = (lhs?, rhs?);
+                let ((lhs, lh), (rhs, rh)) = (lhs?, rhs?);
+                let h = depth_checked(lh.max(rh) + 1, span_of(&op))?;
                 let span = lhs.span.join(rhs.span);
                 let bop = match op.as_rule() {
                     Rule::op_or => BinaryOp::Or,
@@ -631,27 +679,38 @@ impl<'s> Builder<'s> {
                     Rule::op_mod => BinaryOp::Modulo,
                     r => unreachable!("infix {r:?}"),
                 };
-                Ok(Expr::new(
-                    ExprKind::Binary {
-                        op: bop,
-                        left: Box::new(lhs),
-                        right: Box::new(rhs),
-                    },
-                    span,
+                Ok((
+                    Expr::new(
+                        ExprKind::Binary {
+                            op: bop,
+                            left: Box::new(lhs),
+                            right: Box::new(rhs),
+                        },
+                        span,
+                    ),
+                    h,
                 ))
             })
             .parse(p.into_inner())
     }
 
-    fn primary(&self, p: Pair<'_, Rule>) -> R<Expr> {
+    /// Builds an operand and returns it with its height.
+    fn primary(&self, p: Pair<'_, Rule>) -> R<(Expr, usize)> {
         let span = span_of(&p);
+        // The height of the deepest child built so far.
+        let h = std::cell::Cell::new(0usize);
+        let sub = |p: Pair<'_, Rule>| -> R<Expr> {
+            let (e, eh) = self.expr_h(p)?;
+            h.set(h.get().max(eh));
+            Ok(e)
+        };
         let kind = match p.as_rule() {
             Rule::string => ExprKind::Literal(Literal::String(unquote_string(p.as_str()))),
             Rule::number => ExprKind::Literal(Literal::Number(p.as_str().to_string())),
             Rule::kw_true => ExprKind::Literal(Literal::Bool(true)),
             Rule::kw_false => ExprKind::Literal(Literal::Bool(false)),
             Rule::kw_null => ExprKind::Literal(Literal::Null),
-            Rule::expr | Rule::value_expr => return self.expr(p),
+            Rule::expr | Rule::value_expr => return self.expr_h(p),
             Rule::column => {
                 let inner = p.into_inner().next().expect("column name");
                 match inner.as_rule() {
@@ -673,19 +732,18 @@ impl<'s> Builder<'s> {
                 }
             }
             Rule::paren_expr => {
-                let mut items: Vec<Expr> =
-                    p.into_inner().map(|e| self.expr(e)).collect::<R<_>>()?;
+                let mut items: Vec<Expr> = p.into_inner().map(&sub).collect::<R<_>>()?;
                 if items.len() == 1 {
                     let mut e = items.pop().expect("one item");
                     e.span = span;
-                    return Ok(e);
+                    return Ok((e, h.get()));
                 }
                 ExprKind::Row(items)
             }
             Rule::array_expr => ExprKind::Array(
                 p.into_inner()
                     .filter(|x| x.as_rule() == Rule::expr)
-                    .map(|e| self.expr(e))
+                    .map(&sub)
                     .collect::<R<_>>()?,
             ),
             Rule::case_expr => {
@@ -695,14 +753,13 @@ impl<'s> Builder<'s> {
                 for part in p.into_inner() {
                     match part.as_rule() {
                         Rule::case_operand => {
-                            operand = Some(Box::new(
-                                self.expr(part.into_inner().next().expect("operand"))?,
-                            ))
+                            operand =
+                                Some(Box::new(sub(part.into_inner().next().expect("operand"))?))
                         }
                         Rule::when_clause => {
                             let mut e = part.into_inner().filter(|x| x.as_rule() == Rule::expr);
-                            let cond = self.expr(e.next().expect("when"))?;
-                            let then = self.expr(e.next().expect("then"))?;
+                            let cond = sub(e.next().expect("when"))?;
+                            let then = sub(e.next().expect("then"))?;
                             whens.push((cond, then));
                         }
                         Rule::else_clause => {
@@ -710,7 +767,7 @@ impl<'s> Builder<'s> {
                                 .into_inner()
                                 .find(|x| x.as_rule() == Rule::expr)
                                 .expect("else");
-                            otherwise = Some(Box::new(self.expr(e)?));
+                            otherwise = Some(Box::new(sub(e)?));
                         }
                         _ => {}
                     }
@@ -728,7 +785,7 @@ impl<'s> Builder<'s> {
                     .expect("cast kind")
                     .as_str()
                     .eq_ignore_ascii_case("try_cast");
-                let expr = Box::new(self.expr(it.next().expect("cast operand"))?);
+                let expr = Box::new(sub(it.next().expect("cast operand"))?);
                 let ty_pair = it.find(|x| x.as_rule() == Rule::type_name).expect("type");
                 let ty = crate::types::build(ty_pair)?;
                 ExprKind::Cast { expr, ty, try_cast }
@@ -748,7 +805,11 @@ impl<'s> Builder<'s> {
                         match a.as_rule() {
                             Rule::star_arg => star = true,
                             Rule::distinct => distinct = true,
-                            _ => args.push(self.primary(a)?),
+                            _ => {
+                                let (e, eh) = self.primary(a)?;
+                                h.set(h.get().max(eh));
+                                args.push(e)
+                            }
                         }
                     }
                 }
@@ -768,12 +829,13 @@ impl<'s> Builder<'s> {
                     .into_inner()
                     .map(|x| x.as_str().to_string())
                     .collect();
-                let body = Box::new(self.expr(it.next().expect("body"))?);
+                let body = Box::new(sub(it.next().expect("body"))?);
                 ExprKind::Lambda { params, body }
             }
             r => unreachable!("primary {r:?}"),
         };
-        Ok(Expr::new(kind, span))
+        let h = depth_checked(h.get() + 1, span)?;
+        Ok((Expr::new(kind, span), h))
     }
 }
 

@@ -190,7 +190,10 @@ impl Display for Instruction {
                 f.write_str(" ")?;
                 list(f, assignments)
             }
-            InstructionKind::Where { predicate } => write!(f, " {predicate}"),
+            InstructionKind::Where { predicate } => {
+                f.write_str(" ")?;
+                after_instruction_name(f, predicate)
+            }
             InstructionKind::ParseRegexp {
                 field,
                 pattern,
@@ -233,7 +236,16 @@ impl Display for Instruction {
             }
             InstructionKind::Sort { keys } => {
                 f.write_str(" ")?;
-                list(f, keys)
+                if let Some((first, rest)) = keys.split_first() {
+                    after_instruction_name(f, &first.value)?;
+                    if first.descending {
+                        f.write_str(" desc")?;
+                    }
+                    for k in rest {
+                        write!(f, ", {k}")?;
+                    }
+                }
+                Ok(())
             }
             InstructionKind::Limit { offset, count } => match offset {
                 Some(o) => write!(f, " {o}, {count}"),
@@ -338,6 +350,19 @@ fn prec(e: &Expr) -> u8 {
         | ExprKind::InList { .. }
         | ExprKind::Between { .. } => P_CMP,
         _ => P_PRIMARY,
+    }
+}
+
+/// Writes an expression that directly follows an instruction name, where options may stand: one
+/// whose text starts like an option (`-a`, from a leading unary minus) is parenthesised, which
+/// parses back to the same tree.
+fn after_instruction_name(f: &mut Formatter<'_>, e: &Expr) -> fmt::Result {
+    let text = e.to_string();
+    let b = text.as_bytes();
+    if b.first() == Some(&b'-') && b.get(1).is_some_and(u8::is_ascii_alphabetic) {
+        write!(f, "({text})")
+    } else {
+        f.write_str(&text)
     }
 }
 

@@ -170,22 +170,9 @@ fn fields(max: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(field(), 1..max).prop_map(|v| v.join(", "))
 }
 
-/// An expression right after an instruction name (`where`, `sort`), where options may also
-/// stand. Expressions whose leftmost token is a unary minus are left out here: the printer
-/// writes `sort - a` as `sort -a`, which parses as the option `-a` (see
-/// `known_bug_leading_minus_after_an_instruction_prints_as_an_option`). They are still generated
-/// everywhere else (`extend x = - a`).
-fn stage_expr() -> BoxedStrategy<String> {
-    expr()
-        .prop_filter("leading unary minus", |e| {
-            !e.trim_start_matches(['(', ' ']).starts_with('-')
-        })
-        .boxed()
-}
-
 fn instruction() -> BoxedStrategy<String> {
     prop_oneof![
-        stage_expr().prop_map(|e| format!("where {e}")),
+        expr().prop_map(|e| format!("where {e}")),
         prop::collection::vec((field(), expr()), 1..3).prop_map(|a| format!(
             "extend {}",
             a.iter()
@@ -207,7 +194,7 @@ fn instruction() -> BoxedStrategy<String> {
         field().prop_map(|f| format!("parse-json -prefix='p_' {f}")),
         (field(), field()).prop_map(|(f, o)| format!("expand-values -path='$.a' {f} as {o}")),
         (field(), field()).prop_map(|(o, k)| format!("stats {o} = count(*) by {k}")),
-        (stage_expr(), any::<bool>())
+        (expr(), any::<bool>())
             .prop_map(|(e, d)| format!("sort {e} {}", if d { "desc" } else { "asc" })),
         (1u32..100, prop::option::of(0u32..10)).prop_map(|(n, off)| match off {
             Some(o) => format!("limit {o}, {n}"),
@@ -290,11 +277,10 @@ fn generated_expressions_parse() {
 }
 
 /// Found by `printing_a_parsed_program_gives_the_same_tree`: a unary minus on a name right after
-/// `where`/`sort` is printed without a space or parentheses (`sort -a`), which reads back as an
-/// option. Un-ignore when the printer parenthesises (or spaces) it.
+/// `where`/`sort` was printed as `sort -a`, which reads back as an option; it is now printed in
+/// parentheses (`sort (-a)`), which reads back as the same tree.
 #[test]
-#[ignore = "printer bug: `sort - a` prints as `sort -a` (an option)"]
-fn known_bug_leading_minus_after_an_instruction_prints_as_an_option() {
+fn leading_minus_after_an_instruction_is_not_printed_as_an_option() {
     for text in [
         "* | sort - a asc",
         "* | where - a = 1",

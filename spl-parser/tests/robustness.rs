@@ -150,9 +150,54 @@ fn large_programs_parse() {
     assert!(text.len() >= 65536);
     let p = spl_parser::parse(&text).expect("long pipeline parses");
     assert!(p.statements[0].pipeline.stages.len() > 1000);
-    let expr = format!("* | where a = 0{}", " or a = 1".repeat(7300));
+    let expr = format!("* | where a in (0{})", ", 1".repeat(22000));
     assert!(expr.len() >= 65536);
     spl_parser::parse(&expr).expect("long expression parses");
+    // As long a chain of `or` is an expression 7,300 levels deep: a diagnostic.
+    let chain = format!("* | where a = 0{}", " or a = 1".repeat(7300));
+    let d = spl_parser::parse(&chain).expect_err("too deep");
+    assert_eq!(d.errors().next().unwrap().code.id, "E0020");
+}
+
+#[test]
+fn long_operator_chains_are_bounded_by_the_depth_limit() {
+    let max = spl_parser::MAX_EXPR_DEPTH;
+    let code = |text: &str| {
+        spl_parser::parse(text)
+            .err()
+            .map(|d| d.errors().next().unwrap().code.id)
+    };
+    // n terms of a left-deep chain are n levels.
+    let plus = |n: usize| format!("* | extend x = {}", vec!["1"; n].join("+"));
+    assert_eq!(code(&plus(max)), None);
+    assert_eq!(code(&plus(max + 1)), Some("E0020"));
+    assert_eq!(code(&plus(10_000)), Some("E0020"));
+    // `a = '1'` is two levels, so `max - 1` of them joined by AND are `max`.
+    let and = |n: usize| format!("* | where {}", vec!["a = '1'"; n].join(" AND "));
+    assert_eq!(code(&and(max - 1)), None);
+    assert_eq!(code(&and(max)), Some("E0020"));
+    assert_eq!(code(&and(10_000)), Some("E0020"));
+    // Brackets, calls, lambdas and CASE add up with the chains inside them.
+    let nested = |n: usize| {
+        format!(
+            "* | extend x = {}transform(array[1], v -> case when v > 0 then {} end){}",
+            "abs(".repeat(10),
+            vec!["v"; n].join(" * "),
+            ")".repeat(10)
+        )
+    };
+    assert_eq!(code(&nested(max - 15)), None);
+    assert_eq!(code(&nested(max)), Some("E0020"));
+    // The diagnostic points into the chain and says what counts.
+    let d = spl_parser::parse(&plus(max + 1)).unwrap_err();
+    let e = d.errors().next().unwrap();
+    assert!(e.message.contains(&max.to_string()), "{}", e.message);
+    assert!(e.labels[0].span.start > "* | extend x = ".len());
+    // A flat CASE with many arms is wide, not deep.
+    let arms: String = (0..2000)
+        .map(|i| format!(" when a = {i} then {i}"))
+        .collect();
+    assert_eq!(code(&format!("* | extend x = case{arms} end")), None);
 }
 
 #[test]

@@ -20,6 +20,11 @@ use super::run_error::{io_err, RunError};
 use crate::codec::{Decoded, EncodedRows, RowEncoder};
 use crate::pipeline::{Outputs, Pipeline, ProcessError, StageStats};
 
+/// The stack of each worker thread: 4× what the deepest expression the parser accepts needs in
+/// a debug build (`spl_parser::MAX_EXPR_DEPTH`, see docs/decisions.md "Expression depth limit"),
+/// instead of rayon's platform default; only the pages touched are ever committed.
+const WORKER_STACK_BYTES: usize = 8 << 20;
+
 /// Where results go, in input order.
 pub trait Sink {
     /// Rows of output `output` (index into [`Pipeline::outputs`]), in input order. When the
@@ -157,6 +162,7 @@ pub fn run(
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
+            .stack_size(WORKER_STACK_BYTES)
             .build()
             .map_err(|e| RunError::Io(format!("cannot start worker threads: {e}")))?;
         pool.in_place_scope(|scope| {

@@ -27,6 +27,11 @@ pub fn lower(e: &ast::Expr, schema: &DFSchema) -> R<Expr> {
     .expr(e)
 }
 
+/// The stack lowering wants left before it recurses ([`Lowerer::expr`]): several frames.
+const RED_ZONE: usize = 1024 * 1024;
+/// The size of each stack segment allocated when less than [`RED_ZONE`] is left.
+const NEW_SEGMENT: usize = 4 * 1024 * 1024;
+
 pub(super) struct Lowerer<'a> {
     schema: &'a DFSchema,
     /// Lambda parameters in scope ([`super::lambda`]): SPL name and the lambda variable,
@@ -64,7 +69,14 @@ impl Lowerer<'_> {
         Ok((x, t))
     }
 
+    /// Lowers one node. A debug build gives this function's large `match` a frame of about
+    /// 20 KB, so each level of recursion first makes sure enough stack is left, continuing on a
+    /// heap-allocated segment when it is not: lowering never exhausts a small thread stack.
     fn expr(&self, e: &ast::Expr) -> R<Expr> {
+        stacker::maybe_grow(RED_ZONE, NEW_SEGMENT, || self.node(e))
+    }
+
+    fn node(&self, e: &ast::Expr) -> R<Expr> {
         Ok(match &e.kind {
             ExprKind::Column(name) => {
                 let col = Column::new_unqualified(name.clone());
