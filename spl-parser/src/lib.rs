@@ -15,6 +15,7 @@ pub mod charlit;
 pub mod codes;
 pub mod diagnostic;
 pub mod docs;
+mod grammar;
 pub mod instructions;
 mod parse;
 mod prescan;

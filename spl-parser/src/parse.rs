@@ -5,7 +5,6 @@ use std::sync::LazyLock;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
-use pest_derive::Parser;
 
 use crate::ast::*;
 use crate::codes;
@@ -13,9 +12,8 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::instructions::{self, InstructionDef, OptKind};
 use crate::{charlit, prescan, syntax_error};
 
-#[derive(Parser)]
-#[grammar = "../../grammar/spl.pest"]
-pub(crate) struct SplGrammar;
+use crate::grammar::Rule;
+use crate::grammar::SplGrammar;
 
 /// Parses a program. Errors (and any warnings found before them) come back as diagnostics.
 pub fn parse(src: &str) -> Result<Program, Diagnostics> {

@@ -8,8 +8,8 @@ use pest::error::{Error, InputLocation};
 use crate::ast::Span;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
+use crate::grammar::Rule;
 use crate::instructions::INSTRUCTIONS;
-use crate::parse::Rule;
 use crate::suggest::did_you_mean;
 
 /// Literal tokens worth naming in an "expected" list (the rest are named by their rules).

@@ -4,7 +4,7 @@ use pest::iterators::Pair;
 use crate::ast::{Span, TypeName, TypeParam};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::parse::Rule;
+use crate::grammar::Rule;
 
 /// Base type names with how many parameters they take: (name, min, max, params are types).
 const TYPES: &[(&str, usize, usize, bool)] = &[
