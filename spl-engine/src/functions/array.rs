@@ -173,6 +173,15 @@ pub(crate) fn spend(elements: usize, bytes: usize) -> Result<()> {
         .map_err(|e| DataFusionError::ResourcesExhausted(e.to_string()))
 }
 
+/// `v` as an array of `n` rows; a scalar (a lambda body that reads no parameter, a literal
+/// argument) is charged for its `n` copies before they are made.
+pub(crate) fn materialize(v: ColumnarValue, n: usize) -> Result<ArrayRef> {
+    if let ColumnarValue::Scalar(s) = &v {
+        spend(n, s.size().saturating_mul(n))?;
+    }
+    v.into_array(n)
+}
+
 /// Builds a list column row by row from positions in a values array (`None` = a NULL element).
 #[derive(Default)]
 pub(crate) struct ListOut {
@@ -1514,14 +1523,13 @@ pub(crate) fn apply(
         .map(|p| Box::new(move || Ok(Arc::clone(p))) as Box<dyn Fn() -> Result<ArrayRef>>)
         .collect();
     let refs: Vec<&dyn Fn() -> Result<ArrayRef>> = closures.iter().map(|c| c.as_ref()).collect();
-    let out = lambda
-        .evaluate(&refs, |caps| {
-            // Captured columns repeated per element.
-            let repeated = take_arrays(caps, rows, None)?;
-            spend(0, repeated.iter().map(|a| a.get_array_memory_size()).sum())?;
-            Ok(repeated)
-        })?
-        .into_array(n)?;
+    let out = lambda.evaluate(&refs, |caps| {
+        // Captured columns repeated per element.
+        let repeated = take_arrays(caps, rows, None)?;
+        spend(0, repeated.iter().map(|a| a.get_array_memory_size()).sum())?;
+        Ok(repeated)
+    })?;
+    let out = materialize(out, n)?;
     spend(n, out.get_array_memory_size())?;
     Ok(out)
 }
