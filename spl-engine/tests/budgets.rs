@@ -126,7 +126,9 @@ fn expand_values_within_the_budget_is_unchanged() {
     o.error_policy = Some(ErrorPolicy::Fail);
     o.max_batch_memory = Some(20 * MIB);
     let p = Pipeline::compile("* | expand-values v", &o).unwrap();
-    let out = p.process(batch(&[&[("v", &text)], &[("v", "[2,3]")]])).unwrap();
+    let out = p
+        .process(batch(&[&[("v", &text)], &[("v", "[2,3]")]]))
+        .unwrap();
     assert_eq!(out.rows(), 1002);
     assert_eq!(out.budget_exceeded, 0);
 }

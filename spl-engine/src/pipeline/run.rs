@@ -475,11 +475,9 @@ fn budget_error(p: &Pipeline, ci: usize, si: usize, hit: budget::Exceeded) -> Pr
             limit: p.limits.batch_timeout.unwrap_or_default(),
             stage,
         },
-        budget::Exceeded::Memory { used, limit } => ProcessError::MemoryExceeded {
-            limit,
-            used,
-            stage,
-        },
+        budget::Exceeded::Memory { used, limit } => {
+            ProcessError::MemoryExceeded { limit, used, stage }
+        }
     }
 }
 
