@@ -1,5 +1,6 @@
 //! The SPL engine: lowers a parsed SPL program to a plan of Arrow-columnar operators and runs it.
 pub mod batch;
+pub mod budget;
 mod bytes;
 pub mod cache;
 pub mod codec;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Each top-level module of `spl-engine/src` with its layer, lowest first.
 const LAYERS: &[(&str, u8)] = &[
-    // base: types, coercion type classes, RE2 translation, JSON scanning, bytes, time zones
+    // base: types, coercion type classes, RE2 translation, JSON scanning, bytes, time zones, budgets
     ("bytes", 0),
     ("types", 0),
     ("timezone", 0),
@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("batch", 0),
     ("codec", 0),
     ("cache", 0),
+    ("budget", 0),
     // catalog: scalar and aggregate functions
     ("functions", 1),
     // expressions: lowering, lambdas, evaluation

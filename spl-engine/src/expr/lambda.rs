@@ -287,9 +287,12 @@ impl HigherOrderUDFImpl for HofUdf {
 
     fn invoke_with_args(&self, args: HigherOrderFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
+        // The kernels report their elements to the batch's budget; this catches a hit between
+        // calls (e.g. a lambda nested in a lambda).
+        array::spend(rows, 0)?;
         let values: Vec<ArrayRef> = values_of(&args.args)
             .into_iter()
-            .map(|v| v.into_array(rows))
+            .map(|v| array::materialize(v, rows))
             .collect::<Result<_>>()?;
         let lambdas: Vec<&LambdaArgument> = lambdas_of(&args.args);
         let name = self.op.name();

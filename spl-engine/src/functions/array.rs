@@ -9,6 +9,11 @@
 //!
 //! Element equality and order (for `contains`, `array_distinct`, `array_sort`, set operations)
 //! use Arrow's row format, so they work for every element type, nested ones included.
+//!
+//! Budgets: every loop that builds elements reports them to [`crate::budget`] ([`spend`]: the
+//! elements handled and the bytes built), so the deadline and the memory ceiling of the batch
+//! stop a runaway `sequence`, `transform`, `reduce` or `combinations` while it runs; a hit is a
+//! `ResourcesExhausted` error here and is reported by the pipeline runner as the budget's error.
 use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::Arc;
@@ -29,6 +34,7 @@ use serde_json::Value;
 
 use super::common::{ex, function_def, invoke_rowwise, op_udf, UdfOp, MAX_RESULT_BYTES};
 use super::{map, Family, FunctionDef};
+use crate::budget;
 use crate::render::Renderer;
 use crate::timezone::SessionTz;
 use crate::types;
@@ -158,6 +164,24 @@ pub(crate) fn idx(j: usize) -> Result<u32> {
     u32::try_from(j).map_err(|_| DataFusionError::Execution("array too large".into()))
 }
 
+/// Reports `elements` handled and `bytes` built to the current budget; an error once a budget
+/// is exceeded.
+#[inline]
+pub(crate) fn spend(elements: usize, bytes: usize) -> Result<()> {
+    budget::tick(elements)
+        .and_then(|()| budget::charge(bytes))
+        .map_err(|e| DataFusionError::ResourcesExhausted(e.to_string()))
+}
+
+/// `v` as an array of `n` rows; a scalar (a lambda body that reads no parameter, a literal
+/// argument) is charged for its `n` copies before they are made.
+pub(crate) fn materialize(v: ColumnarValue, n: usize) -> Result<ArrayRef> {
+    if let ColumnarValue::Scalar(s) = &v {
+        spend(n, s.size().saturating_mul(n))?;
+    }
+    v.into_array(n)
+}
+
 /// Builds a list column row by row from positions in a values array (`None` = a NULL element).
 #[derive(Default)]
 pub(crate) struct ListOut {
@@ -188,7 +212,9 @@ impl ListOut {
         for j in items {
             self.indices.push(j.map(idx).transpose()?);
         }
-        self.lengths.push(self.indices.len() - before);
+        let len = self.indices.len() - before;
+        spend(len, len * std::mem::size_of::<Option<u32>>())?;
+        self.lengths.push(len);
         self.valid.push(true);
         Ok(())
     }
@@ -911,6 +937,8 @@ fn sequence(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         if count > MAX_SEQUENCE {
             return exec_err!("{name}: result must not have more than {MAX_SEQUENCE} entries");
         }
+        let n = usize::try_from(count).unwrap_or(0);
+        spend(n, n * std::mem::size_of::<i64>())?;
         let mut v = from;
         for _ in 0..count {
             values.push(i64::try_from(v).unwrap_or_default());
@@ -1468,11 +1496,13 @@ pub(crate) fn flat(l: &ListArray) -> Result<Flat> {
     let mut lengths = Vec::with_capacity(l.len());
     for i in 0..l.len() {
         let r = range(l, i);
+        spend(r.len(), r.len() * 2 * std::mem::size_of::<u32>())?;
         lengths.push(r.len());
         rows.extend(std::iter::repeat_n(idx(i)?, r.len()));
         positions.extend(r.map(idx).collect::<Result<Vec<_>>>()?);
     }
     let values = take(l.values().as_ref(), &UInt32Array::from(positions), None)?;
+    spend(0, values.get_array_memory_size())?;
     Ok(Flat {
         values,
         rows: UInt32Array::from(rows),
@@ -1493,9 +1523,15 @@ pub(crate) fn apply(
         .map(|p| Box::new(move || Ok(Arc::clone(p))) as Box<dyn Fn() -> Result<ArrayRef>>)
         .collect();
     let refs: Vec<&dyn Fn() -> Result<ArrayRef>> = closures.iter().map(|c| c.as_ref()).collect();
-    lambda
-        .evaluate(&refs, |caps| Ok(take_arrays(caps, rows, None)?))?
-        .into_array(n)
+    let out = lambda.evaluate(&refs, |caps| {
+        // Captured columns repeated per element.
+        let repeated = take_arrays(caps, rows, None)?;
+        spend(0, repeated.iter().map(|a| a.get_array_memory_size()).sum())?;
+        Ok(repeated)
+    })?;
+    let out = materialize(out, n)?;
+    spend(n, out.get_array_memory_size())?;
+    Ok(out)
 }
 
 /// `transform(a, x -> f(x))`.
@@ -1602,6 +1638,7 @@ pub(crate) fn reduce(
     let mut state = take(init.as_ref(), &to_u32(&active)?, None)?;
     let mut k = 0;
     while !active.is_empty() {
+        spend(active.len(), 0)?;
         let elems = take(
             values.as_ref(),
             &UInt32Array::from(
@@ -1662,6 +1699,7 @@ pub(crate) fn zip_with(a: &ListArray, b: &ListArray, f: &LambdaArgument) -> Resu
         }
         let (ra, rb) = (range(a, i), range(b, i));
         let len = ra.len().max(rb.len());
+        spend(len, len * 3 * std::mem::size_of::<u32>())?;
         for k in 0..len {
             xa.push((k < ra.len()).then(|| idx(ra.start + k)).transpose()?);
             xb.push((k < rb.len()).then(|| idx(rb.start + k)).transpose()?);

@@ -6,6 +6,11 @@
 //! JSON text (numbers as written); a JSON null leaves the output absent. Without `-keep` the
 //! source field is removed from expanded rows (when the output has another name). `-limit` caps
 //! rows per input row.
+//!
+//! Budgets: every input row reports its output rows and their estimated bytes (the parsed key
+//! and value, copied again into the output column, plus one view or value per copied column)
+//! to [`crate::budget`], so one row of a huge array stops at the batch's memory ceiling or
+//! deadline instead of building all of its rows first.
 use std::sync::Arc;
 
 use arrow::array::{Array, StringViewArray, UInt32Array};
@@ -15,6 +20,7 @@ use spl_parser::{codes, Diagnostic, Ident, Instruction};
 use super::parse_json::{first_level, FirstLevel};
 use super::{path_option, varchar_source, BatchError, Operator, StageOutput};
 use crate::batch::{from_columns, is_time_field, set_column};
+use crate::budget;
 use crate::expr::Session;
 use crate::jsonpath::JsonPath;
 
@@ -67,8 +73,15 @@ impl Operator for ExpandValues {
         // For each output row: the input row it comes from, and its (key, value) when expanded.
         let mut take: Vec<u32> = Vec::new();
         let mut expanded: Vec<Option<(Option<String>, Option<String>)>> = Vec::new();
+        // Bytes of one output row besides its key and value: the take index, the `expanded`
+        // entry, and a view or value (at most 16 bytes) per copied column.
+        let row_bytes = std::mem::size_of::<u32>()
+            + std::mem::size_of::<Option<(Option<String>, Option<String>)>>()
+            + 16 * (batch.num_columns() + 2);
+        let over = |e: budget::Exceeded| BatchError::new(e.to_string());
         for row in 0..batch.num_rows() {
-            let items: Vec<(Option<String>, Option<String>)> = match (!text.is_null(row))
+            budget::tick(1).map_err(over)?;
+            let mut items: Vec<(Option<String>, Option<String>)> = match (!text.is_null(row))
                 .then(|| first_level(text.value(row), self.path.as_ref()))
                 .flatten()
             {
@@ -81,7 +94,15 @@ impl Operator for ExpandValues {
                 expanded.push(None);
                 continue;
             }
-            for item in items.into_iter().take(self.limit.unwrap_or(usize::MAX)) {
+            items.truncate(self.limit.unwrap_or(usize::MAX));
+            let text_bytes: usize = items
+                .iter()
+                .map(|(k, v)| k.as_ref().map_or(0, String::len) + v.as_ref().map_or(0, String::len))
+                .sum();
+            budget::tick(items.len()).map_err(over)?;
+            // The parsed text is copied once more into the output columns.
+            budget::charge(items.len() * row_bytes + 2 * text_bytes).map_err(over)?;
+            for item in items {
                 take.push(row as u32);
                 expanded.push(Some(item));
             }

@@ -11,7 +11,14 @@
 //! Nothing inside a lambda body is folded on its own (a `try` there has other semantics), and
 //! a folding that makes the expression fail to compile (a literal-only check such as a
 //! `regexp_*` pattern) is undone.
+//!
+//! Folding has its own budget (it runs at compile time, where no batch budget applies, and a
+//! server compiles every query text it is sent): each evaluation runs in a
+//! [`crate::budget`] scope of [`FOLD_TIME`] and [`FOLD_MEMORY`]. An evaluation over it leaves
+//! the expression as written, and its parts too (they are as costly or are cheap to leave), so
+//! the work happens at run time under the batch's budgets.
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, Schema};
@@ -20,8 +27,14 @@ use datafusion_expr::Volatility;
 use spl_parser::ast::{Expr, ExprKind, Literal, UnaryOp};
 use spl_parser::Span;
 
+use crate::budget;
 use crate::expr::Session;
 use crate::plan::Chain;
+
+/// Time one compile-time evaluation may take.
+pub const FOLD_TIME: Duration = Duration::from_millis(50);
+/// Bytes one compile-time evaluation may build.
+pub const FOLD_MEMORY: usize = 4 * 1024 * 1024;
 
 /// Folds the expressions of every stage; a note per folded sub-expression.
 pub fn run(chain: &mut Chain, session: &Session) -> Vec<String> {
@@ -59,13 +72,18 @@ fn walk(e: &mut Expr, session: &Session, folded: &mut Vec<(String, String)>) {
         return;
     }
     if is_constant(e) {
-        if let Some(lit) = evaluate_to_literal(e, session) {
-            // `-3` is already its own literal.
-            if lit != *e {
-                folded.push((e.to_string(), lit.to_string()));
-                *e = lit;
+        match evaluate_to_literal(e, session) {
+            Ok(Some(lit)) => {
+                // `-3` is already its own literal.
+                if lit != *e {
+                    folded.push((e.to_string(), lit.to_string()));
+                    *e = lit;
+                }
+                return;
             }
-            return;
+            Ok(None) => {}
+            // Over the folding budget: stays as written, parts included.
+            Err(_) => return,
         }
     }
     e.for_each_child_mut(&mut |c, lambda_body| {
@@ -95,16 +113,31 @@ fn deterministic(e: &Expr) -> bool {
     ok
 }
 
-/// The literal whose value is exactly what `e` evaluates to, if there is one.
-fn evaluate_to_literal(e: &Expr, session: &Session) -> Option<Expr> {
-    let batch = one_row()?;
-    let value = crate::expr::evaluate(e, &batch, session).ok()?;
-    if value.len() != 1 {
-        return None;
+/// The literal whose value is exactly what `e` evaluates to, if there is one; an error when the
+/// evaluation went over the folding budget.
+fn evaluate_to_literal(e: &Expr, session: &Session) -> Result<Option<Expr>, budget::Exceeded> {
+    let Some(batch) = one_row() else {
+        return Ok(None);
+    };
+    let scope = budget::enter(Instant::now().checked_add(FOLD_TIME), Some(FOLD_MEMORY));
+    let value = crate::expr::evaluate(e, &batch, session);
+    if let Some(hit) = scope.hit() {
+        return Err(hit);
     }
-    let lit = literal_for(&value, e.span)?;
-    let again = crate::expr::evaluate(&lit, &batch, session).ok()?;
-    (again.as_ref() == value.as_ref()).then_some(lit)
+    drop(scope);
+    let Ok(value) = value else {
+        return Ok(None);
+    };
+    if value.len() != 1 {
+        return Ok(None);
+    }
+    let Some(lit) = literal_for(&value, e.span) else {
+        return Ok(None);
+    };
+    let again = crate::expr::evaluate(&lit, &batch, session).ok();
+    Ok(again
+        .is_some_and(|a| a.as_ref() == value.as_ref())
+        .then_some(lit))
 }
 
 /// A batch with one row and no fields.
@@ -209,6 +242,31 @@ mod tests {
             fold("cast('abc' AS BIGINT) + (1 + 1)").0,
             "CAST('abc' AS BIGINT) + 2"
         );
+    }
+
+    #[test]
+    fn folding_over_its_budget_leaves_the_expression_as_written() {
+        // 10,000 × 10,000 elements: far over the folding budget.
+        let text = "reduce(flatten(transform(sequence(1, 10000), x -> sequence(1, 10000))), 0, (s, x) -> s + x, s -> s)";
+        let (after, notes) = fold(text);
+        assert!(notes.is_empty(), "{after}");
+        assert_eq!(after, fold_free(text));
+        // Its parts stay too (each would cost as much again), cheap ones included.
+        let (after, notes) = fold(&format!("{text} + (1 + 1)"));
+        assert!(notes.is_empty(), "{after}");
+        // The budget was this evaluation's only: the next one folds.
+        assert_eq!(fold("1 + 1").0, "2");
+    }
+
+    /// `text` as the parser prints it, without folding.
+    fn fold_free(text: &str) -> String {
+        let program = spl_parser::parse(&format!("* | extend x = {text}")).unwrap();
+        let spl_parser::InstructionKind::Extend { assignments } =
+            &program.statements[0].pipeline.stages[0].kind
+        else {
+            panic!("not an extend")
+        };
+        assignments[0].value.to_string()
     }
 
     #[test]

@@ -1,7 +1,14 @@
 //! Running a compiled pipeline over a stream: batches flow through each chain's stages in
 //! statement order (a `$name` chain reads what its source chain produced for the same batch),
-//! buffering stages keep per-run state and flush at `finish`. Budgets are checked between
-//! stages; data errors and whole-batch failures are settled by the error policy (§18.11).
+//! buffering stages keep per-run state and flush at `finish`. Data errors and whole-batch
+//! failures are settled by the error policy (§18.11).
+//!
+//! Budgets: each stage runs on a batch inside a [`crate::budget`] scope holding the batch's
+//! deadline (batch start + time budget) and the memory ceiling, so the long loops inside the
+//! stage (lambdas, array functions, `expand-values`) stop as soon as one is exceeded; after the
+//! stage the runner reports a hit as `DeadlineExceeded`/`MemoryExceeded` at that stage, whatever
+//! error the stage returned on the way. Between stages the deadline and the memory of the live
+//! batches are checked as well.
 use std::time::Instant;
 
 use arrow::record_batch::RecordBatch;
@@ -10,6 +17,7 @@ use super::{
     merge_stage_stats, ChainSource, ErrorPolicy, Outputs, Pipeline, ProcessError, StageError,
     StageStats,
 };
+use crate::budget;
 use crate::ops::{BatchError, BufferState, Stage, StageOutput};
 
 /// The state of one run over a stream.
@@ -30,6 +38,8 @@ struct Pass {
 /// Per-batch bookkeeping while stages run.
 struct Ctx {
     started: Instant,
+    /// When the batch's time budget runs out.
+    deadline: Option<Instant>,
     errors: Vec<StageError>,
     stats: Vec<Vec<StageStats>>,
 }
@@ -73,8 +83,9 @@ impl<'p> Run<'p> {
 
     /// Processes one batch of the stream.
     pub fn push(&mut self, batch: RecordBatch) -> Result<Outputs, ProcessError> {
-        let pass = self.pass(&batch);
-        self.settle(batch, pass)
+        let started = Instant::now();
+        let pass = self.pass(&batch, started);
+        self.settle(batch, pass, started)
     }
 
     /// Ends the stream: flushes buffering stages (in statement order, feeding later chains).
@@ -83,7 +94,7 @@ impl<'p> Run<'p> {
             return Ok(self.empty());
         }
         self.finished = true;
-        let mut ctx = self.ctx();
+        let mut ctx = self.ctx(Instant::now());
         let p = self.pipeline;
         let mut chain_out: Vec<Vec<RecordBatch>> = vec![Vec::new(); p.chains.len()];
         for (ci, chain) in p.chains.iter().enumerate() {
@@ -97,9 +108,13 @@ impl<'p> Run<'p> {
                     let Some(state) = self.states[ci][si].as_mut() else {
                         continue;
                     };
-                    let flushed = state
-                        .finish(&p.session)
-                        .map_err(|e| batch_error(p, ci, si, e))?;
+                    let scope = budget::enter(ctx.deadline, p.limits.max_batch_memory);
+                    let flushed = state.finish(&p.session);
+                    if let Some(hit) = scope.hit() {
+                        return Err(budget_error(p, ci, si, hit));
+                    }
+                    drop(scope);
+                    let flushed = flushed.map_err(|e| batch_error(p, ci, si, e))?;
                     let errs = self.record(ci, si, &flushed, 0, 0, &mut ctx);
                     ctx.errors.extend(errs);
                     out.extend(self.stages(ci, si + 1, flushed.batches, &mut ctx)?);
@@ -126,9 +141,14 @@ impl<'p> Run<'p> {
         }
     }
 
-    fn ctx(&self) -> Ctx {
+    fn ctx(&self, started: Instant) -> Ctx {
         Ctx {
-            started: Instant::now(),
+            started,
+            deadline: self
+                .pipeline
+                .limits
+                .batch_timeout
+                .and_then(|limit| started.checked_add(limit)),
             errors: Vec::new(),
             stats: self
                 .pipeline
@@ -147,9 +167,9 @@ impl<'p> Run<'p> {
         }
     }
 
-    /// Runs every chain over `batch`.
-    fn pass(&mut self, batch: &RecordBatch) -> Result<Pass, ProcessError> {
-        let mut ctx = self.ctx();
+    /// Runs every chain over `batch`, whose time budget started at `started`.
+    fn pass(&mut self, batch: &RecordBatch, started: Instant) -> Result<Pass, ProcessError> {
+        let mut ctx = self.ctx(started);
         let p = self.pipeline;
         let mut chain_out: Vec<Vec<RecordBatch>> = vec![Vec::new(); p.chains.len()];
         for (ci, chain) in p.chains.iter().enumerate() {
@@ -185,6 +205,7 @@ impl<'p> Run<'p> {
             for b in batches {
                 let rows_in = b.num_rows() as u64;
                 let t = Instant::now();
+                let scope = budget::enter(ctx.deadline, p.limits.max_batch_memory);
                 let out = match (&chain.stages[si], self.states[ci][si].as_mut()) {
                     (Stage::Row(op), _) => op.process(b, &p.session),
                     (Stage::Buffering(_), Some(state)) => state.push(b, &p.session),
@@ -196,8 +217,12 @@ impl<'p> Run<'p> {
                             BatchError::new(format!("{} has no state", op.name())),
                         ))
                     }
+                };
+                if let Some(hit) = scope.hit() {
+                    return Err(budget_error(p, ci, si, hit));
                 }
-                .map_err(|e| batch_error(p, ci, si, e))?;
+                drop(scope);
+                let out = out.map_err(|e| batch_error(p, ci, si, e))?;
                 let nanos = t.elapsed().as_nanos() as u64;
                 let errs = self.record(ci, si, &out, rows_in, nanos, ctx);
                 ctx.errors.extend(errs);
@@ -254,7 +279,7 @@ impl<'p> Run<'p> {
     ) -> Result<(), ProcessError> {
         let limits = &self.pipeline.limits;
         if let Some(limit) = limits.batch_timeout {
-            if ctx.started.elapsed() > limit {
+            if ctx.deadline.is_some_and(|d| Instant::now() > d) || ctx.started.elapsed() > limit {
                 return Err(ProcessError::DeadlineExceeded {
                     limit,
                     stage: stage_label(self.pipeline, ci, si),
@@ -279,17 +304,18 @@ impl<'p> Run<'p> {
         &mut self,
         input: RecordBatch,
         pass: Result<Pass, ProcessError>,
+        started: Instant,
     ) -> Result<Outputs, ProcessError> {
         match pass {
-            Ok(pass) => self.apply_row_policy(Some(input), pass),
+            Ok(pass) => self.apply_row_policy(Some((input, started)), pass),
             Err(e) => self.policy_failure(e, Some(input)),
         }
     }
 
-    /// Settles per-row errors.
+    /// Settles per-row errors (`input`: the batch and when its time budget started).
     fn apply_row_policy(
         &mut self,
-        input: Option<RecordBatch>,
+        input: Option<(RecordBatch, Instant)>,
         pass: Pass,
     ) -> Result<Outputs, ProcessError> {
         let p = self.pipeline;
@@ -318,7 +344,9 @@ impl<'p> Run<'p> {
                 });
             }
             ErrorPolicy::PassThrough => match input {
-                Some(input) if !p.buffering => return self.pass_through_rows(input, out.stats),
+                Some((input, started)) if !p.buffering => {
+                    return self.pass_through_rows(input, started, out.stats)
+                }
                 // Pass-through needs row-level stages; otherwise failed rows go to the
                 // error stream.
                 _ => out.errors = pass.errors,
@@ -328,18 +356,24 @@ impl<'p> Run<'p> {
     }
 
     /// Pass-through policy for a batch with failing rows: each input row is processed alone;
-    /// a row that fails anywhere is emitted unchanged on the first output instead.
+    /// a row that fails anywhere is emitted unchanged on the first output instead. The rows
+    /// share the batch's time budget; a row over a budget settles the whole batch as over it.
     fn pass_through_rows(
         &mut self,
         input: RecordBatch,
+        started: Instant,
         stats: Vec<Vec<StageStats>>,
     ) -> Result<Outputs, ProcessError> {
         let mut out = self.empty();
         out.stats = stats;
         for i in 0..input.num_rows() {
             let row = input.slice(i, 1);
-            let pass = match self.pass(&row) {
+            let pass = match self.pass(&row, started) {
                 Ok(pass) if pass.errors.is_empty() => pass,
+                Err(
+                    e @ (ProcessError::DeadlineExceeded { .. }
+                    | ProcessError::MemoryExceeded { .. }),
+                ) => return self.policy_failure(e, Some(input)),
                 _ => {
                     out.error_rows += 1;
                     if let Some(first) = out.datasets.first_mut() {
@@ -430,6 +464,20 @@ fn stage_part_label(p: &Pipeline, ci: usize, si: usize, part: usize) -> String {
         )
     } else {
         format!("stage {} (`{name}`)", stage + 1)
+    }
+}
+
+/// The error for budget `hit` while compiled stage `si` of chain `ci` ran.
+fn budget_error(p: &Pipeline, ci: usize, si: usize, hit: budget::Exceeded) -> ProcessError {
+    let stage = stage_label(p, ci, si);
+    match hit {
+        budget::Exceeded::Deadline => ProcessError::DeadlineExceeded {
+            limit: p.limits.batch_timeout.unwrap_or_default(),
+            stage,
+        },
+        budget::Exceeded::Memory { used, limit } => {
+            ProcessError::MemoryExceeded { limit, used, stage }
+        }
     }
 }
 
