@@ -113,3 +113,46 @@ pub fn numeric_common(l: &DataType, r: &DataType) -> DataType {
         DataType::Float64
     }
 }
+
+/// MAP(k, v) as the engine builds it: `entries` of a non-NULL `key` and a nullable `value`.
+pub(crate) fn map_type(k: DataType, v: DataType) -> DataType {
+    DataType::Map(
+        std::sync::Arc::new(arrow::datatypes::Field::new(
+            "entries",
+            entries_type(k, v),
+            false,
+        )),
+        false,
+    )
+}
+
+fn entries_type(k: DataType, v: DataType) -> DataType {
+    DataType::Struct(arrow::datatypes::Fields::from(vec![
+        arrow::datatypes::Field::new("key", k, false),
+        arrow::datatypes::Field::new("value", v, true),
+    ]))
+}
+
+/// The key and value types of a map type.
+pub(crate) fn key_value_types(t: &DataType) -> Option<(DataType, DataType)> {
+    match t {
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(f) if f.len() == 2 => {
+                Some((f[0].data_type().clone(), f[1].data_type().clone()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The entry positions of map row `i` (empty for a NULL row).
+pub(crate) fn map_entries(m: &arrow::array::MapArray, i: usize) -> std::ops::Range<usize> {
+    use arrow::array::Array;
+    if m.is_null(i) {
+        return 0..0;
+    }
+    let o = m.value_offsets();
+    let start = usize::try_from(o[i]).unwrap_or(0);
+    start..usize::try_from(o[i + 1]).unwrap_or(start).max(start)
+}

@@ -33,7 +33,7 @@ use rand::seq::SliceRandom;
 use serde_json::Value;
 
 use super::common::{ex, function_def, invoke_rowwise, op_udf, UdfOp, MAX_RESULT_BYTES};
-use super::{map, Family, FunctionDef};
+use super::{Family, FunctionDef};
 use crate::budget;
 use crate::render::Renderer;
 use crate::timezone::SessionTz;
@@ -79,8 +79,8 @@ pub(crate) fn common_type(a: &DataType, b: &DataType) -> Option<DataType> {
         _ if types::is_text(a) && types::is_text(b) => Some(types::VARCHAR),
         _ => match (element_type(a), element_type(b)) {
             (Some(x), Some(y)) => common_type(x, y).map(list_of),
-            _ => match (map::key_value_types(a), map::key_value_types(b)) {
-                (Some((ka, va)), Some((kb, vb))) => Some(map::map_type(
+            _ => match (types::key_value_types(a), types::key_value_types(b)) {
+                (Some((ka, va)), Some((kb, vb))) => Some(types::map_type(
                     common_type(&ka, &kb)?,
                     common_type(&va, &vb)?,
                 )),
@@ -300,7 +300,7 @@ impl UdfOp for Op {
         Ok(match self {
             Op::Cardinality => {
                 check_count(name, n, 1, 1)?;
-                if map::key_value_types(&t[0]).is_some() {
+                if types::key_value_types(&t[0]).is_some() {
                     vec![t[0].clone()]
                 } else {
                     vec![list(0)?]
@@ -308,7 +308,7 @@ impl UdfOp for Op {
             }
             Op::ElementAt => {
                 check_count(name, n, 2, 2)?;
-                if let Some((k, _)) = map::key_value_types(&t[0]) {
+                if let Some((k, _)) = types::key_value_types(&t[0]) {
                     vec![t[0].clone(), k]
                 } else if t[0] == DataType::Null {
                     // Unknown container (a missing field): NULL whatever the key.
@@ -436,7 +436,7 @@ impl UdfOp for Op {
         Ok(match self {
             Op::Cardinality | Op::Position => DataType::Int64,
             Op::Contains | Op::Overlap => DataType::Boolean,
-            Op::ElementAt => match t.first().and_then(map::key_value_types) {
+            Op::ElementAt => match t.first().and_then(types::key_value_types) {
                 Some((_, v)) => v,
                 None => elem(),
             },
@@ -575,7 +575,7 @@ fn contains(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
 /// 0 → error. Maps: the value of key `i`, NULL when absent.
 fn element_at(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     if a[0].as_map_opt().is_some() {
-        return map::element_at(name, a, rows);
+        return map_element_at(name, a, rows);
     }
     if a[0].data_type() == &DataType::Null {
         return Ok(arrow::array::new_null_array(&DataType::Null, rows));
@@ -1291,7 +1291,7 @@ fn json_fits(v: &Value, t: &DataType) -> bool {
             .as_array()
             .is_some_and(|items| items.iter().all(|x| json_fits(x, e)));
     }
-    if let Some((k, val)) = map::key_value_types(t) {
+    if let Some((k, val)) = types::key_value_types(t) {
         return v.as_object().is_some_and(|o| {
             o.iter().all(|(key, x)| {
                 json_scalar(&Value::String(key.clone()), &k).is_some_and(|s| !s.is_null())
@@ -1383,7 +1383,7 @@ fn json_build(vals: &[Option<&Value>], t: &DataType) -> Result<ArrayRef> {
     }
     if let DataType::Map(entries, sorted) = t {
         let (DataType::Struct(fields), Some((kt, vt))) =
-            (entries.data_type(), map::key_value_types(t))
+            (entries.data_type(), types::key_value_types(t))
         else {
             return exec_err!("map type without entries");
         };
@@ -2000,6 +2000,31 @@ pub fn functions() -> Vec<FunctionDef> {
     ]
 }
 
+/// `element_at(m, k)` / `m[k]`: the value of key k, NULL when absent.
+fn map_element_at(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    let Some(m) = a[0].as_map_opt() else {
+        return exec_err!("{name}: expected a MAP, got {}", a[0].data_type());
+    };
+    let key = if a[1].data_type() == m.keys().data_type() {
+        Arc::clone(&a[1])
+    } else {
+        cast(&a[1], m.keys().data_type())?
+    };
+    let converter = RowConverter::new(vec![SortField::new(m.keys().data_type().clone())])?;
+    let map_rows = converter.convert_columns(&[Arc::clone(m.keys())])?;
+    let key_rows = converter.convert_columns(&[Arc::clone(&key)])?;
+    let mut picks = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let found = if key.is_null(i) {
+            None
+        } else {
+            types::map_entries(m, i).find(|j| map_rows.row(*j) == key_rows.row(i))
+        };
+        picks.push(found.map(idx).transpose()?);
+    }
+    Ok(take(m.values().as_ref(), &UInt32Array::from(picks), None)?)
+}
+
 #[cfg(test)]
 mod tests {
     use arrow::array::{Int64Array, ListArray};
@@ -2229,7 +2254,7 @@ mod tests {
                 .as_deref(),
             Some("[\"a\",\"1\",\"true\",\"{\\\"x\\\":[1]}\"]")
         );
-        let m = map::map_type(types::VARCHAR, list_of(DataType::Int64));
+        let m = types::map_type(types::VARCHAR, list_of(DataType::Int64));
         assert_eq!(
             t("{\"a\": [1], \"b\": []}", &m, true).unwrap().as_deref(),
             Some("{\"a\":[1],\"b\":[]}")

@@ -24,33 +24,7 @@ use super::common::{ex, function_def, invoke_rowwise, op_udf, UdfOp};
 use super::{Family, FunctionDef};
 use crate::types;
 
-/// MAP(k, v) as the engine builds it: `entries` of a non-NULL `key` and a nullable `value`.
-pub(crate) fn map_type(k: DataType, v: DataType) -> DataType {
-    DataType::Map(
-        Arc::new(Field::new("entries", entries_type(k, v), false)),
-        false,
-    )
-}
-
-fn entries_type(k: DataType, v: DataType) -> DataType {
-    DataType::Struct(Fields::from(vec![
-        Field::new("key", k, false),
-        Field::new("value", v, true),
-    ]))
-}
-
-/// The key and value types of a map type.
-pub(crate) fn key_value_types(t: &DataType) -> Option<(DataType, DataType)> {
-    match t {
-        DataType::Map(entries, _) => match entries.data_type() {
-            DataType::Struct(f) if f.len() == 2 => {
-                Some((f[0].data_type().clone(), f[1].data_type().clone()))
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
+pub(crate) use crate::types::{key_value_types, map_entries as entries, map_type};
 
 /// The MAP type an argument is coerced to (NULL becomes MAP(VARCHAR, VARCHAR)).
 pub(crate) fn coerce_map(name: &str, pos: usize, t: &DataType) -> Result<DataType> {
@@ -89,16 +63,6 @@ pub(crate) fn build_map(
         nulls,
         false,
     )?))
-}
-
-/// The entry positions of row `i` (empty for a NULL row).
-pub(crate) fn entries(m: &MapArray, i: usize) -> std::ops::Range<usize> {
-    if m.is_null(i) {
-        return 0..0;
-    }
-    let o = m.value_offsets();
-    let start = usize::try_from(o[i]).unwrap_or(0);
-    start..usize::try_from(o[i + 1]).unwrap_or(start).max(start)
 }
 
 fn map_arg<'a>(name: &str, a: &'a ArrayRef) -> Result<&'a MapArray> {
@@ -331,29 +295,6 @@ fn concat_maps(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     let keys = take(all_keys.as_ref(), &UInt32Array::from(kp), None)?;
     let values = take(all_values.as_ref(), &UInt32Array::from(vp), None)?;
     build_map(keys, values, lengths, valid)
-}
-
-/// `element_at(m, k)` / `m[k]`: the value of key k, NULL when absent.
-pub(crate) fn element_at(name: &str, a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    let m = map_arg(name, &a[0])?;
-    let key = if a[1].data_type() == m.keys().data_type() {
-        Arc::clone(&a[1])
-    } else {
-        cast(&a[1], m.keys().data_type())?
-    };
-    let converter = RowConverter::new(vec![SortField::new(m.keys().data_type().clone())])?;
-    let map_rows = converter.convert_columns(&[Arc::clone(m.keys())])?;
-    let key_rows = converter.convert_columns(&[Arc::clone(&key)])?;
-    let mut picks = Vec::with_capacity(rows);
-    for i in 0..rows {
-        let found = if key.is_null(i) {
-            None
-        } else {
-            entries(m, i).find(|j| map_rows.row(*j) == key_rows.row(i))
-        };
-        picks.push(found.map(idx).transpose()?);
-    }
-    Ok(take(m.values().as_ref(), &UInt32Array::from(picks), None)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -686,7 +627,9 @@ mod tests {
             &[Some(&[Some(10), Some(20)]), Some(&[Some(5)]), None],
         );
         let k: ArrayRef = Arc::new(Int64Array::from(vec![Some(2), Some(1), Some(2)]));
-        let out = element_at("element_at", &[m, k], 3).unwrap();
+        // Through the registry: `element_at` dispatches maps to its map kernel.
+        let out =
+            invoke_arrays(&udf_of(crate::functions::all(), "element_at"), vec![m, k]).unwrap();
         let r = Renderer::default();
         let got: Vec<_> = (0..3).map(|i| r.text(out.as_ref(), i)).collect();
         assert_eq!(got, texts(&[Some("20"), None, None]));
