@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::TypedValueParser;
+use spl_engine::pipeline::ErrorPolicy;
 
 use crate::{Config, Fsync, Limits};
 
@@ -71,6 +72,19 @@ pub struct ServeArgs {
     /// closed.
     #[arg(long, value_name = "S", default_value_t = 60.0, value_parser = seconds)]
     pub idle_timeout: f64,
+    /// What a pull with a query returns for a row that fails a stage: the row as stored
+    /// (pass-through) or nothing (drop); either way it is counted in `x-log-failedlines`.
+    #[arg(long, value_enum, default_value_t = PushdownFailures::PassThrough)]
+    pub pushdown_failures: PushdownFailures,
+}
+
+/// `--pushdown-failures` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PushdownFailures {
+    /// The failing row comes back as stored, whole (the consumer profile's policy).
+    PassThrough,
+    /// The failing row is left out.
+    Drop,
 }
 
 fn seconds(v: &str) -> Result<f64, String> {
@@ -115,6 +129,10 @@ impl ServeArgs {
             FsyncArg::Never => Fsync::Never,
         };
         c.max_pull_bytes = self.max_pull_bytes;
+        c.pushdown_failures = match self.pushdown_failures {
+            PushdownFailures::PassThrough => ErrorPolicy::PassThrough,
+            PushdownFailures::Drop => ErrorPolicy::Drop,
+        };
         c.max_body_bytes = self.max_body_bytes;
         c.store.disk_full_when = std::env::var_os(FAULT_DISK_FULL_ENV).map(PathBuf::from);
         c.limits = Limits {
@@ -166,6 +184,8 @@ mod tests {
             "0.5",
             "--max-header-bytes",
             "9000",
+            "--pushdown-failures",
+            "drop",
         ])
         .unwrap();
         let c = cli.args.config();
@@ -179,6 +199,9 @@ mod tests {
         assert_eq!(c.limits.header_read_timeout, Duration::from_millis(500));
         assert_eq!(c.limits.max_header_bytes, 9000);
         assert_eq!(c.limits.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.pushdown_failures, ErrorPolicy::Drop);
+        let default = Cli::try_parse_from(["x"]).unwrap().args.config();
+        assert_eq!(default.pushdown_failures, ErrorPolicy::PassThrough);
         for bad in [
             &["x", "--logstore-shards", "a"][..],
             &["x", "--logstore-shards", "a=0"],
@@ -188,6 +211,7 @@ mod tests {
             &["x", "--max-header-bytes", "100"],
             &["x", "--idle-timeout", "0"],
             &["x", "--body-read-timeout", "nan"],
+            &["x", "--pushdown-failures", "error-stream"],
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }

@@ -22,6 +22,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prost::Message;
+use spl_engine::pipeline::{ErrorPolicy, Options, Profile};
 use spl_engine::pushdown::Pushdown;
 use tokio::sync::Semaphore;
 
@@ -32,6 +33,7 @@ use crate::compress::Compression;
 use crate::conn::{self, Activity, PerAddress, Watched};
 use crate::proto;
 use crate::store::{now_secs, Store, StoreConfig, StoreError};
+use crate::{admin, group_api};
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -53,6 +55,9 @@ pub struct Config {
     pub expire_every: Duration,
     /// Connection and request caps, timeouts, head sizes.
     pub limits: Limits,
+    /// What a pull with a query does with a row that fails: [`ErrorPolicy::PassThrough`]
+    /// (default: the row as stored) or [`ErrorPolicy::Drop`].
+    pub pushdown_failures: ErrorPolicy,
 }
 
 /// What one client, or all of them, may hold of the server. Every answer past a limit is a JSON
@@ -126,6 +131,7 @@ impl Config {
             default_project: "default".to_string(),
             expire_every: Duration::from_secs(60),
             limits: Limits::default(),
+            pushdown_failures: ErrorPolicy::PassThrough,
         }
     }
 }
@@ -140,7 +146,7 @@ pub struct ApiError {
     pub close: bool,
 }
 
-fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError {
         status,
         code,
@@ -149,7 +155,7 @@ fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> Ap
     }
 }
 
-fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     err(StatusCode::BAD_REQUEST, code, message)
 }
 
@@ -166,11 +172,9 @@ impl From<StoreError> for ApiError {
                 "ShardNotExist",
                 "shard does not exist",
             ),
+            StoreError::LogstoreExists => bad("LogStoreAlreadyExist", "logstore already exists"),
             StoreError::InvalidCursor(m) => bad("InvalidCursor", m),
-            StoreError::InvalidName(n) => bad(
-                "ParameterInvalid",
-                format!("invalid project or logstore name `{n}` (use letters, digits, `_`, `-`)"),
-            ),
+            StoreError::InvalidName(n) => bad("ParameterInvalid", format!("invalid name: {n}")),
             StoreError::Io(e) if e.kind() == io::ErrorKind::StorageFull => err(
                 StatusCode::INSUFFICIENT_STORAGE,
                 "StorageFull",
@@ -186,9 +190,9 @@ impl From<StoreError> for ApiError {
 }
 
 /// Shared server state.
-struct State {
-    config: Config,
-    store: Store,
+pub(crate) struct State {
+    pub(crate) config: Config,
+    pub(crate) store: Store,
     queries: Mutex<HashMap<String, Result<Arc<Pushdown>, String>>>,
     requests: AtomicU64,
     started: u64,
@@ -335,15 +339,17 @@ fn accept(state: &Arc<State>, stream: tokio::net::TcpStream, peer: SocketAddr) {
 }
 
 /// What a handler answers on success.
-struct Answer {
+pub(crate) struct Answer {
     status: StatusCode,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
+    /// Empty for an empty body: the service sends no `content-type` then (the Node SDK parses
+    /// any `application/json` body, even an empty one).
     content_type: &'static str,
 }
 
 impl Answer {
-    fn json(value: serde_json::Value) -> Answer {
+    pub(crate) fn json(value: serde_json::Value) -> Answer {
         Answer {
             status: StatusCode::OK,
             headers: Vec::new(),
@@ -352,12 +358,14 @@ impl Answer {
         }
     }
 
-    fn empty() -> Answer {
+    /// 200 with no body and no `content-type` (PutLogs, the management calls that return
+    /// nothing).
+    pub(crate) fn empty() -> Answer {
         Answer {
             status: StatusCode::OK,
             headers: Vec::new(),
             body: Vec::new(),
-            content_type: "application/json",
+            content_type: "",
         }
     }
 }
@@ -398,7 +406,9 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if !content_type.is_empty() {
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
     h.insert("server", HeaderValue::from_static("spl-loghub"));
     if close {
         h.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
@@ -415,20 +425,20 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
 }
 
 /// The parsed parts of a request that handlers use.
-struct Req {
-    method: Method,
-    project: String,
+pub(crate) struct Req {
+    pub(crate) method: Method,
+    pub(crate) project: String,
     segments: Vec<String>,
     params: HashMap<String, String>,
     headers: hyper::HeaderMap,
 }
 
 impl Req {
-    fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -467,6 +477,16 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
         headers: parts.headers,
     };
     let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+    if admin::handles(&r, &segs) {
+        let segs: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
+        let body = read_body(&state, &r, body).await?;
+        return blocking(move || admin::handle(&state, &r, &segs, &body)).await;
+    }
+    if let ["logstores", _, "consumergroups", ..] = segs.as_slice() {
+        let segs: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
+        let body = read_body(&state, &r, body).await?;
+        return blocking(move || group_api::handle(&state, &r, &segs, &body)).await;
+    }
     match (&r.method, segs.as_slice()) {
         (&Method::POST, ["logstores", ls]) | (&Method::POST, ["logstores", ls, "shards", "lb"]) => {
             let ls = ls.to_string();
@@ -521,12 +541,12 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
         _ => Err(err(
             StatusCode::NOT_FOUND,
             "RequestPathNotSupported",
-            "spl-loghub serves PutLogs, ListShards, GetCursor, GetCursorTime and PullLogs only",
+            "spl-loghub serves the logstore, shard, pull and consumer-group calls under /logstores only",
         )),
     }
 }
 
-async fn blocking(
+pub(crate) async fn blocking(
     f: impl FnOnce() -> Result<Answer, ApiError> + Send + 'static,
 ) -> Result<Answer, ApiError> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
@@ -549,7 +569,11 @@ fn too_large(what: &str, limit: usize) -> ApiError {
 /// Reads the body under the size limits and the body timeout. A body declared (by
 /// `content-length` or `x-log-bodyrawsize`) or found to be over a limit is answered 413 after
 /// it is read and dropped (up to [`DRAIN_BYTES`]), so a client still sending reads the answer.
-async fn read_body(state: &State, r: &Req, mut body: Incoming) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body(
+    state: &State,
+    r: &Req,
+    mut body: Incoming,
+) -> Result<Vec<u8>, ApiError> {
     let limit = state.config.max_body_bytes;
     let timeout = state.config.limits.body_read_timeout;
     let declared = |name| {
@@ -672,7 +696,10 @@ fn put_logs(
             )
         })?,
     };
-    shard.append(&raw).map_err(StoreError::Io)?;
+    shard.append(&raw).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => StoreError::LogstoreNotFound,
+        _ => StoreError::Io(e),
+    })?;
     Ok(Answer::empty())
 }
 
@@ -751,14 +778,13 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
             .trim()
             .parse::<usize>()
             .ok()
-            .filter(|n| *n >= 1)
+            .filter(|n| (1..=1000).contains(n))
             .ok_or_else(|| {
                 bad(
                     "ParameterInvalid",
                     format!("`count` must be 1 to 1000, not `{c}`"),
                 )
-            })?
-            .min(1000),
+            })?,
     };
     if r.param("processor").is_some_and(|p| !p.is_empty()) {
         return Err(bad(
@@ -857,7 +883,11 @@ fn compiled(state: &State, text: &str) -> Result<Arc<Pushdown>, ApiError> {
     let entry = match cached {
         Some(e) => e,
         None => {
-            let e = Pushdown::compile(text)
+            let options = Options {
+                error_policy: Some(state.config.pushdown_failures),
+                ..Options::new(Profile::Consumer)
+            };
+            let e = Pushdown::with_options(text, &options)
                 .map(Arc::new)
                 .map_err(|d| d.render("query", text, false).trim_end().to_string());
             let mut cache = state.queries.lock().unwrap_or_else(|e| e.into_inner());
