@@ -62,8 +62,7 @@ pub(crate) fn handle(
             let name = v["consumerGroup"]
                 .as_str()
                 .ok_or_else(|| bad("ParameterInvalid", "`consumerGroup` is required"))?;
-            let timeout = v["timeout"]
-                .as_u64()
+            let timeout = seconds(&v["timeout"])
                 .ok_or_else(|| bad("ParameterInvalid", "`timeout` (seconds) is required"))?;
             groups.create(name, timeout, bool_field(&v, "order")?.unwrap_or(false))?;
             Ok(Answer::empty())
@@ -81,7 +80,7 @@ pub(crate) fn handle(
             let v = json_body(body)?;
             let timeout = match &v["timeout"] {
                 serde_json::Value::Null => None,
-                t => Some(t.as_u64().ok_or_else(|| {
+                t => Some(seconds(t).ok_or_else(|| {
                     bad("ParameterInvalid", "`timeout` must be a number of seconds")
                 })?),
             };
@@ -185,6 +184,16 @@ pub(crate) fn handle(
             format!("{} is not supported on this path", r.method),
         )),
     }
+}
+
+/// A timeout in seconds: an integer, or a number rounded up (the Python SDK sends twice its
+/// heartbeat interval, a float when the interval is one).
+fn seconds(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0 && *f <= 1e12)
+            .map(|f| f.ceil() as u64)
+    })
 }
 
 fn bool_field(v: &serde_json::Value, name: &str) -> Result<Option<bool>, ApiError> {
