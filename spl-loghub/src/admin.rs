@@ -81,7 +81,7 @@ fn int_field(v: &serde_json::Value, name: &str) -> Result<Option<u64>, ApiError>
 
 fn ttl_field(v: &serde_json::Value) -> Result<Option<u64>, ApiError> {
     match int_field(v, "ttl")? {
-        Some(t) if t == 0 => Err(bad("ParameterInvalid", "`ttl` must be at least 1 day")),
+        Some(0) => Err(bad("ParameterInvalid", "`ttl` must be at least 1 day")),
         t => Ok(t.map(|t| t.min(TTL_FOREVER_DAYS))),
     }
 }

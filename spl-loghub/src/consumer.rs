@@ -462,7 +462,7 @@ impl Group {
             self.grace_until = None;
         }
         let mine = share.get(consumer).copied().unwrap_or(0);
-        let mut have = self.owner.values().filter(|o| *o == consumer).count();
+        let have = self.owner.values().filter(|o| *o == consumer).count();
         let held_by_others: BTreeSet<u32> = self
             .members
             .iter()
@@ -474,12 +474,8 @@ impl Group {
             .filter(|s| !in_grace || reported.contains(s))
             .collect();
         candidates.sort_by_key(|s| (!reported.contains(s), *s));
-        for s in candidates {
-            if have >= mine {
-                break;
-            }
+        for s in candidates.into_iter().take(mine.saturating_sub(have)) {
             self.owner.insert(s, consumer.to_string());
-            have += 1;
         }
 
         let answer: Vec<u32> = self

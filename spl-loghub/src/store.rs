@@ -1096,6 +1096,27 @@ mod tests {
     }
 
     #[test]
+    fn hash_ranges_split_the_key_space_for_any_shard_count() {
+        for n in 1..=256u32 {
+            assert_eq!(hash_begin(0, n), 0);
+            for id in 1..n {
+                assert!(hash_begin(id, n) > hash_begin(id - 1, n), "{n} shards");
+            }
+            // Ranges are equal to within one key.
+            let width = |id: u32| {
+                let end = if id + 1 == n {
+                    u128::MAX
+                } else {
+                    hash_begin(id + 1, n) - 1
+                };
+                end - hash_begin(id, n)
+            };
+            assert!(width(0).abs_diff(width(n - 1)) <= 1, "{n} shards");
+        }
+        assert_eq!(hash_begin(1, 2), 1u128 << 127);
+    }
+
+    #[test]
     fn hash_ranges_cover_the_key_space_and_route() {
         let dir = temp_dir("hash");
         let mut config = StoreConfig::new(&dir);
