@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use spl_engine::pipeline::ErrorPolicy;
 
+use crate::auth::Keys;
 use crate::{Config, Fsync, Limits};
 
 /// Fault injection for tests: while the file this variable names exists, every write to a
@@ -76,6 +77,25 @@ pub struct ServeArgs {
     /// (pass-through) or nothing (drop); either way it is counted in `x-log-failedlines`.
     #[arg(long, value_enum, default_value_t = PushdownFailures::PassThrough)]
     pub pushdown_failures: PushdownFailures,
+    /// Access key id whose signature every request must carry (with --access-key-secret).
+    #[arg(long, value_name = "ID", requires = "access_key_secret")]
+    pub access_key_id: Option<String>,
+    /// The secret of --access-key-id (visible to other local users in the process list: prefer
+    /// --keys-file).
+    #[arg(long, value_name = "SECRET", requires = "access_key_id")]
+    pub access_key_secret: Option<String>,
+    /// A file of access keys, one `ID:SECRET` per line (`#` comments); requests must be signed
+    /// with one of them.
+    #[arg(long, value_name = "FILE", value_parser = keys_file)]
+    pub keys_file: Option<Keys>,
+    /// Accept unsigned requests on an address that is not loopback (without keys the server
+    /// otherwise listens on loopback only).
+    #[arg(long)]
+    pub allow_anonymous: bool,
+}
+
+fn keys_file(v: &str) -> Result<Keys, String> {
+    Keys::from_file(std::path::Path::new(v))
 }
 
 /// `--pushdown-failures` values.
@@ -129,6 +149,12 @@ impl ServeArgs {
             FsyncArg::Never => Fsync::Never,
         };
         c.max_pull_bytes = self.max_pull_bytes;
+        let mut keys = self.keys_file.clone().unwrap_or_default();
+        if let (Some(id), Some(secret)) = (&self.access_key_id, &self.access_key_secret) {
+            keys.add(id, secret);
+        }
+        c.keys = (!keys.is_empty()).then_some(keys);
+        c.allow_anonymous = self.allow_anonymous;
         c.pushdown_failures = match self.pushdown_failures {
             PushdownFailures::PassThrough => ErrorPolicy::PassThrough,
             PushdownFailures::Drop => ErrorPolicy::Drop,
@@ -200,6 +226,13 @@ mod tests {
         assert_eq!(c.limits.max_header_bytes, 9000);
         assert_eq!(c.limits.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.pushdown_failures, ErrorPolicy::Drop);
+        assert_eq!(c.keys, None);
+        let signed =
+            Cli::try_parse_from(["x", "--access-key-id", "ak", "--access-key-secret", "s"])
+                .unwrap()
+                .args
+                .config();
+        assert_eq!(signed.keys, Some(Keys::single("ak", "s")));
         let default = Cli::try_parse_from(["x"]).unwrap().args.config();
         assert_eq!(default.pushdown_failures, ErrorPolicy::PassThrough);
         for bad in [
@@ -212,6 +245,8 @@ mod tests {
             &["x", "--idle-timeout", "0"],
             &["x", "--body-read-timeout", "nan"],
             &["x", "--pushdown-failures", "error-stream"],
+            &["x", "--access-key-id", "ak"],
+            &["x", "--keys-file", "/nonexistent/keys"],
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }

@@ -169,7 +169,12 @@ impl Groups {
 
     fn save(&self, name: &str, g: &Group) -> io::Result<()> {
         if !self.dir.exists() {
-            fs::create_dir_all(&self.dir)?;
+            // Not `create_dir_all`: a logstore deleted meanwhile must not come back as a
+            // directory holding only this group.
+            match fs::create_dir(&self.dir) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            }
             if let Some(parent) = self.dir.parent() {
                 if self.fsync == Fsync::Always {
                     fs::File::open(parent)?.sync_all()?;
@@ -561,6 +566,7 @@ mod tests {
             std::process::id(),
             micros_now()
         ));
+        fs::create_dir_all(&dir).unwrap();
         (
             Groups::open(dir.join("consumergroups"), shards, Fsync::Never).unwrap(),
             dir,

@@ -10,6 +10,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`args`] | the server's flags (`spl serve`, `spl-loghub-server`) |
+//! | [`auth`] | signed requests: the SDKs' v1 `LOG <ak>:<sig>` HMAC-SHA1 signature, date and body checks |
 //! | [`proto`] | LogGroup / LogGroupList protobuf messages (the wire model), conversion to and from engine event groups |
 //! | [`scan`] | a pull's pushdown over wire groups, scan statistics with wire sizes |
 //! | [`restore`] | rows a query left unchanged come back as stored (logs that repeat a key) |
@@ -22,6 +23,7 @@
 //! | `conn` | one connection under the limits: admission, idle watchdog, JSON for the HTTP layer's own errors |
 mod admin;
 pub mod args;
+pub mod auth;
 pub mod compress;
 mod conn;
 pub mod consumer;

@@ -29,6 +29,7 @@ use tokio::sync::Semaphore;
 use crate::scan::{self, ScanStats};
 use tokio::net::TcpListener;
 
+use crate::auth::Keys;
 use crate::compress::Compression;
 use crate::conn::{self, Activity, PerAddress, Watched};
 use crate::proto;
@@ -58,6 +59,11 @@ pub struct Config {
     /// What a pull with a query does with a row that fails: [`ErrorPolicy::PassThrough`]
     /// (default: the row as stored) or [`ErrorPolicy::Drop`].
     pub pushdown_failures: ErrorPolicy,
+    /// Access keys: every request must be signed with one ([`crate::auth`]). `None` accepts
+    /// unsigned requests, on a loopback address only unless `allow_anonymous`.
+    pub keys: Option<Keys>,
+    /// Serve without keys on an address that is not loopback.
+    pub allow_anonymous: bool,
 }
 
 /// What one client, or all of them, may hold of the server. Every answer past a limit is a JSON
@@ -132,6 +138,8 @@ impl Config {
             expire_every: Duration::from_secs(60),
             limits: Limits::default(),
             pushdown_failures: ErrorPolicy::PassThrough,
+            keys: None,
+            allow_anonymous: false,
         }
     }
 }
@@ -214,6 +222,20 @@ pub struct Server {
 impl Server {
     /// Opens the store and binds the listening socket.
     pub async fn bind(config: Config) -> io::Result<Server> {
+        if config.keys.as_ref().is_none_or(Keys::is_empty)
+            && !config.allow_anonymous
+            && !config.listen.ip().is_loopback()
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "refusing to serve unsigned requests on {}: give access keys \
+                     (--access-key-id/--access-key-secret or --keys-file), listen on a loopback \
+                     address, or pass --allow-anonymous",
+                    config.listen
+                ),
+            ));
+        }
         let store = Store::open(config.store.clone())?;
         let listener = TcpListener::bind(config.listen).await?;
         Ok(Server {
@@ -463,6 +485,7 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
         .map(str::to_string)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()))
         .unwrap_or_default();
+    let path = parts.uri.path().to_string();
     let r = Req {
         method: parts.method.clone(),
         project: project_of(&host, &state.config.default_project),
@@ -476,22 +499,37 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
         params: parse_query(parts.uri.query().unwrap_or("")),
         headers: parts.headers,
     };
+    let body = read_body(&state, &r, body).await?;
+    if let Some(keys) = &state.config.keys {
+        keys.verify(
+            r.method.as_str(),
+            &path,
+            &r.params,
+            &r.headers,
+            &body,
+            now_secs() as i64,
+        )
+        .map_err(|e| {
+            err(
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED),
+                e.code,
+                e.message,
+            )
+        })?;
+    }
     let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
     if admin::handles(&r, &segs) {
         let segs: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
-        let body = read_body(&state, &r, body).await?;
         return blocking(move || admin::handle(&state, &r, &segs, &body)).await;
     }
     if let ["logstores", _, "consumergroups", ..] = segs.as_slice() {
         let segs: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
-        let body = read_body(&state, &r, body).await?;
         return blocking(move || group_api::handle(&state, &r, &segs, &body)).await;
     }
     match (&r.method, segs.as_slice()) {
         (&Method::POST, ["logstores", ls]) | (&Method::POST, ["logstores", ls, "shards", "lb"]) => {
             let ls = ls.to_string();
-            let body = read_body(&state, &r, body).await?;
-            blocking(move || put_logs(&state, &r, &ls, None, &body)).await
+                blocking(move || put_logs(&state, &r, &ls, None, &body)).await
         }
         (&Method::POST, ["logstores", ls, "shards", "route"]) => {
             let ls = ls.to_string();
@@ -500,8 +538,7 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
                 .or_else(|| r.param("hashKey"))
                 .ok_or_else(|| bad("ParameterInvalid", "`/shards/route` needs `key`"))?
                 .to_string();
-            let body = read_body(&state, &r, body).await?;
-            blocking(move || put_logs(&state, &r, &ls, Some(&key), &body)).await
+                blocking(move || put_logs(&state, &r, &ls, Some(&key), &body)).await
         }
         (&Method::GET, ["logstores", ls, "shards"]) => {
             let ls = ls.to_string();

@@ -470,3 +470,55 @@ fn consumer_groups_balance_checkpoint_and_survive_a_restart() {
     drop(srv);
     cleanup(dir);
 }
+
+#[test]
+fn without_keys_the_server_listens_on_loopback_only_unless_told_otherwise() {
+    let dir = temp_dir("manage-anon");
+    let rt = spl_loghub::runtime().unwrap();
+    let open = Config::new("0.0.0.0:0".parse().unwrap(), &dir);
+    let e = rt
+        .block_on(Server::bind(open.clone()))
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("--allow-anonymous"), "{e}");
+    let mut anyone = open.clone();
+    anyone.allow_anonymous = true;
+    assert!(rt.block_on(Server::bind(anyone)).is_ok());
+    let mut keyed = open;
+    keyed.keys = Some(spl_loghub::auth::Keys::single("ak", "secret"));
+    assert!(rt.block_on(Server::bind(keyed)).is_ok());
+    drop(rt);
+    cleanup(dir);
+}
+
+#[test]
+fn with_keys_unsigned_and_wrongly_signed_requests_are_refused() {
+    let dir = temp_dir("manage-keys");
+    let srv = TestServer::start(&dir, |c| {
+        c.keys = Some(spl_loghub::auth::Keys::single("ak", "secret"))
+    });
+    srv.call("GET", "/logstores", "")
+        .assert_error(401, "Unauthorized");
+    let date = chrono::Utc::now().to_rfc2822().replace("+0000", "GMT");
+    let get = |secret: &str, date: &str| {
+        let text = format!("GET\n\n\n{date}\nx-log-apiversion:0.6.0\n/logstores?offset=0");
+        let auth = format!("LOG ak:{}", spl_loghub::auth::sign(secret, &text));
+        request(
+            srv.addr,
+            "GET",
+            "/logstores?offset=0",
+            &[
+                ("authorization", auth.as_str()),
+                ("date", date),
+                ("x-log-apiversion", "0.6.0"),
+            ],
+            b"",
+        )
+        .unwrap()
+    };
+    assert_eq!(get("secret", &date).status, 200);
+    get("nope", &date).assert_error(401, "SignatureNotMatch");
+    get("secret", "Mon, 01 Jan 2024 00:00:00 GMT").assert_error(400, "RequestTimeExpired");
+    drop(srv);
+    cleanup(dir);
+}

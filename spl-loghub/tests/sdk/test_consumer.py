@@ -10,6 +10,8 @@ and checks, over a 2-shard logstore created with the SDK's create_logstore:
      processed twice;
   3. the server restarted: new workers resume from the stored checkpoints (rows before them are
      not processed again).
+Every request is signed: the server runs with a keys file, and the test checks that an unsigned
+request and one signed with a wrong secret are refused.
 Heartbeats are 1 s (group timeout 2 s), so each phase takes a few seconds.
 """
 import logging
@@ -30,9 +32,16 @@ DEADLINE = 120  # seconds a phase may take before the test gives up (keeps a bro
 logging.basicConfig(level=logging.ERROR)
 
 
+KEYS = os.path.join(os.path.dirname(os.path.abspath(DATA)), "keys")
+os.makedirs(os.path.dirname(KEYS), exist_ok=True)
+with open(KEYS, "w") as f:
+    f.write("# test keys\ntest-ak:test-secret\n")
+
+
 def start_server(listen):
     proc = subprocess.Popen(
-        [BIN, "--listen", listen, "--data-dir", DATA, "--pushdown-failures", "drop"],
+        [BIN, "--listen", listen, "--data-dir", DATA, "--pushdown-failures", "drop",
+         "--keys-file", KEYS],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip()
     if not line.startswith("listening on "):
@@ -66,6 +75,18 @@ def check(cond, what):
         failures.append(what)
         print("FAIL:", what)
 
+
+# --- Signed requests -----------------------------------------------------------------------
+import requests  # noqa: E402  (installed with the SDK)
+
+r = requests.get("http://%s.%s/logstores" % (PROJECT, ENDPOINT))
+check(r.status_code == 401 and r.json().get("errorCode") == "Unauthorized",
+      "an unsigned request is refused: %s %s" % (r.status_code, r.text))
+try:
+    LogClient(ENDPOINT, "test-ak", "wrong-secret").list_logstore(PROJECT)
+    check(False, "a wrongly signed request is refused")
+except LogException as e:
+    check(e.get_error_code() == "SignatureNotMatch", "wrong secret: " + e.get_error_code())
 
 # --- Logstore management with the SDK ----------------------------------------------------------
 client.create_logstore(PROJECT, LOGSTORE, ttl=7, shard_count=2)
