@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::TypedValueParser;
+use spl_engine::pipeline::ErrorPolicy;
 
+use crate::auth::Keys;
 use crate::{Config, Fsync, Limits};
 
 /// Fault injection for tests: while the file this variable names exists, every write to a
@@ -71,6 +73,38 @@ pub struct ServeArgs {
     /// closed.
     #[arg(long, value_name = "S", default_value_t = 60.0, value_parser = seconds)]
     pub idle_timeout: f64,
+    /// What a pull with a query returns for a row that fails a stage: the row as stored
+    /// (pass-through) or nothing (drop); either way it is counted in `x-log-failedlines`.
+    #[arg(long, value_enum, default_value_t = PushdownFailures::PassThrough)]
+    pub pushdown_failures: PushdownFailures,
+    /// Access key id whose signature every request must carry (with --access-key-secret).
+    #[arg(long, value_name = "ID", requires = "access_key_secret")]
+    pub access_key_id: Option<String>,
+    /// The secret of --access-key-id (visible to other local users in the process list: prefer
+    /// --keys-file).
+    #[arg(long, value_name = "SECRET", requires = "access_key_id")]
+    pub access_key_secret: Option<String>,
+    /// A file of access keys, one `ID:SECRET` per line (`#` comments); requests must be signed
+    /// with one of them.
+    #[arg(long, value_name = "FILE", value_parser = keys_file)]
+    pub keys_file: Option<Keys>,
+    /// Accept unsigned requests on an address that is not loopback (without keys the server
+    /// otherwise listens on loopback only).
+    #[arg(long)]
+    pub allow_anonymous: bool,
+}
+
+fn keys_file(v: &str) -> Result<Keys, String> {
+    Keys::from_file(std::path::Path::new(v))
+}
+
+/// `--pushdown-failures` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PushdownFailures {
+    /// The failing row comes back as stored, whole (the consumer profile's policy).
+    PassThrough,
+    /// The failing row is left out.
+    Drop,
 }
 
 fn seconds(v: &str) -> Result<f64, String> {
@@ -115,6 +149,16 @@ impl ServeArgs {
             FsyncArg::Never => Fsync::Never,
         };
         c.max_pull_bytes = self.max_pull_bytes;
+        let mut keys = self.keys_file.clone().unwrap_or_default();
+        if let (Some(id), Some(secret)) = (&self.access_key_id, &self.access_key_secret) {
+            keys.add(id, secret);
+        }
+        c.keys = (!keys.is_empty()).then_some(keys);
+        c.allow_anonymous = self.allow_anonymous;
+        c.pushdown_failures = match self.pushdown_failures {
+            PushdownFailures::PassThrough => ErrorPolicy::PassThrough,
+            PushdownFailures::Drop => ErrorPolicy::Drop,
+        };
         c.max_body_bytes = self.max_body_bytes;
         c.store.disk_full_when = std::env::var_os(FAULT_DISK_FULL_ENV).map(PathBuf::from);
         c.limits = Limits {
@@ -166,6 +210,8 @@ mod tests {
             "0.5",
             "--max-header-bytes",
             "9000",
+            "--pushdown-failures",
+            "drop",
         ])
         .unwrap();
         let c = cli.args.config();
@@ -179,6 +225,16 @@ mod tests {
         assert_eq!(c.limits.header_read_timeout, Duration::from_millis(500));
         assert_eq!(c.limits.max_header_bytes, 9000);
         assert_eq!(c.limits.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.pushdown_failures, ErrorPolicy::Drop);
+        assert_eq!(c.keys, None);
+        let signed =
+            Cli::try_parse_from(["x", "--access-key-id", "ak", "--access-key-secret", "s"])
+                .unwrap()
+                .args
+                .config();
+        assert_eq!(signed.keys, Some(Keys::single("ak", "s")));
+        let default = Cli::try_parse_from(["x"]).unwrap().args.config();
+        assert_eq!(default.pushdown_failures, ErrorPolicy::PassThrough);
         for bad in [
             &["x", "--logstore-shards", "a"][..],
             &["x", "--logstore-shards", "a=0"],
@@ -188,6 +244,9 @@ mod tests {
             &["x", "--max-header-bytes", "100"],
             &["x", "--idle-timeout", "0"],
             &["x", "--body-read-timeout", "nan"],
+            &["x", "--pushdown-failures", "error-stream"],
+            &["x", "--access-key-id", "ak"],
+            &["x", "--keys-file", "/nonexistent/keys"],
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }

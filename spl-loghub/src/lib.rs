@@ -10,16 +10,26 @@
 //! | module | job |
 //! |---|---|
 //! | [`args`] | the server's flags (`spl serve`, `spl-loghub-server`) |
+//! | [`auth`] | signed requests: the SDKs' v1 `LOG <ak>:<sig>` HMAC-SHA1 signature, date and body checks |
 //! | [`proto`] | LogGroup / LogGroupList protobuf messages (the wire model), conversion to and from engine event groups |
 //! | [`scan`] | a pull's pushdown over wire groups, scan statistics with wire sizes |
+//! | [`restore`] | rows a query left unchanged come back as stored (logs that repeat a key) |
 //! | [`compress`] | lz4 (raw block), zstd, deflate bodies with `x-log-bodyrawsize` |
-//! | [`store`] | segments, cursor index, fsync policy, retention |
-//! | [`server`] | HTTP routing, handlers, headers, errors, query cache, limits |
+//! | [`store`] | segments, cursor index, fsync policy, retention; logstores created, listed, deleted |
+//! | [`consumer`] | consumer groups: settings, durable checkpoints, heartbeats and shard assignment |
+//! | [`server`] | HTTP routing, the data-path handlers (PutLogs, shards, cursors, pulls), headers, errors, query cache, limits |
+//! | `admin` | logstore management over HTTP (create, get, list, update TTL, delete; split/merge refused) |
+//! | `group_api` | consumer groups over HTTP (groups, heartbeats, checkpoints) with the service's error codes |
 //! | `conn` | one connection under the limits: admission, idle watchdog, JSON for the HTTP layer's own errors |
+mod admin;
 pub mod args;
+pub mod auth;
 pub mod compress;
 mod conn;
+pub mod consumer;
+mod group_api;
 pub mod proto;
+pub mod restore;
 pub mod scan;
 pub mod server;
 pub mod store;

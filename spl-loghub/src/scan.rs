@@ -32,10 +32,18 @@ pub fn apply(
     pushdown: &Pushdown,
     wire: &LogGroup,
 ) -> Result<(Vec<LogGroup>, ScanStats), ProcessError> {
-    let (groups, engine) = pushdown.apply_group(&wire.to_event_group())?;
+    // A group with a log that repeats a key goes through marked, so unchanged rows come back
+    // as stored (crate::restore).
+    let tagged = crate::restore::tag(wire);
+    let (groups, engine) =
+        pushdown.apply_group(&tagged.as_ref().unwrap_or(wire).to_event_group())?;
     let out = groups
         .iter()
         .map(|g| LogGroup::from_event_group(g, pushdown.renderer(), Some(wire)))
+        .map(|g| match &tagged {
+            Some(_) => crate::restore::untag(g, wire),
+            None => g,
+        })
         .collect();
     Ok((
         out,

@@ -22,16 +22,19 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prost::Message;
+use spl_engine::pipeline::{ErrorPolicy, Options, Profile};
 use spl_engine::pushdown::Pushdown;
 use tokio::sync::Semaphore;
 
 use crate::scan::{self, ScanStats};
 use tokio::net::TcpListener;
 
+use crate::auth::Keys;
 use crate::compress::Compression;
 use crate::conn::{self, Activity, PerAddress, Watched};
 use crate::proto;
 use crate::store::{now_secs, Store, StoreConfig, StoreError};
+use crate::{admin, group_api};
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -53,6 +56,14 @@ pub struct Config {
     pub expire_every: Duration,
     /// Connection and request caps, timeouts, head sizes.
     pub limits: Limits,
+    /// What a pull with a query does with a row that fails: [`ErrorPolicy::PassThrough`]
+    /// (default: the row as stored) or [`ErrorPolicy::Drop`].
+    pub pushdown_failures: ErrorPolicy,
+    /// Access keys: every request must be signed with one ([`crate::auth`]). `None` accepts
+    /// unsigned requests, on a loopback address only unless `allow_anonymous`.
+    pub keys: Option<Keys>,
+    /// Serve without keys on an address that is not loopback.
+    pub allow_anonymous: bool,
 }
 
 /// What one client, or all of them, may hold of the server. Every answer past a limit is a JSON
@@ -126,6 +137,9 @@ impl Config {
             default_project: "default".to_string(),
             expire_every: Duration::from_secs(60),
             limits: Limits::default(),
+            pushdown_failures: ErrorPolicy::PassThrough,
+            keys: None,
+            allow_anonymous: false,
         }
     }
 }
@@ -140,7 +154,7 @@ pub struct ApiError {
     pub close: bool,
 }
 
-fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError {
         status,
         code,
@@ -149,7 +163,7 @@ fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> Ap
     }
 }
 
-fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     err(StatusCode::BAD_REQUEST, code, message)
 }
 
@@ -166,11 +180,9 @@ impl From<StoreError> for ApiError {
                 "ShardNotExist",
                 "shard does not exist",
             ),
+            StoreError::LogstoreExists => bad("LogStoreAlreadyExist", "logstore already exists"),
             StoreError::InvalidCursor(m) => bad("InvalidCursor", m),
-            StoreError::InvalidName(n) => bad(
-                "ParameterInvalid",
-                format!("invalid project or logstore name `{n}` (use letters, digits, `_`, `-`)"),
-            ),
+            StoreError::InvalidName(n) => bad("ParameterInvalid", format!("invalid name: {n}")),
             StoreError::Io(e) if e.kind() == io::ErrorKind::StorageFull => err(
                 StatusCode::INSUFFICIENT_STORAGE,
                 "StorageFull",
@@ -186,9 +198,9 @@ impl From<StoreError> for ApiError {
 }
 
 /// Shared server state.
-struct State {
-    config: Config,
-    store: Store,
+pub(crate) struct State {
+    pub(crate) config: Config,
+    pub(crate) store: Store,
     queries: Mutex<HashMap<String, Result<Arc<Pushdown>, String>>>,
     requests: AtomicU64,
     started: u64,
@@ -210,6 +222,20 @@ pub struct Server {
 impl Server {
     /// Opens the store and binds the listening socket.
     pub async fn bind(config: Config) -> io::Result<Server> {
+        if config.keys.as_ref().is_none_or(Keys::is_empty)
+            && !config.allow_anonymous
+            && !config.listen.ip().is_loopback()
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "refusing to serve unsigned requests on {}: give access keys \
+                     (--access-key-id/--access-key-secret or --keys-file), listen on a loopback \
+                     address, or pass --allow-anonymous",
+                    config.listen
+                ),
+            ));
+        }
         let store = Store::open(config.store.clone())?;
         let listener = TcpListener::bind(config.listen).await?;
         Ok(Server {
@@ -335,15 +361,17 @@ fn accept(state: &Arc<State>, stream: tokio::net::TcpStream, peer: SocketAddr) {
 }
 
 /// What a handler answers on success.
-struct Answer {
+pub(crate) struct Answer {
     status: StatusCode,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
+    /// Empty for an empty body: the service sends no `content-type` then (the Node SDK parses
+    /// any `application/json` body, even an empty one).
     content_type: &'static str,
 }
 
 impl Answer {
-    fn json(value: serde_json::Value) -> Answer {
+    pub(crate) fn json(value: serde_json::Value) -> Answer {
         Answer {
             status: StatusCode::OK,
             headers: Vec::new(),
@@ -352,12 +380,14 @@ impl Answer {
         }
     }
 
-    fn empty() -> Answer {
+    /// 200 with no body and no `content-type` (PutLogs, the management calls that return
+    /// nothing).
+    pub(crate) fn empty() -> Answer {
         Answer {
             status: StatusCode::OK,
             headers: Vec::new(),
             body: Vec::new(),
-            content_type: "application/json",
+            content_type: "",
         }
     }
 }
@@ -398,7 +428,9 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if !content_type.is_empty() {
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
     h.insert("server", HeaderValue::from_static("spl-loghub"));
     if close {
         h.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
@@ -415,20 +447,20 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
 }
 
 /// The parsed parts of a request that handlers use.
-struct Req {
-    method: Method,
-    project: String,
+pub(crate) struct Req {
+    pub(crate) method: Method,
+    pub(crate) project: String,
     segments: Vec<String>,
     params: HashMap<String, String>,
     headers: hyper::HeaderMap,
 }
 
 impl Req {
-    fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -453,6 +485,7 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
         .map(str::to_string)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()))
         .unwrap_or_default();
+    let path = parts.uri.path().to_string();
     let r = Req {
         method: parts.method.clone(),
         project: project_of(&host, &state.config.default_project),
@@ -466,12 +499,37 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
         params: parse_query(parts.uri.query().unwrap_or("")),
         headers: parts.headers,
     };
+    let body = read_body(&state, &r, body).await?;
+    if let Some(keys) = &state.config.keys {
+        keys.verify(
+            r.method.as_str(),
+            &path,
+            &r.params,
+            &r.headers,
+            &body,
+            now_secs() as i64,
+        )
+        .map_err(|e| {
+            err(
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED),
+                e.code,
+                e.message,
+            )
+        })?;
+    }
     let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+    if admin::handles(&r, &segs) {
+        let segs: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
+        return blocking(move || admin::handle(&state, &r, &segs, &body)).await;
+    }
+    if let ["logstores", _, "consumergroups", ..] = segs.as_slice() {
+        let segs: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
+        return blocking(move || group_api::handle(&state, &r, &segs, &body)).await;
+    }
     match (&r.method, segs.as_slice()) {
         (&Method::POST, ["logstores", ls]) | (&Method::POST, ["logstores", ls, "shards", "lb"]) => {
             let ls = ls.to_string();
-            let body = read_body(&state, &r, body).await?;
-            blocking(move || put_logs(&state, &r, &ls, None, &body)).await
+                blocking(move || put_logs(&state, &r, &ls, None, &body)).await
         }
         (&Method::POST, ["logstores", ls, "shards", "route"]) => {
             let ls = ls.to_string();
@@ -480,8 +538,7 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
                 .or_else(|| r.param("hashKey"))
                 .ok_or_else(|| bad("ParameterInvalid", "`/shards/route` needs `key`"))?
                 .to_string();
-            let body = read_body(&state, &r, body).await?;
-            blocking(move || put_logs(&state, &r, &ls, Some(&key), &body)).await
+                blocking(move || put_logs(&state, &r, &ls, Some(&key), &body)).await
         }
         (&Method::GET, ["logstores", ls, "shards"]) => {
             let ls = ls.to_string();
@@ -521,12 +578,12 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
         _ => Err(err(
             StatusCode::NOT_FOUND,
             "RequestPathNotSupported",
-            "spl-loghub serves PutLogs, ListShards, GetCursor, GetCursorTime and PullLogs only",
+            "spl-loghub serves the logstore, shard, pull and consumer-group calls under /logstores only",
         )),
     }
 }
 
-async fn blocking(
+pub(crate) async fn blocking(
     f: impl FnOnce() -> Result<Answer, ApiError> + Send + 'static,
 ) -> Result<Answer, ApiError> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
@@ -549,7 +606,11 @@ fn too_large(what: &str, limit: usize) -> ApiError {
 /// Reads the body under the size limits and the body timeout. A body declared (by
 /// `content-length` or `x-log-bodyrawsize`) or found to be over a limit is answered 413 after
 /// it is read and dropped (up to [`DRAIN_BYTES`]), so a client still sending reads the answer.
-async fn read_body(state: &State, r: &Req, mut body: Incoming) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body(
+    state: &State,
+    r: &Req,
+    mut body: Incoming,
+) -> Result<Vec<u8>, ApiError> {
     let limit = state.config.max_body_bytes;
     let timeout = state.config.limits.body_read_timeout;
     let declared = |name| {
@@ -672,7 +733,10 @@ fn put_logs(
             )
         })?,
     };
-    shard.append(&raw).map_err(StoreError::Io)?;
+    shard.append(&raw).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => StoreError::LogstoreNotFound,
+        _ => StoreError::Io(e),
+    })?;
     Ok(Answer::empty())
 }
 
@@ -751,14 +815,13 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
             .trim()
             .parse::<usize>()
             .ok()
-            .filter(|n| *n >= 1)
+            .filter(|n| (1..=1000).contains(n))
             .ok_or_else(|| {
                 bad(
                     "ParameterInvalid",
                     format!("`count` must be 1 to 1000, not `{c}`"),
                 )
-            })?
-            .min(1000),
+            })?,
     };
     if r.param("processor").is_some_and(|p| !p.is_empty()) {
         return Err(bad(
@@ -857,7 +920,11 @@ fn compiled(state: &State, text: &str) -> Result<Arc<Pushdown>, ApiError> {
     let entry = match cached {
         Some(e) => e,
         None => {
-            let e = Pushdown::compile(text)
+            let options = Options {
+                error_policy: Some(state.config.pushdown_failures),
+                ..Options::new(Profile::Consumer)
+            };
+            let e = Pushdown::with_options(text, &options)
                 .map(Arc::new)
                 .map_err(|d| d.render("query", text, false).trim_end().to_string());
             let mut cache = state.queries.lock().unwrap_or_else(|e| e.into_inner());

@@ -4,9 +4,14 @@
 //! Layout under the data directory:
 //!
 //! ```text
-//! <project>/<logstore>/logstore.json        {"shards": N, "createTime": unix-seconds}
+//! <project>/<logstore>/logstore.json        {"shards": N, "createTime": unix-seconds, "ttl": days?}
 //! <project>/<logstore>/shard-<id>/<first-cursor, 20 digits>.seg
+//! <project>/<logstore>/consumergroups/<group>.json   (see [`crate::consumer`])
 //! ```
+//!
+//! Logstores are created by CreateLogStore ([`Store::create_logstore`]) or by their first
+//! PutLogs, with names checked against the service's naming rules ([`valid_logstore_name`],
+//! [`valid_project_name`]); a logstore's `ttl` (days) overrides the server's when set.
 //!
 //! A segment is a sequence of records `[payload length u32 LE][crc32 u32 LE][receive time u64 LE,
 //! unix seconds][payload]`; the CRC covers the receive time and the payload; the payload is the
@@ -31,9 +36,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::consumer::Groups;
 
 const HEADER: usize = 16;
 
@@ -88,6 +95,8 @@ impl StoreConfig {
 #[derive(Debug)]
 pub enum StoreError {
     LogstoreNotFound,
+    /// CreateLogStore of a logstore that exists.
+    LogstoreExists,
     ShardNotFound,
     /// The cursor is outside `[begin, end]`; the message says why.
     InvalidCursor(String),
@@ -109,7 +118,7 @@ pub struct Store {
     create: Mutex<()>,
 }
 
-/// One logstore: its shards.
+/// One logstore: its shards and consumer groups.
 #[derive(Debug)]
 pub struct Logstore {
     pub project: String,
@@ -118,6 +127,14 @@ pub struct Logstore {
     pub created: u64,
     shards: Vec<Shard>,
     next_lb: AtomicUsize,
+    dir: PathBuf,
+    fsync: Fsync,
+    /// The logstore's own retention in days (UpdateLogStore), `None` for the server's.
+    ttl_days: Mutex<Option<u64>>,
+    /// Last change of the logstore's settings, Unix seconds.
+    modified: AtomicU64,
+    /// The logstore's consumer groups.
+    pub groups: Groups,
 }
 
 /// A shard: segments and their index.
@@ -134,6 +151,8 @@ pub struct Shard {
 
 #[derive(Debug)]
 struct ShardState {
+    /// Set (under the write lock) when the logstore is deleted: appends then fail.
+    deleted: bool,
     segments: Vec<Segment>,
     /// The cursor the next record gets (the end cursor).
     next: u64,
@@ -180,8 +199,32 @@ fn now_nanos() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX / 2))
 }
 
-/// Project and logstore names: 1–128 of `A-Z a-z 0-9 _ -`, not starting with `-` or `_`,
-/// which keeps them safe as directory names.
+/// A logstore name by the service's rules: 3–63 of `a-z 0-9 _ -`, starting and ending with a
+/// lowercase letter or digit. Checked when a logstore is created.
+pub fn valid_logstore_name(name: &str) -> bool {
+    rule_name(name, 3..=63, b"_-")
+}
+
+/// A project name by the service's rules: 3–63 of `a-z 0-9 -`, starting and ending with a
+/// lowercase letter or digit. Checked when a logstore is created in it.
+pub fn valid_project_name(name: &str) -> bool {
+    rule_name(name, 3..=63, b"-")
+}
+
+/// `len` characters of lowercase letters, digits and `inner`, with a letter or digit at both
+/// ends.
+pub(crate) fn rule_name(name: &str, len: std::ops::RangeInclusive<usize>, inner: &[u8]) -> bool {
+    let b = name.as_bytes();
+    let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    len.contains(&b.len())
+        && b.iter().all(|c| edge(c) || inner.contains(c))
+        && b.first().is_some_and(edge)
+        && b.last().is_some_and(edge)
+}
+
+/// Names looked up (not created): 1–128 of `A-Z a-z 0-9 _ -`, not starting with `-` or `_`,
+/// which keeps them safe as directory names. A name outside the naming rules that is safe is
+/// simply not found.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
@@ -219,19 +262,96 @@ impl Store {
 
     /// An existing logstore.
     pub fn logstore(&self, project: &str, name: &str) -> Result<Arc<Logstore>, StoreError> {
-        self.lookup(project, name, false)
+        self.lookup(project, name, None)
     }
 
-    /// A logstore, created with the configured shard count when it does not exist.
+    /// A logstore, created with the configured shard count when it does not exist (PutLogs).
     pub fn logstore_or_create(
         &self,
         project: &str,
         name: &str,
     ) -> Result<Arc<Logstore>, StoreError> {
-        self.lookup(project, name, true)
+        let shards = self
+            .config
+            .logstore_shards
+            .get(name)
+            .copied()
+            .unwrap_or(self.config.default_shards)
+            .clamp(1, 256);
+        self.lookup(project, name, Some((shards, None)))
     }
 
-    fn lookup(&self, project: &str, name: &str, create: bool) -> Result<Arc<Logstore>, StoreError> {
+    /// CreateLogStore: a new logstore with `shards` shards (1–256) and an optional TTL in days;
+    /// [`StoreError::LogstoreExists`] when it exists.
+    pub fn create_logstore(
+        &self,
+        project: &str,
+        name: &str,
+        shards: u32,
+        ttl_days: Option<u64>,
+    ) -> Result<Arc<Logstore>, StoreError> {
+        check_new_names(project, name)?;
+        let _guard = self.create.lock().unwrap_or_else(|e| e.into_inner());
+        if self
+            .read_map()
+            .contains_key(&(project.to_string(), name.to_string()))
+            || self.dir(project, name).join("logstore.json").exists()
+        {
+            return Err(StoreError::LogstoreExists);
+        }
+        self.open_or_create(project, name, Some((shards.clamp(1, 256), ttl_days)))
+    }
+
+    /// DeleteLogStore: its data, consumer groups and checkpoints are removed. Appends still
+    /// in flight on the deleted logstore fail.
+    pub fn delete_logstore(&self, project: &str, name: &str) -> Result<(), StoreError> {
+        let ls = self.logstore(project, name)?;
+        let _guard = self.create.lock().unwrap_or_else(|e| e.into_inner());
+        let mut states: Vec<_> = ls.shards.iter().map(Shard::write_state).collect();
+        for st in &mut states {
+            st.deleted = true;
+        }
+        self.logstores
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(project.to_string(), name.to_string()));
+        // The metadata goes first, so a crash half-way leaves no logstore behind.
+        fs::remove_file(ls.dir.join("logstore.json"))?;
+        sync_dir(&ls.dir, self.config.fsync)?;
+        fs::remove_dir_all(&ls.dir)?;
+        if let Some(parent) = ls.dir.parent() {
+            sync_dir(parent, self.config.fsync)?;
+        }
+        Ok(())
+    }
+
+    /// Names of the logstores of `project`, sorted.
+    pub fn list_logstores(&self, project: &str) -> Result<Vec<String>, StoreError> {
+        if !valid_name(project) {
+            return Ok(Vec::new());
+        }
+        let dir = self.config.data_dir.join(project);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("logstore.json").is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| valid_name(n))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    fn lookup(
+        &self,
+        project: &str,
+        name: &str,
+        create: Option<(u32, Option<u64>)>,
+    ) -> Result<Arc<Logstore>, StoreError> {
         for n in [project, name] {
             if !valid_name(n) {
                 return Err(StoreError::InvalidName(n.to_string()));
@@ -242,49 +362,59 @@ impl Store {
             return Ok(ls.clone());
         }
         let _guard = self.create.lock().unwrap_or_else(|e| e.into_inner());
+        self.open_or_create(project, name, create)
+    }
+
+    /// Opens a logstore (or creates it with `create`'s shard count and TTL); the caller holds
+    /// the creation lock.
+    fn open_or_create(
+        &self,
+        project: &str,
+        name: &str,
+        create: Option<(u32, Option<u64>)>,
+    ) -> Result<Arc<Logstore>, StoreError> {
+        let key = (project.to_string(), name.to_string());
         if let Some(ls) = self.read_map().get(&key) {
             return Ok(ls.clone());
         }
         let dir = self.dir(project, name);
         let meta = dir.join("logstore.json");
-        let (shards, created) = if meta.exists() {
+        let info = if meta.exists() {
             read_meta(&meta)?
-        } else if create {
-            let shards = self
-                .config
-                .logstore_shards
-                .get(name)
-                .copied()
-                .unwrap_or(self.config.default_shards)
-                .clamp(1, 256);
-            let created = now_secs();
+        } else if let Some((shards, ttl_days)) = create {
+            check_new_names(project, name)?;
+            let now = now_secs();
+            let info = Meta {
+                shards,
+                created: now,
+                modified: now,
+                ttl_days,
+            };
             fs::create_dir_all(&dir)?;
-            let tmp = dir.join("logstore.json.tmp");
-            let text = serde_json::json!({"shards": shards, "createTime": created}).to_string();
-            let mut f = File::create(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            if self.config.fsync == Fsync::Always {
-                f.sync_all()?;
-            }
-            fs::rename(&tmp, &meta)?;
-            sync_dir(&dir, self.config.fsync)?;
+            write_meta(&dir, &info, self.config.fsync)?;
             if let Some(parent) = dir.parent() {
                 sync_dir(parent, self.config.fsync)?;
                 sync_dir(&self.config.data_dir, self.config.fsync)?;
             }
-            (shards, created)
+            info
         } else {
             return Err(StoreError::LogstoreNotFound);
         };
-        let shards = (0..shards)
+        let shards = (0..info.shards)
             .map(|id| Shard::open(dir.join(format!("shard-{id}")), id, &self.config))
             .collect::<io::Result<Vec<_>>>()?;
+        let groups = Groups::open(dir.join("consumergroups"), info.shards, self.config.fsync)?;
         let ls = Arc::new(Logstore {
             project: project.to_string(),
             name: name.to_string(),
-            created,
+            created: info.created,
             shards,
             next_lb: AtomicUsize::new(0),
+            fsync: self.config.fsync,
+            ttl_days: Mutex::new(info.ttl_days),
+            modified: AtomicU64::new(info.modified),
+            groups,
+            dir,
         });
         self.logstores
             .write()
@@ -299,13 +429,13 @@ impl Store {
 
     /// Deletes expired segments in every open logstore; returns how many were deleted.
     pub fn expire(&self, now: u64) -> io::Result<usize> {
-        let Some(ttl) = self.config.ttl else {
-            return Ok(0);
-        };
-        let cutoff = now.saturating_sub(ttl.as_secs());
         let logstores: Vec<Arc<Logstore>> = self.read_map().values().cloned().collect();
         let mut deleted = 0;
         for ls in logstores {
+            let Some(ttl) = ls.ttl_secs(&self.config) else {
+                continue;
+            };
+            let cutoff = now.saturating_sub(ttl);
             for shard in &ls.shards {
                 deleted += shard.expire(cutoff)?;
             }
@@ -314,25 +444,83 @@ impl Store {
     }
 }
 
-fn read_meta(path: &Path) -> Result<(u32, u64), StoreError> {
+/// What `logstore.json` holds.
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    shards: u32,
+    created: u64,
+    modified: u64,
+    ttl_days: Option<u64>,
+}
+
+fn check_new_names(project: &str, name: &str) -> Result<(), StoreError> {
+    if !valid_project_name(project) {
+        return Err(StoreError::InvalidName(format!(
+            "project `{project}`: 3 to 63 of a-z, 0-9 and `-`, starting and ending with a letter or digit"
+        )));
+    }
+    if !valid_logstore_name(name) {
+        return Err(StoreError::InvalidName(format!(
+            "logstore `{name}`: 3 to 63 of a-z, 0-9, `_` and `-`, starting and ending with a letter or digit"
+        )));
+    }
+    Ok(())
+}
+
+fn invalid_data(path: &Path, what: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {what}", path.display()),
+    ))
+}
+
+fn read_meta(path: &Path) -> Result<Meta, StoreError> {
     let text = fs::read_to_string(path)?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        StoreError::Io(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: {e}", path.display()),
-        ))
-    })?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| invalid_data(path, e))?;
     let shards = v["shards"]
         .as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .filter(|n| (1..=256).contains(n))
-        .ok_or_else(|| {
-            StoreError::Io(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: no valid shard count", path.display()),
-            ))
-        })?;
-    Ok((shards, v["createTime"].as_u64().unwrap_or(0)))
+        .ok_or_else(|| invalid_data(path, "no valid shard count"))?;
+    let created = v["createTime"].as_u64().unwrap_or(0);
+    Ok(Meta {
+        shards,
+        created,
+        modified: v["lastModifyTime"].as_u64().unwrap_or(created),
+        ttl_days: v["ttl"].as_u64(),
+    })
+}
+
+/// Writes `logstore.json` atomically (temporary file, rename, directory sync).
+fn write_meta(dir: &Path, meta: &Meta, fsync: Fsync) -> io::Result<()> {
+    let mut v = serde_json::json!({
+        "shards": meta.shards,
+        "createTime": meta.created,
+        "lastModifyTime": meta.modified,
+    });
+    if let Some(ttl) = meta.ttl_days {
+        v["ttl"] = ttl.into();
+    }
+    write_atomic(&dir.join("logstore.json"), v.to_string().as_bytes(), fsync)
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file is written (and synced under
+/// [`Fsync::Always`]), renamed over `path`, and the directory synced.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], fsync: Fsync) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::other("no parent directory"))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    if fsync == Fsync::Always {
+        f.sync_all()?;
+    }
+    drop(f);
+    fs::rename(&tmp, path)?;
+    sync_dir(dir, fsync)
 }
 
 impl Logstore {
@@ -352,15 +540,19 @@ impl Logstore {
         &self.shards[n % self.shards.len()]
     }
 
+    /// The first hash key of shard `id`: `floor(id * 2^128 / n)` for `n` shards (exact for any
+    /// `n`, including 1).
+    fn hash_begin(&self, id: u32) -> u128 {
+        hash_begin(id, self.shards.len() as u32)
+    }
+
     /// The hash range `[begin, end)` of shard `id` as 32 hex digits each.
     pub fn hash_range(&self, id: u32) -> (String, String) {
-        let n = self.shards.len() as u128;
-        let step = u128::MAX / n + 1;
-        let begin = step.wrapping_mul(u128::from(id));
-        let end = if u128::from(id) + 1 >= n {
+        let begin = self.hash_begin(id);
+        let end = if id as usize + 1 >= self.shards.len() {
             "ffffffffffffffffffffffffffffffff".to_string()
         } else {
-            format!("{:032x}", step * (u128::from(id) + 1))
+            format!("{:032x}", self.hash_begin(id + 1))
         };
         (format!("{begin:032x}"), end)
     }
@@ -371,9 +563,57 @@ impl Logstore {
             return None;
         }
         let k = u128::from_str_radix(key, 16).ok()?;
-        let step = u128::MAX / self.shards.len() as u128 + 1;
-        self.shards.get((k / step) as usize)
+        let n = self.shards.len() as u32;
+        // The last shard whose range begins at or before the key.
+        let id = (0..n).rev().find(|&id| hash_begin(id, n) <= k)?;
+        self.shards.get(id as usize)
     }
+
+    /// The logstore's TTL in days: its own (UpdateLogStore, CreateLogStore) or the server's
+    /// (`None`: kept forever).
+    pub fn ttl_days(&self, config: &StoreConfig) -> Option<u64> {
+        match *self.ttl_days.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(d) => Some(d),
+            None => config.ttl.map(|t| t.as_secs() / 86_400),
+        }
+    }
+
+    fn ttl_secs(&self, config: &StoreConfig) -> Option<u64> {
+        match *self.ttl_days.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(d) => Some(d.saturating_mul(86_400)),
+            None => config.ttl.map(|t| t.as_secs()),
+        }
+    }
+
+    /// Last change of the logstore's settings, Unix seconds.
+    pub fn modified(&self) -> u64 {
+        self.modified.load(Ordering::Relaxed)
+    }
+
+    /// UpdateLogStore: sets the logstore's TTL in days (durably).
+    pub fn set_ttl_days(&self, days: u64) -> io::Result<()> {
+        let mut ttl = self.ttl_days.lock().unwrap_or_else(|e| e.into_inner());
+        let now = now_secs();
+        let meta = Meta {
+            shards: self.shards.len() as u32,
+            created: self.created,
+            modified: now,
+            ttl_days: Some(days),
+        };
+        write_meta(&self.dir, &meta, self.fsync)?;
+        *ttl = Some(days);
+        self.modified.store(now, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// `floor(id * 2^128 / n)`: with `2^128 = n*q + r + 1`, that is `id*q + id*(r+1)/n`, and
+/// nothing overflows for `id < n` (at most 256 shards).
+fn hash_begin(id: u32, n: u32) -> u128 {
+    let n = u128::from(n.max(1));
+    let id = u128::from(id);
+    let (q, r) = (u128::MAX / n, u128::MAX % n);
+    id * q + id * (r + 1) / n
 }
 
 impl Shard {
@@ -425,7 +665,11 @@ impl Shard {
             segment_bytes: config.segment_bytes,
             segment_age: config.segment_age,
             disk_full_when: config.disk_full_when.clone(),
-            state: RwLock::new(ShardState { segments, next }),
+            state: RwLock::new(ShardState {
+                deleted: false,
+                segments,
+                next,
+            }),
         })
     }
 
@@ -482,6 +726,12 @@ impl Shard {
         let len = u32::try_from(payload.len())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "record too large"))?;
         let mut st = self.write_state();
+        if st.deleted {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the logstore was deleted",
+            ));
+        }
         let now = now_secs();
         let roll = st.segments.last().is_none_or(|s| {
             !s.entries.is_empty()
@@ -735,7 +985,7 @@ mod tests {
         let config = StoreConfig::new(&dir);
         let (first, path) = {
             let store = Store::open(config.clone()).unwrap();
-            let ls = store.logstore_or_create("p", "ls").unwrap();
+            let ls = store.logstore_or_create("proj", "logs").unwrap();
             let shard = ls.shard(1).unwrap();
             let first = shard.append(b"one").unwrap();
             assert_eq!(shard.append(b"two").unwrap(), first + 1);
@@ -747,7 +997,7 @@ mod tests {
         f.write_all(&[9, 0, 0, 0, 1, 2]).unwrap();
         drop(f);
         let store = Store::open(config).unwrap();
-        let ls = store.logstore("p", "ls").unwrap();
+        let ls = store.logstore("proj", "logs").unwrap();
         assert_eq!(ls.shards().len(), 2);
         let shard = ls.shard(1).unwrap();
         assert_eq!((shard.begin(), shard.end()), (first, first + 2));
@@ -760,11 +1010,11 @@ mod tests {
             b"three"
         );
         assert!(matches!(
-            store.logstore("p", "other"),
+            store.logstore("proj", "other"),
             Err(StoreError::LogstoreNotFound)
         ));
         assert!(matches!(
-            store.logstore("p", "../x"),
+            store.logstore("proj", "../x"),
             Err(StoreError::InvalidName(_))
         ));
         fs::remove_dir_all(&dir).unwrap();
@@ -777,7 +1027,7 @@ mod tests {
         config.segment_bytes = 40; // a few records per segment
         config.fsync = Fsync::Never;
         let store = Store::open(config).unwrap();
-        let ls = store.logstore_or_create("p", "ls").unwrap();
+        let ls = store.logstore_or_create("proj", "logs").unwrap();
         let shard = ls.shard(0).unwrap();
         let cursors: Vec<u64> = (0..10)
             .map(|i| shard.append(format!("record-{i}").as_bytes()).unwrap())
@@ -819,7 +1069,7 @@ mod tests {
         config.segment_bytes = 1;
         config.ttl = Some(Duration::from_secs(60));
         let store = Store::open(config).unwrap();
-        let ls = store.logstore_or_create("p", "ls").unwrap();
+        let ls = store.logstore_or_create("proj", "logs").unwrap();
         let shard = ls.shard(0).unwrap();
         let first = shard.append(b"a").unwrap();
         shard.append(b"b").unwrap();
@@ -835,9 +1085,35 @@ mod tests {
         assert_eq!(shard.append(b"c").unwrap(), first + 2);
         drop(store);
         let store = Store::open(StoreConfig::new(&dir)).unwrap();
-        let shard_begin = store.logstore("p", "ls").unwrap().shard(0).unwrap().begin();
+        let shard_begin = store
+            .logstore("proj", "logs")
+            .unwrap()
+            .shard(0)
+            .unwrap()
+            .begin();
         assert_eq!(shard_begin, first + 2);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn hash_ranges_split_the_key_space_for_any_shard_count() {
+        for n in 1..=256u32 {
+            assert_eq!(hash_begin(0, n), 0);
+            for id in 1..n {
+                assert!(hash_begin(id, n) > hash_begin(id - 1, n), "{n} shards");
+            }
+            // Ranges are equal to within one key.
+            let width = |id: u32| {
+                let end = if id + 1 == n {
+                    u128::MAX
+                } else {
+                    hash_begin(id + 1, n) - 1
+                };
+                end - hash_begin(id, n)
+            };
+            assert!(width(0).abs_diff(width(n - 1)) <= 1, "{n} shards");
+        }
+        assert_eq!(hash_begin(1, 2), 1u128 << 127);
     }
 
     #[test]
@@ -846,7 +1122,7 @@ mod tests {
         let mut config = StoreConfig::new(&dir);
         config.default_shards = 3;
         let store = Store::open(config).unwrap();
-        let ls = store.logstore_or_create("p", "ls").unwrap();
+        let ls = store.logstore_or_create("proj", "logs").unwrap();
         assert_eq!(ls.hash_range(0).0, "0".repeat(32));
         assert_eq!(ls.hash_range(0).1, ls.hash_range(1).0);
         assert_eq!(ls.hash_range(2).1, "f".repeat(32));

@@ -693,7 +693,7 @@ fn spl_errors_are_400_with_the_diagnostic() {
     }
     let r = srv.pull("web", 0, &format!("cursor={begin}&processor=p1"), "lz4");
     assert_eq!(r.error_code(), "ParameterInvalid");
-    let r = srv.call("DELETE", "/logstores/web", &[], b"");
+    let r = srv.call("PATCH", "/logstores/web", &[], b"");
     assert_eq!(r.status, 405);
     let r = srv.call("GET", "/", &[], b"");
     assert_eq!(r.status, 404);

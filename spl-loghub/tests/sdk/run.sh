@@ -5,7 +5,8 @@
 #
 # Creates a virtualenv under the cargo target directory (reused on later runs), installs the SDK
 # (version SDK_VERSION, default 0.9.52), builds and starts spl-loghub-server on a free port with a
-# fresh data directory, and runs test_sdk.py against it. Exits 0 with a "SKIP:" line only when
+# fresh data directory, and runs test_sdk.py against it; then test_consumer.py, which starts (and
+# restarts) its own server, runs the SDK's ConsumerWorker in a consumer group (about 20 s). Exits 0 with a "SKIP:" line only when
 # python3 or its venv module is unavailable; every other problem is a failure.
 set -euo pipefail
 
@@ -60,3 +61,4 @@ if [ -z "$ADDR" ]; then
 fi
 
 "$VENV/bin/python" "$HERE/test_sdk.py" "$ADDR"
+"$VENV/bin/python" "$HERE/test_consumer.py" "$BIN" "$DATA/consumer-data"
