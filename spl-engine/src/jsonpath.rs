@@ -15,6 +15,8 @@
 //! Whitespace is allowed inside brackets (`[ 0 ]`, `[ "a" ]`). Recursive descent (`..`), filters,
 //! slices and negative indexes are not supported and are reported as errors.
 //!
+//! A path has at most [`MAX_PATH_STEPS`] steps.
+//!
 //! # Numeric names and indexes (decision)
 //!
 //! As in Presto's JSON path, a member name made only of ASCII digits also works as an array index,
@@ -30,6 +32,11 @@
 use std::fmt;
 
 use serde_json::Value;
+
+/// Most steps in one path (a compile-time limit): JSON documents are read with at most 128
+/// levels of nesting, so a longer path can never select anything, and matching a path recurses
+/// once per step.
+pub const MAX_PATH_STEPS: usize = 256;
 
 /// A parsed JSONPath, ready to be applied to many documents.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -220,6 +227,11 @@ impl Parser<'_> {
                     if !self.at_end() {
                         return Err(self.error("unexpected character after whitespace"));
                     }
+                }
+                Some('.' | '[') if steps.len() == MAX_PATH_STEPS => {
+                    return Err(self.error(&format!(
+                        "a JSON path has at most {MAX_PATH_STEPS} steps (documents nest at most 128 levels)"
+                    )));
                 }
                 Some('.') => {
                     self.pos += 1;

@@ -849,6 +849,8 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
             groups = records.len() as u64;
         }
         Some(pushdown) => {
+            // The consumer profile's time budget holds for the whole pull.
+            let pull = scan::Pull::new(pushdown);
             for rec in records.iter() {
                 let wire = proto::LogGroup::decode(&rec.bytes[..]).map_err(|e| {
                     err(
@@ -857,7 +859,8 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
                         format!("stored LogGroup at cursor {} is corrupt: {e}", rec.cursor),
                     )
                 })?;
-                let (out, s) = scan::apply(pushdown, &wire)
+                let (out, s) = pull
+                    .apply(&wire)
                     .map_err(|e| bad("SplExecutionError", e.to_string()))?;
                 stats.add(&s);
                 for g in out {
@@ -895,6 +898,10 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
         headers.push(("x-log-rawdatalines", stats.engine.raw_rows.to_string()));
         headers.push(("x-log-resultlines", stats.engine.rows_returned.to_string()));
         headers.push(("x-log-failedlines", stats.engine.rows_failed.to_string()));
+        headers.push((
+            "x-log-budgetexceeded",
+            stats.engine.budget_exceeded.to_string(),
+        ));
     }
     headers.push((
         "x-log-process-time-us",

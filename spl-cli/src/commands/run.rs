@@ -87,6 +87,19 @@ pub fn run(cfg: RunConfig) -> ExitCode {
             cfg.options.profile
         );
     }
+    if let Some(e) = &totals.budget_error {
+        // Which budget, where: the rows above were not failed by a data error.
+        eprintln!(
+            "warning: {} {} over a budget: {e} [{}]",
+            totals.budget_exceeded,
+            if totals.budget_exceeded == 1 {
+                "batch was"
+            } else {
+                "batches were"
+            },
+            e.code()
+        );
+    }
     if totals.invalid_utf8_lines > 0 {
         let n = totals.invalid_utf8_lines;
         eprintln!(

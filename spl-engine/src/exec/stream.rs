@@ -89,6 +89,10 @@ pub struct Totals {
     pub invalid_utf8_lines: u64,
     /// Rows passed through or dropped by the profile's error policy.
     pub policy_error_rows: u64,
+    /// Batches over a budget that the error policy passed through or dropped, and the first
+    /// such budget error (which budget, at which stage).
+    pub budget_exceeded: u64,
+    pub budget_error: Option<ProcessError>,
     pub stats: Vec<Vec<StageStats>>,
     pub elapsed: Duration,
 }
@@ -117,7 +121,11 @@ pub fn run(
     sink: &mut dyn Sink,
 ) -> Result<Totals, RunError> {
     let started = Instant::now();
-    let threads = options.threads.max(1);
+    // Under a memory ceiling, no more threads than their chunks in flight fit in it.
+    let threads = options
+        .threads
+        .max(1)
+        .min(pipeline.max_threads(IN_FLIGHT_PER_THREAD));
     let encoders: Vec<Option<RowEncoder>> = (0..pipeline.outputs().len())
         .map(|i| sink.row_encoder(i))
         .collect();
@@ -152,7 +160,14 @@ pub fn run(
             chunk,
         }
     };
-    let mut feed = Feed::new(sources, options.chunk_size, &options.decode);
+    // Under a memory ceiling the chunks in flight must fit in it, however many threads run.
+    let in_flight = if threads == 1 {
+        1
+    } else {
+        threads * IN_FLIGHT_PER_THREAD
+    };
+    let chunk_size = pipeline.chunk_size(in_flight, options.chunk_size);
+    let mut feed = Feed::new(sources, chunk_size, &options.decode);
     if threads == 1 {
         while let Some(w) = feed.next()? {
             if delivery.deliver(work(w), &mut feed)? {
@@ -324,6 +339,10 @@ fn deliver(
             .map_err(io_err)?;
     }
     totals.policy_error_rows += out.error_rows;
+    totals.budget_exceeded += out.budget_exceeded;
+    if totals.budget_error.is_none() {
+        totals.budget_error = out.budget_error;
+    }
     for (i, batches) in out.datasets.iter().enumerate() {
         for b in batches.iter().filter(|b| b.num_rows() > 0) {
             if let Some(n) = totals.rows_out.get_mut(i) {

@@ -21,6 +21,7 @@ use datafusion_expr::{
 };
 
 use super::{Example, Family, FunctionDef};
+use crate::budget;
 
 /// An [`Example`](super::Example) literal (a macro so that the example arrays are promoted to
 /// `'static`).
@@ -33,6 +34,43 @@ macro_rules! ex {
     };
 }
 pub(crate) use ex;
+
+/// Runs one function call under the budget in force ([`crate::budget`]): its `rows` are
+/// counted (the clock is read every 1,024), and the Arrow buffers of its result are charged —
+/// what the result actually holds, beyond the estimates its kernel charged per row while
+/// building it ([`spend`]). Outside a budget, one thread-local read.
+pub(crate) fn budgeted(
+    rows: usize,
+    f: impl FnOnce() -> Result<ColumnarValue>,
+) -> Result<ColumnarValue> {
+    if !budget::active() {
+        return f();
+    }
+    spend(rows, 0)?;
+    let before = budget::used();
+    let out = f()?;
+    if let ColumnarValue::Array(a) = &out {
+        budget::top_up(before, &[a.as_ref()]).map_err(exceeded)?;
+    }
+    Ok(out)
+}
+
+/// The error a function returns when a budget is exceeded (the runner reports the budget).
+pub(crate) fn exceeded(e: budget::Exceeded) -> datafusion_common::DataFusionError {
+    datafusion_common::DataFusionError::ResourcesExhausted(e.to_string())
+}
+
+/// Reports `elements` handled and `bytes` about to be built to the budget in force; an error
+/// once a budget is exceeded. Kernels whose output can be much larger than their input
+/// (`repeat`, the pads, `replace`, `regexp_replace`, `concat`, splits) call it per row with
+/// the row's result size before building it, so a runaway stops at the row that crosses the
+/// ceiling, not after the whole batch.
+#[inline]
+pub(crate) fn spend(elements: usize, bytes: usize) -> Result<()> {
+    budget::tick(elements)
+        .and_then(|()| budget::charge(bytes))
+        .map_err(exceeded)
+}
 
 /// Runs `f` on the arguments as arrays. When every argument is a constant, `f` sees one row and
 /// the result is returned as a constant.
@@ -120,7 +158,7 @@ impl<O: UdfOp> ScalarUDFImpl for OpUdf<O> {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        self.op.invoke(self.name, args)
+        budgeted(args.number_rows, || self.op.invoke(self.name, args))
     }
 }
 
@@ -426,7 +464,7 @@ impl ScalarUDFImpl for SplUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        invoke_rowwise(&args, self.eval)
+        budgeted(args.number_rows, || invoke_rowwise(&args, self.eval))
     }
 }
 

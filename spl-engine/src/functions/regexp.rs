@@ -21,7 +21,7 @@ use datafusion_common::{exec_err, Result};
 use regex::{Regex, RegexBuilder};
 
 use super::common::{
-    ex, int_col, ret_bigint, ret_boolean, ret_varchar, ret_varchar_list, str_col, too_large,
+    ex, int_col, ret_bigint, ret_boolean, ret_varchar, ret_varchar_list, spend, str_col, too_large,
     varchar_list_builder, Arg, SplUdf, MAX_RESULT_BYTES,
 };
 use super::{Example, Family, FunctionDef};
@@ -29,6 +29,8 @@ use crate::cache::{BoundedCache, LastUsed};
 
 /// Compiled-program size limit for one pattern (the regex crate's default).
 const MAX_COMPILED_BYTES: usize = 10 * 1024 * 1024;
+/// Lazy-DFA cache limit for one pattern while it matches (the regex crate's default, explicit).
+const MAX_DFA_BYTES: usize = 2 * 1024 * 1024;
 /// Number of compiled patterns kept process-wide; when full, the oldest is dropped.
 const MAX_CACHED_PATTERNS: usize = 256;
 
@@ -43,6 +45,7 @@ fn compile(fname: &str, pattern: &str) -> Result<Regex> {
     global_cache().get_or_try_insert_key(pattern, || {
         match RegexBuilder::new(&crate::re2::re2_to_rust(pattern))
             .size_limit(MAX_COMPILED_BYTES)
+            .dfa_size_limit(MAX_DFA_BYTES)
             .build()
         {
             Ok(re) => Ok(re),
@@ -56,9 +59,15 @@ fn compile(fname: &str, pattern: &str) -> Result<Regex> {
 pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
     RegexBuilder::new(&crate::re2::re2_to_rust(pattern))
         .size_limit(MAX_COMPILED_BYTES)
+        .dfa_size_limit(MAX_DFA_BYTES)
         .build()
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "too large: it compiles to more than {limit} bytes (counted repetitions multiply)"
+            ),
+            e => e.to_string(),
+        })
 }
 
 /// Per-call front of the process-wide cache: remembers the last pattern, so a literal pattern
@@ -133,11 +142,14 @@ fn eval_regexp_extract_all(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef>
         let group = check_group(F, re, group)?;
         if group == 0 {
             for m in re.find_iter(s) {
+                spend(1, 16 + m.len())?;
                 out.values().append_value(m.as_str());
             }
         } else {
             for c in re.captures_iter(s) {
-                out.values().append_option(c.get(group).map(|m| m.as_str()));
+                let m = c.get(group).map(|m| m.as_str());
+                spend(1, 16 + m.map_or(0, str::len))?;
+                out.values().append_option(m);
             }
         }
         out.append(true);
@@ -185,6 +197,7 @@ fn eval_regexp_split(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         match (s.get(i), p.get(i)) {
             (Some(s), Some(p)) => {
                 for part in cache.get(F, p)?.split(s) {
+                    spend(1, 16 + part.len())?;
                     out.values().append_value(part);
                 }
                 out.append(true);
@@ -332,7 +345,9 @@ fn eval_regexp_replace(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         };
         let re = cache.get(F, p)?;
         let pieces = parse_replacement(F, rep, re)?;
-        out.append_value(replace_all(F, s, re, &pieces)?);
+        let v = replace_all(F, s, re, &pieces)?;
+        spend(1 + s.len() / 256, v.len())?;
+        out.append_value(v);
     }
     Ok(Arc::new(out.finish()))
 }

@@ -148,6 +148,7 @@ fn eval_concat(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
                 }
             }
         }
+        spend(1, buf.len())?;
         out.append_value(&buf);
     }
     Ok(Arc::new(out.finish()))
@@ -184,6 +185,7 @@ fn eval_concat_ws(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
                     first = false;
                 }
             }
+            spend(values.len(), buf.len())?;
             out.append_value(&buf);
         }
         return Ok(Arc::new(out.finish()));
@@ -206,6 +208,7 @@ fn eval_concat_ws(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
             buf.push_str(v);
             first = false;
         }
+        spend(1, buf.len())?;
         out.append_value(&buf);
     }
     Ok(Arc::new(out.finish()))
@@ -387,7 +390,11 @@ fn eval_pad(fname: &str, arrays: &[ArrayRef], rows: usize, left: bool) -> Result
     let mut out = StringViewBuilder::with_capacity(rows);
     for i in 0..rows {
         match (s.get(i), n.get(i), p.get(i)) {
-            (Some(s), Some(n), Some(p)) => out.append_value(pad(fname, s, n, p, left)?),
+            (Some(s), Some(n), Some(p)) => {
+                let v = pad(fname, s, n, p, left)?;
+                spend(1, v.len())?;
+                out.append_value(v)
+            }
             _ => out.append_null(),
         }
     }
@@ -500,7 +507,9 @@ fn eval_replace(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
                 if !search.is_empty() && !s.contains(search) {
                     out.append_value(s);
                 } else {
-                    out.append_value(replace_all(s, search, r)?);
+                    let v = replace_all(s, search, r)?;
+                    spend(1, v.len())?;
+                    out.append_value(v);
                 }
             }
             _ => out.append_null(),
@@ -569,7 +578,9 @@ fn eval_split(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         };
         match (s.get(i), d.get(i), lim) {
             (Some(s), Some(d), Some(lim)) => {
-                for part in split_parts(s, d, lim) {
+                let parts = split_parts(s, d, lim);
+                spend(parts.len(), s.len() + 16 * parts.len())?;
+                for part in parts {
                     out.values().append_value(part);
                 }
                 out.append(true);
@@ -815,6 +826,7 @@ fn eval_repeat(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
                 } else if s.len().checked_mul(n).is_none_or(|b| b > MAX_RESULT_BYTES) {
                     return too_large(F);
                 } else {
+                    spend(1, s.len() * n)?;
                     out.append_value(s.repeat(n));
                 }
             }

@@ -320,6 +320,13 @@ impl Grouping {
     }
 }
 
+/// Reports `elements` handled and `bytes` an accumulator grew by to the budget in force.
+fn spend(elements: usize, bytes: usize) -> Result<(), String> {
+    crate::budget::tick(elements)
+        .and_then(|()| crate::budget::charge(bytes))
+        .map_err(|e| e.to_string())
+}
+
 /// The state of one aggregate over all groups of a run.
 pub trait ColumnAcc: Send {
     /// Adds one batch: `arg` is the evaluated argument for every row of the batch (`None` for
@@ -583,7 +590,10 @@ impl ColumnAcc for DistinctAcc {
         for (r, g) in groups.rows() {
             if a.is_valid(r) {
                 let v = ScalarValue::try_from_array(a.as_ref(), r).map_err(|e| e.to_string())?;
-                self.sets[g].insert(v);
+                let bytes = v.size() + 16;
+                if self.sets[g].insert(v) {
+                    spend(1, bytes)?;
+                }
             }
         }
         Ok(())
@@ -915,6 +925,7 @@ impl ColumnAcc for ArrayAggAcc {
                 Some(a) => ScalarValue::try_from_array(a.as_ref(), r).map_err(|e| e.to_string())?,
                 None => ScalarValue::Null,
             };
+            spend(1, v.size())?;
             let list = self.lists[g].get_or_insert_with(Vec::new);
             if list.len() >= ARRAY_AGG_MAX {
                 return Err(format!(
@@ -1030,9 +1041,12 @@ impl DfAcc {
             let part = groups.slice(&values, rows)?;
             if self.accs[*g].is_none() {
                 self.accs[*g] = Some(self.create()?);
+                spend(0, self.accs[*g].as_ref().map_or(0, |a| a.size()))?;
             }
             if let Some(acc) = self.accs[*g].as_mut() {
+                let before = acc.size();
                 acc.update_batch(&[part]).map_err(|e| e.to_string())?;
+                spend(rows.len(), acc.size().saturating_sub(before))?;
             }
         }
         Ok(())

@@ -95,6 +95,21 @@ impl BatchError {
     }
 }
 
+/// A budget hit inside a stage fails the batch; the runner reports it as the budget's error
+/// (E2003/E2004) at the stage.
+impl From<crate::budget::Exceeded> for BatchError {
+    fn from(e: crate::budget::Exceeded) -> BatchError {
+        BatchError::new(e.to_string())
+    }
+}
+
+/// Counts one row of an extraction loop whose work grows with the row's `bytes` (a clock read
+/// at least every 256 KiB of text), failing once a budget is exceeded.
+#[inline]
+pub(crate) fn tick_row(bytes: usize) -> Result<(), BatchError> {
+    crate::budget::tick(1 + bytes / 256).map_err(BatchError::from)
+}
+
 /// One pipeline stage.
 pub trait Operator: Send + Sync + Debug {
     /// The instruction name, for plans and errors.
@@ -278,6 +293,8 @@ pub(crate) struct DynamicFields {
     /// The source column the ranges of [`DynamicFields::set_slice`] cut.
     source: Option<arrow::array::StringViewArray>,
     rows: usize,
+    /// The budget's bytes charged when extraction began ([`crate::budget::top_up`]).
+    charged_before: usize,
 }
 
 #[derive(Debug)]
@@ -298,6 +315,7 @@ impl DynamicFields {
     pub fn new(rows: usize) -> DynamicFields {
         DynamicFields {
             rows,
+            charged_before: crate::budget::used(),
             ..Default::default()
         }
     }
@@ -346,6 +364,11 @@ impl DynamicFields {
         }
         let written = !crate::batch::is_time_field(&name)
             && self.only.as_ref().is_none_or(|only| only.contains(&name));
+        if written {
+            // The field's column: a view (16 bytes) and a validity bit per row, built in
+            // `apply`; counted now, so a row that adds many fields is stopped at the next tick.
+            let _ = crate::budget::charge(self.rows * 17);
+        }
         let field = written.then(|| {
             self.fields.push(DynamicField {
                 name: name.clone(),
@@ -386,6 +409,11 @@ impl DynamicFields {
     }
 
     fn put(&mut self, field: usize, row: usize, value: Option<Extracted>) {
+        if let Some(Extracted::Text(t)) = &value {
+            // A copy kept until `apply`: counted now, so a runaway row stops the loop (the
+            // caller's next `tick_row` fails once this is over the ceiling).
+            let _ = crate::budget::charge(t.len());
+        }
         let values = &mut self.fields[field].values;
         debug_assert!(values.last().is_none_or(|(r, _)| *r <= row));
         if values.last().is_some_and(|(r, _)| *r == row) {
@@ -401,6 +429,7 @@ impl DynamicFields {
     pub fn apply(self, batch: RecordBatch, preserve: bool) -> Result<RecordBatch, BatchError> {
         let renderer = crate::render::Renderer::default();
         let mut out = batch;
+        let mut built = Vec::with_capacity(self.fields.len());
         for field in self.fields {
             let existing = out.column_by_name(&field.name).cloned();
             let mut b = arrow::array::StringViewBuilder::with_capacity(self.rows);
@@ -446,7 +475,12 @@ impl DynamicFields {
                     (Extracted::Slice(..), None) => b.append_null(),
                 }
             }
-            out = crate::batch::set_column(&out, &field.name, std::sync::Arc::new(b.finish()))
+            built.push((field.name, b.finish()));
+        }
+        let arrays: Vec<&dyn arrow::array::Array> = built.iter().map(|(_, c)| c as _).collect();
+        crate::budget::top_up(self.charged_before, &arrays)?;
+        for (name, column) in built {
+            out = crate::batch::set_column(&out, &name, std::sync::Arc::new(column))
                 .map_err(|e| BatchError::new(e.to_string()))?;
         }
         Ok(out)
@@ -528,11 +562,16 @@ pub(crate) struct FixedFields {
     /// The source column whose data blocks every builder shares ([`FixedFields::views_into`]),
     /// with the index each builder gave the source's first block.
     source: Option<(arrow::array::StringViewArray, Vec<u32>)>,
+    /// The budget's bytes charged when extraction began ([`crate::budget::top_up`]).
+    charged_before: usize,
 }
 
 impl FixedFields {
     pub fn new(batch: &RecordBatch, names: Vec<String>) -> FixedFields {
         let rows = batch.num_rows();
+        let charged_before = crate::budget::used();
+        // The builders below: a view (16 bytes) and a validity bit per row and output.
+        let _ = crate::budget::charge(names.len() * rows * 17);
         FixedFields {
             existing: names
                 .iter()
@@ -545,6 +584,7 @@ impl FixedFields {
             names,
             renderer: crate::render::Renderer::default(),
             source: None,
+            charged_before,
         }
     }
 
@@ -572,7 +612,12 @@ impl FixedFields {
     /// Appends output `k`'s value for `row`: `value`, or the old value when `None`.
     pub fn push(&mut self, k: usize, row: usize, value: Option<&str>) {
         match value {
-            Some(v) => self.builders[k].append_value(v),
+            Some(v) => {
+                // Copied into the builder: counted now (the caller's next row tick fails once
+                // this is over the ceiling), settled against the built arrays in `apply`.
+                let _ = crate::budget::charge(v.len());
+                self.builders[k].append_value(v)
+            }
             None => {
                 let old = self.existing[k]
                     .as_ref()
@@ -585,11 +630,17 @@ impl FixedFields {
     /// Writes the outputs into `batch` (never the time fields).
     pub fn apply(self, batch: RecordBatch) -> Result<RecordBatch, BatchError> {
         let mut out = batch;
+        let mut built = Vec::with_capacity(self.names.len());
         for (name, mut b) in self.names.iter().zip(self.builders) {
             if !crate::batch::is_time_field(name) {
-                out = crate::batch::set_column(&out, name, std::sync::Arc::new(b.finish()))
-                    .map_err(|e| BatchError::new(e.to_string()))?;
+                built.push((name, b.finish()));
             }
+        }
+        let arrays: Vec<&dyn arrow::array::Array> = built.iter().map(|(_, c)| c as _).collect();
+        crate::budget::top_up(self.charged_before, &arrays)?;
+        for (name, column) in built {
+            out = crate::batch::set_column(&out, name, std::sync::Arc::new(column))
+                .map_err(|e| BatchError::new(e.to_string()))?;
         }
         Ok(out)
     }

@@ -107,6 +107,7 @@ impl Operator for ParseCsv {
             let values = if text.is_null(row) {
                 None
             } else {
+                super::tick_row(text.value(row).len())?;
                 Some(split_csv(text.value(row), &self.delim, self.quote))
             };
             let values = values.filter(|v| !self.strict || v.len() == self.outputs.len());

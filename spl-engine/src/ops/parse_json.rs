@@ -238,6 +238,7 @@ impl ParseJson {
                 continue;
             }
             let value = text.value(row);
+            super::tick_row(value.len())?;
             if fast && scan_object(value.as_bytes(), &mut members).is_ok() {
                 for (i, m) in members.iter().enumerate() {
                     let Some(field) = fields.field(i, &self.prefix, &value[m.key()]) else {

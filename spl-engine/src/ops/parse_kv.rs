@@ -144,6 +144,7 @@ impl Operator for ParseKv {
             if text.is_null(row) {
                 continue;
             }
+            super::tick_row(text.value(row).len())?;
             for (k, v) in self.pairs(text.value(row)) {
                 let v = if self.strip_quotes {
                     strip_quotes(v)

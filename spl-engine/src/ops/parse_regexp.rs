@@ -108,26 +108,48 @@ impl ParseRegexp {
     }
 }
 
-/// Compiles an RE2-syntax pattern; errors point at `at` (the pattern or its option).
+/// Most bytes one compiled pattern may take (the regex crate's NFA); past it, compilation stops
+/// at once with a diagnostic instead of building a huge program (`(a{1000}){1000}`).
+pub(crate) const MAX_REGEX_PROGRAM: usize = 10 << 20;
+/// Most bytes of the lazy DFA cache one pattern may use while matching (per thread).
+pub(crate) const MAX_REGEX_DFA: usize = 2 << 20;
+
+/// Compiles an RE2-syntax pattern within [`MAX_REGEX_PROGRAM`]; errors point at `at` (the
+/// pattern or its option).
 pub(crate) fn compile_regex(source: &str, at: Span) -> Result<Regex, Box<Diagnostic>> {
-    Regex::new(&re2_to_rust(source)).map_err(|e| {
-        Box::new(
-            Diagnostic::error(
-                codes::INVALID_REGEX,
-                "invalid regular expression",
-                at,
-                "does not compile",
-            )
-            .with_note(
-                e.to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
-            ),
-        )
-    })
+    regex::RegexBuilder::new(&re2_to_rust(source))
+        .size_limit(MAX_REGEX_PROGRAM)
+        .dfa_size_limit(MAX_REGEX_DFA)
+        .build()
+        .map_err(|e| {
+            let d = match e {
+                regex::Error::CompiledTooBig(limit) => Diagnostic::error(
+                    codes::INVALID_REGEX,
+                    format!("regular expression too large: it compiles to more than {limit} bytes"),
+                    at,
+                    "too large once compiled",
+                )
+                .with_help(
+                    "counted repetitions multiply: `(a{1000}){1000}` is a million states; \
+                     use a smaller count or `+`/`*`",
+                ),
+                e => Diagnostic::error(
+                    codes::INVALID_REGEX,
+                    "invalid regular expression",
+                    at,
+                    "does not compile",
+                )
+                .with_note(
+                    e.to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                ),
+            };
+            Box::new(d)
+        })
 }
 
 impl Operator for ParseRegexp {
@@ -147,6 +169,11 @@ impl Operator for ParseRegexp {
         let mut locs = self.regex.capture_locations();
         let mut slots = vec![None; self.regex.captures_len()];
         for row in 0..batch.num_rows() {
+            super::tick_row(if text.is_null(row) {
+                0
+            } else {
+                text.value(row).len()
+            })?;
             let matched = !text.is_null(row)
                 && self
                     .prefilter

@@ -9,6 +9,11 @@
 //! - NULLs (absent fields) come last for both `asc` and `desc`.
 //! - The sort is stable: rows with equal keys keep their arrival order.
 //! - Rows whose key expression fails go to the error stream.
+//! - Budgets: the buffer is charged to every batch's budget as it grows (its Arrow allocations,
+//!   a shared chunk once), and the flush charges the buffer, its concatenation, the indices and
+//!   the sorted copy before building each, checking the deadline between the steps. There is no
+//!   spill to disk: a buffer over the memory ceiling stops the run with E2004 at `sort` (the
+//!   CLI, which has no ceiling, sorts in memory).
 use std::sync::Arc;
 
 use arrow::array::{new_null_array, Array, ArrayRef, StringViewArray, UInt32Array};
@@ -19,6 +24,7 @@ use spl_parser::SortKey;
 
 use super::stats::evaluate_all;
 use super::{BatchError, BufferState, BufferingOperator, StageOutput};
+use crate::budget;
 use crate::expr::{CompiledExpr, Session};
 use crate::render::Renderer;
 
@@ -45,6 +51,8 @@ impl BufferingOperator for Sort {
         Box::new(SortState {
             keys: Arc::clone(&self.keys),
             batches: Vec::new(),
+            buffered: 0,
+            counted: Default::default(),
         })
     }
 }
@@ -52,6 +60,10 @@ impl BufferingOperator for Sort {
 struct SortState {
     keys: Arc<Vec<SortKey>>,
     batches: Vec<RecordBatch>,
+    /// Bytes of the Arrow allocations the buffered batches hold, each counted once
+    /// (`counted`: their addresses).
+    buffered: usize,
+    counted: std::collections::HashSet<usize>,
 }
 
 fn sort_error(e: impl std::fmt::Display) -> BatchError {
@@ -121,6 +133,10 @@ pub(crate) fn concat_aligned(
 impl BufferState for SortState {
     fn push(&mut self, batch: RecordBatch, _session: &Session) -> Result<StageOutput, BatchError> {
         if batch.num_rows() > 0 {
+            // The buffer, with this batch in it, counts toward this batch's memory.
+            let bytes = budget::new_bytes(&batch, &mut self.counted);
+            budget::charge(self.buffered + bytes)?;
+            self.buffered += bytes;
             self.batches.push(batch);
         }
         Ok(StageOutput::default())
@@ -132,8 +148,11 @@ impl BufferState for SortState {
             return Ok(StageOutput::default());
         }
         let renderer = Renderer::new(session.tz);
+        // The buffer, and its copy into one batch, before the copy is made.
+        budget::charge(2 * self.buffered)?;
         let all = concat_aligned(&batches, &renderer)?;
         drop(batches);
+        budget::check()?;
         let compiled: Vec<CompiledExpr> = self
             .keys
             .iter()
@@ -166,7 +185,12 @@ impl BufferState for SortState {
             values: Arc::new(UInt32Array::from_iter_values(0..n)),
             options: None,
         });
+        // The indices, then the sorted copy, each charged before it is built.
+        budget::charge(8 * rows)?;
+        budget::check()?;
         let indices = lexsort_to_indices(&columns, None).map_err(sort_error)?;
+        budget::charge(self.buffered)?;
+        budget::check()?;
         let sorted = arrow::compute::take_record_batch(&all, &indices).map_err(sort_error)?;
         Ok(StageOutput {
             batches: vec![sorted],

@@ -8,6 +8,11 @@
 //! aggregates in written order, groups in first-seen order. Without `by` there is exactly one
 //! row, also for an empty input (`count(*)` = 0, other aggregates NULL).
 //!
+//! Budgets: each row counts toward the deadline; each new group charges its key, the
+//! accumulators that keep values (`count(DISTINCT x)`, `array_agg`, DataFusion's) charge what
+//! they grow by, and what the table holds is charged again to every later batch and to the
+//! flush, so a table that outgrows the memory ceiling stops the run with E2004 at `stats`.
+//!
 //! The SLS rule "only the first 100 groups unless `limit` follows" is the operator parameter
 //! `max_groups` (the scan profile sets it): rows of later groups are not aggregated.
 use std::collections::HashMap;
@@ -24,6 +29,7 @@ use super::aggregate::{AggSpec, ColumnAcc, Grouping};
 use super::{
     evaluate_isolating, BatchError, BufferState, BufferingOperator, ErrorRows, StageOutput,
 };
+use crate::budget;
 use crate::expr::Session;
 
 /// The compiled `stats` instruction.
@@ -122,6 +128,7 @@ impl BufferingOperator for Stats {
             key_types: vec![None; self.spec.keys.len()],
             index: HashMap::new(),
             groups: 0,
+            retained: 0,
         })
     }
 }
@@ -136,6 +143,9 @@ struct StatsState {
     /// Number of groups.
     groups: usize,
     accs: Vec<Box<dyn ColumnAcc>>,
+    /// Bytes the group table and the accumulators have been charged for so far: what this
+    /// state holds between batches, charged again to every batch's budget scope.
+    retained: usize,
 }
 
 /// Evaluates `exprs` on `batch`, setting aside the rows any of them fails on: returns the rows
@@ -191,6 +201,7 @@ impl StatsState {
                 });
             }
             for row in 0..rows {
+                budget::tick(1)?;
                 let mut key = Vec::with_capacity(keys_conformed.len());
                 for a in &keys_conformed {
                     key.push(match a {
@@ -203,6 +214,9 @@ impl StatsState {
                     Some(g) => Some(*g),
                     None if self.max_groups.is_some_and(|m| self.groups >= m) => None,
                     None => {
+                        // The key's values and the table entry, before they are stored.
+                        let bytes = key.iter().map(ScalarValue::size).sum::<usize>() + 64;
+                        budget::charge(bytes)?;
                         let g = self.groups;
                         self.index.insert(key, g);
                         self.groups += 1;
@@ -242,9 +256,12 @@ impl StatsState {
 
 impl BufferState for StatsState {
     fn push(&mut self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError> {
+        // What the table already holds counts toward this batch's memory.
+        budget::charge(self.retained)?;
         let spec = Arc::clone(&self.spec);
         let (batch, values, errors) = evaluate_all(&spec.compiled, batch, session)?;
         let (keys, args) = values.split_at(spec.keys.len());
+        let grown = budget::used();
         let grouping = self.assign(keys, batch.num_rows())?;
         let mut args = args.iter();
         for ((_, agg), acc) in spec.aggregates.iter().zip(&mut self.accs) {
@@ -252,6 +269,7 @@ impl BufferState for StatsState {
             acc.update(&grouping, arg)
                 .map_err(|e| batch_error(&agg.name, e))?;
         }
+        self.retained += budget::used().saturating_sub(grown);
         Ok(StageOutput {
             batches: Vec::new(),
             errors,
@@ -259,6 +277,7 @@ impl BufferState for StatsState {
     }
 
     fn finish(&mut self, _session: &Session) -> Result<StageOutput, BatchError> {
+        budget::charge(self.retained)?;
         if self.spec.keys.is_empty() {
             self.groups = 1;
         }
@@ -293,6 +312,8 @@ impl BufferState for StatsState {
             fields.push(Field::new(name, array.data_type().clone(), true));
             columns.push(array);
         }
+        let arrays: Vec<&dyn arrow::array::Array> = columns.iter().map(|c| c.as_ref()).collect();
+        budget::charge_arrays(&arrays)?;
         let out =
             crate::batch::from_columns(fields, columns, n).map_err(|e| batch_error("output", e))?;
         Ok(StageOutput::one(out))

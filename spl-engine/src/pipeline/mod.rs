@@ -308,6 +308,11 @@ impl Pipeline {
         &self.outputs
     }
 
+    /// The limits this pipeline runs under (its profile's, with the options' overrides).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// True when a stage buffers across batches (`stats`, `sort`, `limit`): such pipelines
     /// must see the stream through one [`Run`] and cannot split it across threads.
     pub fn is_buffering(&self) -> bool {
@@ -383,4 +388,38 @@ impl Pipeline {
     pub fn start(&self) -> Run<'_> {
         Run::new(self)
     }
+
+    /// The input chunk size for a run that keeps `in_flight` chunks in memory at once (read,
+    /// decoded, processed or waiting to be written), given the size asked for: under a memory
+    /// ceiling, small enough that the chunks in flight, at [`CHUNK_COST`] times their size
+    /// each, hold at most half the ceiling (the other half is for the batch being processed),
+    /// but never under [`MIN_CHUNK_SIZE`]. Without a ceiling, `requested`.
+    pub fn chunk_size(&self, in_flight: usize, requested: usize) -> usize {
+        let Some(limit) = self.limits.max_batch_memory else {
+            return requested;
+        };
+        let fits = limit / 2 / CHUNK_COST / in_flight.max(1);
+        requested.min(fits.max(MIN_CHUNK_SIZE)).max(1)
+    }
+
+    /// The most worker threads a run should use when each keeps `in_flight_per_thread` chunks
+    /// in memory: under a memory ceiling, as many as fit a quarter of it with chunks of
+    /// [`MIN_CHUNK_SIZE`] (each thread also costs the allocator's per-thread arena, which the
+    /// engine cannot count); at least 1. Without a ceiling, no limit.
+    pub fn max_threads(&self, in_flight_per_thread: usize) -> usize {
+        let Some(limit) = self.limits.max_batch_memory else {
+            return usize::MAX;
+        };
+        let per_thread = in_flight_per_thread.max(1) * CHUNK_COST * MIN_CHUNK_SIZE;
+        (limit / 4 / per_thread).max(1)
+    }
 }
+
+/// Bytes a chunk in flight holds per byte of input: the chunk, the decoded columns (views into
+/// it, plus offsets and validity), the output batch and its encoded lines (about 2.3 measured
+/// for JSON lines; 4 leaves room for stages that add columns).
+pub const CHUNK_COST: usize = 4;
+
+/// The smallest chunk [`Pipeline::chunk_size`] picks: below it the per-chunk work (a schema,
+/// a hand-off to a worker) outweighs the rows.
+pub const MIN_CHUNK_SIZE: usize = 64 << 10;

@@ -8,7 +8,9 @@
 //! stage (lambdas, array functions, `expand-values`) stop as soon as one is exceeded; after the
 //! stage the runner reports a hit as `DeadlineExceeded`/`MemoryExceeded` at that stage, whatever
 //! error the stage returned on the way. Between stages the deadline and the memory of the live
-//! batches are checked as well.
+//! batches (their distinct Arrow allocations) are checked as well.
+//! A host may run the pipeline inside a budget scope of its own (a server pull): the stage
+//! scopes then stop at the earlier of its deadline and the batch's.
 use std::time::Instant;
 
 use arrow::record_batch::RecordBatch;
@@ -206,6 +208,8 @@ impl<'p> Run<'p> {
                 let rows_in = b.num_rows() as u64;
                 let t = Instant::now();
                 let scope = budget::enter(ctx.deadline, p.limits.max_batch_memory);
+                // The stage is charged for what it builds, not for the batch it was given.
+                budget::known(&b);
                 let out = match (&chain.stages[si], self.states[ci][si].as_mut()) {
                     (Stage::Row(op), _) => op.process(b, &p.session),
                     (Stage::Buffering(_), Some(state)) => state.push(b, &p.session),
@@ -287,7 +291,9 @@ impl<'p> Run<'p> {
             }
         }
         if let Some(limit) = limits.max_batch_memory {
-            let used: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+            // The distinct allocations the live batches hold (columns that are views into one
+            // chunk share it).
+            let used = budget::batches_bytes(batches);
             if used > limit {
                 return Err(ProcessError::MemoryExceeded {
                     limit,

@@ -1,0 +1,32 @@
+//! What a user sees when a batch goes over a budget under an agent profile: the rows pass
+//! through, and stderr names the budget's code and the stage (not only "1 row failed").
+use assert_cmd::Command;
+
+#[test]
+fn a_runaway_row_under_logtail_reports_the_budget_code_and_stage() {
+    let out = Command::cargo_bin("spl")
+        .expect("spl binary")
+        .args([
+            "run",
+            "--profile",
+            "logtail",
+            "-o",
+            "json",
+            "* | extend r = reduce(flatten(transform(sequence(1, 10000), x -> sequence(1, cast(a as bigint)))), 0, (s, x) -> s + x, s -> s)",
+            "-",
+        ])
+        .write_stdin("{\"a\":\"10000\"}\n")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.trim(),
+        "{\"a\":\"10000\"}",
+        "passed through unchanged"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[E2004]"), "{stderr}");
+    assert!(stderr.contains("stage 1 (`extend`)"), "{stderr}");
+    assert!(stderr.contains("over a budget"), "{stderr}");
+}
