@@ -74,20 +74,8 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// The top-level modules `text` names as `crate::<module>`, outside comments and test modules.
 fn imports(text: &str) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        let t = line.trim();
-        if t == "#[cfg(test)]"
-            && lines
-                .get(i + 1)
-                .is_some_and(|n| n.trim_start().starts_with("mod "))
-        {
-            break;
-        }
-        if t.starts_with("//") {
-            continue;
-        }
-        let mut rest = *line;
+    for line in code_of(text).lines() {
+        let mut rest = line;
         while let Some(at) = rest.find("crate::") {
             let before = rest[..at].chars().last();
             rest = &rest[at + "crate::".len()..];
@@ -424,7 +412,7 @@ fn file_graph(
         let edges: &mut BTreeSet<Vec<String>> = graph.entry((*m).clone()).or_default();
         for (p, public) in paths {
             let abs = absolute(m, p);
-            if abs.is_empty() && !p.first().is_some_and(|s| s == "crate") {
+            if abs.is_empty() && p.first().is_none_or(|s| s != "crate") {
                 continue;
             }
             if *public && abs.starts_with(m) {
