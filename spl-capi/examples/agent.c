@@ -186,7 +186,6 @@ static void print_group(FILE *out, const SplResult *result, size_t g, size_t tag
             if (strcmp(cs->name, "__time__") == 0 || !is_valid(ca, i)) continue;
             if (strcmp(cs->format, "l") == 0) {
                 int64_t v = ((const int64_t *)ca->buffers[1])[i];
-                if (strcmp(cs->name, "__time_ns_part__") == 0 && v == 0) continue;
                 if (!first) fputc(',', out);
                 json_string(out, cs->name, strlen(cs->name));
                 fprintf(out, ":%lld", (long long)v);

@@ -14,10 +14,9 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, StructArray};
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow::record_batch::RecordBatch;
+use spl_engine::exec::run_batch;
 use spl_engine::groups::{self, EventGroup, EventTime, GroupFields, Splitter, Touched};
-use spl_engine::pipeline::{
-    with_error_column, ErrorPolicy, Options, Pipeline, ProcessError, Profile,
-};
+use spl_engine::pipeline::{ErrorPolicy, Options, Pipeline, ProcessError, Profile};
 use spl_engine::render::Renderer;
 use spl_engine::timezone::SessionTz;
 
@@ -548,7 +547,7 @@ pub unsafe extern "C" fn spl_process(
             &p.renderer,
         )
         .map_err(|e| Failure::new(SplStatus::SPL_ERR_INVALID_INPUT, e.to_string()))?;
-        let outcome = p.pipeline.process(batch);
+        let outcome = run_batch(&p.pipeline, batch);
         let mut m = SplMetrics {
             batches: 1,
             rows_in,
@@ -575,19 +574,15 @@ pub unsafe extern "C" fn spl_process(
             let output = u32::try_from(i).unwrap_or(u32::MAX - 1);
             collect_groups(&p, &input, batches, output, false, &mut groups)?;
         }
-        let mut error_batches = Vec::new();
-        for e in &out.errors {
-            error_batches.push(with_error_column(e).map_err(internal)?);
-        }
         collect_groups(
             &p,
             &input,
-            &error_batches,
+            &out.error_rows,
             SPL_ERROR_OUTPUT,
             true,
             &mut groups,
         )?;
-        m.error_rows = out.error_rows;
+        m.error_rows = out.policy_error_rows;
         for g in &groups {
             if g.is_error {
                 m.error_rows += g.rows.len() as u64;

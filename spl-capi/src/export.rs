@@ -2,7 +2,9 @@
 //! but the time fields is UTF-8 text (`u`) rendered per spec §18.4, as an agent writes it into
 //! a log group, except bytes that are not UTF-8 and that no stage touched, which leave as
 //! binary (`z`) unchanged; fields that are NULL in every row of the group are left out. In typed mode the
-//! engine's Arrow types are kept. `__time__` and `__time_ns_part__` are non-null int64 (`l`).
+//! engine's Arrow types are kept. `__time__` is non-null int64 (`l`); `__time_ns_part__` is int64,
+//! NULL for a row that has no nanosecond part, as in the engine's groups and on the LogHub wire
+//! (docs/decisions.md, "No nanosecond part").
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray, StructArray};
@@ -23,14 +25,7 @@ pub(crate) fn to_struct(
     let mut fields = Vec::new();
     let mut columns = Vec::new();
     for (f, column) in schema.fields().iter().zip(rows.columns()) {
-        let column = if is_time_field(f.name()) {
-            // A row without a nanosecond part has 0.
-            arrow::compute::kernels::zip::zip(
-                &arrow::compute::is_not_null(column.as_ref())?,
-                column,
-                &arrow::array::Scalar::new(arrow::array::Int64Array::from(vec![0])),
-            )?
-        } else if typed {
+        let column = if is_time_field(f.name()) || typed {
             Arc::clone(column)
         } else {
             if column.null_count() == column.len() {

@@ -16,6 +16,7 @@
 //! protobuf LogGroups to and from [`EventGroup`] and adds the byte statistics.
 use spl_parser::Diagnostics;
 
+use crate::exec::run_batch;
 use crate::groups::{self, EventGroup, GroupFields, Splitter, Touched};
 use crate::pipeline::{Options, Pipeline, ProcessError, Profile};
 use crate::render::Renderer;
@@ -148,12 +149,12 @@ impl Pushdown {
             &self.renderer,
         )
         .map_err(internal)?;
-        let outputs = self.pipeline.process(batch)?;
-        stats.rows_failed = outputs.error_rows
+        let outputs = run_batch(&self.pipeline, batch)?;
+        stats.rows_failed = outputs.policy_error_rows
             + outputs
-                .errors
+                .error_rows
                 .iter()
-                .map(|e| e.rows.num_rows() as u64)
+                .map(|rows| rows.num_rows() as u64)
                 .sum::<u64>();
         stats.budget_exceeded = outputs.budget_exceeded;
         let mut split = Splitter::new(group, GroupFields::TopicSourceTags, &self.renderer);

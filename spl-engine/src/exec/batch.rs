@@ -19,6 +19,8 @@ pub struct BatchOutput {
     pub error_rows: Vec<RecordBatch>,
     /// Rows that failed and were passed through or dropped by the policy.
     pub policy_error_rows: u64,
+    /// Stages that stopped on a budget whose error the policy settled.
+    pub budget_exceeded: u64,
     /// The first budget error settled by the policy (pass-through or drop), for reporting.
     pub budget_error: Option<ProcessError>,
     /// Per chain, per stage counters.
@@ -38,7 +40,8 @@ pub fn run_batch(pipeline: &Pipeline, batch: RecordBatch) -> Result<BatchOutput,
     from_outputs(out)
 }
 
-/// The engine's raw [`Outputs`] as a host sees them: error rows with every field.
+/// The engine's raw [`Outputs`] as a host sees them: error rows with every field. Error rows
+/// are built only for the rows that failed; a batch without failures costs nothing here.
 pub fn from_outputs(out: Outputs) -> Result<BatchOutput, ProcessError> {
     let mut error_rows = Vec::with_capacity(out.errors.len());
     for e in &out.errors {
@@ -52,6 +55,7 @@ pub fn from_outputs(out: Outputs) -> Result<BatchOutput, ProcessError> {
         datasets: out.datasets,
         error_rows,
         policy_error_rows: out.error_rows,
+        budget_exceeded: out.budget_exceeded,
         budget_error: out.budget_error,
         stats: out.stats,
     })

@@ -21,6 +21,11 @@
 //!
 //! This file also holds the conversions lowering needs for ARRAY/MAP values: [`fit`] (casts,
 //! reading JSON as ARRAY/MAP) and [`json_cast`].
+//!
+//! A lambda body is an ordinary expression, lowered by the expression lowerer, which calls into
+//! this file for higher-order calls. So that imports still run one way (the lowerer imports this
+//! file, never the reverse), this file states what it needs from a lowerer as the trait
+//! [`LowerBody`], and the lowerer passes itself in as a `&dyn LowerBody`.
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray};
@@ -36,13 +41,22 @@ use spl_parser::ast::{self, ExprKind};
 use spl_parser::{codes, Diagnostic};
 
 use super::coerce;
-use super::lower::Lowerer;
 use crate::functions::array::{
     self, coerce_list, element_type, json_cast_udf, list_of, param_field, Match,
 };
 use crate::functions::map::{self, coerce_map, key_value_types, map_type};
 
 type R<T> = std::result::Result<T, Box<Diagnostic>>;
+
+/// What lowering a higher-order call needs from the expression lowerer that called it.
+pub(super) trait LowerBody {
+    /// Lowers `e` in the current lambda scope; returns its type too.
+    fn typed(&self, e: &ast::Expr) -> R<(Expr, DataType)>;
+    /// The lambda parameters in scope, innermost last: SPL name and the lambda variable.
+    fn scope(&self) -> &[(String, Expr)];
+    /// Lowers `e` with `scope` as the lambda parameters in scope; returns its type too.
+    fn typed_in(&self, scope: Vec<(String, Expr)>, e: &ast::Expr) -> R<(Expr, DataType)>;
+}
 
 /// The higher-order functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -361,7 +375,7 @@ pub(super) fn json_cast(x: Expr, to: &DataType, strict: bool) -> Expr {
 
 /// Lowers a call of a higher-order function; `None` when `name` is not one.
 pub(super) fn lower_call(
-    lw: &Lowerer<'_>,
+    lw: &dyn LowerBody,
     e: &ast::Expr,
     name: &str,
     args: &[ast::Expr],
@@ -492,7 +506,7 @@ pub(super) fn lower_call(
 /// Lowers a lambda whose parameters have types `types`: its body, the body's type and the
 /// internal parameter names.
 fn lambda(
-    lw: &Lowerer<'_>,
+    lw: &dyn LowerBody,
     at: &ast::Expr,
     types: &[DataType],
 ) -> R<(Expr, DataType, Vec<String>)> {
@@ -504,8 +518,8 @@ fn lambda(
             "here",
         ));
     };
-    let depth = lw.scope.len();
-    let mut scope = lw.scope.clone();
+    let depth = lw.scope().len();
+    let mut scope = lw.scope().to_vec();
     let mut names = Vec::with_capacity(params.len());
     for (i, (p, t)) in params.iter().zip(types).enumerate() {
         let internal = format!("{p}\u{1}{}", depth + i);
@@ -516,8 +530,7 @@ fn lambda(
         ));
         names.push(internal);
     }
-    let inner = lw.with_scope(scope);
-    let (x, t) = inner.typed(body)?;
+    let (x, t) = lw.typed_in(scope, body)?;
     Ok((x, t, names))
 }
 

@@ -13,6 +13,7 @@ use spl_parser::ast::{self, BinaryOp, ExprKind, Literal, UnaryOp};
 use spl_parser::{codes, Diagnostic};
 
 use super::coerce;
+use super::lambda::{self, LowerBody};
 use crate::functions;
 use crate::types;
 
@@ -32,11 +33,11 @@ const RED_ZONE: usize = 1024 * 1024;
 /// The size of each stack segment allocated when less than [`RED_ZONE`] is left.
 const NEW_SEGMENT: usize = 4 * 1024 * 1024;
 
-pub(super) struct Lowerer<'a> {
+struct Lowerer<'a> {
     schema: &'a DFSchema,
     /// Lambda parameters in scope ([`super::lambda`]): SPL name and the lambda variable,
     /// innermost last.
-    pub(super) scope: Vec<(String, Expr)>,
+    scope: Vec<(String, Expr)>,
 }
 
 fn err(
@@ -54,16 +55,8 @@ impl Lowerer<'_> {
             .map_err(|x| err(codes::TYPE_MISMATCH, x.to_string(), at, "here"))
     }
 
-    /// The same lowerer with other lambda parameters in scope.
-    pub(super) fn with_scope(&self, scope: Vec<(String, Expr)>) -> Lowerer<'_> {
-        Lowerer {
-            schema: self.schema,
-            scope,
-        }
-    }
-
     /// Lowers and returns the type too.
-    pub(super) fn typed(&self, e: &ast::Expr) -> R<(Expr, DataType)> {
+    fn typed(&self, e: &ast::Expr) -> R<(Expr, DataType)> {
         let x = self.expr(e)?;
         let t = self.type_of(&x, e)?;
         Ok((x, t))
@@ -265,7 +258,7 @@ impl Lowerer<'_> {
                 if types::is_json(&t) && coerce::is_text(&it) {
                     // A JSON object looked up by key reads as MAP(VARCHAR, JSON).
                     let m = functions::map::map_type(types::VARCHAR, types::JSON);
-                    x = super::lambda::json_cast(x, &m, true);
+                    x = lambda::json_cast(x, &m, true);
                     t = m;
                 }
                 let typed = vec![(x, t), (i, it)];
@@ -346,7 +339,7 @@ impl Lowerer<'_> {
     }
 
     fn call(&self, e: &ast::Expr, name: &str, args: &[ast::Expr], special: bool) -> R<Expr> {
-        if let Some(x) = super::lambda::lower_call(self, e, name, args)? {
+        if let Some(x) = lambda::lower_call(self, e, name, args)? {
             return Ok(x);
         }
         match name {
@@ -458,7 +451,7 @@ impl Lowerer<'_> {
         let args = lowered
             .into_iter()
             .zip(fields.iter().zip(&coerced))
-            .map(|(x, (from, to))| super::lambda::fit(x, from.data_type(), to.data_type()))
+            .map(|(x, (from, to))| lambda::fit(x, from.data_type(), to.data_type()))
             .collect();
         Ok(Expr::ScalarFunction(ScalarFunction::new_udf(
             Arc::clone(udf),
@@ -568,6 +561,26 @@ impl Lowerer<'_> {
     }
 }
 
+/// Lambda bodies ([`super::lambda`]) are lowered by this same lowerer, with the lambda's
+/// parameters added to the scope.
+impl LowerBody for Lowerer<'_> {
+    fn typed(&self, e: &ast::Expr) -> R<(Expr, DataType)> {
+        Lowerer::typed(self, e)
+    }
+
+    fn scope(&self) -> &[(String, Expr)] {
+        &self.scope
+    }
+
+    fn typed_in(&self, scope: Vec<(String, Expr)>, e: &ast::Expr) -> R<(Expr, DataType)> {
+        Lowerer {
+            schema: self.schema,
+            scope,
+        }
+        .typed(e)
+    }
+}
+
 fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
     Expr::BinaryExpr(datafusion_expr::BinaryExpr::new(
         Box::new(l),
@@ -616,8 +629,8 @@ fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
     } else {
         x
     };
-    if coerce::is_text(from) && super::lambda::is_structured(&to) {
-        return super::lambda::json_cast(x, &to, !is_try);
+    if coerce::is_text(from) && lambda::is_structured(&to) {
+        return lambda::json_cast(x, &to, !is_try);
     }
     if types::is_json(from)
         && (to == types::VARCHAR || to == DataType::Boolean || coerce::is_numeric(&to))
@@ -625,7 +638,7 @@ fn cast_value(x: Expr, from: &DataType, to: DataType, is_try: bool) -> Expr {
         // JSON → scalar as Presto: a JSON string gives its value ('"x"' → x, '"12"' → 12),
         // numbers round to integers, JSON null is NULL; a value that does not convert is a row
         // error (NULL for TRY_CAST). Objects and arrays → VARCHAR give compact JSON text.
-        return super::lambda::json_cast(x, &to, !is_try);
+        return lambda::json_cast(x, &to, !is_try);
     }
     let call = |udf: Arc<datafusion_expr::ScalarUDF>, x: Expr| {
         Expr::ScalarFunction(ScalarFunction::new_udf(udf, vec![x]))
