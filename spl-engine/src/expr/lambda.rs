@@ -503,6 +503,10 @@ pub(super) fn lower_call(
     ))))
 }
 
+/// The most lambda parameters in scope at once (16 nested one-parameter lambdas, 8 nested
+/// `reduce` merges); see `docs/decisions.md`.
+pub(crate) const MAX_LAMBDA_PARAMS: usize = 16;
+
 /// Lowers a lambda whose parameters have types `types`: its body, the body's type and the
 /// internal parameter names.
 fn lambda(
@@ -519,6 +523,20 @@ fn lambda(
         ));
     };
     let depth = lw.scope().len();
+    if depth + params.len() > MAX_LAMBDA_PARAMS {
+        // Planning a nested lambda costs about twice the lambda inside it (DataFusion derives
+        // each level's display name from the whole body more than once), so deep nesting would
+        // stall compilation long before any stack limit.
+        return Err(diag(
+            codes::TOO_DEEP,
+            format!(
+                "lambdas are nested too deeply: at most {MAX_LAMBDA_PARAMS} lambda parameters \
+                 may be in scope at once"
+            ),
+            at,
+            "this lambda",
+        ));
+    }
     let mut scope = lw.scope().to_vec();
     let mut names = Vec::with_capacity(params.len());
     for (i, (p, t)) in params.iter().zip(types).enumerate() {
