@@ -18,8 +18,7 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use spl_capi::abi::{
     spl_compile, spl_options_default, spl_process, spl_result_export, spl_result_free,
-    spl_result_group_count, ArrowArray, ArrowSchema, SplOptions, SplPipeline, SplResult,
-    SplStatus,
+    spl_result_group_count, ArrowArray, ArrowSchema, SplOptions, SplPipeline, SplResult, SplStatus,
 };
 
 /// Each buffer's size; every offset value and view position the target writes stays below it.
@@ -370,8 +369,7 @@ fn pipeline(typed: bool) -> usize {
     static PIPELINES: OnceLock<[usize; 2]> = OnceLock::new();
     PIPELINES.get_or_init(|| {
         [0, 1].map(|typed_output| {
-            let spl =
-                c"* | extend x = concat(content, '!'), t = __time__ | where level <> 'skip'";
+            let spl = c"* | extend x = concat(content, '!'), t = __time__ | where level <> 'skip'";
             let mut options = MaybeUninit::<SplOptions>::uninit();
             // SAFETY: writable memory for the options.
             assert_eq!(

@@ -168,18 +168,28 @@ fuzz_target!(|data: &[u8]| {
     }));
     let totals = match exec::run(pipeline, &mut sources, &options, &mut sink) {
         Ok(totals) => totals,
+        // A CSV header the decoder refuses ends the run under every policy (one message).
+        Err(RunError::Failed(message))
+            if format == Some(InputFormat::Csv) && message.contains("bad CSV header") =>
+        {
+            assert_eq!(message.matches("bad CSV header").count(), 1, "{message}");
+            return;
+        }
         Err(RunError::Failed(message)) => {
             assert_eq!(POLICIES[policy], ErrorPolicy::Fail, "{spl}: {message}");
             return;
         }
-        // A header the CSV decoder refuses, a value the encoder cannot write.
+        // A value the encoder cannot write.
         Err(e) => {
             let message = e.to_string();
             assert!(!message.is_empty());
             return;
         }
     };
-    assert_eq!(totals.rows_out, sink.rows, "{spl}: rows counted vs delivered");
+    assert_eq!(
+        totals.rows_out, sink.rows,
+        "{spl}: rows counted vs delivered"
+    );
     assert_eq!(totals.error_rows, sink.error_rows, "{spl}: error rows");
     assert!(totals.input_errors <= totals.error_rows);
     assert!(totals.rows_in + totals.input_errors <= totals.lines);
@@ -199,10 +209,6 @@ fuzz_target!(|data: &[u8]| {
         ErrorPolicy::PassThrough | ErrorPolicy::Fail => {
             assert_eq!(rows_in, rows_out, "{spl}")
         }
-        ErrorPolicy::Drop => assert_eq!(
-            rows_in,
-            rows_out + totals.policy_error_rows,
-            "{spl}"
-        ),
+        ErrorPolicy::Drop => assert_eq!(rows_in, rows_out + totals.policy_error_rows, "{spl}"),
     }
 });
