@@ -62,6 +62,9 @@ fuzz_one() {
     mkdir -p "corpus/$t" "artifacts/$t"
     local nice=()
     [ -n "${FUZZ_NICE:-}" ] && nice=(nice -n "$FUZZ_NICE")
+    # Artifacts left by earlier runs do not count; new ones (fork mode goes on after them) do.
+    local before
+    before=$(find "artifacts/$t" -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' | wc -l)
     local mode=()
     [ -n "${FUZZ_KEEP_GOING:-}" ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     set +e
@@ -70,8 +73,7 @@ fuzz_one() {
         -print_final_stats=1 "${mode[@]}" > "$log" 2>&1 < /dev/null
     status=$?
     set -e
-    if compgen -G "artifacts/$t/crash-*" > /dev/null || compgen -G "artifacts/$t/timeout-*" > /dev/null \
-        || compgen -G "artifacts/$t/oom-*" > /dev/null; then
+    if [ "$(find "artifacts/$t" -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' | wc -l)" -ne "$before" ]; then
         status=1
     fi
     return "$status"
@@ -92,12 +94,14 @@ summary() {
 }
 
 failed=()
+ran=()
 if [ -n "${FUZZ_PARALLEL:-}" ]; then
     pids=()
     for t in $targets; do
         echo "== $t: fuzzing for ${seconds}s (in parallel)"
         fuzz_one "$t" &
         pids+=("$!")
+        ran+=("$t")
     done
     i=0
     for t in $targets; do
@@ -107,14 +111,15 @@ if [ -n "${FUZZ_PARALLEL:-}" ]; then
 else
     for t in $targets; do
         echo "== $t: fuzzing for ${seconds}s"
+        ran+=("$t")
         fuzz_one "$t" || failed+=("$t")
         grep -E "^(==[0-9]+==|SUMMARY|thread .* panicked|Done [0-9]+ runs)" "artifacts/$t/run.log" | head -20 || true
         [ ${#failed[@]} -eq 0 ] || break
     done
 fi
 echo "== fuzz: summary (total $(( $(date +%s) - started ))s)"
-for t in $targets; do
-    [ -f "artifacts/$t/run.log" ] && summary "$t"
+for t in "${ran[@]}"; do
+    summary "$t"
 done
 if [ ${#failed[@]} -ne 0 ]; then
     for t in "${failed[@]}"; do
