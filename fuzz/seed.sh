@@ -3,8 +3,9 @@
 # test data (nothing here is committed: fuzz/corpus is ignored). Safe to run again: files are
 # named by content hash.
 #   spl_text, pull_query: SPL texts of testdata/corpus, testdata/pipelines, testdata/parser,
-#                         testdata/diagnostics and every conformance case
-#   run_input:            program selector + mode byte, then lines of testdata/logs
+#                         testdata/diagnostics and every conformance case (pull_query also
+#                         with group-describing bytes after a NUL)
+#   run_input:            program, format/policy and run bytes, then lines of testdata/logs
 #   loggroup:             LogGroups built from testdata/logs/app.jsonl, raw and compressed
 #                         (lz4 literal block, zstd raw block, deflate), with their raw size
 #   capi_import:          a few byte strings (the target builds its batch from any bytes)
@@ -50,17 +51,24 @@ for path in glob.glob(os.path.join(repo, "testdata/conformance/*.jsonl")):
 for t in texts:
     put("spl_text", t)
     put("pull_query", t)
+# pull_query: the query, a NUL, then bytes that describe the groups to scan.
+for i, t in enumerate(texts[:200]):
+    put("pull_query", t.encode() + b"\0" + hashlib.sha256(t.encode()).digest() * (1 + i % 4))
 
 logs = {
     0: open(os.path.join(repo, "testdata/logs/access.log"), "rb").read(),
     1: open(os.path.join(repo, "testdata/logs/app.jsonl"), "rb").read(),
     2: open(os.path.join(repo, "testdata/logs/orders.csv"), "rb").read(),
 }
+logs[3] = logs[1]
 def head(data, lines):
     return b"".join(data.splitlines(keepends=True)[:lines])
-for program in range(12):
-    for mode in range(12):
-        put("run_input", bytes([program, mode]) + head(logs[mode % 3], 8))
+# Byte 0: program (15 of them), byte 1: format (low 2 bits) and policy, byte 2: output, threads,
+# chunk size; then the input.
+for program in range(15):
+    for mode in range(16):
+        run = (program + mode) % 16
+        put("run_input", bytes([program, mode, run]) + head(logs[mode % 4], 12))
 
 def varint(n):
     b = bytearray()

@@ -3,18 +3,22 @@
 //! counts, buffer and child counts, offsets and views. Every buffer is memory this target
 //! allocated and large enough for any length/offset it declares (lengths and offsets ≤ 64,
 //! offset values and view positions < the buffer size), so what is tested is the library's
-//! validation, not reads of wild pointers. The expected answer is a status — never a panic
-//! (libFuzzer aborts on one, even when the library catches it) nor `SPL_ERR_INTERNAL`.
+//! validation, not reads of wild pointers. The expected answer is `SPL_OK`,
+//! `SPL_ERR_INVALID_INPUT` or `SPL_ERR_INVALID_UTF8` — never a panic (libFuzzer aborts on one,
+//! even when the library catches it) nor `SPL_ERR_INTERNAL`; every output group exports as valid
+//! Arrow data.
 #![no_main]
 use std::ffi::{c_char, c_void, CString};
+use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::OnceLock;
 
+use arrow::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use spl_capi::abi::{
-    spl_compile, spl_process, spl_result_free, ArrowArray, ArrowSchema, SplPipeline, SplResult,
-    SplStatus,
+    spl_compile, spl_options_default, spl_process, spl_result_export, spl_result_free,
+    spl_result_group_count, ArrowArray, ArrowSchema, SplOptions, SplPipeline, SplResult, SplStatus,
 };
 
 /// Each buffer's size; every offset value and view position the target writes stays below it.
@@ -359,20 +363,67 @@ fn build(u: &mut Unstructured, schemas: &mut Schemas) -> Result<(ArrowArray, Arr
     Ok((root, schema))
 }
 
-fn pipeline() -> usize {
-    static PIPELINE: OnceLock<usize> = OnceLock::new();
-    *PIPELINE.get_or_init(|| {
-        let spl = c"* | extend x = concat(content, '!'), t = __time__ | where level <> 'skip'";
-        let mut p: *mut SplPipeline = ptr::null_mut();
-        // SAFETY: a NUL-terminated program, default options, a writable out-pointer.
-        let status = unsafe { spl_compile(spl.as_ptr(), ptr::null(), &mut p, ptr::null_mut()) };
+/// The pipeline, compiled once per output mode (text or typed): the default (logtail) profile
+/// and policy, no time budget (the fuzzer's scheduling is not the library's business).
+fn pipeline(typed: bool) -> usize {
+    static PIPELINES: OnceLock<[usize; 2]> = OnceLock::new();
+    PIPELINES.get_or_init(|| {
+        [0, 1].map(|typed_output| {
+            let spl = c"* | extend x = concat(content, '!'), t = __time__ | where level <> 'skip'";
+            let mut options = MaybeUninit::<SplOptions>::uninit();
+            // SAFETY: writable memory for the options.
+            assert_eq!(
+                unsafe { spl_options_default(options.as_mut_ptr()) },
+                SplStatus::SPL_OK
+            );
+            // SAFETY: filled in above.
+            let mut options = unsafe { options.assume_init() };
+            options.batch_timeout_ms = 0;
+            options.typed_output = typed_output;
+            let mut p: *mut SplPipeline = ptr::null_mut();
+            // SAFETY: a NUL-terminated program, valid options, a writable out-pointer.
+            let status = unsafe { spl_compile(spl.as_ptr(), &options, &mut p, ptr::null_mut()) };
+            assert_eq!(status, SplStatus::SPL_OK);
+            p as usize
+        })
+    })[usize::from(typed)]
+}
+
+/// Exports every group of `result` and checks that what the host gets is valid Arrow data.
+fn check_export(result: *const SplResult) {
+    let mut groups = 0usize;
+    // SAFETY: a live result and a writable count.
+    assert_eq!(
+        unsafe { spl_result_group_count(result, &mut groups) },
+        SplStatus::SPL_OK
+    );
+    for index in 0..groups {
+        let mut array = MaybeUninit::<FFI_ArrowArray>::uninit();
+        let mut schema = MaybeUninit::<FFI_ArrowSchema>::uninit();
+        // SAFETY: a live result, an index below the count, writable out-structs (the FFI types
+        // have the C Data Interface layout).
+        let status = unsafe {
+            spl_result_export(
+                result,
+                index,
+                array.as_mut_ptr() as *mut ArrowArray,
+                schema.as_mut_ptr() as *mut ArrowSchema,
+            )
+        };
         assert_eq!(status, SplStatus::SPL_OK);
-        p as usize
-    })
+        // SAFETY: both were written by the export.
+        let (array, schema) = unsafe { (array.assume_init(), schema.assume_init()) };
+        // SAFETY: an exported array and its schema; from_ffi takes the array.
+        let data = unsafe { from_ffi(array, &schema) }.expect("the exported batch imports");
+        data.validate_full().expect("the exported batch is valid");
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
+    let Ok(typed) = u.arbitrary::<bool>() else {
+        return;
+    };
     let mut schemas = Schemas::default();
     let Ok((mut root, schema)) = build(&mut u, &mut schemas) else {
         return;
@@ -381,7 +432,7 @@ fuzz_target!(|data: &[u8]| {
     // SAFETY: the array and schema are valid C Data Interface structs over memory owned above.
     let status = unsafe {
         spl_process(
-            pipeline() as *const SplPipeline,
+            pipeline(typed) as *const SplPipeline,
             &mut root,
             &schema,
             ptr::null(),
@@ -393,12 +444,18 @@ fuzz_target!(|data: &[u8]| {
         unsafe { release(&mut root) };
     }
     if !result.is_null() {
+        check_export(result);
         assert_eq!(spl_result_free(result), SplStatus::SPL_OK);
     }
-    assert_ne!(
-        status,
-        SplStatus::SPL_ERR_INTERNAL,
-        "{:?}",
+    // A batch is processed or refused as invalid input (or invalid UTF-8 in a name or text
+    // column); never an internal error. The pipeline's budgets are the default profile's, far
+    // above what a 64-row batch needs.
+    assert!(
+        matches!(
+            status,
+            SplStatus::SPL_OK | SplStatus::SPL_ERR_INVALID_INPUT | SplStatus::SPL_ERR_INVALID_UTF8
+        ),
+        "{status:?}: {:?}",
         // SAFETY: a NUL-terminated, thread-local message.
         unsafe { std::ffi::CStr::from_ptr(spl_capi::abi::spl_last_error()) }
     );

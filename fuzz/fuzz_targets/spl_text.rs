@@ -1,8 +1,11 @@
-//! Arbitrary bytes as SPL text: parse (with the diagnostics rendered as text and JSON), the
-//! formatter round trip, `check` under every profile and `explain` of what compiles. Nothing may
-//! panic; a text that parses must print to a text that parses back to the same tree.
+//! Arbitrary bytes as SPL text through what `spl fmt`, `spl check` and `spl explain` do: parse
+//! (diagnostics rendered as text and JSON), the canonical printer, `Pipeline::compile` under every
+//! profile and the plans `explain` prints (optimized and as written, with the decode plan).
+//! Nothing may panic; a text that parses must print to a text that parses back to the same tree
+//! (`parse(fmt(x)) == parse(x)`), and printing that tree again gives the same text.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use spl_engine::exec::DecodePlan;
 use spl_engine::pipeline::{Options, Pipeline, Profile};
 
 fuzz_target!(|data: &[u8]| {
@@ -12,10 +15,17 @@ fuzz_target!(|data: &[u8]| {
         Ok(program) => {
             let printed = program.to_string();
             match spl_parser::parse(&printed) {
-                Ok(again) => assert!(
-                    again == program,
-                    "printing changed the tree\n--- input\n{text}\n--- printed\n{printed}"
-                ),
+                Ok(again) => {
+                    assert!(
+                        again == program,
+                        "printing changed the tree\n--- input\n{text}\n--- printed\n{printed}"
+                    );
+                    let twice = again.to_string();
+                    assert!(
+                        twice == printed,
+                        "printing is not stable\n--- printed\n{printed}\n--- again\n{twice}"
+                    );
+                }
                 Err(d) => panic!(
                     "the printed program does not parse\n--- input\n{text}\n--- printed\n{printed}\n{}",
                     d.render("printed", &printed, false)
@@ -31,6 +41,10 @@ fuzz_target!(|data: &[u8]| {
         match Pipeline::compile(text, &Options::new(profile)) {
             Ok(pipeline) => {
                 let _ = pipeline.plan_text();
+                let _ = pipeline.written_plan_text();
+                let _ = pipeline.rewrites();
+                let _ = DecodePlan::for_pipeline(&pipeline, true);
+                let _ = DecodePlan::for_pipeline(&pipeline, false);
                 let _ = pipeline.warnings.render("fuzz", text, false);
             }
             Err(diags) => {

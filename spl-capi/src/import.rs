@@ -39,10 +39,11 @@ fn invalid(message: impl Into<String>) -> Failure {
 /// What a child column holds, from its format string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// Text or bytes with this many buffers (at least, for views).
+    /// Text or bytes with this many buffers (at least, for views); `large`: 64-bit offsets.
     Bytes {
         buffers: i64,
         view: bool,
+        large: bool,
     },
     Int,
     Null,
@@ -54,10 +55,12 @@ fn kind(format: &str) -> Option<Kind> {
         "u" | "U" | "z" | "Z" => Kind::Bytes {
             buffers: 3,
             view: false,
+            large: matches!(format, "U" | "Z"),
         },
         "vu" | "vz" => Kind::Bytes {
             buffers: 3,
             view: true,
+            large: false,
         },
         "l" | "i" | "L" | "I" => Kind::Int,
         "n" => Kind::Null,
@@ -176,8 +179,8 @@ fn buffer(a: &ArrowArray, i: i64) -> *const std::ffi::c_void {
 /// Checks the counts and pointers of one array against its kind, so arrow's importer (which
 /// trusts its input and reads the offsets and variadic lengths buffers to size the others) only
 /// sees consistent structs: lengths, offsets and null counts in range, a validity bitmap
-/// whenever nulls are declared, the buffers arrow dereferences present, and variadic lengths
-/// that are not negative.
+/// whenever nulls are declared, the buffers arrow dereferences present, a last offset and
+/// variadic lengths that are not negative.
 fn check_array(a: &ArrowArray, name: &str, kind: Kind, buffers: i64) -> Result<(), Failure> {
     check_counts(a, &format!("field `{name}`"))?;
     let view = matches!(kind, Kind::Bytes { view: true, .. });
@@ -205,6 +208,28 @@ fn check_array(a: &ArrowArray, name: &str, kind: Kind, buffers: i64) -> Result<(
     match kind {
         // Offsets hold offset + length + 1 entries, so they are needed even for no rows.
         Kind::Bytes { view: false, .. } if buffer(a, 1).is_null() => Err(missing("offsets")),
+        // The importer sizes the data buffer by the last offset: a negative one would become
+        // a huge length before any validation (the other offsets are validated after import).
+        Kind::Bytes {
+            view: false, large, ..
+        } if a.length > 0 => {
+            let offsets = buffer(a, 1);
+            // SAFETY: the offsets buffer holds offset + length + 1 entries per the C Data
+            // Interface; read unaligned since C callers need not align it.
+            let last = unsafe {
+                if large {
+                    (offsets as *const i64).add(rows as usize).read_unaligned()
+                } else {
+                    i64::from((offsets as *const i32).add(rows as usize).read_unaligned())
+                }
+            };
+            if last < 0 {
+                return Err(invalid(format!(
+                    "field `{name}`: the last offset is negative ({last})"
+                )));
+            }
+            Ok(())
+        }
         Kind::Bytes { view: true, .. } => {
             if rows > 0 && buffer(a, 1).is_null() {
                 return Err(missing("views"));

@@ -211,6 +211,28 @@ fn cases() -> Vec<Case> {
             "offset",
         ),
         (
+            // Found by fuzzing: arrow's importer sized the data buffer by the last offset
+            // before anything validated it (a slice of ~2^64 bytes; an abort in debug builds).
+            "a negative last offset",
+            Box::new(move |p| process(p, &with_column(utf8(vec![0, 1, -5], b"ab", 2)), |_, _| {})),
+            "last offset is negative",
+        ),
+        (
+            "a negative last offset (64-bit offsets)",
+            Box::new(|p| {
+                let data = unsafe {
+                    ArrayData::builder(DataType::LargeUtf8)
+                        .len(1)
+                        .offset(1)
+                        .add_buffer(Buffer::from_vec(vec![0i64, 1, i64::MIN]))
+                        .add_buffer(Buffer::from(b"ab".to_vec()))
+                        .build_unchecked()
+                };
+                process(p, &with_column(data), |_, _| {})
+            }),
+            "last offset is negative",
+        ),
+        (
             "a view into a data buffer that is too short",
             Box::new(|p| {
                 // One view of 20 bytes (not inlined) into buffer 0 at offset 0, which has 4.

@@ -96,8 +96,9 @@ impl<'a> Feed<'a> {
                         if d.needs_header() {
                             let (end, lines) = (line.end, line.lines);
                             d.set_header(line.text).map_err(|e| {
+                                // The decoder's message starts with "bad CSV header".
                                 RunError::Failed(format!(
-                                    "line {}: bad CSV header: {e}",
+                                    "line {}: {e}",
                                     chunk.first_line + lines - 1
                                 ))
                             })?;

@@ -404,6 +404,37 @@ mod tests {
         }
     }
 
+    /// A CSV header the decoder refuses ends the run with one clear message, whatever the error
+    /// policy (found by fuzzing: the message said "bad CSV header" twice).
+    #[test]
+    fn a_bad_csv_header_fails_the_run_with_one_message() {
+        use crate::pipeline::ErrorPolicy;
+        for policy in [
+            ErrorPolicy::ErrorStream,
+            ErrorPolicy::PassThrough,
+            ErrorPolicy::Drop,
+        ] {
+            let options = crate::pipeline::Options {
+                error_policy: Some(policy),
+                ..crate::pipeline::Options::default()
+            };
+            let pipeline = Pipeline::compile("*", &options).unwrap();
+            let mut sources = std::iter::once(Ok(Source {
+                name: "t".into(),
+                reader: Box::new(Cursor::new(b"\n\"a\"b,c\n1,2\n".to_vec())),
+                format: Some(crate::codec::InputFormat::Csv),
+            }));
+            let mut sink = Count(0);
+            let e = run(&pipeline, &mut sources, &RunOptions::default(), &mut sink).unwrap_err();
+            let RunError::Failed(message) = e else {
+                panic!("{e:?}");
+            };
+            assert!(message.starts_with("line 2: bad CSV header: "), "{message}");
+            assert_eq!(message.matches("bad CSV header").count(), 1, "{message}");
+            assert_eq!(sink.0, 0);
+        }
+    }
+
     /// A worker that panics ends the parallel run with an error instead of a hang, whichever
     /// chunk it was working on; chunks before it are still delivered.
     #[test]
