@@ -83,7 +83,10 @@ fn nested_lambdas_run_or_get_e0020() {
     // 16 nested lambdas are the most; one more is refused at once instead of stalling the
     // compile (each level used to double the planning time).
     assert_eq!(outcome(nest(16), Profile::Cli), Ok(2));
-    assert_eq!(outcome(nest(17), Profile::Cli), Err(vec!["E0020".to_string()]));
+    assert_eq!(
+        outcome(nest(17), Profile::Cli),
+        Err(vec!["E0020".to_string()])
+    );
     let deep = outcome(nest(200), Profile::Cli);
     match deep {
         Ok(rows) => assert_eq!(rows, 2),
