@@ -137,14 +137,32 @@ impl Client {
         })
     }
 
-    /// Sends one request; `params` are the decoded query parameters. Transport failures are
-    /// errors; HTTP errors are responses.
+    /// Sends one request with a JSON body (if any); `params` are the decoded query parameters.
+    /// Transport failures are errors; HTTP errors are responses.
     pub fn request(
         &self,
         method: &str,
         path: &str,
         params: &[(&str, &str)],
         body: &[u8],
+    ) -> Result<Response, String> {
+        self.request_typed(method, path, params, body, "application/json")
+    }
+
+    /// PutLogs of one uncompressed, encoded LogGroup to the next shard (`shards/lb`).
+    pub fn put_logs(&self, logstore: &str, group: &[u8]) -> Result<Response, String> {
+        let path = format!("/logstores/{logstore}/shards/lb");
+        self.request_typed("POST", &path, &[], group, "application/x-protobuf")
+    }
+
+    /// [`Client::request`] with the body's content type.
+    pub fn request_typed(
+        &self,
+        method: &str,
+        path: &str,
+        params: &[(&str, &str)],
+        body: &[u8],
+        body_type: &str,
     ) -> Result<Response, String> {
         let date = chrono::Utc::now()
             .format("%a, %d %b %Y %H:%M:%S GMT")
@@ -154,11 +172,7 @@ impl Client {
         } else {
             content_md5(body)
         };
-        let content_type = if body.is_empty() {
-            ""
-        } else {
-            "application/json"
-        };
+        let content_type = if body.is_empty() { "" } else { body_type };
         let raw_size = body.len().to_string();
         let log_headers = [
             ("x-log-apiversion", "0.6.0"),

@@ -237,6 +237,9 @@ impl Worker<'_> {
         let list = LogGroupList::decode(&r.body[..])
             .map_err(|e| format!("pull of shard {shard}: bad LogGroupList: {e}"))?;
         self.stats.pulls += 1;
+        if std::env::var_os("SPL_CONSUME_TRACE").is_some() {
+            eprintln!("pull {shard} {cursor} -> {next} {} groups {:?}", list.log_groups.len(), r.headers);
+        }
         self.stats.groups += list.log_groups.len() as u64;
         let groups: Vec<LogGroup> = match &self.local {
             None => list.log_groups,
