@@ -44,7 +44,14 @@ fn serve(name: &str) -> Server {
     let dir = temp_dir(name);
     std::fs::write(dir.join("keys"), "# test keys\nak1:s3cret\n").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_spl"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--shards", "4", "--keys-file"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--shards",
+            "4",
+            "--keys-file",
+        ])
         .arg(dir.join("keys"))
         .arg("--data-dir")
         .arg(dir.join("data"))
@@ -117,7 +124,7 @@ fn consume(server: &Server, group: &str, name: &str, out: &Path, extra: &[&str])
         .args(["--project", "demo", "--logstore", "web", "--group", group])
         .args(["--consumer", name, "--query", QUERY])
         .args(["--heartbeat-interval", "0.2", "--timeout", "2"])
-        .args(["--batch", &BATCH.to_string(), "--stats"])
+        .args(["--batch", &BATCH.to_string()])
         .arg("--output-dir")
         .arg(out)
         .args(extra)
@@ -174,45 +181,57 @@ fn terminate(mut child: Child) -> (bool, String) {
     assert!(status.success());
     let status = child.wait().unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     (status.success(), err)
 }
 
 #[test]
 fn three_workers_share_a_group_and_survive_a_kill() {
     let server = serve("group");
-    put(&server, 0, 40);
+    put(&server, 0, 10);
     let root = temp_dir("group-out");
     let outs: Vec<PathBuf> = (1..=3).map(|i| root.join(format!("c{i}"))).collect();
     let mut workers: Vec<Option<Child>> = outs
         .iter()
         .enumerate()
-        .map(|(i, out)| Some(consume(&server, "workers", &format!("c{}", i + 1), out, &[])))
+        .map(|(i, out)| {
+            Some(consume(
+                &server,
+                "workers",
+                &format!("c{}", i + 1),
+                out,
+                &[],
+            ))
+        })
         .collect();
-    // Kill c1 once it has written rows, while rows are still arriving.
+    // Rows keep arriving, one group at a time; c1 is killed once it has written rows (it holds
+    // a shard once the group is balanced), and 40 more groups follow.
     let mut c1 = workers[0].take().unwrap();
-    wait_for("c1's first rows", || {
-        if let Some(status) = c1.try_wait().unwrap() {
-            let mut err = String::new();
-            c1.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-            panic!("c1 ended early ({status}): {err}");
-        }
-        if std::env::var_os("DEBUG_CONSUME").is_some() && !root.join("x").exists() {
-            std::thread::sleep(Duration::from_secs(5));
-            for w in workers.iter_mut().flatten().chain(std::iter::once(&mut c1)) {
-                let _ = w.kill();
+    let (mut put_groups, mut killed_at) = (10, None);
+    while killed_at.is_none_or(|k| put_groups < k + 40) {
+        assert!(put_groups < 100_000, "c1 never wrote a row");
+        put(&server, put_groups, put_groups + 1);
+        put_groups += 1;
+        if killed_at.is_none() {
+            if let Some(status) = c1.try_wait().unwrap() {
                 let mut err = String::new();
-                w.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-                eprintln!("---\n{err}");
+                c1.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+                panic!("c1 ended early ({status}): {err}");
             }
-            panic!("debug");
+            if !ids_in(&outs[0]).is_empty() {
+                c1.kill().unwrap();
+                c1.wait().unwrap();
+                killed_at = Some(put_groups);
+            }
         }
-        !ids_in(&outs[0]).is_empty()
-    });
-    c1.kill().unwrap();
-    c1.wait().unwrap();
-    put(&server, 40, 80);
-    let expected = expected_ids(80);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let expected = expected_ids(put_groups);
     wait_for("every matching row", || {
         let seen: BTreeSet<String> = outs.iter().flat_map(|o| ids_in(o)).collect();
         seen.is_superset(&expected)
@@ -226,8 +245,13 @@ fn three_workers_share_a_group_and_survive_a_kill() {
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for out in &outs {
         for row in rows_in(out) {
-            let keys: Vec<&str> = row.keys().map(String::as_str).collect();
-            assert_eq!(keys, ["id", "kind", "uri"], "only the projected fields: {row:?}");
+            let mut keys: Vec<&str> = row.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            assert_eq!(
+                keys,
+                ["id", "kind", "uri"],
+                "only the projected fields: {row:?}"
+            );
             assert_eq!(row["kind"], "error");
             let id = row["id"].as_str().unwrap().to_string();
             let n: u32 = id[1..].parse().unwrap();
@@ -238,12 +262,18 @@ fn three_workers_share_a_group_and_survive_a_kill() {
     let seen: BTreeSet<String> = count.keys().cloned().collect();
     assert_eq!(seen, expected, "the union is exactly the matching rows");
     let dups: Vec<(&String, &usize)> = count.iter().filter(|(_, n)| **n > 1).collect();
-    println!("duplicates (at-least-once window of the killed worker): {}: {dups:?}", dups.len());
+    println!(
+        "duplicates (at-least-once window of the killed worker): {}: {dups:?}",
+        dups.len()
+    );
     // Only rows the killed worker wrote can come again, at most its last unsaved batch per
     // shard (4 shards x BATCH groups x matching rows per group), each at most twice.
     let c1_ids: BTreeSet<String> = ids_in(&outs[0]).into_iter().collect();
     for (id, n) in &dups {
-        assert!(c1_ids.contains(*id), "{id} duplicated though the killed worker never wrote it");
+        assert!(
+            c1_ids.contains(*id),
+            "{id} duplicated though the killed worker never wrote it"
+        );
         assert_eq!(**n, 2, "{id} written {n} times");
     }
     assert!(dups.len() as u32 <= 4 * BATCH * ROWS_PER_GROUP.div_ceil(3) + 4);
@@ -303,7 +333,10 @@ fn unsigned_and_wrongly_signed_requests_are_refused() {
         .unwrap()
         .request("GET", "/logstores/web/shards", &[], &[])
         .unwrap();
-    assert_eq!((r.status, r.error_code().as_deref()), (401, Some("SignatureNotMatch")));
+    assert_eq!(
+        (r.status, r.error_code().as_deref()),
+        (401, Some("SignatureNotMatch"))
+    );
     // The signed request passes.
     let r = Client::new(&server.addr, "demo", Some(key()))
         .unwrap()
@@ -313,7 +346,14 @@ fn unsigned_and_wrongly_signed_requests_are_refused() {
     // spl consume with a wrong secret stops with the server's refusal.
     let out = Command::new(env!("CARGO_BIN_EXE_spl"))
         .args(["consume", "--endpoint", &server.addr, "--project", "demo"])
-        .args(["--logstore", "web", "--group", "g", "--access-key-id", "ak1"])
+        .args([
+            "--logstore",
+            "web",
+            "--group",
+            "g",
+            "--access-key-id",
+            "ak1",
+        ])
         .args(["--access-key-secret", "guess"])
         .output()
         .unwrap();
@@ -326,7 +366,13 @@ fn unsigned_and_wrongly_signed_requests_are_refused() {
 fn bad_flags_are_refused() {
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_spl"))
-            .args(["consume", "--endpoint", "http://127.0.0.1:1", "--project", "p"])
+            .args([
+                "consume",
+                "--endpoint",
+                "http://127.0.0.1:1",
+                "--project",
+                "p",
+            ])
             .args(["--logstore", "l", "--group", "g"])
             .args(args)
             .output()
@@ -336,7 +382,10 @@ fn bad_flags_are_refused() {
         (&["--local"][..], "--local needs"),
         (&["--from", "yesterday"][..], "--from must be"),
         (&["--heartbeat-interval", "0"][..], "--heartbeat-interval"),
-        (&["--access-key-id", "x"][..], "both the access key id and secret"),
+        (
+            &["--access-key-id", "x"][..],
+            "both the access key id and secret",
+        ),
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

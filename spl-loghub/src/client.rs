@@ -99,9 +99,7 @@ impl Client {
         }
         let rest = rest.strip_prefix("http://").unwrap_or(rest);
         if rest.is_empty() || rest.contains('/') {
-            return Err(format!(
-                "endpoint `{endpoint}` is not http://HOST[:PORT]"
-            ));
+            return Err(format!("endpoint `{endpoint}` is not http://HOST[:PORT]"));
         }
         if project.is_empty()
             || !project

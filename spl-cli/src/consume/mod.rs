@@ -91,7 +91,13 @@ fn consume(cfg: &ConsumeConfig) -> Result<(), String> {
 }
 
 impl Worker<'_> {
-    fn call(&self, method: &str, path: &str, params: &[(&str, &str)], body: &[u8]) -> Result<Response, String> {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        params: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, String> {
         self.client.request(method, path, params, body)
     }
 
@@ -107,7 +113,11 @@ impl Worker<'_> {
         if r.status == 200 || r.error_code().as_deref() == Some("ConsumerGroupAlreadyExist") {
             Ok(())
         } else {
-            Err(format!("cannot create consumer group `{}`: {}", self.cfg.group, r.error_text()))
+            Err(format!(
+                "cannot create consumer group `{}`: {}",
+                self.cfg.group,
+                r.error_text()
+            ))
         }
     }
 
@@ -196,7 +206,10 @@ impl Worker<'_> {
         let id = shard.to_string();
         let r = self.call("GET", &self.group_path, &[("shard", &id)], &[])?;
         if r.status != 200 {
-            return Err(format!("cannot read the checkpoint of shard {shard}: {}", r.error_text()));
+            return Err(format!(
+                "cannot read the checkpoint of shard {shard}: {}",
+                r.error_text()
+            ));
         }
         let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
         if let Some(c) = v
@@ -213,7 +226,10 @@ impl Worker<'_> {
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
         match (r.status, v["cursor"].as_str()) {
             (200, Some(c)) => Ok(c.to_string()),
-            _ => Err(format!("cannot get a cursor for shard {shard}: {}", r.error_text())),
+            _ => Err(format!(
+                "cannot get a cursor for shard {shard}: {}",
+                r.error_text()
+            )),
         }
     }
 
@@ -221,7 +237,11 @@ impl Worker<'_> {
     fn pull_once(&mut self, shard: u32) -> Result<bool, String> {
         let cursor = self.held[&shard].cursor.clone();
         let count = self.cfg.batch.to_string();
-        let mut params = vec![("type", "logs"), ("cursor", cursor.as_str()), ("count", count.as_str())];
+        let mut params = vec![
+            ("type", "logs"),
+            ("cursor", cursor.as_str()),
+            ("count", count.as_str()),
+        ];
         if let (Some(q), false) = (&self.cfg.query, self.cfg.local) {
             params.push(("query", q.as_str()));
         }
@@ -237,17 +257,15 @@ impl Worker<'_> {
         let list = LogGroupList::decode(&r.body[..])
             .map_err(|e| format!("pull of shard {shard}: bad LogGroupList: {e}"))?;
         self.stats.pulls += 1;
-        if std::env::var_os("SPL_CONSUME_TRACE").is_some() {
-            eprintln!("pull {shard} {cursor} -> {next} {} groups {:?}", list.log_groups.len(), r.headers);
-        }
+
         self.stats.groups += list.log_groups.len() as u64;
         let groups: Vec<LogGroup> = match &self.local {
             None => list.log_groups,
             Some(p) => {
                 let mut out = Vec::new();
                 for g in &list.log_groups {
-                    let (gs, _) = spl_loghub::scan::apply(p, g)
-                        .map_err(|e| format!("shard {shard}: {e}"))?;
+                    let (gs, _) =
+                        spl_loghub::scan::apply(p, g).map_err(|e| format!("shard {shard}: {e}"))?;
                     out.extend(gs);
                 }
                 out
@@ -276,7 +294,11 @@ impl Worker<'_> {
         let r = self.call(
             "POST",
             &self.group_path,
-            &[("type", "checkpoint"), ("consumer", &self.cfg.consumer), ("forceSuccess", "false")],
+            &[
+                ("type", "checkpoint"),
+                ("consumer", &self.cfg.consumer),
+                ("forceSuccess", "false"),
+            ],
             body.as_bytes(),
         )?;
         match (r.status, r.error_code().as_deref()) {
@@ -294,7 +316,10 @@ impl Worker<'_> {
                 self.held.remove(&shard);
                 Ok(())
             }
-            _ => Err(format!("checkpoint of shard {shard} failed: {}", r.error_text())),
+            _ => Err(format!(
+                "checkpoint of shard {shard} failed: {}",
+                r.error_text()
+            )),
         }
     }
 

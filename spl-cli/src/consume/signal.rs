@@ -11,7 +11,12 @@ pub fn stop_flag() -> Result<Arc<AtomicBool>, String> {
         .map_err(|e| format!("cannot start the signal handler: {e}"))?;
     use tokio::signal::unix::{signal, SignalKind};
     let (mut int, mut term) = rt
-        .block_on(async { Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?)) })
+        .block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            ))
+        })
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let set = flag.clone();
     std::thread::spawn(move || {
