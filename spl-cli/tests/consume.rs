@@ -78,7 +78,7 @@ fn key() -> AccessKey {
     }
 }
 
-/// Puts groups `from..to` (ROWS_PER_GROUP rows each); row n has status 500 when n % 3 == 0.
+/// Puts groups `from..to` (ROWS_PER_GROUP rows each); row n has status 500 when n.is_multiple_of(3).
 fn put(server: &Server, from: u32, to: u32) {
     let client = Client::new(&server.addr, "demo", Some(key())).unwrap();
     for g in from..to {
@@ -93,7 +93,10 @@ fn put(server: &Server, from: u32, to: u32) {
                     time: 1_700_000_000 + n,
                     contents: vec![
                         kv("id", format!("r{n}")),
-                        kv("status", if n % 3 == 0 { "500" } else { "200" }.into()),
+                        kv(
+                            "status",
+                            if n.is_multiple_of(3) { "500" } else { "200" }.into(),
+                        ),
                         kv("uri", format!("/p/{n}")),
                         kv("agent", "curl".into()),
                     ],
@@ -112,7 +115,7 @@ fn put(server: &Server, from: u32, to: u32) {
 
 fn expected_ids(groups: u32) -> BTreeSet<String> {
     (0..groups * ROWS_PER_GROUP)
-        .filter(|n| n % 3 == 0)
+        .filter(|n| n.is_multiple_of(3))
         .map(|n| format!("r{n}"))
         .collect()
 }
@@ -231,6 +234,8 @@ fn three_workers_share_a_group_and_survive_a_kill() {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    let _ = c1.kill();
+    let _ = c1.wait();
     let expected = expected_ids(put_groups);
     wait_for("every matching row", || {
         let seen: BTreeSet<String> = outs.iter().flat_map(|o| ids_in(o)).collect();
