@@ -88,6 +88,11 @@ pub enum Sub {
         after_help = "Examples:\n  spl serve --data-dir /var/lib/spl-loghub --listen 127.0.0.1:7099 --shards 2\n  See docs/pushdown.md for the API and a runnable example."
     )]
     Serve(spl_loghub::ServeArgs),
+    /// Consume a logstore as a worker of a consumer group: pull the assigned shards with the SPL pushed down, write rows, checkpoint.
+    #[command(
+        after_help = "Examples:\n  spl consume --endpoint http://127.0.0.1:7099 --project demo --logstore web --group g1 --query '* | where status >= 500 | project uri'\n  See docs/consume.md."
+    )]
+    Consume(crate::consume::ConsumeArgs),
     /// Print a pipeline in canonical form.
     #[command(
         after_help = "Examples:\n  spl fmt '*|where a=1|project a'\n  spl fmt pipeline.spl\n  spl fmt --check pipeline.spl"

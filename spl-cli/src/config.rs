@@ -31,6 +31,7 @@ pub enum Command {
         written: bool,
     },
     Serve(Box<spl_loghub::Config>),
+    Consume(Box<crate::consume::ConsumeConfig>),
     Test {
         files: Vec<PathBuf>,
         update: bool,
@@ -90,6 +91,9 @@ impl Command {
                 filter,
             },
             Sub::Serve(args) => Command::Serve(Box::new(args.config())),
+            Sub::Consume(args) => {
+                Command::Consume(Box::new(crate::consume::ConsumeConfig::from_args(args)?))
+            }
             Sub::Fmt {
                 spl_or_file,
                 check,

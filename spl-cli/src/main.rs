@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod config;
+mod consume;
 #[cfg(test)]
 mod docs;
 mod input;

@@ -171,12 +171,21 @@ impl Keys {
             }
         }
         let content_type = header("content-type").unwrap_or("");
-        let resource = canonical_resource(path, params);
+        let pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect();
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         for with_log_date in [false, true] {
-            let text = format!(
-                "{method}\n{md5}\n{content_type}\n{date}\n{}{resource}",
-                canonical_headers(headers, with_log_date)
-            );
+            let signed: Vec<(&str, &str)> = pairs
+                .iter()
+                .copied()
+                .filter(|(k, _)| with_log_date || *k != "x-log-date")
+                .collect();
+            let text = string_to_sign(method, md5, content_type, date, &signed, path, &params);
             if constant_time_eq(sign(secret, &text).as_bytes(), signature.as_bytes()) {
                 return Ok(());
             }
@@ -201,27 +210,45 @@ fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-fn canonical_headers(headers: &HeaderMap, with_log_date: bool) -> String {
+/// The v1 string-to-sign of a request (the one text both the server's check and the client's
+/// signature are made from): `headers` are all the request's headers (names lower case; only
+/// `x-log-*` but not `x-log-meta-*`, and `x-acs-*`, are signed), `params` its decoded query
+/// parameters, `path` as sent.
+pub fn string_to_sign(
+    method: &str,
+    content_md5: &str,
+    content_type: &str,
+    date: &str,
+    headers: &[(&str, &str)],
+    path: &str,
+    params: &[(&str, &str)],
+) -> String {
     let mut signed: Vec<(&str, &str)> = headers
         .iter()
-        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+        .copied()
         .filter(|(k, _)| {
             k.starts_with("x-acs-") || (k.starts_with("x-log-") && !k.starts_with("x-log-meta-"))
         })
-        .filter(|(k, _)| with_log_date || *k != "x-log-date")
         .collect();
     signed.sort();
-    signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect()
+    let mut text = format!("{method}\n{content_md5}\n{content_type}\n{date}\n");
+    for (k, v) in signed {
+        text.push_str(&format!("{k}:{v}\n"));
+    }
+    text.push_str(path);
+    if !params.is_empty() {
+        let mut pairs = params.to_vec();
+        pairs.sort();
+        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        text.push('?');
+        text.push_str(&query.join("&"));
+    }
+    text
 }
 
-fn canonical_resource(path: &str, params: &HashMap<String, String>) -> String {
-    if params.is_empty() {
-        return path.to_string();
-    }
-    let mut pairs: Vec<(&String, &String)> = params.iter().collect();
-    pairs.sort();
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{path}?{}", query.join("&"))
+/// The upper-case hex MD5 of a body (its `Content-MD5`, as the SDKs send it).
+pub fn content_md5(body: &[u8]) -> String {
+    hex_upper(&Md5::digest(body))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

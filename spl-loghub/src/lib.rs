@@ -24,6 +24,7 @@
 mod admin;
 pub mod args;
 pub mod auth;
+pub mod client;
 pub mod compress;
 mod conn;
 pub mod consumer;

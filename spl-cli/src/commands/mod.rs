@@ -54,6 +54,7 @@ pub fn run(command: Command) -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Consume(config) => crate::consume::run(*config),
         Command::Fmt {
             source,
             check,
