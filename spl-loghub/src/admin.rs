@@ -3,7 +3,8 @@
 //! `Unsupported` answer for SplitShard and MergeShard (shards here have no parents).
 use hyper::{Method, StatusCode};
 
-use crate::server::{bad, err, Answer, ApiError, Req, State};
+use crate::api::{bad, err, json_body, Answer, ApiError, Req};
+use crate::store::Store;
 use crate::store::StoreError;
 
 /// A TTL of this many days or more means the data is kept forever (as in the service).
@@ -23,23 +24,23 @@ pub(crate) fn handles(r: &Req, segs: &[&str]) -> bool {
 }
 
 pub(crate) fn handle(
-    state: &State,
+    store: &Store,
     r: &Req,
     segs: &[String],
     body: &[u8],
 ) -> Result<Answer, ApiError> {
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (&r.method, segs.as_slice()) {
-        (&Method::GET, ["logstores"]) => list(state, r),
-        (&Method::POST, ["logstores"]) => create(state, r, body),
-        (&Method::GET, ["logstores", ls]) => get(state, r, ls),
-        (&Method::PUT, ["logstores", ls]) => update(state, r, ls, body),
+        (&Method::GET, ["logstores"]) => list(store, r),
+        (&Method::POST, ["logstores"]) => create(store, r, body),
+        (&Method::GET, ["logstores", ls]) => get(store, r, ls),
+        (&Method::PUT, ["logstores", ls]) => update(store, r, ls, body),
         (&Method::DELETE, ["logstores", ls]) => {
-            state.store.delete_logstore(&r.project, ls)?;
+            store.delete_logstore(&r.project, ls)?;
             Ok(Answer::empty())
         }
         (_, ["logstores", ls, "shards", id]) => {
-            let ls = state.store.logstore(&r.project, ls)?;
+            let ls = store.logstore(&r.project, ls)?;
             id.parse::<u32>()
                 .ok()
                 .and_then(|id| ls.shard(id).ok())
@@ -61,12 +62,6 @@ pub(crate) fn handle(
     }
 }
 
-/// The request body as a JSON object.
-pub(crate) fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .map_err(|e| bad("PostBodyInvalid", format!("the body is not JSON: {e}")))
-}
-
 fn int_field(v: &serde_json::Value, name: &str) -> Result<Option<u64>, ApiError> {
     match &v[name] {
         serde_json::Value::Null => Ok(None),
@@ -86,13 +81,13 @@ fn ttl_field(v: &serde_json::Value) -> Result<Option<u64>, ApiError> {
     }
 }
 
-fn create(state: &State, r: &Req, body: &[u8]) -> Result<Answer, ApiError> {
+fn create(store: &Store, r: &Req, body: &[u8]) -> Result<Answer, ApiError> {
     let v = json_body(body)?;
     let name = v["logstoreName"]
         .as_str()
         .ok_or_else(|| bad("ParameterInvalid", "`logstoreName` is required"))?;
     let shards = match int_field(&v, "shardCount")? {
-        None => state.store.config().default_shards,
+        None => store.config().default_shards,
         Some(n) => u32::try_from(n)
             .ok()
             .filter(|n| (1..=256).contains(n))
@@ -104,13 +99,13 @@ fn create(state: &State, r: &Req, body: &[u8]) -> Result<Answer, ApiError> {
             })?,
     };
     let ttl = ttl_field(&v)?;
-    state.store.create_logstore(&r.project, name, shards, ttl)?;
+    store.create_logstore(&r.project, name, shards, ttl)?;
     Ok(Answer::empty())
 }
 
-fn describe(state: &State, ls: &crate::store::Logstore) -> serde_json::Value {
+fn describe(store: &Store, ls: &crate::store::Logstore) -> serde_json::Value {
     let ttl = ls
-        .ttl_days(state.store.config())
+        .ttl_days(store.config())
         .map_or(TTL_FOREVER_DAYS, |d| d.min(TTL_FOREVER_DAYS));
     let shards = ls.shards().len();
     serde_json::json!({
@@ -128,13 +123,13 @@ fn describe(state: &State, ls: &crate::store::Logstore) -> serde_json::Value {
     })
 }
 
-fn get(state: &State, r: &Req, name: &str) -> Result<Answer, ApiError> {
-    let ls = state.store.logstore(&r.project, name)?;
-    Ok(Answer::json(describe(state, &ls)))
+fn get(store: &Store, r: &Req, name: &str) -> Result<Answer, ApiError> {
+    let ls = store.logstore(&r.project, name)?;
+    Ok(Answer::json(describe(store, &ls)))
 }
 
-fn update(state: &State, r: &Req, name: &str, body: &[u8]) -> Result<Answer, ApiError> {
-    let ls = state.store.logstore(&r.project, name)?;
+fn update(store: &Store, r: &Req, name: &str, body: &[u8]) -> Result<Answer, ApiError> {
+    let ls = store.logstore(&r.project, name)?;
     let v = json_body(body)?;
     if let Some(other) = v["logstoreName"].as_str().filter(|n| *n != name) {
         return Err(bad(
@@ -157,7 +152,7 @@ fn update(state: &State, r: &Req, name: &str, body: &[u8]) -> Result<Answer, Api
     Ok(Answer::empty())
 }
 
-fn list(state: &State, r: &Req) -> Result<Answer, ApiError> {
+fn list(store: &Store, r: &Req) -> Result<Answer, ApiError> {
     let number = |name: &str, default: usize| -> Result<usize, ApiError> {
         match r.param(name) {
             None | Some("") => Ok(default),
@@ -175,8 +170,7 @@ fn list(state: &State, r: &Req) -> Result<Answer, ApiError> {
         return Err(bad("ParameterInvalid", "`size` must be 1 to 500"));
     }
     let pattern = r.param("logstoreName").unwrap_or("");
-    let names: Vec<String> = state
-        .store
+    let names: Vec<String> = store
         .list_logstores(&r.project)?
         .into_iter()
         .filter(|n| n.contains(pattern))

@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::store::{rule_name, write_atomic, Fsync};
+use crate::durable::{write_atomic, Fsync};
+use crate::names::rule_name;
 
 /// Largest group timeout, in seconds (one day).
 pub const MAX_TIMEOUT_SECS: u64 = 86_400;

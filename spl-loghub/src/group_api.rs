@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use hyper::{Method, StatusCode};
 
-use crate::admin::json_body;
+use crate::api::{bad, decode_cursor, err, json_body, Answer, ApiError, Req};
 use crate::consumer::{valid_consumer_name, GroupError};
-use crate::server::{bad, decode_cursor, err, Answer, ApiError, Req, State};
+use crate::store::Store;
 
 impl From<GroupError> for ApiError {
     fn from(e: GroupError) -> ApiError {
@@ -37,7 +37,7 @@ impl From<GroupError> for ApiError {
 }
 
 pub(crate) fn handle(
-    state: &State,
+    store: &Store,
     r: &Req,
     segs: &[String],
     body: &[u8],
@@ -54,7 +54,7 @@ pub(crate) fn handle(
             ))
         }
     };
-    let logstore = state.store.logstore(&r.project, ls)?;
+    let logstore = store.logstore(&r.project, ls)?;
     let groups = &logstore.groups;
     match (&r.method, cg) {
         (&Method::POST, None) => {

@@ -16,19 +16,25 @@
 //! | [`restore`] | rows a query left unchanged come back as stored (logs that repeat a key) |
 //! | [`compress`] | lz4 (raw block), zstd, deflate bodies with `x-log-bodyrawsize` |
 //! | [`store`] | segments, cursor index, fsync policy, retention; logstores created, listed, deleted |
+//! | `durable` | the fsync policy and atomic replacement of metadata files |
+//! | `names` | the service's naming rules for projects, logstores and looked-up names |
 //! | [`consumer`] | consumer groups: settings, durable checkpoints, heartbeats and shard assignment |
 //! | [`server`] | HTTP routing, the data-path handlers (PutLogs, shards, cursors, pulls), headers, errors, query cache, limits |
+//! | `api` | the handlers' request and answer model: `Req`, `Answer`, `ApiError` with stable codes, cursors |
 //! | `admin` | logstore management over HTTP (create, get, list, update TTL, delete; split/merge refused) |
 //! | `group_api` | consumer groups over HTTP (groups, heartbeats, checkpoints) with the service's error codes |
 //! | `conn` | one connection under the limits: admission, idle watchdog, JSON for the HTTP layer's own errors |
 mod admin;
+mod api;
 pub mod args;
 pub mod auth;
 pub mod client;
 pub mod compress;
 mod conn;
 pub mod consumer;
+mod durable;
 mod group_api;
+mod names;
 pub mod proto;
 pub mod restore;
 pub mod scan;

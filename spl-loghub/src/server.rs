@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -29,6 +28,8 @@ use tokio::sync::Semaphore;
 use crate::scan::{self, ScanStats};
 use tokio::net::TcpListener;
 
+pub(crate) use crate::api::{bad, err, Answer, Req};
+pub use crate::api::{decode_cursor, encode_cursor, ApiError};
 use crate::auth::Keys;
 use crate::compress::Compression;
 use crate::conn::{self, Activity, PerAddress, Watched};
@@ -140,59 +141,6 @@ impl Config {
             pushdown_failures: ErrorPolicy::PassThrough,
             keys: None,
             allow_anonymous: false,
-        }
-    }
-}
-
-/// An error answer: HTTP status, stable `errorCode`, message; `close` ends the connection
-/// after the answer (the request body was not read to its end).
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub close: bool,
-}
-
-pub(crate) fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message: message.into(),
-        close: false,
-    }
-}
-
-pub(crate) fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
-    err(StatusCode::BAD_REQUEST, code, message)
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::LogstoreNotFound => err(
-                StatusCode::NOT_FOUND,
-                "LogStoreNotExist",
-                "logstore does not exist",
-            ),
-            StoreError::ShardNotFound => err(
-                StatusCode::NOT_FOUND,
-                "ShardNotExist",
-                "shard does not exist",
-            ),
-            StoreError::LogstoreExists => bad("LogStoreAlreadyExist", "logstore already exists"),
-            StoreError::InvalidCursor(m) => bad("InvalidCursor", m),
-            StoreError::InvalidName(n) => bad("ParameterInvalid", format!("invalid name: {n}")),
-            StoreError::Io(e) if e.kind() == io::ErrorKind::StorageFull => err(
-                StatusCode::INSUFFICIENT_STORAGE,
-                "StorageFull",
-                format!("the data directory is full; nothing was stored: {e}"),
-            ),
-            StoreError::Io(e) => err(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalServerError",
-                format!("storage error: {e}"),
-            ),
         }
     }
 }
@@ -360,38 +308,6 @@ fn accept(state: &Arc<State>, stream: tokio::net::TcpStream, peer: SocketAddr) {
     });
 }
 
-/// What a handler answers on success.
-pub(crate) struct Answer {
-    status: StatusCode,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-    /// Empty for an empty body: the service sends no `content-type` then (the Node SDK parses
-    /// any `application/json` body, even an empty one).
-    content_type: &'static str,
-}
-
-impl Answer {
-    pub(crate) fn json(value: serde_json::Value) -> Answer {
-        Answer {
-            status: StatusCode::OK,
-            headers: Vec::new(),
-            body: value.to_string().into_bytes(),
-            content_type: "application/json",
-        }
-    }
-
-    /// 200 with no body and no `content-type` (PutLogs, the management calls that return
-    /// nothing).
-    pub(crate) fn empty() -> Answer {
-        Answer {
-            status: StatusCode::OK,
-            headers: Vec::new(),
-            body: Vec::new(),
-            content_type: "",
-        }
-    }
-}
-
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("{:08X}{:016X}", state.started as u32, n);
@@ -444,25 +360,6 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
         }
     }
     resp
-}
-
-/// The parsed parts of a request that handlers use.
-pub(crate) struct Req {
-    pub(crate) method: Method,
-    pub(crate) project: String,
-    segments: Vec<String>,
-    params: HashMap<String, String>,
-    headers: hyper::HeaderMap,
-}
-
-impl Req {
-    pub(crate) fn param(&self, name: &str) -> Option<&str> {
-        self.params.get(name).map(String::as_str)
-    }
-
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
 }
 
 async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiError> {
@@ -520,11 +417,11 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Answer, ApiE
     let segs: Vec<&str> = r.segments.iter().map(String::as_str).collect();
     if admin::handles(&r, &segs) {
         let segs: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
-        return blocking(move || admin::handle(&state, &r, &segs, &body)).await;
+        return blocking(move || admin::handle(&state.store, &r, &segs, &body)).await;
     }
     if let ["logstores", _, "consumergroups", ..] = segs.as_slice() {
         let segs: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
-        return blocking(move || group_api::handle(&state, &r, &segs, &body)).await;
+        return blocking(move || group_api::handle(&state.store, &r, &segs, &body)).await;
     }
     match (&r.method, segs.as_slice()) {
         (&Method::POST, ["logstores", ls]) | (&Method::POST, ["logstores", ls, "shards", "lb"]) => {
@@ -1005,28 +902,6 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// base64 of the decimal text of the cursor.
-pub fn encode_cursor(cursor: u64) -> String {
-    base64::engine::general_purpose::STANDARD.encode(cursor.to_string())
-}
-
-/// Reads a cursor (padding optional); anything else is `InvalidCursor`.
-pub fn decode_cursor(text: Option<&str>) -> Result<u64, ApiError> {
-    let text = text.ok_or_else(|| bad("InvalidCursor", "a cursor is required"))?;
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
-    engine
-        .decode(text.trim())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|n| i64::try_from(*n).is_ok())
-        .ok_or_else(|| bad("InvalidCursor", format!("`{text}` is not a cursor")))
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@
 //! Cursors below the oldest retained record are invalid (`InvalidCursor`).
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -41,17 +41,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::consumer::Groups;
+pub use crate::durable::Fsync;
+use crate::durable::{sync_dir, write_atomic};
+pub use crate::names::{valid_logstore_name, valid_name, valid_project_name};
 
 const HEADER: usize = 16;
-
-/// When writes are flushed to stable storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fsync {
-    /// `fdatasync` every PutLogs before answering (default).
-    Always,
-    /// Leave flushing to the OS.
-    Never,
-}
 
 /// Storage settings.
 #[derive(Debug, Clone)]
@@ -197,48 +191,6 @@ fn now_nanos() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX / 2))
-}
-
-/// A logstore name by the service's rules: 3–63 of `a-z 0-9 _ -`, starting and ending with a
-/// lowercase letter or digit. Checked when a logstore is created.
-pub fn valid_logstore_name(name: &str) -> bool {
-    rule_name(name, 3..=63, b"_-")
-}
-
-/// A project name by the service's rules: 3–63 of `a-z 0-9 -`, starting and ending with a
-/// lowercase letter or digit. Checked when a logstore is created in it.
-pub fn valid_project_name(name: &str) -> bool {
-    rule_name(name, 3..=63, b"-")
-}
-
-/// `len` characters of lowercase letters, digits and `inner`, with a letter or digit at both
-/// ends.
-pub(crate) fn rule_name(name: &str, len: std::ops::RangeInclusive<usize>, inner: &[u8]) -> bool {
-    let b = name.as_bytes();
-    let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    len.contains(&b.len())
-        && b.iter().all(|c| edge(c) || inner.contains(c))
-        && b.first().is_some_and(edge)
-        && b.last().is_some_and(edge)
-}
-
-/// Names looked up (not created): 1–128 of `A-Z a-z 0-9 _ -`, not starting with `-` or `_`,
-/// which keeps them safe as directory names. A name outside the naming rules that is safe is
-/// simply not found.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-}
-
-fn sync_dir(dir: &Path, fsync: Fsync) -> io::Result<()> {
-    if fsync == Fsync::Always {
-        File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 impl Store {
@@ -502,25 +454,6 @@ fn write_meta(dir: &Path, meta: &Meta, fsync: Fsync) -> io::Result<()> {
         v["ttl"] = ttl.into();
     }
     write_atomic(&dir.join("logstore.json"), v.to_string().as_bytes(), fsync)
-}
-
-/// Replaces `path` with `bytes` atomically: a temporary file is written (and synced under
-/// [`Fsync::Always`]), renamed over `path`, and the directory synced.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], fsync: Fsync) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other("no parent directory"))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    if fsync == Fsync::Always {
-        f.sync_all()?;
-    }
-    drop(f);
-    fs::rename(&tmp, path)?;
-    sync_dir(dir, fsync)
 }
 
 impl Logstore {
@@ -968,6 +901,7 @@ impl Segment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
