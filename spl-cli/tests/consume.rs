@@ -4,8 +4,10 @@
 //! duplicates are counted, printed, and allowed only for rows the killed worker wrote (its last
 //! unsaved batch per shard: at-least-once). Unsigned and wrongly signed requests are refused, and
 //! `--local` gives the same rows as pushdown.
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -43,31 +45,20 @@ fn temp_dir(name: &str) -> PathBuf {
 fn serve(name: &str) -> Server {
     let dir = temp_dir(name);
     std::fs::write(dir.join("keys"), "# test keys\nak1:s3cret\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spl"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--shards",
-            "4",
-            "--keys-file",
-        ])
-        .arg(dir.join("keys"))
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spl serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected announcement {line:?}"))
-        .to_string();
+    let (child, addr) = common::start_serve(
+        Command::new(env!("CARGO_BIN_EXE_spl"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--shards",
+                "4",
+                "--keys-file",
+            ])
+            .arg(dir.join("keys"))
+            .arg("--data-dir")
+            .arg(dir.join("data")),
+    );
     Server { child, addr, dir }
 }
 

@@ -2,37 +2,28 @@
 //! REST API (an unknown logstore is a JSON `LogStoreNotExist` error) and keeps its data dir. Its
 //! flags are `spl_loghub::ServeArgs`, shared with `spl-loghub-server`: `spl serve --help` lists
 //! every flag docs/pushdown.md documents, and the docs name no flag that does not exist.
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[test]
 fn serve_announces_and_answers_the_api() {
     let dir = std::env::temp_dir().join(format!("spl-serve-test-{}", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spl"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--shards",
-            "3",
-            "--data-dir",
-        ])
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spl serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected announcement {line:?}"))
-        .to_string();
+    let (mut child, addr) = common::start_serve(
+        Command::new(env!("CARGO_BIN_EXE_spl"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--shards",
+                "3",
+                "--data-dir",
+            ])
+            .arg(&dir),
+    );
     let mut stream = TcpStream::connect(&addr).unwrap();
     write!(
         stream,
