@@ -268,9 +268,6 @@ pub fn tick(n: usize) -> Result<(), Exceeded> {
     }
     CURRENT.with(|c| {
         let mut s = c.get();
-        if !s.active {
-            return Ok(());
-        }
         if let Some(hit) = s.hit {
             return Err(hit);
         }
@@ -293,9 +290,6 @@ pub fn check() -> Result<(), Exceeded> {
     }
     CURRENT.with(|c| {
         let mut s = c.get();
-        if !s.active {
-            return Ok(());
-        }
         if s.hit.is_none() && s.deadline.is_some_and(|d| Instant::now() > d) {
             s.hit = Some(Exceeded::Deadline);
             c.set(s);
@@ -312,9 +306,6 @@ pub fn charge(bytes: usize) -> Result<(), Exceeded> {
     }
     CURRENT.with(|c| {
         let mut s = c.get();
-        if !s.active {
-            return Ok(());
-        }
         if let Some(hit) = s.hit {
             return Err(hit);
         }
