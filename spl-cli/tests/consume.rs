@@ -45,21 +45,19 @@ fn temp_dir(name: &str) -> PathBuf {
 fn serve(name: &str) -> Server {
     let dir = temp_dir(name);
     std::fs::write(dir.join("keys"), "# test keys\nak1:s3cret\n").unwrap();
-    let (child, addr) = common::start_serve(
+    let (child, addr) = serve_at(&dir, "127.0.0.1:0");
+    Server { child, addr, dir }
+}
+
+/// `spl serve` over the data and keys in `dir`, listening on `listen`.
+fn serve_at(dir: &Path, listen: &str) -> (Child, String) {
+    common::start_serve(
         Command::new(env!("CARGO_BIN_EXE_spl"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--shards",
-                "4",
-                "--keys-file",
-            ])
+            .args(["serve", "--listen", listen, "--shards", "4", "--keys-file"])
             .arg(dir.join("keys"))
             .arg("--data-dir")
             .arg(dir.join("data")),
-    );
-    Server { child, addr, dir }
+    )
 }
 
 fn key() -> AccessKey {
@@ -307,6 +305,54 @@ fn local_gives_the_same_rows_as_pushdown() {
 }
 
 #[test]
+fn a_server_restart_costs_the_worker_a_wait_not_its_life() {
+    let mut server = serve("restart");
+    put(&server, 0, 6);
+    let out = temp_dir("restart-out");
+    let worker = consume(&server, "gr", "r", &out, &["--stats"]);
+    wait_for("the first rows", || {
+        ids_in(&out).len() >= expected_ids(6).len()
+    });
+    // The server goes away; the worker keeps calling and backs off.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let (child, addr) = serve_at(&server.dir, &server.addr);
+    assert_eq!(addr, server.addr);
+    server.child = child;
+    put(&server, 6, 12);
+    let expected = expected_ids(12);
+    wait_for("the rows put after the restart", || {
+        ids_in(&out).into_iter().collect::<BTreeSet<_>>() == expected
+    });
+    let (ok, err) = terminate(worker);
+    assert!(ok, "{err}");
+    assert!(err.contains("retrying in"), "{err}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_worker_gives_up_after_retry_for() {
+    let server = serve("giveup");
+    let addr = server.addr.clone();
+    drop(server); // nothing listens there any more
+    let out = temp_dir("giveup-out");
+    let o = Command::new(env!("CARGO_BIN_EXE_spl"))
+        .args(["consume", "--endpoint"])
+        .arg(format!("http://{addr}"))
+        .args(["--project", "demo", "--logstore", "web", "--group", "g"])
+        .args(["--retry-for", "1", "--output-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("retrying in"), "{err}");
+    assert!(err.contains("retried for"), "{err}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn unsigned_and_wrongly_signed_requests_are_refused() {
     let server = serve("auth");
     put(&server, 0, 2);
@@ -388,8 +434,8 @@ fn bad_flags_are_refused() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(message), "{args:?}: {err}");
     }
-    // Nothing listens on port 1: a clear error, exit 1.
-    let out = run(&[]);
+    // Nothing listens on port 1: a clear error, exit 1 (at once without retries).
+    let out = run(&["--retry-for", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
 }

@@ -29,6 +29,7 @@ mod api;
 pub mod args;
 pub mod auth;
 pub mod client;
+mod columnar;
 pub mod compress;
 mod conn;
 pub mod consumer;
@@ -40,6 +41,7 @@ pub mod restore;
 pub mod scan;
 pub mod server;
 pub mod store;
+mod wire;
 
 use std::io;
 

@@ -20,7 +20,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use prost::Message;
 use spl_engine::pipeline::{ErrorPolicy, Options, Profile};
 use spl_engine::pushdown::Pushdown;
 use tokio::sync::Semaphore;
@@ -735,6 +734,7 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
     let started = Instant::now();
     let records = shard.read(cursor, end, count, state.config.max_pull_bytes)?;
     let next = records.last().map_or(cursor, |rec| rec.cursor + 1);
+    let last = records.last().map(|rec| (rec.cursor, rec.received));
     let mut body = Vec::new();
     let mut groups = 0u64;
     let mut stats = ScanStats::default();
@@ -748,22 +748,18 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
         Some(pushdown) => {
             // The consumer profile's time budget holds for the whole pull.
             let pull = scan::Pull::new(pushdown);
-            for rec in records.iter() {
-                let wire = proto::LogGroup::decode(&rec.bytes[..]).map_err(|e| {
-                    err(
+            for rec in records {
+                let cursor = rec.cursor;
+                let (n, s) = pull.scan(rec.bytes, &mut body).map_err(|e| match e {
+                    scan::ScanError::Corrupt(e) => err(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "InternalServerError",
-                        format!("stored LogGroup at cursor {} is corrupt: {e}", rec.cursor),
-                    )
+                        format!("stored LogGroup at cursor {cursor} is corrupt: {e}"),
+                    ),
+                    scan::ScanError::Process(e) => bad("SplExecutionError", e.to_string()),
                 })?;
-                let (out, s) = pull
-                    .apply(&wire)
-                    .map_err(|e| bad("SplExecutionError", e.to_string()))?;
                 stats.add(&s);
-                for g in out {
-                    proto::append_group(&mut body, &g.encode_to_vec());
-                    groups += 1;
-                }
+                groups += n;
             }
         }
     }
@@ -782,9 +778,9 @@ fn pull_logs(state: &State, r: &Req, logstore: &str, id: u32) -> Result<Answer, 
     if let Some(c) = compression.header() {
         headers.push(("x-log-compresstype", c.to_string()));
     }
-    if let Some(last) = records.last() {
-        headers.push(("x-log-read-last-cursor", last.cursor.to_string()));
-        headers.push(("x-log-cursor-time", last.received.to_string()));
+    if let Some((cursor, received)) = last {
+        headers.push(("x-log-read-last-cursor", cursor.to_string()));
+        headers.push(("x-log-cursor-time", received.to_string()));
     }
     if next >= shard.end() {
         headers.push(("x-log-end-of-cursor", "1".to_string()));

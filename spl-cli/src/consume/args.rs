@@ -60,6 +60,10 @@ pub struct ConsumeArgs {
     /// LogGroups per pull.
     #[arg(long, default_value = "100")]
     pub batch: u32,
+    /// How long a failing call (no connection, HTTP 5xx, 429 throttling) is retried, with
+    /// backoff from 0.1 s doubling to 5 s, before the worker gives up (0: never retry).
+    #[arg(long, default_value = "300", value_name = "SECS")]
+    pub retry_for: u64,
     /// Print progress on stderr at every heartbeat, and totals at the end.
     #[arg(long)]
     pub stats: bool,
@@ -105,6 +109,7 @@ pub struct ConsumeConfig {
     pub heartbeat_interval: Duration,
     pub timeout: u64,
     pub batch: u32,
+    pub retry_for: Duration,
     pub stats: bool,
 }
 
@@ -176,6 +181,7 @@ impl ConsumeConfig {
             heartbeat_interval: Duration::from_secs_f64(a.heartbeat_interval),
             timeout: a.timeout,
             batch: a.batch,
+            retry_for: Duration::from_secs(a.retry_for),
             stats: a.stats,
         })
     }

@@ -3,7 +3,10 @@
 //! `--local`), writes the rows, and checkpoints each shard only after its rows are written and
 //! flushed (at-least-once: a worker killed between the two leaves at most its last batch per
 //! shard to be read again by the next holder). Shards no longer assigned are checkpointed and
-//! released; SIGINT/SIGTERM stop it after the batch in hand, with a final checkpoint.
+//! released; SIGINT/SIGTERM stop it after the batch in hand, with a final checkpoint. A call
+//! that fails for a reason that may pass (no connection, HTTP 5xx, 429 throttling) is retried
+//! with backoff for up to `--retry-for`, so a server restart or a network blip costs a wait,
+//! not the worker; other refusals end it with the service's error.
 mod args;
 mod output;
 mod signal;
@@ -40,6 +43,7 @@ struct Stats {
 
 struct Worker<'a> {
     cfg: &'a ConsumeConfig,
+    stop: &'a AtomicBool,
     client: Client,
     group_path: String,
     local: Option<Pushdown>,
@@ -69,6 +73,7 @@ fn consume(cfg: &ConsumeConfig) -> Result<(), String> {
     };
     let mut w = Worker {
         cfg,
+        stop: &stop,
         client: Client::new(&cfg.endpoint, &cfg.project, cfg.key.clone())?,
         group_path: format!("/logstores/{}/consumergroups/{}", cfg.logstore, cfg.group),
         local,
@@ -77,7 +82,7 @@ fn consume(cfg: &ConsumeConfig) -> Result<(), String> {
         stats: Stats::default(),
     };
     w.create_group()?;
-    let result = w.work(&stop);
+    let result = w.work();
     // Final checkpoint of what was written, also after an error.
     let saved = w.save_all();
     if cfg.stats || stop.load(Ordering::SeqCst) {
@@ -91,6 +96,8 @@ fn consume(cfg: &ConsumeConfig) -> Result<(), String> {
 }
 
 impl Worker<'_> {
+    /// One request, retried with backoff while it fails for a reason that may pass (no
+    /// connection, HTTP 5xx, 429) and `--retry-for` allows; never retried once stopping.
     fn call(
         &self,
         method: &str,
@@ -98,7 +105,36 @@ impl Worker<'_> {
         params: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Response, String> {
-        self.client.request(method, path, params, body)
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let outcome = self.client.request(method, path, params, body);
+            let why = match &outcome {
+                Err(e) => e.clone(),
+                Ok(r) if r.status == 429 || r.status >= 500 => r.error_text(),
+                Ok(_) => return outcome,
+            };
+            let stopping = self.stop.load(Ordering::SeqCst);
+            if stopping || started.elapsed() + delay > self.cfg.retry_for {
+                return match outcome {
+                    Err(e) if !stopping && !self.cfg.retry_for.is_zero() => Err(format!(
+                        "{e} (retried for {} s)",
+                        started.elapsed().as_secs()
+                    )),
+                    other => other,
+                };
+            }
+            eprintln!(
+                "consumer {}: {method} {path} failed ({why}); retrying in {:.1} s",
+                self.cfg.consumer,
+                delay.as_secs_f64()
+            );
+            let until = Instant::now() + delay;
+            while Instant::now() < until && !self.stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
     }
 
     fn create_group(&self) -> Result<(), String> {
@@ -121,7 +157,8 @@ impl Worker<'_> {
         }
     }
 
-    fn work(&mut self, stop: &AtomicBool) -> Result<(), String> {
+    fn work(&mut self) -> Result<(), String> {
+        let stop = self.stop;
         let mut next_beat = Instant::now();
         while !stop.load(Ordering::SeqCst) {
             if Instant::now() >= next_beat {

@@ -31,7 +31,9 @@ if ! "$VENV/bin/python" -c "import aliyun.log, sys; from importlib.metadata impo
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "aliyun-log-python-sdk==$SDK_VERSION"
 fi
 
-(cd "$ROOT" && cargo build --quiet -p spl-loghub --bin spl-loghub-server)
+# The workspace's test build makes the server binary too (a `-p spl-loghub` build would resolve
+# features for that crate alone and rebuild the engine and DataFusion).
+(cd "$ROOT" && cargo test --workspace --no-run --quiet)
 BIN="$TARGET/debug/spl-loghub-server"
 
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/spl-loghub-sdk.XXXXXX")
