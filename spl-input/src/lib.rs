@@ -1,10 +1,15 @@
-//! Opening `spl run` input: a file or stdin (`-`), decompressed on the fly when it starts with
-//! the gzip or zstd magic bytes. The engine's executor cuts the stream into chunks
-//! ([`spl_engine::exec::ChunkReader`]).
+//! Opening input files for the engine's executor ([`spl_engine::exec::run`]): a file or stdin
+//! (`-`), decompressed on the fly when it starts with the gzip or zstd magic bytes, and its
+//! format from the caller's choice or the file name ([`source`]). The one place every host
+//! that reads files (the `spl` CLI, the Python package) opens them, so they read the same bytes
+//! the same way; the executor cuts the stream into chunks ([`spl_engine::exec::ChunkReader`]).
 use std::fs::File;
 use std::io::{self, Cursor, Read};
+use std::path::Path;
 
+use spl_engine::codec::InputFormat;
 use spl_engine::exec::chunks::with_name;
+use spl_engine::exec::Source;
 pub use spl_engine::exec::DEFAULT_CHUNK_SIZE;
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -55,6 +60,34 @@ pub fn decompressed(
         }
     };
     Ok((reader, compression))
+}
+
+/// The executor's [`Source`] for `path` (`-`: stdin), opened and decompressed. `format`:
+/// the caller's choice; `None` takes CSV for `.csv` files (also compressed) and leaves the rest
+/// to the executor, which reads JSON when the first non-blank line starts with `{`, else raw.
+pub fn source(path: &Path, format: Option<InputFormat>) -> io::Result<Source> {
+    let name = path.to_string_lossy();
+    let (reader, _) = open(&name)?;
+    Ok(Source {
+        name: if name == "-" {
+            "<stdin>".to_string()
+        } else {
+            name.into_owned()
+        },
+        reader,
+        format: format.or_else(|| by_extension(path)),
+    })
+}
+
+/// Auto mode: `.csv` files (also `.csv.gz`, `.csv.zst`) are CSV; others are detected from
+/// their content by the executor.
+pub fn by_extension(path: &Path) -> Option<InputFormat> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(&name);
+    name.ends_with(".csv").then_some(InputFormat::Csv)
 }
 
 #[cfg(test)]
@@ -174,5 +207,38 @@ mod tests {
         assert_eq!(reader.name(), file.path());
         let err = reader.next_chunk().unwrap_err();
         assert!(err.to_string().starts_with(file.path()), "{err}");
+    }
+
+    #[test]
+    fn csv_by_extension_also_when_compressed() {
+        for (name, csv) in [
+            ("a.csv", true),
+            ("A.CSV.GZ", true),
+            ("x/b.csv.zst", true),
+            ("c.log", false),
+            ("d.csv.bz2", false),
+            ("csv", false),
+        ] {
+            assert_eq!(
+                by_extension(Path::new(name)) == Some(InputFormat::Csv),
+                csv,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_source_is_decompressed_and_named_after_its_file() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"a,b\n1,2\n").unwrap();
+        let file = TempFile::new("t.csv.gz", &gz.finish().unwrap());
+        let mut s = source(Path::new(file.path()), None).unwrap();
+        assert_eq!(s.name, file.path());
+        assert_eq!(s.format, Some(InputFormat::Csv));
+        let mut text = String::new();
+        s.reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "a,b\n1,2\n");
+        let s = source(Path::new(file.path()), Some(InputFormat::Raw)).unwrap();
+        assert_eq!(s.format, Some(InputFormat::Raw));
     }
 }
