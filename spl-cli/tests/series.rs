@@ -1,0 +1,103 @@
+//! `make-series` through `spl run`, file-driven: each `testdata/series/NAME.spl` runs on
+//! `testdata/logs/access-latency.log` and its JSON-lines output must equal
+//! `NAME.expected.jsonl` (set `SPL_UPDATE_SERIES=1` to rewrite the expected files). Also the
+//! `--from/--to` run range and the profile check.
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn repo(path: &str) -> String {
+    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let o = Command::cargo_bin("spl")
+        .expect("spl binary")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn rows(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn series_cases_match_their_expected_output() {
+    let dir = repo("testdata/series");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("spl") {
+            continue;
+        }
+        let spl = path.to_str().unwrap();
+        let (ok, out, err) = run(&[
+            "run",
+            "-o",
+            "json",
+            "-q",
+            spl,
+            &repo("testdata/logs/access-latency.log"),
+        ]);
+        assert!(ok, "{spl}: {err}");
+        let expected_path = path.with_extension("expected.jsonl");
+        if std::env::var_os("SPL_UPDATE_SERIES").is_some() {
+            std::fs::write(&expected_path, &out).unwrap();
+        }
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+        assert_eq!(rows(&out), rows(&expected), "{spl}");
+        ran += 1;
+    }
+    assert!(ran >= 1);
+}
+
+#[test]
+fn from_and_to_set_the_run_range() {
+    let spl = "* | parse-regexp content, '\\[([^\\]]+)\\] \"\\S+ ([^ ?\"]+)[^\"]*\" \\d+ \\d+ \"[^\"]*\" \"[^\"]*\" (\\S+)' as t, uri, lat \
+               | where uri = '/login' \
+               | make-series lat = lat default = 0 on t from 'sls_begin_time' to 'sls_end_time' step '2m'";
+    let (ok, out, err) = run(&[
+        "run",
+        "-o",
+        "json",
+        "--from",
+        "2023-11-14 21:58:00",
+        "--to",
+        "2023-11-14T22:04:00Z",
+        spl,
+        &repo("testdata/logs/access-latency.log"),
+    ]);
+    assert!(ok, "{err}");
+    let rows = rows(&out);
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(
+        rows[0]["__ts__"],
+        "[1699999080000000000,1699999200000000000,1699999320000000000]"
+    );
+    assert_eq!(rows[0]["lat"], "[0.0,0.4,0.0]");
+    let (ok, _, err) = run(&["run", "--from", "soon", "--to", "later", "*"]);
+    assert!(!ok && err.contains("--from"), "{err}");
+}
+
+#[test]
+fn make_series_is_refused_outside_scan_profiles() {
+    let (ok, _, err) = run(&[
+        "check",
+        "--profile",
+        "logtail",
+        "* | make-series v = v on t",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("E1006") && err.contains("make-series"),
+        "{err}"
+    );
+}
