@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of `spl` against peer tools (Vector VRL, jq, Miller, DuckDB) on the
-# workloads W1-W3 of the shared bench kit (WORKLOADS.md). See docs/performance.md.
+# workloads W1-W3 of the shared bench kit (WORKLOADS.md) and W4-W8 of this repository
+# (benches/gen_more.py, benches/peers/). See docs/performance.md.
 #
 #   benches/compare.sh [--n N] [--repeat R] [--peers LIST] [--workloads LIST]
 #                      [--no-build] [--keep-outputs] [--write-doc]
@@ -24,7 +25,8 @@ usage: benches/compare.sh [options]
   --repeat R         interleaved repetitions per tool and workload (default 3; the table shows
                      the median, the best in parentheses)
   --peers LIST       comma-separated peers to run if available (default vrl,jq,mlr,duckdb)
-  --workloads LIST   comma-separated workloads (default W1,W2,W3)
+  --workloads LIST   comma-separated workloads (default W1,W2,W3,W4,W5,W6,W7,W8); W8 is the
+                     C ABI agent path, run as W8a (W2's program) and W8b (W6's program)
   --no-build         do not run cargo: use the existing target/release/spl and vrl-peer build
   --keep-outputs     keep the tools' outputs in target/bench/out/ (deleted after checking)
   --write-doc        write the results into docs/performance.md (between the result markers)
@@ -39,7 +41,7 @@ EOF
 N=1000000
 REPEAT=3
 PEERS=vrl,jq,mlr,duckdb
-WORKLOADS=W1,W2,W3
+WORKLOADS=W1,W2,W3,W4,W5,W6,W7,W8
 BUILD=1
 KEEP=0
 WRITE_DOC=0
@@ -64,9 +66,12 @@ N=${N//,/}
 N=${N//_/}
 if ! [[ $N =~ ^[1-9][0-9]*$ ]]; then echo "compare.sh: --n must be a positive integer" >&2; exit 2; fi
 if ! [[ $REPEAT =~ ^[1-9][0-9]*$ ]]; then echo "compare.sh: --repeat must be a positive integer" >&2; exit 2; fi
+WORKLOADS=${WORKLOADS//W8a/W8}
+WORKLOADS=${WORKLOADS//W8b/W8}
 for w in ${WORKLOADS//,/ }; do
-    case "$w" in W1|W2|W3) ;; *) echo "compare.sh: unknown workload $w" >&2; exit 2 ;; esac
+    case "$w" in W1|W2|W3|W4|W5|W6|W7|W8) ;; *) echo "compare.sh: unknown workload $w" >&2; exit 2 ;; esac
 done
+WORKLOADS=${WORKLOADS//W8/W8a,W8b}
 for p in ${PEERS//,/ }; do
     case "$p" in vrl|jq|mlr|duckdb) ;; *) echo "compare.sh: unknown peer $p" >&2; exit 2 ;; esac
 done
@@ -106,6 +111,11 @@ stamp_of() {
     printf 'n=%s gen=%s jsonl=%s log=%s\n' "$N" "$gen_sha" \
         "$(stat -c %s "$1/access.jsonl")" "$(stat -c %s "$1/access.log")"
 }
+more_sha=$(sha256sum "$HERE/gen_more.py" | cut -c1-16)
+more_stamp_of() {
+    printf 'n=%s gen=%s events=%s logfmt=%s\n' "$N" "$more_sha" \
+        "$(stat -c %s "$1/events.jsonl")" "$(stat -c %s "$1/app.logfmt")"
+}
 data_ok() {
     [ -f "$DATA/STAMP" ] && [ -f "$DATA/access.jsonl" ] && [ -f "$DATA/access.log" ] &&
         [ "$(cat "$DATA/STAMP")" = "$(stamp_of "$DATA")" ]
@@ -141,21 +151,43 @@ else
     fi
     stamp_of "$DATA" >"$DATA/STAMP"
 fi
+if [ -f "$DATA/STAMP-more" ] && [ -f "$DATA/events.jsonl" ] && [ -f "$DATA/app.logfmt" ] &&
+    [ "$(cat "$DATA/STAMP-more")" = "$(more_stamp_of "$DATA")" ]; then
+    log "reusing W5-W7 data in $DATA"
+else
+    rm -f "$DATA/STAMP-more"
+    log "generating $N W5-W7 events into $DATA (python3 benches/gen_more.py; ~15 s per million)"
+    python3 "$HERE/gen_more.py" "$N" "$DATA"
+    more_stamp_of "$DATA" >"$DATA/STAMP-more"
+fi
 JSONL=$DATA/access.jsonl
 RAWLOG=$DATA/access.log
+EVENTS=$DATA/events.jsonl
+LOGFMT=$DATA/app.logfmt
+PEERS_DIR=$HERE/peers
 
 # ---------------------------------------------------------------------------------------------
 # spl (copied to target/bench/bin so a rebuild during the run does not change what is measured)
 
 if [ "$BUILD" = 1 ]; then
-    log "building spl (cargo build --release -p spl-cli)"
-    (cd "$ROOT" && cargo build --release -p spl-cli) >&2
+    log "building spl and the C library (cargo build --release -p spl-cli -p spl-capi)"
+    (cd "$ROOT" && cargo build --release -p spl-cli -p spl-capi) >&2
 fi
 [ -x "$CARGO_TARGET/release/spl" ] || die "no spl binary at $CARGO_TARGET/release/spl"
 mkdir -p "$BENCH/bin"
 cp "$CARGO_TARGET/release/spl" "$BENCH/bin/spl.tmp"
 mv -f "$BENCH/bin/spl.tmp" "$BENCH/bin/spl"
 SPL=$BENCH/bin/spl
+
+# the C agent (spl-capi/examples/agent.c: 512 KB chunks, Arrow in and out) for W8
+AGENT=""
+if [[ ",$WORKLOADS," == *",W8a,"* ]]; then
+    command -v cc >/dev/null 2>&1 || die "W8 needs a C compiler (cc)"
+    [ -f "$CARGO_TARGET/release/libspl_capi.a" ] || die "no $CARGO_TARGET/release/libspl_capi.a (cargo build --release -p spl-capi)"
+    cc -O2 -I "$ROOT/spl-capi/include" "$ROOT/spl-capi/examples/agent.c" \
+        "$CARGO_TARGET/release/libspl_capi.a" -lpthread -ldl -lm -o "$BENCH/bin/agent"
+    AGENT=$BENCH/bin/agent
+fi
 
 # ---------------------------------------------------------------------------------------------
 # peers
@@ -242,6 +274,8 @@ NPROC=$(nproc)
     printf 'repeat\t%s\n' "$REPEAT"
     printf 'bytes_jsonl\t%s\n' "$(stat -c %s "$JSONL")"
     printf 'bytes_log\t%s\n' "$(stat -c %s "$RAWLOG")"
+    printf 'bytes_events\t%s\n' "$(stat -c %s "$EVENTS")"
+    printf 'bytes_logfmt\t%s\n' "$(stat -c %s "$LOGFMT")"
     printf 'versions\t%s\n' "$versions"
     printf 'load_start\t%s\n' "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')"
 } >"$STATE/meta.tsv"
@@ -257,6 +291,13 @@ SPL_W2=$(cat <<'EOF'
 EOF
 )
 SPL_W3="* | extend latency_ms = cast(latency as double) * 1000 | project-away user_agent"
+SPL_W4="* | where cast(status as bigint) < 500 | stats c = count(1), avg_lat = avg(cast(latency as double)), p99 = approx_percentile(cast(latency as double), 0.99), users = approx_distinct(ip) by method, status | sort c desc, method, status | limit 20"
+SPL_W5=$(cat <<'EOF'
+* | extend host = url_extract_host(url), path = url_extract_path(url), pid = url_extract_parameter(url, 'id'), minute = date_format(from_unixtime(cast(time as bigint)), '%Y-%m-%d %H:%i'), agent = regexp_extract(user_agent, '(Chrome|AppleWebKit|curl|python-requests|Go-http-client)/[0-9.]+'), section = split_part(url_extract_path(url), '/', 2), verb = lower(method), digest = lower(to_hex(md5(to_utf8(request_id)))), tier = json_extract_scalar(ctx, '$.user.tier') | project request_id, host, path, pid, minute, agent, section, verb, digest, tier
+EOF
+)
+SPL_W6="* | parse-kv content, ' ', '=' | where cast(status as bigint) >= 400 | project ts, level, svc, path, status, dur_ms, user"
+SPL_W7="* | parse-json payload | expand-values items as item | parse-json item | where cast(qty as bigint) >= 3 | project request_id, order_id, sku, qty, price"
 
 JQ_W1='select((.status|tonumber) >= 500)'
 JQ_W2=$(cat <<'EOF'
@@ -287,11 +328,13 @@ show() {
                 "$JQ") a=jq ;;
                 "$MLR") a=mlr ;;
                 "$DUCKDB_CLI") a=duckdb ;;
+                "$AGENT") a=agent ;;
             esac
         fi
         a=${a//"$DATA/"/}
         a=${a//"$OUT/"/}
         a=${a//"$SHARED/"/}
+        a=${a//"$PEERS_DIR/"/}
         if [[ $a =~ ^[A-Za-z0-9_./=,:+-]+$ ]]; then out+="$a "; else out+="$q${a//"$q"/"$esc"}$q "; fi
     done
     printf '%s' "${out% }"
@@ -338,11 +381,18 @@ run_timed() {
     log "$w $label rep $rep: $(printf '%.3f' "$secs") s${rss:+, max RSS $((rss / 1024)) MB}"
 }
 
-input_of() { case "$1" in W2) echo "$RAWLOG" ;; *) echo "$JSONL" ;; esac; }
+input_of() {
+    case "$1" in
+        W2|W8a) echo "$RAWLOG" ;;
+        W6|W8b) echo "$LOGFMT" ;;
+        W5|W7) echo "$EVENTS" ;;
+        *) echo "$JSONL" ;;
+    esac
+}
 
 # set_cmd W LABEL: sets tool, threads, stdin and the cmd array of one run
 set_cmd() {
-    local w=$1 label=$2 input spl_sql spl_fmt=() vrl_prog vrl_mode jq_opts=(-c) jq_prog mlr_io=(--ijsonl --ojsonl) mlr_args
+    local w=$1 label=$2 input spl_sql spl_fmt=() vrl_prog="" vrl_mode="" jq_opts=(-c) jq_prog mlr_io=(--ijsonl --ojsonl) mlr_args
     case "$w" in
         W1) input=$JSONL; spl_sql=$SPL_W1; vrl_prog=w1.vrl; vrl_mode=json; jq_prog=$JQ_W1
             mlr_args=("${MLR_W1[@]}") ;;
@@ -350,7 +400,16 @@ set_cmd() {
             jq_opts=(-R -c); jq_prog=$JQ_W2; mlr_io=(--inidx --ifs tab --ojsonl); mlr_args=("${MLR_W2[@]}") ;;
         W3) input=$JSONL; spl_sql=$SPL_W3; vrl_prog=w3.vrl; vrl_mode=json; jq_prog=$JQ_W3
             mlr_args=("${MLR_W3[@]}") ;;
+        W4) input=$JSONL; spl_sql=$SPL_W4; jq_opts=(-n -c -f); jq_prog=$PEERS_DIR/w4.jq ;;
+        W5) input=$EVENTS; spl_sql=$SPL_W5; vrl_prog=$PEERS_DIR/w5.vrl; vrl_mode=json ;;
+        W6) input=$LOGFMT; spl_sql=$SPL_W6; spl_fmt=(-i raw); vrl_prog=$PEERS_DIR/w6.vrl; vrl_mode=raw
+            jq_opts=(-R -c -f); jq_prog=$PEERS_DIR/w6.jq ;;
+        W7) input=$EVENTS; spl_sql=$SPL_W7; vrl_prog=$PEERS_DIR/w7.vrl; vrl_mode=json
+            jq_opts=(-c -f); jq_prog=$PEERS_DIR/w7.jq ;;
+        W8a) input=$RAWLOG; spl_sql=$SPL_W2; spl_fmt=(-i raw) ;;
+        W8b) input=$LOGFMT; spl_sql=$SPL_W6; spl_fmt=(-i raw) ;;
     esac
+    case "$vrl_prog" in ""|/*) ;; *) vrl_prog=$SHARED/$vrl_prog ;; esac
     stdin=$input
     threads=1
     case "$label" in
@@ -358,7 +417,8 @@ set_cmd() {
             tool=spl; stdin=/dev/null
             if [ "$label" = spl-t2 ]; then threads=2; fi
             cmd=("$SPL" run --threads "$threads" -o json "${spl_fmt[@]}" "$spl_sql" "$input") ;;
-        vrl) tool=vrl; cmd=("$VRL" "$SHARED/$vrl_prog" "$vrl_mode") ;;
+        vrl) tool=vrl; cmd=("$VRL" "$vrl_prog" "$vrl_mode") ;;
+        capi) tool=capi; stdin=/dev/null; cmd=(env SPL_AGENT_TIME=1700000000 "$AGENT" "$spl_sql" "$input") ;;
         jq) tool=jq; cmd=("$JQ" "${jq_opts[@]}" "$jq_prog") ;;
         mlr) tool=mlr; cmd=(env GOMAXPROCS=1 "$MLR" "${mlr_io[@]}" "${mlr_args[@]}") ;;
         duckdb|duckdb-t2)
@@ -372,13 +432,23 @@ set_cmd() {
     esac
 }
 
-labels=(spl spl-t2)
-[ -n "$VRL" ] && labels+=(vrl)
-[ -n "$JQ" ] && labels+=(jq)
-[ -n "$MLR" ] && labels+=(mlr)
-[ -n "$DUCKDB_CLI$DUCKDB_PY" ] && labels+=(duckdb duckdb-t2)
+# labels_of W: the runs of one workload. Peers that cannot express a workload are left out:
+# VRL has no aggregation (W4); jq has no hash or URL functions (W5); Miller programs exist for
+# W1-W3 only; W8 compares the C agent with spl run on one thread.
+labels_of() {
+    labels=()
+    case "$1" in
+        W8a|W8b) labels=(spl capi); return ;;
+    esac
+    labels=(spl spl-t2)
+    if [ -n "$VRL" ] && [ "$1" != W4 ]; then labels+=(vrl); fi
+    if [ -n "$JQ" ] && [ "$1" != W5 ]; then labels+=(jq); fi
+    case "$1" in W1|W2|W3) if [ -n "$MLR" ]; then labels+=(mlr); fi ;; esac
+    if [ -n "$DUCKDB_CLI$DUCKDB_PY" ]; then labels+=(duckdb duckdb-t2); fi
+}
 
 for w in ${WORKLOADS//,/ }; do
+    labels_of "$w"
     for label in "${labels[@]}"; do
         set_cmd "$w" "$label"
         if [ "$tool" = duckdb ]; then
