@@ -13,7 +13,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
-cargo build -p spl-capi
+# The workspace's test build makes libspl_capi.a too; `cargo build -p spl-capi` would resolve
+# features for spl-capi alone and rebuild the engine and DataFusion (minutes in CI).
+cargo test --workspace --no-run --quiet
 LIB="$TARGET/debug/libspl_capi.a"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

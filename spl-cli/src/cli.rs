@@ -93,6 +93,21 @@ pub enum Sub {
         after_help = "Examples:\n  spl consume --endpoint http://127.0.0.1:7099 --project demo --logstore web --group g1 --query '* | where status >= 500 | project uri'\n  See docs/consume.md."
     )]
     Consume(crate::consume::ConsumeArgs),
+    /// Trace rows through a pipeline: each row in and out of every stage, and why a stage dropped, split or failed it.
+    #[command(after_help = TRACE_EXAMPLES)]
+    Trace(TraceArgs),
+    /// Serve a local playground page on 127.0.0.1: editor with live diagnostics, sample, output, errors, per-stage rows and traces.
+    #[command(
+        after_help = "Examples:\n  spl play\n  spl play --sample access.jsonl --port 8080\n  See docs/play.md."
+    )]
+    Play {
+        /// Sample input shown in the page at start (JSON lines, raw lines or CSV).
+        #[arg(long, value_name = "FILE")]
+        sample: Option<PathBuf>,
+        /// Port on 127.0.0.1 (0: any free port; the address is printed).
+        #[arg(long, default_value_t = 7878)]
+        port: u16,
+    },
     /// Print a pipeline in canonical form.
     #[command(
         after_help = "Examples:\n  spl fmt '*|where a=1|project a'\n  spl fmt pipeline.spl\n  spl fmt --check pipeline.spl"
@@ -108,6 +123,11 @@ pub enum Sub {
         #[arg(short, long)]
         write: bool,
     },
+    /// Run the language server on stdin/stdout (diagnostics, completion, hover, formatting, go-to-definition).
+    #[command(
+        after_help = "Started by an editor, not by hand. Settings: the client's `spl.profile` and `spl.sample`, else spl.toml.\n  See docs/editors.md for VS Code, Neovim and Helix."
+    )]
+    Lsp,
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -129,6 +149,49 @@ const MAIN_EXAMPLES: &str = "Examples:
   spl test cases.jsonl
 
 Documentation: docs/cli.md";
+
+const TRACE_EXAMPLES: &str = "Examples:
+  spl trace \"* | where status >= 500 | project status, uri\" access.jsonl
+  spl trace -q pipeline.spl access.jsonl --row 3
+  spl trace -q pipeline.spl access.jsonl --where \"uri = '/login'\" -o json
+  spl trace -q pipeline.spl access.jsonl --summary
+
+Exit codes: 0 success, 1 unreadable input, 2 usage or compile error.";
+
+/// `spl trace` flags.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// The SPL text (omit when using --query-file; then the argument is the input file). It may
+    /// start with a `-- ` comment.
+    #[arg(allow_hyphen_values = true)]
+    pub spl: Option<String>,
+    /// The input sample ('-' for stdin; gzip and zstd read transparently).
+    pub input: Option<PathBuf>,
+    /// Read the SPL text from this file.
+    #[arg(short = 'q', long = "query-file")]
+    pub query_file: Option<PathBuf>,
+    /// Trace only this input row (1-based, counting decoded rows).
+    #[arg(long, conflicts_with = "where_")]
+    pub row: Option<u64>,
+    /// Trace only the input rows for which this condition is true.
+    #[arg(long = "where", value_name = "EXPR", allow_hyphen_values = true)]
+    pub where_: Option<String>,
+    /// Print per stage rows in/out/dropped/failed/split and the top reasons instead of rows.
+    #[arg(long)]
+    pub summary: bool,
+    /// Output format: text, or JSON (one object per traced row; one object for --summary).
+    #[arg(short = 'o', long, value_enum, default_value_t = DiagFormat::Text)]
+    pub output_format: DiagFormat,
+    /// Input format: raw (each line is `content`), json (one object per line), csv (header row), auto.
+    #[arg(short = 'i', long, value_enum, default_value_t = InputFormatArg::Auto)]
+    pub input_format: InputFormatArg,
+    /// Session time zone (UTC, +08:00, Asia/Shanghai).
+    #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
+    pub timezone: String,
+    /// Deployment profile whose instruction set, limits and error policy apply.
+    #[arg(long, default_value = "cli", value_parser = profile_names())]
+    pub profile: String,
+}
 
 /// `spl run` flags.
 #[derive(Debug, clap::Args)]
@@ -172,6 +235,19 @@ pub struct RunArgs {
     /// Write one file per output dataset into this directory instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Start of the run's time range: what `sls_begin_time` means in `make-series` (unix
+    /// seconds, `YYYY-MM-DD HH:MM:SS` in UTC, or RFC 3339). Default: the data's first time.
+    #[arg(long, value_name = "TIME", requires = "to", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// End (exclusive) of the run's time range: `sls_end_time` in `make-series`. Default: just
+    /// after the data's last time.
+    #[arg(
+        long,
+        value_name = "TIME",
+        requires = "from",
+        allow_hyphen_values = true
+    )]
+    pub to: Option<String>,
 }
 
 /// True when a command-line argument that starts with `-` is SPL text opening with a `--`

@@ -42,6 +42,63 @@ pub enum Command {
         check: bool,
         write: Option<PathBuf>,
     },
+    Trace(TraceConfig),
+    Lsp,
+    Play {
+        sample: Option<PathBuf>,
+        port: u16,
+    },
+}
+
+/// A validated `spl trace`.
+#[derive(Debug)]
+pub struct TraceConfig {
+    pub source: SplSource,
+    /// The sample; `-` is stdin.
+    pub input: PathBuf,
+    pub format: Option<InputFormat>,
+    pub options: Options,
+    /// 1-based input row to trace.
+    pub row: Option<u64>,
+    pub where_: Option<String>,
+    pub summary: bool,
+    pub json: bool,
+}
+
+impl TraceConfig {
+    fn from_args(a: crate::cli::TraceArgs) -> Result<TraceConfig, String> {
+        if let Some(first) = &a.spl {
+            reject_unknown_flag(first)?;
+        }
+        let (source, input) = match (a.spl, a.query_file, a.input) {
+            (Some(first), Some(q), None) => {
+                (SplSource::from_args(None, Some(q))?, Some(first.into()))
+            }
+            (Some(_), Some(_), Some(extra)) => {
+                return Err(format!(
+                    "unexpected argument '{}': with --query-file give only the input file",
+                    extra.display()
+                ))
+            }
+            (spl, q, input) => (SplSource::from_args(spl, q)?, input),
+        };
+        let input = input.unwrap_or_else(|| PathBuf::from("-"));
+        if input.as_os_str() == "-" && source.from_stdin {
+            return Err(
+                "stdin ('-') can be read only once: as the query file or as the input".into(),
+            );
+        }
+        Ok(TraceConfig {
+            source,
+            input,
+            format: input_format_of(a.input_format),
+            options: options(&a.profile, &a.timezone)?,
+            row: a.row,
+            where_: a.where_,
+            summary: a.summary,
+            json: a.output_format == DiagFormat::Json,
+        })
+    }
 }
 
 impl Command {
@@ -94,6 +151,9 @@ impl Command {
             Sub::Consume(args) => {
                 Command::Consume(Box::new(crate::consume::ConsumeConfig::from_args(args)?))
             }
+            Sub::Trace(args) => Command::Trace(TraceConfig::from_args(args)?),
+            Sub::Play { sample, port } => Command::Play { sample, port },
+            Sub::Lsp => Command::Lsp,
             Sub::Fmt {
                 spl_or_file,
                 check,
@@ -175,6 +235,17 @@ impl RunConfig {
             return Err("--limit must be at least 1".into());
         }
         let mut options = options(&a.profile, &a.timezone)?;
+        if let (Some(from), Some(to)) = (&a.from, &a.to) {
+            let time = |flag: &str, text: &str| {
+                spl_engine::ops::make_series::parse_time_text(text)
+                    .ok_or_else(|| format!("{flag}: `{text}` is not a time (unix seconds, 'YYYY-MM-DD HH:MM:SS' or RFC 3339)"))
+            };
+            let (from, to) = (time("--from", from)?, time("--to", to)?);
+            if to <= from {
+                return Err("--to must be after --from".into());
+            }
+            options.time_range = Some((from, to));
+        }
         // `--fail-fast` stops at the first failed row; under a profile that would pass failed
         // rows through (or drop them), the first failure must fail the run instead.
         if a.fail_fast && options.profile.error_policy() != ErrorPolicy::ErrorStream {

@@ -7,7 +7,7 @@ mod config;
 mod consume;
 #[cfg(test)]
 mod docs;
-mod input;
+mod play;
 mod present;
 mod runner;
 mod source;

@@ -20,4 +20,5 @@ pub mod re2;
 pub mod regex_seq;
 pub mod render;
 pub mod timezone;
+pub mod trace;
 pub mod types;

@@ -38,6 +38,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("pushdown", 6),
     ("conformance", 6),
     ("docs", 6),
+    ("trace", 6),
 ];
 
 /// Known violations (importer, imported): none. An entry would need a reason here, and the test

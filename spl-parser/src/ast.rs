@@ -196,6 +196,14 @@ pub enum InstructionKind {
         offset: Option<u64>,
         count: u64,
     },
+    /// `make-series` (scan mode): `series` outputs over the time axis `time`, one row per
+    /// `by` group.
+    MakeSeries {
+        series: Vec<SeriesItem>,
+        time: Ident,
+        range: Option<SeriesRange>,
+        by: Vec<Ident>,
+    },
 }
 
 impl InstructionKind {
@@ -218,6 +226,7 @@ impl InstructionKind {
             InstructionKind::Stats { .. } => "stats",
             InstructionKind::Sort { .. } => "sort",
             InstructionKind::Limit { .. } => "limit",
+            InstructionKind::MakeSeries { .. } => "make-series",
         }
     }
 }
@@ -248,6 +257,32 @@ pub struct Assignment {
 pub struct GroupKey {
     pub output: Option<Ident>,
     pub value: Expr,
+}
+
+/// `[output =] field [default = value]` in `make-series`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SeriesItem {
+    pub output: Ident,
+    pub field: Ident,
+    /// The fill strategy as written (`'last'`, `0`, `null`), if any.
+    pub default: Option<SeriesValue>,
+}
+
+/// `from <begin> to <end> step <step>` in `make-series`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SeriesRange {
+    pub from: SeriesValue,
+    pub to: SeriesValue,
+    pub step: SeriesValue,
+}
+
+/// A `make-series` value: a quoted string (unescaped) or a bare word/number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SeriesValue {
+    pub text: String,
+    /// Written in single quotes.
+    pub quoted: bool,
+    pub span: Span,
 }
 
 /// A `sort` key.

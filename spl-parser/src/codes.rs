@@ -68,6 +68,7 @@ codes! {
     LIMIT_EXCEEDED = "E1007", "limit-exceeded", "The program exceeds a limit of the selected profile (length, stages).";
     AGGREGATE_OUTSIDE_STATS = "E1008", "aggregate-outside-stats", "An aggregate function is used outside `stats`.";
     UNSUPPORTED = "E1009", "unsupported", "A language feature this implementation does not support.";
+    SERIES_SPEC = "E1010", "series-spec", "A `make-series` step, time bound or fill strategy is not valid.";
     DATA_ERROR = "E2001", "data-error", "A value made an expression fail for one row (e.g. `cast('abc' as bigint)`); the row goes to the error stream.";
     MALFORMED_INPUT = "E2002", "malformed-input", "An input line could not be decoded (broken JSON, wrong CSV); the line goes to the error stream.";
     DEADLINE_EXCEEDED = "E2003", "deadline-exceeded", "A batch took longer than the per-batch time budget.";

@@ -260,6 +260,13 @@ pub const INSTRUCTIONS: &[InstructionDef] = &[
         options: &[],
         stateful: true,
     },
+    InstructionDef {
+        name: "make-series",
+        syntax: "make-series <output>=<field> [default=<fill>], ... on <time-field> [from <begin> to <end> step <step>] [by <tag>, ...]",
+        summary: "Turns rows into time series: one row per `by` group, each output an array over the time axis (scan mode only).",
+        options: &[],
+        stateful: true,
+    },
 ];
 
 /// Looks an instruction up by its exact (lower-case) name.

@@ -402,6 +402,7 @@ impl<'s> Builder<'s> {
                     _ => unreachable!("limit arguments"),
                 }
             }
+            Rule::make_series => self.make_series(rest),
             r => unreachable!("instruction: {r:?}"),
         };
         Ok(Instruction {
@@ -553,6 +554,69 @@ impl<'s> Builder<'s> {
 
     fn field_list(&self, p: Pair<'_, Rule>) -> Vec<Ident> {
         p.into_inner().map(|f| self.field(f)).collect()
+    }
+
+    /// The parts of `make-series` after its keyword and options.
+    fn make_series(&self, rest: Vec<Pair<'_, Rule>>) -> InstructionKind {
+        let mut series = Vec::new();
+        let mut time = None;
+        let mut values = Vec::new();
+        let mut by = Vec::new();
+        let mut after_by = false;
+        for p in rest {
+            match p.as_rule() {
+                Rule::series_item => {
+                    let mut names = Vec::new();
+                    let mut default = None;
+                    for part in p.into_inner() {
+                        match part.as_rule() {
+                            Rule::series_value => default = Some(self.series_value(part)),
+                            Rule::kw_default => {}
+                            _ => names.push(self.field(part)),
+                        }
+                    }
+                    let field = names.pop().expect("series field");
+                    let output = names.pop().unwrap_or_else(|| field.clone());
+                    series.push(SeriesItem {
+                        output,
+                        field,
+                        default,
+                    });
+                }
+                Rule::series_value => values.push(self.series_value(p)),
+                Rule::kw_by => after_by = true,
+                Rule::kw_on | Rule::kw_from | Rule::kw_to | Rule::kw_step => {}
+                _ if after_by => by.push(self.field(p)),
+                _ => time = Some(self.field(p)),
+            }
+        }
+        let range = match <[SeriesValue; 3]>::try_from(values) {
+            Ok([from, to, step]) => Some(SeriesRange { from, to, step }),
+            Err(_) => None,
+        };
+        InstructionKind::MakeSeries {
+            series,
+            time: time.expect("time column"),
+            range,
+            by,
+        }
+    }
+
+    fn series_value(&self, p: Pair<'_, Rule>) -> SeriesValue {
+        let span = span_of(&p);
+        let inner = p.into_inner().next().expect("value");
+        match inner.as_rule() {
+            Rule::string => SeriesValue {
+                text: unquote_string(inner.as_str()),
+                quoted: true,
+                span,
+            },
+            _ => SeriesValue {
+                text: inner.as_str().to_string(),
+                quoted: false,
+                span,
+            },
+        }
     }
 
     fn string(&self, p: Pair<'_, Rule>) -> StrLit {

@@ -251,6 +251,39 @@ impl Display for Instruction {
                 Some(o) => write!(f, " {o}, {count}"),
                 None => write!(f, " {count}"),
             },
+            InstructionKind::MakeSeries {
+                series,
+                time,
+                range,
+                by,
+            } => {
+                for (i, s) in series.iter().enumerate() {
+                    f.write_str(if i == 0 { " " } else { ", " })?;
+                    write!(f, "{} = {}", s.output, s.field)?;
+                    if let Some(d) = &s.default {
+                        write!(f, " default = {d}")?;
+                    }
+                }
+                write!(f, " on {time}")?;
+                if let Some(r) = range {
+                    write!(f, " from {} to {} step {}", r.from, r.to, r.step)?;
+                }
+                if !by.is_empty() {
+                    f.write_str(" by ")?;
+                    list(f, by)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Display for SeriesValue {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.quoted {
+            write!(f, "'{}'", self.text.replace('\'', "''"))
+        } else {
+            f.write_str(&self.text)
         }
     }
 }

@@ -40,7 +40,7 @@ pub fn run(
         files: vec![path.to_path_buf()],
         format: input,
         threads: 1,
-        chunk_size: crate::input::DEFAULT_CHUNK_SIZE,
+        chunk_size: spl_input::DEFAULT_CHUNK_SIZE,
         fail_fast: false,
         progress: false,
         decode: DecodePlan::for_pipeline(&pipeline, false),

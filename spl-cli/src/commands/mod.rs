@@ -24,8 +24,11 @@ macro_rules! outln {
 mod check;
 mod explain;
 mod fmt;
+mod lsp;
+mod play;
 mod run;
 mod test;
+pub(crate) mod trace;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -61,6 +64,7 @@ pub fn run(command: Command) -> ExitCode {
             write,
         } => fmt::run(&source, check, write.as_deref()),
         Command::Run(cfg) => run::run(cfg),
+        Command::Lsp => lsp::run(),
         Command::Explain {
             source,
             options,
@@ -68,6 +72,8 @@ pub fn run(command: Command) -> ExitCode {
             input,
             written,
         } => explain::run(&source, &options, analyze.as_deref(), input, written),
+        Command::Trace(cfg) => trace::run(&cfg),
+        Command::Play { sample, port } => play::run(sample.as_deref(), port),
         Command::Test {
             files,
             update,

@@ -46,7 +46,7 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         files: cfg.files.clone(),
         format: cfg.input,
         threads: cfg.threads,
-        chunk_size: crate::input::DEFAULT_CHUNK_SIZE,
+        chunk_size: spl_input::DEFAULT_CHUNK_SIZE,
         fail_fast: cfg.fail_fast,
         progress: std::io::stderr().is_terminal(),
         decode: DecodePlan::for_pipeline(&pipeline, cfg.output == OutputFormat::Json),
@@ -184,7 +184,7 @@ impl OutputSink {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let names = unique_names(pipeline.outputs().iter().map(|d| d.name.as_str()));
+        let names = pipeline.unique_output_names();
         let lines = DecodePlan::rows_as_lines(pipeline, cfg.output == OutputFormat::Json);
         for (i, name) in names.into_iter().enumerate() {
             let (out, spill): (Box<dyn Write>, _) = match &cfg.output_dir {
@@ -327,22 +327,6 @@ impl Sink for OutputSink {
         self.limit
             .is_some_and(|l| self.outputs.iter().all(|o| o.written >= l))
     }
-}
-
-/// Output names made unique (`$a; $a;` emits `a` twice): a repeated name gets `-2`, `-3`, …
-/// so each output has its own file and title.
-fn unique_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for name in names {
-        let mut candidate = name.to_string();
-        let mut n = 1;
-        while out.contains(&candidate) {
-            n += 1;
-            candidate = format!("{name}-{n}");
-        }
-        out.push(candidate);
-    }
-    out
 }
 
 fn extension(f: OutputFormat) -> &'static str {

@@ -1,13 +1,13 @@
 //! The CLI's adapter to the engine's executor ([`spl_engine::exec`]) for `spl run` and
 //! `spl explain --analyze`: opens the input files (or stdin) one at a time as the run reaches
-//! them, decompressed ([`crate::input`]), picks a file's format from `--input-format` or its
+//! them, decompressed ([`spl_input`]), picks a file's format from `--input-format` or its
 //! extension, and shows a progress bar on stderr for large inputs. Chunking, decoding,
 //! ordered parallel delivery and error rows are the executor's.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use arrow::record_batch::RecordBatch;
 use spl_engine::codec::{EncodedRows, InputFormat, RowEncoder};
-use spl_engine::exec::{self, RunOptions, Source};
+use spl_engine::exec::{self, RunOptions};
 use spl_engine::pipeline::Pipeline;
 
 pub use spl_engine::exec::{DecodePlan, RunError, Sink, Totals};
@@ -35,19 +35,10 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
         fail_fast: input.fail_fast,
         decode: input.decode.clone(),
     };
-    let mut sources = input.files.iter().map(|path| {
-        let name = path.to_string_lossy();
-        let (reader, _) = crate::input::open(&name)?;
-        Ok(Source {
-            name: if name == "-" {
-                "<stdin>".to_string()
-            } else {
-                name.into_owned()
-            },
-            reader,
-            format: input.format.or_else(|| by_extension(path)),
-        })
-    });
+    let mut sources = input
+        .files
+        .iter()
+        .map(|path| spl_input::source(path, input.format));
     let mut sink = WithProgress {
         sink,
         bar: progress_bar(input),
@@ -57,16 +48,6 @@ pub fn run(pipeline: &Pipeline, input: &Input, sink: &mut dyn Sink) -> Result<To
         bar.finish_and_clear();
     }
     result
-}
-
-/// Auto mode: `.csv` files (also compressed) are CSV; others are detected from their content.
-fn by_extension(path: &Path) -> Option<InputFormat> {
-    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-    let name = name
-        .strip_suffix(".gz")
-        .or_else(|| name.strip_suffix(".zst"))
-        .unwrap_or(&name);
-    name.ends_with(".csv").then_some(InputFormat::Csv)
 }
 
 /// A progress bar on stderr for inputs over 8 MB when stderr is a terminal.

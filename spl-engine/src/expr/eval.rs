@@ -33,6 +33,9 @@ use crate::timezone::SessionTz;
 #[derive(Clone)]
 pub struct Session {
     pub tz: SessionTz,
+    /// The run's time range in unix seconds `[begin, end)` (`sls_begin_time`/`sls_end_time`
+    /// of `make-series`), when the host gave one.
+    pub time_range: Option<(i64, i64)>,
     props: ExecutionProps,
 }
 
@@ -54,7 +57,11 @@ impl Session {
         config.execution.time_zone = Some(tz.to_string());
         let mut props = ExecutionProps::new();
         props.config_options = Some(Arc::new(config));
-        Session { tz, props }
+        Session {
+            tz,
+            time_range: None,
+            props,
+        }
     }
 
     pub(super) fn props(&self) -> &ExecutionProps {

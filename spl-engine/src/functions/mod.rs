@@ -22,6 +22,7 @@ pub mod json;
 pub mod map;
 pub mod math;
 pub mod regexp;
+pub mod series;
 pub mod string;
 pub mod url;
 
@@ -38,6 +39,7 @@ pub enum Family {
     Url,
     Array,
     Map,
+    Series,
     Other,
 }
 
@@ -55,6 +57,7 @@ impl Family {
             Family::Url => "URL functions",
             Family::Array => "Array functions and lambdas",
             Family::Map => "Map functions",
+            Family::Series => "Time-series functions",
             Family::Other => "Other functions",
         }
     }
@@ -100,6 +103,7 @@ pub fn all() -> &'static [FunctionDef] {
         v.extend(url::functions());
         v.extend(array::functions());
         v.extend(map::functions());
+        v.extend(series::functions());
         v
     })
 }

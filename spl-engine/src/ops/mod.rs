@@ -7,6 +7,7 @@ mod extend;
 mod filter_first;
 mod limit;
 mod log_to_metric;
+pub mod make_series;
 mod metric_labels;
 mod metric_to_metric;
 mod pack_fields;
@@ -31,6 +32,7 @@ pub use extend::Extend;
 pub use filter_first::FilterFirst;
 pub use limit::Limit;
 pub use log_to_metric::LogToMetric;
+pub use make_series::MakeSeries;
 pub use metric_to_metric::MetricToMetric;
 pub use pack_fields::PackFields;
 pub use parse_csv::ParseCsv;
@@ -168,6 +170,7 @@ pub fn build_stage(instr: &Instruction) -> Result<Stage, Box<Diagnostic>> {
         InstructionKind::Limit { offset, count } => {
             Stage::Buffering(Box::new(Limit::new(*offset, *count)))
         }
+        InstructionKind::MakeSeries { .. } => Stage::Buffering(Box::new(MakeSeries::new(instr)?)),
         _ => Stage::Row(build(instr)?),
     })
 }

@@ -35,6 +35,9 @@ pub struct Options {
     /// Apply the optimizer's rewrites (default). Off, stages run exactly as written, which
     /// tests use to check that every rewrite keeps results.
     pub optimize: bool,
+    /// The run's time range in unix seconds `[begin, end)`: what `sls_begin_time` and
+    /// `sls_end_time` mean in `make-series` (`None`: the data's first and last time).
+    pub time_range: Option<(i64, i64)>,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Options {
             batch_timeout: None,
             max_batch_memory: None,
             optimize: true,
+            time_range: None,
         }
     }
 }
@@ -255,7 +259,8 @@ impl Pipeline {
             return Err(diags);
         }
         let outputs = compile::outputs(&written);
-        let session = Session::new(options.timezone);
+        let mut session = Session::new(options.timezone);
+        session.time_range = options.time_range;
         let mut optimized = written.clone();
         let mut rewrites = Vec::new();
         if options.optimize {
@@ -301,6 +306,22 @@ impl Pipeline {
     /// The number of stages that run, over all statements.
     pub fn stage_count(&self) -> usize {
         self.chains.iter().map(|c| c.stages.len()).sum()
+    }
+
+    /// The outputs' names made unique, in statement order (`$a; $a;` emits `a` and `a-2`):
+    /// what every host names an output's file, title or table.
+    pub fn unique_output_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for o in &self.outputs {
+            let mut candidate = o.name.clone();
+            let mut n = 1;
+            while out.contains(&candidate) {
+                n += 1;
+                candidate = format!("{}-{n}", o.name);
+            }
+            out.push(candidate);
+        }
+        out
     }
 
     /// The emitted datasets, in statement order.

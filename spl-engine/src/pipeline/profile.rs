@@ -120,7 +120,10 @@ impl Profile {
     /// Whether the instruction is available here (§12). `None` when it is; otherwise the reason.
     pub fn rejects(self, kind: &InstructionKind) -> Option<&'static str> {
         use InstructionKind as K;
-        let scan_only = matches!(kind, K::Stats { .. } | K::Sort { .. } | K::Limit { .. });
+        let scan_only = matches!(
+            kind,
+            K::Stats { .. } | K::Sort { .. } | K::Limit { .. } | K::MakeSeries { .. }
+        );
         let transform_only = matches!(
             kind,
             K::PackFields { .. } | K::LogToMetric | K::MetricToMetric

@@ -15,7 +15,8 @@ pub fn rows_unchanged(chains: &[Chain]) -> bool {
 }
 
 /// The input fields a program can observe. Walking its stages: the fields read before being
-/// written are needed; at the first stage that drops every other field (`project`, `stats`)
+/// written on every row are needed (a `parse-regexp` that does not match leaves the input's
+/// value of its output fields for later stages to read); at the first stage that drops every other field (`project`, `stats`)
 /// nothing else is, and fields removed by `project-away` before anything read them are never
 /// seen. A stage that reads fields chosen by the data (`pack-fields`, metrics, `project
 /// -wildcard`) makes every field matter. When rows reach the output with their other fields,
@@ -44,7 +45,8 @@ pub fn input_fields(chains: &[Chain], whole_rows_from_input: bool) -> FieldSelec
         if st.keeps_only_named() {
             return FieldSelection::Only(needed);
         }
-        if let Fields::Named(w) = st.writes() {
+        // Only a stage that writes a field on every row hides the input's value of it.
+        if let (Fields::Named(w), true) = (st.writes(), st.writes_every_row()) {
             written.extend(w);
         }
         if let Fields::Named(removed) = st.removes() {
@@ -135,7 +137,12 @@ mod tests {
         };
         let w2 = "* | parse-regexp content, '(\\S+) (\\d+)' as ip, status \
                   | where cast(status as bigint) >= 500 | project ip, status";
-        assert_eq!(fields(w2, false), Some(vec!["content".to_string()]));
+        // A row the pattern does not match keeps its own `status` and `ip` for the `where` and
+        // the `project`: they are read from the input too.
+        assert_eq!(
+            fields(w2, false),
+            Some(vec!["content".into(), "status".into(), "ip".into()])
+        );
         assert_eq!(
             fields("* | extend a = b || c | where a = d | project a, e", false),
             Some(vec!["b".into(), "c".into(), "d".into(), "e".into()])

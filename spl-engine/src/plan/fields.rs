@@ -105,6 +105,18 @@ impl Stage {
                     .chain(group_by.iter().flat_map(|g| columns(&g.value))),
             ),
             Op::Sort { keys } => Fields::named(keys.iter().flat_map(|k| columns(&k.value))),
+            Op::MakeSeries { instr } => match &instr.kind {
+                spl_parser::InstructionKind::MakeSeries {
+                    series, time, by, ..
+                } => Fields::named(
+                    series
+                        .iter()
+                        .map(|s| s.field.name.clone())
+                        .chain([time.name.clone()])
+                        .chain(by.iter().map(|b| b.name.clone())),
+                ),
+                _ => Fields::Dynamic("make-series fields".into()),
+            },
             Op::FilterFirst { filter, stages } => {
                 let mut reads = Fields::named(filter.iter().flat_map(|p| columns(&p.expr)));
                 for s in stages {
@@ -164,6 +176,15 @@ impl Stage {
                     })
                     .chain(aggregates.iter().map(|a| a.output.name.clone())),
             ),
+            Op::MakeSeries { instr } => match &instr.kind {
+                spl_parser::InstructionKind::MakeSeries { series, by, .. } => Fields::named(
+                    by.iter()
+                        .map(|b| b.name.clone())
+                        .chain([crate::ops::make_series::TIME_AXIS.to_string()])
+                        .chain(series.iter().map(|s| s.output.name.clone())),
+                ),
+                _ => Fields::Dynamic("make-series fields".into()),
+            },
             Op::FilterFirst { stages, .. } => stages
                 .iter()
                 .fold(Fields::none(), |w, s| w.union(s.writes())),
@@ -190,7 +211,7 @@ impl Stage {
                 Fields::named(renames.iter().map(|r| r.field.name.clone()))
             }
             Op::PackFields { keep: false, .. } => Fields::Dynamic("packed fields".into()),
-            Op::Stats { .. } => Fields::Dynamic("all other fields".into()),
+            Op::Stats { .. } | Op::MakeSeries { .. } => Fields::Dynamic("all other fields".into()),
             Op::FilterFirst { stages, .. } => stages
                 .iter()
                 .fold(Fields::none(), |r, s| r.union(s.removes())),

@@ -150,5 +150,6 @@ pub fn op(instr: &ast::Instruction) -> Op {
             offset: *offset,
             count: *count,
         },
+        K::MakeSeries { .. } => Op::MakeSeries { instr: boxed() },
     }
 }

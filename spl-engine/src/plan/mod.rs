@@ -180,6 +180,10 @@ pub enum Op {
         offset: Option<u64>,
         count: u64,
     },
+    /// `make-series`: one row per `by` group.
+    MakeSeries {
+        instr: Box<Instruction>,
+    },
     /// A `where` moved ahead of the stages that preceded it (filter pushdown): the filter runs
     /// first, then `stages`; when the filter fails on a row of a batch, the batch runs in the
     /// order written. Parts: the `where`'s, then each stage's in turn.
@@ -243,7 +247,7 @@ impl Stage {
     pub fn is_buffering(&self) -> bool {
         matches!(
             self.op,
-            Op::Stats { .. } | Op::Sort { .. } | Op::Limit { .. }
+            Op::Stats { .. } | Op::Sort { .. } | Op::Limit { .. } | Op::MakeSeries { .. }
         )
     }
 
@@ -252,9 +256,20 @@ impl Stage {
         matches!(self.op, Op::Where(_) | Op::Limit { .. })
     }
 
+    /// True when the stage writes each of its fields on every row it outputs (`extend`), so
+    /// a later stage can never see the input's value of one. The others (`parse-*` when
+    /// nothing matches or a key is missing, `expand-values`, `project-rename` without its
+    /// source, ...) may leave a field as it came.
+    pub fn writes_every_row(&self) -> bool {
+        matches!(self.op, Op::Extend(_))
+    }
+
     /// True when the stage drops every field it does not name (`project`, `stats`).
     pub fn keeps_only_named(&self) -> bool {
-        matches!(self.op, Op::Project { .. } | Op::Stats { .. })
+        matches!(
+            self.op,
+            Op::Project { .. } | Op::Stats { .. } | Op::MakeSeries { .. }
+        )
     }
 
     /// True when the stage makes field `name` disappear before any later stage could read it:
@@ -262,7 +277,7 @@ impl Stage {
     /// names it (not by pattern).
     pub fn drops(&self, name: &str) -> bool {
         match &self.op {
-            Op::Project { .. } | Op::Stats { .. } => true,
+            Op::Project { .. } | Op::Stats { .. } | Op::MakeSeries { .. } => true,
             Op::ProjectAway {
                 patterns,
                 wildcard: false,
@@ -308,6 +323,7 @@ impl Op {
             Op::Stats { .. } => "stats",
             Op::Sort { .. } => "sort",
             Op::Limit { .. } => "limit",
+            Op::MakeSeries { .. } => "make-series",
         }
     }
 }

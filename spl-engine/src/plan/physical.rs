@@ -20,6 +20,7 @@ pub fn build(stage: &Stage) -> Result<ops::Stage, Box<Diagnostic>> {
         Op::Limit { offset, count } => {
             ops::Stage::Buffering(Box::new(ops::Limit::new(*offset, *count)))
         }
+        Op::MakeSeries { instr } => ops::Stage::Buffering(Box::new(ops::MakeSeries::new(instr)?)),
         _ => ops::Stage::Row(row_operator(stage)?),
     })
 }
@@ -86,7 +87,7 @@ fn row_operator(stage: &Stage) -> Result<Box<dyn ops::Operator>, Box<Diagnostic>
             }
             Box::new(ops::FilterFirst::new(filter(f), ahead))
         }
-        Op::Stats { .. } | Op::Sort { .. } | Op::Limit { .. } => {
+        Op::Stats { .. } | Op::Sort { .. } | Op::Limit { .. } | Op::MakeSeries { .. } => {
             return Err(Box::new(Diagnostic::error(
                 spl_parser::codes::UNSUPPORTED,
                 format!(

@@ -170,7 +170,8 @@ pub(super) fn text(st: &Stage) -> String {
         | Op::ExpandValues { instr, .. }
         | Op::PackFields { instr, .. }
         | Op::LogToMetric { instr }
-        | Op::MetricToMetric { instr } => instr.to_string(),
+        | Op::MetricToMetric { instr }
+        | Op::MakeSeries { instr } => instr.to_string(),
         Op::Stats {
             aggregates,
             group_by,
