@@ -13,9 +13,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
-# The workspace's test build makes libspl_capi.a too; `cargo build -p spl-capi` would resolve
+# The static library comes from `cargo build --workspace --lib`, which resolves the same
+# features as the test build (the workspace manifest names the features dev-dependencies add),
+# so it reuses what `cargo test --workspace` built; `cargo build -p spl-capi` would resolve
 # features for spl-capi alone and rebuild the engine and DataFusion (minutes in CI).
-cargo test --workspace --no-run --quiet
+cargo build --workspace --lib --quiet
 LIB="$TARGET/debug/libspl_capi.a"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
