@@ -186,6 +186,7 @@ impl OutputSink {
         }
         let names = pipeline.unique_output_names();
         let lines = DecodePlan::rows_as_lines(pipeline, cfg.output == OutputFormat::Json);
+        let splice = DecodePlan::for_pipeline(pipeline, cfg.output == OutputFormat::Json).splice;
         for (i, name) in names.into_iter().enumerate() {
             let (out, spill): (Box<dyn Write>, _) = match &cfg.output_dir {
                 Some(dir) => {
@@ -207,7 +208,8 @@ impl OutputSink {
                 }
             };
             outputs.push(OutputWriter {
-                presenter: Presenter::new(cfg.output, renderer.clone(), lines),
+                presenter: Presenter::new(cfg.output, renderer.clone(), lines)
+                    .with_splice(splice.as_ref()),
                 out,
                 spill,
                 title: name,

@@ -20,7 +20,9 @@ use std::io::Write;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
-use spl_engine::codec::{Encoder, LineFormat, RowEncoder, LINE_FIELD};
+#[cfg(test)]
+use spl_engine::codec::LINE_FIELD;
+use spl_engine::codec::{is_hidden, Encoder, LineFormat, RowEncoder, SpliceSpec};
 use spl_engine::render::Renderer;
 
 use csv::CsvWriter;
@@ -60,6 +62,14 @@ impl Presenter {
                 TABLE_BLOCK_ROWS,
                 TABLE_MAX_WIDTH,
             )),
+        }
+    }
+
+    /// JSON: write rows that carry a splice from their input line ([`Encoder::with_splice`]).
+    pub fn with_splice(self, edit: Option<&SpliceSpec>) -> Presenter {
+        match self {
+            Presenter::Lines(e) => Presenter::Lines(e.with_splice(edit)),
+            other => other,
         }
     }
 
@@ -106,16 +116,17 @@ impl Presenter {
     }
 }
 
-/// The batch without the engine's hidden input-line column.
+/// The batch without the engine's hidden columns (its input lines and splices).
 fn without_line_field(batch: &RecordBatch) -> Cow<'_, RecordBatch> {
-    match batch.schema().index_of(LINE_FIELD) {
-        Ok(i) => {
-            let mut rest = batch.clone();
-            rest.remove_column(i);
-            Cow::Owned(rest)
-        }
-        Err(_) => Cow::Borrowed(batch),
+    let schema = batch.schema_ref();
+    if !schema.fields().iter().any(|f| is_hidden(f.name())) {
+        return Cow::Borrowed(batch);
     }
+    let keep: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| !is_hidden(schema.field(i).name()))
+        .collect();
+    // Projecting existing columns by index cannot fail.
+    Cow::Owned(batch.project(&keep).unwrap_or_else(|_| batch.clone()))
 }
 
 /// A value as text, borrowed for text columns; `None` when NULL.

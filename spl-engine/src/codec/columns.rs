@@ -102,6 +102,8 @@ pub(super) struct Columns<'c> {
     wanted: Arc<FieldSelection>,
     /// Each row's input line, for [`super::LINE_FIELD`], when asked for.
     lines: Option<(StringViewBuilder, Option<u32>)>,
+    /// Each row's splice, for [`super::CUT_FIELD`], when asked for.
+    cuts: Option<Int64Builder>,
 }
 
 impl<'c> Columns<'c> {
@@ -117,6 +119,7 @@ impl<'c> Columns<'c> {
             hints: Vec::new(),
             wanted: Arc::new(FieldSelection::All),
             lines: None,
+            cuts: None,
         }
     }
 
@@ -196,6 +199,24 @@ impl<'c> Columns<'c> {
         }
     }
 
+    /// Adds the hidden column [`super::CUT_FIELD`] holding each row's splice.
+    pub fn keep_cuts(&mut self) {
+        self.cuts = Some(Int64Builder::new());
+    }
+
+    /// Records the splice of the row just added (when cuts are kept); `None`: not spliceable.
+    pub fn cut(&mut self, cut: Option<i64>) {
+        if let Some(builder) = &mut self.cuts {
+            builder.append_option(cut);
+        }
+    }
+
+    /// The text column that cell `i` of the row added last went to, if any.
+    pub fn text_slot(&self, i: usize) -> Option<usize> {
+        let c = self.slots.get(i).copied().flatten()?;
+        matches!(self.columns.get(c)?.data, Data::Text { .. }).then_some(c)
+    }
+
     /// Finds (or declares) the column of each cell of the next row into `slots`.
     fn resolve<'t>(
         &mut self,
@@ -259,6 +280,10 @@ impl<'c> Columns<'c> {
             self.columns.into_iter().map(|c| c.finish(rows)).unzip();
         if let Some((mut builder, _)) = self.lines {
             fields.push(Field::new(super::LINE_FIELD, DataType::Utf8View, true));
+            arrays.push(Arc::new(builder.finish()));
+        }
+        if let Some(mut builder) = self.cuts {
+            fields.push(Field::new(super::CUT_FIELD, DataType::Int64, true));
             arrays.push(Arc::new(builder.finish()));
         }
         // Every column has `rows` values of its declared type, so this cannot fail.

@@ -26,6 +26,7 @@ use serde_json::value::RawValue;
 
 use super::columns::{Cell, Columns};
 use super::json_scan::{scan_object, Member, Value};
+use super::splice::{cut_of, Cut, SpliceSpec};
 use super::FieldSelection;
 use super::{time_value, Input};
 
@@ -33,21 +34,27 @@ pub(super) fn decode(
     input: &mut Input<'_>,
     wanted: Arc<FieldSelection>,
     lines: bool,
+    splice: Option<&SpliceSpec>,
 ) -> RecordBatch {
-    decode_with(input, wanted, lines, true)
+    decode_with(input, wanted, lines, splice, true)
 }
 
 /// `fast`: try the scanner first (false only in tests that compare it with `serde_json`).
+/// `splice`: record each row's splice ([`super::splice`]).
 fn decode_with(
     input: &mut Input<'_>,
     wanted: Arc<FieldSelection>,
     lines: bool,
+    splice: Option<&SpliceSpec>,
     fast: bool,
 ) -> RecordBatch {
     let mut columns = Columns::new(input.chunk, input.buffer.clone());
     columns.only(wanted);
     if lines {
         columns.keep_lines();
+    }
+    if splice.is_some() {
+        columns.keep_cuts();
     }
     let mut members = Vec::new();
     input.for_each_line(|input, line| {
@@ -59,7 +66,15 @@ fn decode_with(
             parse_object(text).map(|cells| columns.push_named(cells))
         };
         match result {
-            Ok(()) => columns.line(text),
+            Ok(()) => {
+                columns.line(text);
+                if let Some(spec) = splice {
+                    let cut = scanned
+                        .then(|| cut_of(text, &members, |i| columns.text_slot(i), spec))
+                        .flatten();
+                    columns.cut(cut.map(Cut::pack));
+                }
+            }
             Err(message) => input.error(&line, message),
         }
     });
@@ -398,7 +413,7 @@ mod tests {
         ] {
             let run = |fast| {
                 let mut input = Input::new(chunk.as_bytes(), 1);
-                let batch = decode_with(&mut input, Arc::new(wanted.clone()), true, fast);
+                let batch = decode_with(&mut input, Arc::new(wanted.clone()), true, None, fast);
                 (batch, input.errors)
             };
             let (fast, slow) = (run(true), run(false));

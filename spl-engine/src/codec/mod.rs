@@ -28,6 +28,7 @@ mod json;
 pub(crate) mod json_scan;
 mod output;
 mod raw;
+mod splice;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ use arrow::record_batch::RecordBatch;
 
 pub(crate) use json::compact as compact_json;
 pub use output::{EncodedRows, Encoder, LineFormat, RowEncoder};
+pub use splice::{SpliceSpec, CUT_FIELD};
 
 /// The input formats of `spl run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,12 +74,19 @@ pub struct Decoder {
     wanted: Arc<FieldSelection>,
     /// JSON: add [`LINE_FIELD`] with each row's input line.
     keep_lines: bool,
+    /// JSON: add [`CUT_FIELD`] with each row's splice under this edit.
+    splice: Option<Arc<SpliceSpec>>,
 }
 
 /// A hidden column with each event's input line (JSON input, [`Decoder::keep_lines`]): lets a
 /// runner write rows that a pipeline did not change as the input line itself. Its name cannot
 /// be written in SPL.
 pub const LINE_FIELD: &str = "\0line";
+
+/// True for the engine's hidden columns ([`LINE_FIELD`], [`CUT_FIELD`]): never fields of a row.
+pub fn is_hidden(name: &str) -> bool {
+    name.starts_with('\0')
+}
 
 /// One decoded chunk.
 #[derive(Debug, Clone)]
@@ -145,7 +154,15 @@ impl Decoder {
             delimiter: b',',
             wanted: Arc::new(FieldSelection::All),
             keep_lines: false,
+            splice: None,
         }
+    }
+
+    /// Makes JSON input record, in [`CUT_FIELD`], how each row's input line can be spliced
+    /// into its output under `edit` (see `splice.rs`); needs [`Decoder::keep_lines`].
+    pub fn splice(mut self, edit: Option<SpliceSpec>) -> Decoder {
+        self.splice = edit.map(Arc::new);
+        self
     }
 
     /// Makes JSON input keep each row's input line in [`LINE_FIELD`].
@@ -215,7 +232,12 @@ impl Decoder {
         input.buffer = buffer.cloned();
         let batch = match self.format {
             InputFormat::Raw => raw::decode(&mut input),
-            InputFormat::Json => json::decode(&mut input, self.wanted.clone(), self.keep_lines),
+            InputFormat::Json => json::decode(
+                &mut input,
+                self.wanted.clone(),
+                self.keep_lines,
+                self.splice.as_deref(),
+            ),
             InputFormat::Csv => csv::decode(&mut input, self.header.as_deref(), self.delimiter),
         };
         Decoded {

@@ -13,6 +13,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 
+use super::splice::{write_kept, Cut};
 use crate::render::Renderer;
 
 /// The line formats the engine encodes.
@@ -38,6 +39,7 @@ impl Encoder {
                 format,
                 renderer,
                 input_lines: false,
+                splice: None,
             },
         }
     }
@@ -48,6 +50,14 @@ impl Encoder {
     /// a field.
     pub fn with_input_lines(mut self, on: bool) -> Encoder {
         self.rows.input_lines = on;
+        self
+    }
+
+    /// JSON: rows that carry a splice ([`super::CUT_FIELD`], kept by a decoder given `edit`)
+    /// are written as their input line with the removed member cut out and `edit`'s written
+    /// fields appended; the bytes are those encoding the row's fields would give.
+    pub fn with_splice(mut self, edit: Option<&super::SpliceSpec>) -> Encoder {
+        self.rows.splice = edit.map(|e| e.written.clone().into());
         self
     }
 
@@ -82,6 +92,8 @@ pub struct RowEncoder {
     format: LineFormat,
     renderer: Renderer,
     input_lines: bool,
+    /// JSON: the fields a splice appends, when rows carry their splice (`splice.rs`).
+    splice: Option<std::sync::Arc<[String]>>,
 }
 
 /// Encoded rows: the bytes, and where each row ends in them (so a writer can stop after any
@@ -107,9 +119,16 @@ impl EncodedRows {
 impl RowEncoder {
     /// Appends the rows of `batch` to `out`.
     pub fn encode(&self, batch: &RecordBatch, out: &mut EncodedRows) -> std::io::Result<()> {
-        let (batch, lines) = split_lines(batch);
-        let lines = lines.filter(|_| self.input_lines);
+        let (batch, lines, cuts) = split_hidden(batch);
         let columns = JsonColumns::new(&batch);
+        // Rows written as their line, and rows spliced from it (`splice.rs`).
+        let whole_lines = lines.filter(|_| self.input_lines);
+        let splice = match (&self.splice, lines, cuts, self.format) {
+            (Some(written), Some(lines), Some(cuts), LineFormat::Json) => columns
+                .appended_from(written)
+                .map(|appended| (lines, cuts, appended)),
+            _ => None,
+        };
         let content = match self.format {
             LineFormat::Raw => batch.column_by_name("content"),
             LineFormat::Json => None,
@@ -119,11 +138,22 @@ impl RowEncoder {
             if let Some(text) = content.and_then(|c| text(&self.renderer, c.as_ref(), row)) {
                 buf.extend_from_slice(text.as_bytes());
                 buf.push(b'\n');
-            } else if let Some(l) = lines.filter(|l| l.is_valid(row)) {
+            } else if let Some(l) = whole_lines.filter(|l| l.is_valid(row)) {
                 buf.extend_from_slice(l.value(row).as_bytes());
                 buf.push(b'\n');
+            } else if let Some((line, cut)) = splice.and_then(|(lines, cuts, appended)| {
+                let cut = Cut::unpack(cuts.is_valid(row).then(|| cuts.value(row))?);
+                (lines.is_valid(row) && columns.present_before(appended, row) == cut.kept)
+                    .then(|| (lines.value(row), cut))
+            }) {
+                let appended = splice.map_or(0, |s| s.2);
+                let mut first = !write_kept(line, cut, buf);
+                columns.members(&self.renderer, appended.., row, &mut first, buf)?;
+                buf.extend_from_slice(b"}\n");
             } else {
-                columns.row(&self.renderer, row, buf)?;
+                buf.push(b'{');
+                columns.members(&self.renderer, .., row, &mut true, buf)?;
+                buf.extend_from_slice(b"}\n");
             }
             out.row_ends.push(buf.len());
         }
@@ -135,6 +165,7 @@ impl RowEncoder {
 /// (`"name":`), each column downcast once, so a row costs a null check and a value per field.
 struct JsonColumns<'b> {
     columns: Vec<(Vec<u8>, JsonColumn<'b>)>,
+    names: Vec<&'b str>,
 }
 
 enum JsonColumn<'b> {
@@ -144,10 +175,21 @@ enum JsonColumn<'b> {
     Other(&'b dyn Array),
 }
 
+impl JsonColumn<'_> {
+    fn is_valid(&self, row: usize) -> bool {
+        match self {
+            JsonColumn::View(c) => c.is_valid(row),
+            JsonColumn::Utf8(c) => c.is_valid(row),
+            JsonColumn::Int64(c) => c.is_valid(row),
+            JsonColumn::Other(c) => c.is_valid(row),
+        }
+    }
+}
+
 impl<'b> JsonColumns<'b> {
     fn new(batch: &'b RecordBatch) -> JsonColumns<'b> {
         let schema = batch.schema_ref();
-        let columns = schema
+        let (names, columns) = schema
             .fields()
             .iter()
             .zip(batch.columns())
@@ -164,29 +206,53 @@ impl<'b> JsonColumns<'b> {
                     }
                     _ => JsonColumn::Other(column.as_ref()),
                 };
-                (key, column)
+                (field.name().as_str(), (key, column))
             })
-            .collect();
-        JsonColumns { columns }
+            .unzip();
+        JsonColumns { columns, names }
     }
 
-    fn row(&self, renderer: &Renderer, row: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        buf.push(b'{');
-        let mut first = true;
-        for (key, column) in &self.columns {
-            let present = match column {
-                JsonColumn::View(c) => c.is_valid(row),
-                JsonColumn::Utf8(c) => c.is_valid(row),
-                JsonColumn::Int64(c) => c.is_valid(row),
-                JsonColumn::Other(c) => c.is_valid(row),
-            };
-            if !present {
+    /// Where the columns a splice appends start: the columns named in `written` must all come
+    /// after every other column, as a spliced row writes them after the line's members.
+    fn appended_from(&self, written: &[String]) -> Option<usize> {
+        let is_written = |name: &&str| written.iter().any(|w| w == name);
+        let first = self
+            .names
+            .iter()
+            .position(is_written)
+            .unwrap_or(self.names.len());
+        self.names[first..].iter().all(is_written).then_some(first)
+    }
+
+    /// How many of the columns before `end` hold a value in `row`.
+    fn present_before(&self, end: usize, row: usize) -> usize {
+        self.columns[..end]
+            .iter()
+            .filter(|(_, c)| c.is_valid(row))
+            .count()
+    }
+
+    /// Writes `"key":value` for each of the `range` columns with a value in `row`, separated
+    /// (and, unless `first`, preceded) by commas.
+    fn members(
+        &self,
+        renderer: &Renderer,
+        range: impl std::slice::SliceIndex<
+            [(Vec<u8>, JsonColumn<'b>)],
+            Output = [(Vec<u8>, JsonColumn<'b>)],
+        >,
+        row: usize,
+        first: &mut bool,
+        buf: &mut Vec<u8>,
+    ) -> std::io::Result<()> {
+        for (key, column) in &self.columns[range] {
+            if !column.is_valid(row) {
                 continue;
             }
-            if !first {
+            if !*first {
                 buf.push(b',');
             }
-            first = false;
+            *first = false;
             buf.extend_from_slice(key);
             match column {
                 JsonColumn::View(c) => write_json_string(buf, c.value(row)),
@@ -200,7 +266,6 @@ impl<'b> JsonColumns<'b> {
                 },
             }
         }
-        buf.extend_from_slice(b"}\n");
         Ok(())
     }
 }
@@ -218,14 +283,31 @@ fn write_json_string(buf: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// The batch without [`super::LINE_FIELD`], and that column.
-fn split_lines(batch: &RecordBatch) -> (RecordBatch, Option<&arrow::array::StringViewArray>) {
-    let Ok(i) = batch.schema().index_of(super::LINE_FIELD) else {
-        return (batch.clone(), None);
-    };
-    let mut rest = batch.clone();
-    rest.remove_column(i);
-    (rest, batch.column(i).as_string_view_opt())
+/// The batch without its hidden columns, and the columns [`super::LINE_FIELD`] and
+/// [`super::CUT_FIELD`] when present.
+fn split_hidden(
+    batch: &RecordBatch,
+) -> (
+    RecordBatch,
+    Option<&arrow::array::StringViewArray>,
+    Option<&arrow::array::Int64Array>,
+) {
+    let schema = batch.schema_ref();
+    if !schema.fields().iter().any(|f| super::is_hidden(f.name())) {
+        return (batch.clone(), None, None);
+    }
+    let lines = batch
+        .column_by_name(super::LINE_FIELD)
+        .and_then(|c| c.as_string_view_opt());
+    let cuts = batch
+        .column_by_name(super::CUT_FIELD)
+        .and_then(|c| c.as_primitive_opt::<arrow::datatypes::Int64Type>());
+    let keep: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| !super::is_hidden(schema.field(i).name()))
+        .collect();
+    // Projecting existing columns by index cannot fail.
+    let rest = batch.project(&keep).unwrap_or_else(|_| batch.clone());
+    (rest, lines, cuts)
 }
 
 /// A value as text, borrowed for text columns; `None` when NULL.

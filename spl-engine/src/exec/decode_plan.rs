@@ -1,7 +1,7 @@
 //! Which fields a decoder materialises for a pipeline ([`DecodePlan`]): only the fields that
 //! can matter under the pipeline's error policy, plus each row's input line when rows are
 //! written as their line or error rows need their other fields back ([`super::errors`]).
-use crate::codec::Decoder;
+use crate::codec::{Decoder, SpliceSpec};
 use crate::pipeline::{ErrorPolicy, Pipeline};
 use crate::plan::FieldSelection;
 
@@ -13,6 +13,9 @@ pub struct DecodePlan {
     /// Keep each row's input line ([`crate::codec::LINE_FIELD`]): for writing unchanged rows
     /// as their line, and for giving error rows all their fields back.
     pub keep_lines: bool,
+    /// Record how each row's line can be spliced into its output row under this edit
+    /// ([`crate::codec::CUT_FIELD`]; the encoder's `with_splice`).
+    pub splice: Option<SpliceSpec>,
 }
 
 impl DecodePlan {
@@ -21,11 +24,12 @@ impl DecodePlan {
         DecodePlan {
             fields: FieldSelection::All,
             keep_lines: false,
+            splice: None,
         }
     }
 
     /// The plan for `pipeline`: `lines_out` says the output writes rows that carry their input
-    /// line as that line (JSON output). A pipeline that never changes a row then needs only the
+    /// line as that line, or spliced from it (JSON output). A pipeline that never changes a row then needs only the
     /// fields its filters read; one that drops all other fields (`project`, `stats`) needs only
     /// the fields read before that. Rows passed through by the error policy are written whole,
     /// so they need every field unless they are written as their line.
@@ -35,9 +39,15 @@ impl DecodePlan {
         if pipeline.error_policy() == ErrorPolicy::PassThrough && !whole {
             fields = FieldSelection::All;
         }
+        // Rows the pipeline edits only by removing and adding fields are spliced from their
+        // line (JSON output).
+        let splice = (lines_out && !whole)
+            .then(|| crate::plan::splice_edit(pipeline.plan()))
+            .flatten();
         DecodePlan {
-            keep_lines: whole || fields != FieldSelection::All,
+            keep_lines: whole || splice.is_some() || fields != FieldSelection::All,
             fields,
+            splice,
         }
     }
 
@@ -53,5 +63,6 @@ impl DecodePlan {
         decoder
             .select_fields(self.fields.clone())
             .keep_lines(self.keep_lines)
+            .splice(self.splice.clone())
     }
 }

@@ -9,12 +9,12 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
-use crate::codec::{Decoder, InputError, InputFormat, LINE_FIELD};
+use crate::codec::{is_hidden, Decoder, InputError, InputFormat, LINE_FIELD};
 use crate::pipeline::{error_value, with_error_column, StageError, ERROR_FIELD};
 
 /// Rows decoded with only some fields get the others back from their input line
 /// ([`LINE_FIELD`]): the fields the row had when it failed, then the input's other fields.
-/// The line column itself is left out. Rows without the column are returned as they are.
+/// The hidden columns are left out. Rows without the column are returned as they are.
 pub fn with_all_fields(rows: &RecordBatch) -> RecordBatch {
     let Some(lines) = rows
         .column_by_name(LINE_FIELD)
@@ -31,7 +31,7 @@ pub fn with_all_fields(rows: &RecordBatch) -> RecordBatch {
     let mut columns: Vec<ArrayRef> = Vec::new();
     let own = rows.schema();
     for (f, c) in own.fields().iter().zip(rows.columns()) {
-        if f.name() != LINE_FIELD {
+        if !is_hidden(f.name()) {
             fields.push(f.clone());
             columns.push(c.clone());
         }

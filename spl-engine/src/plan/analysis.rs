@@ -3,6 +3,7 @@
 //! ([`rows_unchanged`]), and stage outputs nothing observes ([`unused_outputs`],
 //! [`observed_dynamic_outputs`]).
 pub use crate::codec::FieldSelection;
+use crate::codec::SpliceSpec;
 
 use super::{Chain, Fields, Op, Source};
 
@@ -12,6 +13,41 @@ use super::{Chain, Fields, Op, Source};
 pub fn rows_unchanged(chains: &[Chain]) -> bool {
     matches!(chains, [c] if c.source == Source::Input
         && c.stages.iter().all(|s| s.only_chooses_rows()))
+}
+
+/// The edit a program makes to every row it outputs, when all it does is remove fields
+/// (`project-away` by name) and write fields (`extend`) on rows it chooses (`where`, `limit`):
+/// such rows can be written by splicing their input line (`codec/splice.rs`). `None` for any
+/// other program, and for one that never changes a row ([`rows_unchanged`]).
+pub fn splice_edit(chains: &[Chain]) -> Option<SpliceSpec> {
+    let [chain] = chains else {
+        return None;
+    };
+    if chain.source != Source::Input {
+        return None;
+    }
+    let mut edit = SpliceSpec::default();
+    for st in &chain.stages {
+        match &st.op {
+            _ if st.only_chooses_rows() => {}
+            Op::Extend(_) => {
+                let Fields::Named(written) = st.writes() else {
+                    return None;
+                };
+                edit.written.extend(written);
+            }
+            Op::ProjectAway {
+                wildcard: false, ..
+            } => {
+                let Fields::Named(removed) = st.removes() else {
+                    return None;
+                };
+                edit.removed.extend(removed);
+            }
+            _ => return None,
+        }
+    }
+    (!edit.removed.is_empty() || !edit.written.is_empty()).then_some(edit)
 }
 
 /// The input fields a program can observe. Walking its stages: the fields read before being

@@ -16,7 +16,8 @@ use spl_parser::ast::{
 };
 
 pub use analysis::{
-    input_fields, observed_dynamic_outputs, rows_unchanged, unused_outputs, FieldSelection,
+    input_fields, observed_dynamic_outputs, rows_unchanged, splice_edit, unused_outputs,
+    FieldSelection,
 };
 pub use fields::{columns, Fields};
 pub use lower::lower;
