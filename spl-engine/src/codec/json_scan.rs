@@ -178,7 +178,17 @@ impl Scanner<'_> {
     fn string_body(&mut self) -> Result<(usize, usize), Fallback> {
         let (b, start) = (self.b, self.i);
         let mut i = start;
-        // Eight bytes at a time while they hold no quote, backslash or control character.
+        // Sixteen bytes at a time (SSE2), then eight, while they hold no quote, backslash or
+        // control character.
+        #[cfg(target_arch = "x86_64")]
+        while let Some(block) = b.get(i..i + 16) {
+            let found = special_mask_16(block);
+            if found != 0 {
+                i += found.trailing_zeros() as usize;
+                return self.string_end(start, i);
+            }
+            i += 16;
+        }
         while let Some(word) = b.get(i..i + 8) {
             let mut bytes = [0u8; 8];
             bytes.copy_from_slice(word);
@@ -325,6 +335,28 @@ pub(super) fn special_bytes(x: u64) -> u64 {
     (zero(quote) | zero(backslash) | control) & HIGH
 }
 
+/// One bit per byte of `block` (16 bytes) that is `"`, `\\` or below 0x20, lowest byte in the
+/// lowest bit.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn special_mask_16(block: &[u8]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    assert!(block.len() >= 16);
+    // SAFETY: SSE2 is part of the x86_64 baseline, and the unaligned load reads the first 16
+    // bytes of `block`, which has at least that many (checked above).
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // v <= 0x1f (unsigned) exactly when min(v, 0x1f) == v.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+    }
+}
+
 /// True when `s` holds a byte a JSON string must escape (`"`, `\\`, control characters).
 pub(super) fn needs_escape(s: &[u8]) -> bool {
     let mut words = s.chunks_exact(8);
@@ -362,6 +394,26 @@ mod tests {
                 (line[m.key()].to_string(), value)
             })
             .collect())
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_sixteen_byte_mask_flags_exactly_the_special_bytes() {
+        // Every byte value at every position, in blocks of otherwise plain text.
+        for at in 0..16 {
+            for c in 0..=255u8 {
+                let mut block = *b"abcdefghijklmnop";
+                block[at] = c;
+                let want = if is_special(c) { 1u32 << at } else { 0 };
+                assert_eq!(special_mask_16(&block), want, "byte {c:#x} at {at}");
+            }
+        }
+        let block = *b"\x1f\"ab\\\xc3\xa9\x7f\x80\xff \x00~ABC";
+        assert_eq!(block.len(), 16);
+        assert_eq!(
+            special_mask_16(&block),
+            (1 << 0) | (1 << 1) | (1 << 4) | (1 << 11)
+        );
     }
 
     #[test]
