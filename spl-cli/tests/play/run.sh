@@ -27,7 +27,7 @@ fi
 cp "$here/play.test.mjs" "$work/"
 
 # The same build as `cargo test --workspace` (same features: nothing is rebuilt after it).
-(cd "$root" && CARGO_INCREMENTAL=0 nice -n 10 cargo test --workspace --no-run -q 2>/dev/null)
+(cd "$root" && cargo test --workspace --no-run -q 2>/dev/null)
 log="$work/play.log"
 "$root/target/debug/spl" play --port 0 >"$log" 2>&1 </dev/null &
 pid=$!
