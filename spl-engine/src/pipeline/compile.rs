@@ -70,6 +70,17 @@ pub(super) fn chains(
                 continue;
             }
             check_expressions(instr, diags);
+            if matches!(instr.kind, InstructionKind::Render { .. }) && i + 1 < p.stages.len() {
+                diags.push(
+                    Diagnostic::error(
+                        codes::RENDER_POSITION,
+                        "`render` must be the last stage of its statement",
+                        instr.span,
+                        "stages follow it",
+                    )
+                    .with_help("move `render` to the end; it draws the statement's output"),
+                );
+            }
             // Scan queries return the first N groups of a `stats` unless a `limit` follows.
             let limited = p.stages[i + 1..]
                 .iter()
@@ -125,6 +136,17 @@ pub(super) fn outputs(plan: &plan::Program) -> Vec<OutputDef> {
         .map(|o| OutputDef {
             name: o.name.clone(),
             chain: o.chain,
+        })
+        .collect()
+}
+
+/// Per emitted dataset, the chart of its statement's final `render`, if it has one.
+pub(super) fn charts(plan: &plan::Program) -> Vec<Option<crate::ops::ChartSpec>> {
+    plan.outputs
+        .iter()
+        .map(|o| match &plan.chains.get(o.chain)?.stages.last()?.op {
+            Op::Render { instr } => crate::ops::ChartSpec::new(instr).ok(),
+            _ => None,
         })
         .collect()
 }
