@@ -30,12 +30,22 @@ fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// How many elements named `tag` the SVG has (it must parse as XML with an `<svg>` root).
-fn count(svg: &str, tag: &str) -> usize {
+/// How many elements the SVG has that match `tag` or `tag[attribute=value]` (it must parse
+/// as XML with an `<svg>` root). Series lines are `polyline[stroke-width=2]`: the axes and the
+/// grid are polylines of width 1.
+fn count(svg: &str, selector: &str) -> usize {
     let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("not XML: {e}"));
     assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let (tag, attr) = match selector.split_once('[') {
+        Some((t, rest)) => {
+            let (k, v) = rest.trim_end_matches(']').split_once('=').expect("[k=v]");
+            (t, Some((k, v)))
+        }
+        None => (selector, None),
+    };
     doc.descendants()
         .filter(|n| n.tag_name().name() == tag)
+        .filter(|n| attr.is_none_or(|(k, v)| n.attribute(k) == Some(v)))
         .count()
 }
 
@@ -56,7 +66,7 @@ fn expectations(spl: &Path) -> Vec<(String, usize)> {
         .filter_map(|l| l.strip_prefix("-- expect:"))
         .flat_map(|l| l.split(',').map(str::trim).collect::<Vec<_>>())
         .map(|kv| {
-            let (k, v) = kv.split_once('=').expect("element=N");
+            let (k, v) = kv.rsplit_once('=').expect("element=N");
             (k.to_string(), v.parse().expect("a count"))
         })
         .collect()

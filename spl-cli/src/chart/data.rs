@@ -174,7 +174,10 @@ pub fn build(spec: &ChartSpec, batches: &[RecordBatch], renderer: &Renderer) -> 
         data.notes
             .push(format!("{total} points; the first {MAX_POINTS} are drawn"));
     }
-    data.legend = spec.legend.unwrap_or(data.series.len() > 1);
+    // A pie names its slices in the legend.
+    data.legend = spec
+        .legend
+        .unwrap_or(data.series.len() > 1 || data.kind == ChartKind::Pie);
     Ok(data)
 }
 

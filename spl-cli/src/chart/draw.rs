@@ -215,6 +215,15 @@ fn xy<DB: DrawingBackend>(area: &Area<DB>, data: &ChartData) -> Result<(), Strin
         x0 -= 0.5;
         x1 += 0.5;
     }
+    // A time axis is laid out in seconds, minutes or hours (as its labels show), so that the
+    // "nice" tick values plotters picks fall on whole minutes or hours.
+    let unit = match data.x {
+        XAxis::Time if x1 - x0 >= 2.0 * 86400.0 => 3600.0,
+        XAxis::Time if x1 - x0 >= 120.0 => 60.0,
+        _ => 1.0,
+    };
+    let span = x1 - x0;
+    let (x0, x1) = (x0 / unit, x1 / unit);
     let (y0, y1) = y_range(data, data.kind == ChartKind::Area);
     let mut chart = ChartBuilder::on(area)
         .margin(12)
@@ -222,7 +231,8 @@ fn xy<DB: DrawingBackend>(area: &Area<DB>, data: &ChartData) -> Result<(), Strin
         .y_label_area_size(64)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(err)?;
-    let labeler = x_labeler(&data.x, x1 - x0);
+    let labels = x_labeler(&data.x, span);
+    let labeler = |v: &f64| labels(&(v * unit));
     let ylabel = |v: &f64| number_label(*v);
     let categories = match &data.x {
         XAxis::Category(l) => l.len().clamp(1, 12),
@@ -243,7 +253,7 @@ fn xy<DB: DrawingBackend>(area: &Area<DB>, data: &ChartData) -> Result<(), Strin
         .map_err(err)?;
     for (i, s) in data.series.iter().enumerate() {
         let c = color(i);
-        let points = s.points.iter().copied();
+        let points = s.points.iter().map(|&(x, y)| (x / unit, y));
         match data.kind {
             ChartKind::Area => {
                 chart
