@@ -84,7 +84,13 @@ fn canvas(data: &ChartData, color: bool, out: &mut String) {
         for &(x, y) in &s.points {
             let p = (px(x), py(y.clamp(y0, y1)));
             match (data.kind, prev) {
-                (ChartKind::Scatter, _) | (_, None) => dot(p.0, p.1, si),
+                // A scatter point is 2×2 dots, to be seen.
+                (ChartKind::Scatter, _) => {
+                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                        dot(p.0 + dx, p.1 + dy, si);
+                    }
+                }
+                (_, None) => dot(p.0, p.1, si),
                 (_, Some(q)) => {
                     // A straight segment, one dot per step along the longer side.
                     let n = (p.0 - q.0).abs().max((p.1 - q.1).abs()).max(1);
