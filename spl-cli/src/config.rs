@@ -266,9 +266,9 @@ impl RunConfig {
             stats: a.stats,
             output_dir: a.output_dir,
             chart: match a.chart {
-                Some(p) if p.as_os_str() == "-" => Some(crate::chart::Target::Terminal {
-                    color: false,
-                }),
+                Some(p) if p.as_os_str() == "-" => {
+                    Some(crate::chart::Target::Terminal { color: false })
+                }
                 Some(p) => Some(crate::chart::Target::file(&p)?),
                 None => None,
             },

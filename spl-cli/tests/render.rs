@@ -154,18 +154,31 @@ fn the_terminal_chart_follows_the_rows() {
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     // Two JSON rows, a blank line, the title, 16 plot rows, the axis, labels and the legend.
-    assert!(lines[0].starts_with('{') && lines[1].starts_with('{'), "{out}");
+    assert!(
+        lines[0].starts_with('{') && lines[1].starts_with('{'),
+        "{out}"
+    );
     assert_eq!(lines[2], "");
     assert_eq!(lines[3], "Average upstream latency per URI");
-    let plot: Vec<&&str> = lines.iter().filter(|l| l.contains('┤') || l.contains('│')).collect();
+    let plot: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains('┤') || l.contains('│'))
+        .collect();
     assert_eq!(plot.len(), 16, "{out}");
     assert!(
-        plot.iter().all(|l| l.chars().filter(|c| ('\u{2800}'..='\u{28ff}').contains(c)).count() == 64),
+        plot.iter().all(|l| l
+            .chars()
+            .filter(|c| ('\u{2800}'..='\u{28ff}').contains(c))
+            .count()
+            == 64),
         "{out}"
     );
     assert!(out.contains('└'), "{out}");
     assert!(out.contains("22:00") && out.contains("22:05"), "{out}");
-    assert!(out.contains("/api/v1/orders") && out.contains("/login"), "{out}");
+    assert!(
+        out.contains("/api/v1/orders") && out.contains("/login"),
+        "{out}"
+    );
     // No colour codes when not asked for a terminal.
     assert!(!out.contains('\x1b'), "{out}");
 
@@ -183,8 +196,14 @@ fn the_terminal_chart_follows_the_rows() {
     let bars: Vec<&str> = out.lines().filter(|l| l.contains(" │")).collect();
     assert_eq!(bars.len(), 2, "{out}");
     // /api/v1/orders has 6 requests, /login 4: the longer bar is 64 cells.
-    assert!(bars[0].contains(&"█".repeat(64)) && bars[0].ends_with(" 6"), "{out}");
-    assert!(bars[1].ends_with(" 4") && !bars[1].contains(&"█".repeat(50)), "{out}");
+    assert!(
+        bars[0].contains(&"█".repeat(64)) && bars[0].ends_with(" 6"),
+        "{out}"
+    );
+    assert!(
+        bars[1].ends_with(" 4") && !bars[1].contains(&"█".repeat(50)),
+        "{out}"
+    );
 }
 
 #[test]
@@ -214,7 +233,10 @@ fn nothing_to_draw_is_a_clear_error() {
     // Raw lines have only text fields.
     let (code, _, err) = run(&["run", "--chart", svg, "* | render linechart", &log()]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("no numeric field to chart") && err.contains("ycolumns"), "{err}");
+    assert!(
+        err.contains("no numeric field to chart") && err.contains("ycolumns"),
+        "{err}"
+    );
     // No rows at all.
     let empty = dir.path().join("empty.log");
     std::fs::write(&empty, "").unwrap();
@@ -254,9 +276,17 @@ fn chart_flag_errors_are_usage_errors() {
 fn render_is_checked_at_compile_time() {
     let cases = [
         ("* | render donut", "E1011", "donut"),
-        ("* | render linechart with (colour = 'red')", "E1012", "colour"),
+        (
+            "* | render linechart with (colour = 'red')",
+            "E1012",
+            "colour",
+        ),
         ("* | render linechart with (ymin = low)", "E1012", "low"),
-        ("* | render linechart | where a = 1", "E1013", "render linechart"),
+        (
+            "* | render linechart | where a = 1",
+            "E1013",
+            "render linechart",
+        ),
     ];
     for (spl, code, at) in cases {
         let (status, _, err) = run(&["check", spl]);
@@ -265,7 +295,8 @@ fn render_is_checked_at_compile_time() {
         // The caret line points at what was wrong.
         let col = spl.find(at).unwrap();
         assert!(
-            err.lines().any(|l| l.contains(&"^".repeat(at.len().min(5))) && l.find('^').is_some_and(|c| c >= col)),
+            err.lines().any(|l| l.contains(&"^".repeat(at.len().min(5)))
+                && l.find('^').is_some_and(|c| c >= col)),
             "{spl}: {err}"
         );
     }

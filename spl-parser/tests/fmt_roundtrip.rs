@@ -205,7 +205,9 @@ fn instruction() -> BoxedStrategy<String> {
             .prop_map(|(k, x, t, n)| match n {
                 0 => format!("render {k}"),
                 1 => format!("render {k} with (title = {t})"),
-                _ => format!("render {k} with (xcolumn = {x}, ycolumns = a, b, ymin = -2, title = {t})"),
+                _ => format!(
+                    "render {k} with (xcolumn = {x}, ycolumns = a, b, ymin = -2, title = {t})"
+                ),
             }),
         (1u32..100, prop::option::of(0u32..10)).prop_map(|(n, off)| match off {
             Some(o) => format!("limit {o}, {n}"),

@@ -86,7 +86,11 @@ impl Column<'_> {
 }
 
 /// Reads the chart's data from the rows. Errors say why there is nothing to draw.
-pub fn build(spec: &ChartSpec, batches: &[RecordBatch], renderer: &Renderer) -> Result<ChartData, String> {
+pub fn build(
+    spec: &ChartSpec,
+    batches: &[RecordBatch],
+    renderer: &Renderer,
+) -> Result<ChartData, String> {
     let batches: Vec<&RecordBatch> = batches.iter().filter(|b| b.num_rows() > 0).collect();
     if batches.is_empty() {
         return Err("the output has no rows to chart".into());
@@ -126,7 +130,10 @@ pub fn build(spec: &ChartSpec, batches: &[RecordBatch], renderer: &Renderer) -> 
     for s in &spec.series {
         find(s, "series")?;
     }
-    let cx = Cells { batches: &batches, renderer };
+    let cx = Cells {
+        batches: &batches,
+        renderer,
+    };
     let listed_y: Vec<&Column> = if spec.ycolumns.is_empty() {
         columns
             .iter()
@@ -144,7 +151,10 @@ pub fn build(spec: &ChartSpec, batches: &[RecordBatch], renderer: &Renderer) -> 
     } else {
         plain_rows(spec, &columns, &cx)?
     };
-    if matches!(data.kind, ChartKind::Bar | ChartKind::Column | ChartKind::Pie) {
+    if matches!(
+        data.kind,
+        ChartKind::Bar | ChartKind::Column | ChartKind::Pie
+    ) {
         to_categories(&mut data);
     }
     let total: usize = data.series.iter().map(|s| s.points.len()).sum();
@@ -212,11 +222,14 @@ fn number(a: &dyn Array, r: usize) -> Option<f64> {
     let v = match a.data_type() {
         t if t.is_numeric() => {
             let f = arrow::compute::cast(&a.slice(r, 1), &DataType::Float64).ok()?;
-            f.as_primitive_opt::<arrow::datatypes::Float64Type>()?.value(0)
+            f.as_primitive_opt::<arrow::datatypes::Float64Type>()?
+                .value(0)
         }
         DataType::Timestamp(unit, _) => {
             let f = arrow::compute::cast(&a.slice(r, 1), &DataType::Int64).ok()?;
-            let v = f.as_primitive_opt::<arrow::datatypes::Int64Type>()?.value(0) as f64;
+            let v = f
+                .as_primitive_opt::<arrow::datatypes::Int64Type>()?
+                .value(0) as f64;
             v / match unit {
                 TimeUnit::Second => 1.0,
                 TimeUnit::Millisecond => 1e3,
@@ -226,7 +239,11 @@ fn number(a: &dyn Array, r: usize) -> Option<f64> {
         }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             let f = arrow::compute::cast(&a.slice(r, 1), &DataType::Utf8).ok()?;
-            f.as_string_opt::<i32>()?.value(0).trim().parse::<f64>().ok()?
+            f.as_string_opt::<i32>()?
+                .value(0)
+                .trim()
+                .parse::<f64>()
+                .ok()?
         }
         _ => return None,
     };
@@ -244,7 +261,11 @@ fn numbers(a: &dyn Array, r: usize) -> Option<Vec<Option<f64>>> {
         DataType::FixedSizeList(_, _) => a.as_fixed_size_list().value(r),
         _ => return None,
     };
-    Some((0..values.len()).map(|i| number(values.as_ref(), i)).collect())
+    Some(
+        (0..values.len())
+            .map(|i| number(values.as_ref(), i))
+            .collect(),
+    )
 }
 
 /// Unix seconds from time text: RFC 3339, nginx's time, or `YYYY-MM-DD HH:MM:SS` (UTC).
@@ -257,7 +278,11 @@ fn time_text(text: &str) -> Option<f64> {
     if let Ok(d) = chrono::DateTime::parse_from_str(t, "%d/%b/%Y:%H:%M:%S %z") {
         return Some(d.timestamp_millis() as f64 / 1e3);
     }
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t, f) {
             return Some(d.and_utc().timestamp_millis() as f64 / 1e3);
         }
@@ -299,7 +324,10 @@ fn series_rows(
             return Err(format!(
                 "xcolumn `{}` must hold arrays like the y fields ({})",
                 x.name,
-                ys.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                ys.iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     }
@@ -316,7 +344,11 @@ fn series_rows(
             .collect()
     };
     let xtitle = x_name.clone().unwrap_or_else(|| "point".into());
-    let ytitle = ys.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+    let ytitle = ys
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut data = base(
         spec,
         if time { XAxis::Time } else { XAxis::Number },
@@ -324,10 +356,7 @@ fn series_rows(
         ytitle,
     );
     for (b, r) in cx.rows() {
-        let label: Vec<String> = tags
-            .iter()
-            .filter_map(|t| cx.text(t, b, r))
-            .collect();
+        let label: Vec<String> = tags.iter().filter_map(|t| cx.text(t, b, r)).collect();
         let xs: Option<Vec<Option<f64>>> = x_col.and_then(|c| numbers(c.arrays[b]?.as_ref(), r));
         for y in ys {
             let Some(values) = y.arrays[b].and_then(|a| numbers(a.as_ref(), r)) else {
@@ -452,7 +481,11 @@ fn plain_rows(spec: &ChartSpec, columns: &[Column], cx: &Cells) -> Result<ChartD
         }
     };
     let xtitle = x.map(|c| c.name.clone()).unwrap_or_else(|| "row".into());
-    let ytitle = ys.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+    let ytitle = ys
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut data = base(spec, axis, xtitle, ytitle);
     let mut categories: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -464,7 +497,9 @@ fn plain_rows(spec: &ChartSpec, columns: &[Column], cx: &Cells) -> Result<ChartD
                 let a = a.as_ref();
                 if c.name == TS && a.data_type().is_numeric() {
                     number(a, r).map(|v| v / 1e9)
-                } else if a.data_type().is_numeric() || matches!(a.data_type(), DataType::Timestamp(_, _)) {
+                } else if a.data_type().is_numeric()
+                    || matches!(a.data_type(), DataType::Timestamp(_, _))
+                {
                     number(a, r)
                 } else {
                     cx.text(c, b, r).as_deref().and_then(time_text)

@@ -161,7 +161,10 @@ pub fn number_label(v: f64) -> String {
 
 /// The y range: the data's (with 0 for areas and bars), widened by 5%, or the spec's.
 fn y_range(data: &ChartData, with_zero: bool) -> (f64, f64) {
-    let ys = data.series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let ys = data
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1));
     let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), y| {
         (l.min(y), h.max(y))
     });
@@ -174,8 +177,16 @@ fn y_range(data: &ChartData, with_zero: bool) -> (f64, f64) {
         hi += 1.0;
     }
     let pad = (hi - lo) * 0.05;
-    let lo = data.ymin.unwrap_or(if with_zero && lo == 0.0 { 0.0 } else { lo - pad });
-    let hi = data.ymax.unwrap_or(if with_zero && hi == 0.0 { 0.0 } else { hi + pad });
+    let lo = data.ymin.unwrap_or(if with_zero && lo == 0.0 {
+        0.0
+    } else {
+        lo - pad
+    });
+    let hi = data.ymax.unwrap_or(if with_zero && hi == 0.0 {
+        0.0
+    } else {
+        hi + pad
+    });
     if lo < hi {
         (lo, hi)
     } else {
@@ -203,7 +214,10 @@ fn x_labeler(x: &XAxis, span: f64) -> impl Fn(&f64) -> String + '_ {
 
 /// Line, area and scatter charts.
 fn xy<DB: DrawingBackend>(area: &Area<DB>, data: &ChartData) -> Result<(), String> {
-    let xs = data.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let xs = data
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0));
     let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
         (l.min(x), h.max(x))
     });
@@ -280,7 +294,11 @@ fn xy<DB: DrawingBackend>(area: &Area<DB>, data: &ChartData) -> Result<(), Strin
 
 /// Bar (horizontal) and column (vertical) charts: one group of bars per category, one bar
 /// per series in it.
-fn bars<DB: DrawingBackend>(area: &Area<DB>, data: &ChartData, horizontal: bool) -> Result<(), String> {
+fn bars<DB: DrawingBackend>(
+    area: &Area<DB>,
+    data: &ChartData,
+    horizontal: bool,
+) -> Result<(), String> {
     let n = match &data.x {
         XAxis::Category(l) => l.len().max(1),
         _ => 1,

@@ -20,7 +20,9 @@ pub enum Target {
     Svg(PathBuf),
     Png(PathBuf),
     /// Text after the rows on stdout (ANSI colours when `color`).
-    Terminal { color: bool },
+    Terminal {
+        color: bool,
+    },
 }
 
 impl Target {
@@ -114,6 +116,10 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// An output's chart as SVG text (for `spl play`).
-pub fn svg(spec: &ChartSpec, batches: &[RecordBatch], renderer: &Renderer) -> Result<String, String> {
+pub fn svg(
+    spec: &ChartSpec,
+    batches: &[RecordBatch],
+    renderer: &Renderer,
+) -> Result<String, String> {
     draw::svg(&data::build(spec, batches, renderer)?)
 }

@@ -44,7 +44,10 @@ const DOTS: [[u8; 4]; 2] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]];
 
 fn canvas(data: &ChartData, color: bool, out: &mut String) {
     let (w, h) = (COLUMNS * 2, ROWS * 4);
-    let xs = data.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let xs = data
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0));
     let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
         (l.min(x), h.max(x))
     });
@@ -52,7 +55,10 @@ fn canvas(data: &ChartData, color: bool, out: &mut String) {
         x0 -= 1.0;
         x1 += 1.0;
     }
-    let ys = data.series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let ys = data
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1));
     let (mut y0, mut y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), y| {
         (l.min(y), h.max(y))
     });
@@ -139,19 +145,31 @@ fn canvas(data: &ChartData, color: bool, out: &mut String) {
     let xl = |x: f64| match &data.x {
         XAxis::Time => time_label(x, x1 - x0),
         XAxis::Number => number_label(x),
-        XAxis::Category(l) => l.get(x.round().max(0.0) as usize).cloned().unwrap_or_default(),
+        XAxis::Category(l) => l
+            .get(x.round().max(0.0) as usize)
+            .cloned()
+            .unwrap_or_default(),
     };
     let (left, right) = (xl(x0), xl(x1));
     let gap = (COLUMNS + 1).saturating_sub(left.chars().count() + right.chars().count());
     let _ = writeln!(out, "{:>margin$}  {left}{}{right}", "", " ".repeat(gap));
-    let _ = writeln!(out, "{:>margin$}  x: {}, y: {}", "", data.xtitle, data.ytitle);
+    let _ = writeln!(
+        out,
+        "{:>margin$}  x: {}, y: {}",
+        "", data.xtitle, data.ytitle
+    );
     legend(data.series.iter().map(|s| s.name.as_str()), color, out);
 }
 
 fn legend<'a>(names: impl Iterator<Item = &'a str>, color: bool, out: &mut String) {
     let items: Vec<String> = names
         .enumerate()
-        .map(|(i, n)| format!("{} {n}", paint(&MARKERS[i % MARKERS.len()].to_string(), i, color)))
+        .map(|(i, n)| {
+            format!(
+                "{} {n}",
+                paint(&MARKERS[i % MARKERS.len()].to_string(), i, color)
+            )
+        })
         .collect();
     if items.len() > 1 {
         let _ = writeln!(out, "{}", items.join("  "));
@@ -182,7 +200,12 @@ fn bars(data: &ChartData, color: bool, out: &mut String) {
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.0f64, f64::max);
-    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).min(24);
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
     for (ci, label) in labels.iter().enumerate() {
         for (si, s) in data.series.iter().enumerate() {
             let v: f64 = s
@@ -196,9 +219,18 @@ fn bars(data: &ChartData, color: bool, out: &mut String) {
             } else {
                 String::new()
             };
+            // With several series, each bar starts with its series' legend marker.
+            let marker = if data.series.len() > 1 {
+                format!(
+                    "{} ",
+                    paint(&MARKERS[si % MARKERS.len()].to_string(), si, color)
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "{shown:>width$} │{} {}",
+                "{shown:>width$} │{marker}{} {}",
                 paint(&bar(v, max), si, color),
                 number_label(v)
             );
@@ -210,9 +242,18 @@ fn bars(data: &ChartData, color: bool, out: &mut String) {
 fn pie(data: &ChartData, color: bool, out: &mut String) {
     let parts = slices(data);
     let total: f64 = parts.iter().map(|p| p.1).filter(|v| *v > 0.0).sum();
-    let width = parts.iter().map(|p| p.0.chars().count()).max().unwrap_or(0).min(24);
+    let width = parts
+        .iter()
+        .map(|p| p.0.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
     for (i, (name, v)) in parts.iter().enumerate() {
-        let share = if total > 0.0 && *v > 0.0 { v / total } else { 0.0 };
+        let share = if total > 0.0 && *v > 0.0 {
+            v / total
+        } else {
+            0.0
+        };
         let name: String = name.chars().take(width).collect();
         let _ = writeln!(
             out,

@@ -185,7 +185,11 @@ fn draw_charts(sink: &OutputSink, renderer: &Renderer) -> bool {
         match job.finish(renderer) {
             Ok(text) if !text.is_empty() => {
                 let mut stdout = std::io::stdout().lock();
-                if writeln!(stdout).and_then(|_| stdout.write_all(text.as_bytes())).and_then(|_| stdout.flush()).is_err() {
+                if writeln!(stdout)
+                    .and_then(|_| stdout.write_all(text.as_bytes()))
+                    .and_then(|_| stdout.flush())
+                    .is_err()
+                {
                     return ok;
                 }
             }

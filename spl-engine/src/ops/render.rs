@@ -177,7 +177,13 @@ impl ChartSpec {
                 t.parse::<f64>()
                     .ok()
                     .filter(|v| v.is_finite())
-                    .ok_or_else(|| bad(format!("`{name}` must be a number, not `{t}`"), span, "not a number"))
+                    .ok_or_else(|| {
+                        bad(
+                            format!("`{name}` must be a number, not `{t}`"),
+                            span,
+                            "not a number",
+                        )
+                    })
             };
             match name {
                 "title" => spec.title = Some(one()?),
@@ -300,7 +306,11 @@ mod tests {
             "* | render linechart with (title = 'a', title = 'b')",
             "* | render linechart with (ymin = 5, ymax = 1)",
         ] {
-            assert_eq!(spec(bad).unwrap_err().code.id, codes::RENDER_PROPERTY.id, "{bad}");
+            assert_eq!(
+                spec(bad).unwrap_err().code.id,
+                codes::RENDER_PROPERTY.id,
+                "{bad}"
+            );
         }
     }
 }
