@@ -184,7 +184,7 @@ fn bar(v: f64, max: f64) -> String {
     }
     let eighths = ((v / max) * (COLUMNS * 8) as f64).round() as usize;
     let mut s = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(PARTS[eighths % 8 - 1]);
     }
     s
