@@ -327,3 +327,29 @@ fn fmt_prints_render_canonically() {
     let (_, again, _) = run(&["fmt", file.to_str().unwrap()]);
     assert_eq!(again.trim_end(), printed);
 }
+
+#[test]
+fn several_charted_outputs_get_one_file_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("c.svg");
+    let spl = ".let a = * | parse-regexp content, '\\] \"\\S+ ([^ ?\"]+)' as uri \
+               | stats n = count(*) by uri | render columnchart; \
+               $a; \
+               * | parse-regexp content, '\\] \"\\S+ ([^ ?\"]+)' as uri \
+               | stats n = count(*) by uri | render piechart";
+    let (code, _, err) = run(&[
+        "run",
+        "-o",
+        "json",
+        "--chart",
+        svg.to_str().unwrap(),
+        spl,
+        &log(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // `$a;` emits the chart of the `.let` that ends with `render`.
+    let first = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(count(&first, "rect"), 3, "two columns and the background");
+    let second = std::fs::read_to_string(dir.path().join("c-output2.svg")).unwrap();
+    assert_eq!(count(&second, "polygon"), 2, "two slices");
+}

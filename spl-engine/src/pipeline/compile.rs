@@ -140,14 +140,26 @@ pub(super) fn outputs(plan: &plan::Program) -> Vec<OutputDef> {
         .collect()
 }
 
-/// Per emitted dataset, the chart of its statement's final `render`, if it has one.
+/// Per emitted dataset, the chart of its statement's final `render`, if it has one (`$name;`
+/// emits the chart of the `.let` that defined it).
 pub(super) fn charts(plan: &plan::Program) -> Vec<Option<crate::ops::ChartSpec>> {
+    fn chart_of(plan: &plan::Program, chain: usize, depth: usize) -> Option<crate::ops::ChartSpec> {
+        let c = plan.chains.get(chain)?;
+        match (c.stages.last(), &c.source) {
+            (Some(stage), _) => match &stage.op {
+                Op::Render { instr } => crate::ops::ChartSpec::new(instr).ok(),
+                _ => None,
+            },
+            // Datasets refer to earlier statements only; the depth bounds it all the same.
+            (None, plan::Source::Dataset { chain, .. }) if depth < plan.chains.len() => {
+                chart_of(plan, *chain, depth + 1)
+            }
+            (None, _) => None,
+        }
+    }
     plan.outputs
         .iter()
-        .map(|o| match &plan.chains.get(o.chain)?.stages.last()?.op {
-            Op::Render { instr } => crate::ops::ChartSpec::new(instr).ok(),
-            _ => None,
-        })
+        .map(|o| chart_of(plan, o.chain, 0))
         .collect()
 }
 
