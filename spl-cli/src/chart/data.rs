@@ -22,6 +22,8 @@ use spl_engine::render::Renderer;
 pub const MAX_SERIES: usize = 64;
 /// At most this many points in all.
 pub const MAX_POINTS: usize = 1_000_000;
+/// At most this many categories in bar, column and pie charts.
+pub const MAX_CATEGORIES: usize = 200;
 
 /// How the x axis reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,6 +158,20 @@ pub fn build(
         ChartKind::Bar | ChartKind::Column | ChartKind::Pie
     ) {
         to_categories(&mut data);
+    }
+    if let (XAxis::Category(labels), ChartKind::Bar | ChartKind::Column | ChartKind::Pie) =
+        (&mut data.x, data.kind)
+    {
+        if labels.len() > MAX_CATEGORIES {
+            data.notes.push(format!(
+                "{} categories; the first {MAX_CATEGORIES} are drawn",
+                labels.len()
+            ));
+            labels.truncate(MAX_CATEGORIES);
+            for s in &mut data.series {
+                s.points.retain(|p| p.0 < MAX_CATEGORIES as f64);
+            }
+        }
     }
     let total: usize = data.series.iter().map(|s| s.points.len()).sum();
     if total == 0 {
@@ -569,15 +585,24 @@ fn to_categories(data: &mut ChartData) {
         .collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup();
+    // Time labels show seconds only when some time has them, the date when the times span a
+    // day or more.
+    let span = xs.last().copied().unwrap_or(0.0) - xs.first().copied().unwrap_or(0.0);
+    let seconds = xs.iter().any(|x| x.rem_euclid(60.0) != 0.0);
+    let format = match (span >= 86400.0, seconds) {
+        (true, true) => "%m-%d %H:%M:%S",
+        (true, false) => "%m-%d %H:%M",
+        (false, true) => "%H:%M:%S",
+        (false, false) => "%H:%M",
+    };
     let labels = xs
         .iter()
-        .map(|&x| {
-            if time {
-                time_label(x, xs.last().copied().unwrap_or(x) - xs[0])
-            } else {
-                spl_engine::render::format_double(x)
-            }
-        })
+        .map(
+            |&x| match chrono::DateTime::from_timestamp_millis((x * 1e3).round() as i64) {
+                Some(t) if time => t.format(format).to_string(),
+                _ => spl_engine::render::format_double(x),
+            },
+        )
         .collect();
     for s in &mut data.series {
         for p in &mut s.points {
@@ -600,4 +625,152 @@ pub fn time_label(secs: f64, span: f64) -> String {
         "%H:%M:%S"
     };
     t.format(format).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Float64Builder, Int64Array, ListBuilder, StringArray};
+    use arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+        let schema = Schema::new(
+            columns
+                .iter()
+                .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        );
+        RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|c| c.1).collect()).unwrap()
+    }
+
+    fn text(v: &[&str]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    fn lists(rows: &[&[Option<f64>]]) -> ArrayRef {
+        let mut b = ListBuilder::new(Float64Builder::new());
+        for r in rows {
+            for v in *r {
+                b.values().append_option(*v);
+            }
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    }
+
+    fn spec(kind: ChartKind) -> ChartSpec {
+        ChartSpec::of_kind(kind)
+    }
+
+    fn build_one(spec: &ChartSpec, b: RecordBatch) -> Result<ChartData, String> {
+        build(spec, &[b], &Renderer::default())
+    }
+
+    #[test]
+    fn series_rows_are_one_series_per_row_named_by_their_tags() {
+        let ns = 1_000_000_000.0;
+        let b = batch(vec![
+            ("uri", text(&["/a", "/b"])),
+            (
+                "__ts__",
+                lists(&[
+                    &[Some(60.0 * ns), Some(120.0 * ns)],
+                    &[Some(60.0 * ns), Some(120.0 * ns)],
+                ]),
+            ),
+            ("lat", lists(&[&[Some(1.0), None], &[Some(2.0), Some(3.0)]])),
+        ]);
+        let d = build_one(&spec(ChartKind::Line), b).unwrap();
+        assert_eq!(d.x, XAxis::Time);
+        assert_eq!(d.series.len(), 2);
+        assert_eq!(d.series[0].name, "/a");
+        // The missing point is no point; x is in seconds.
+        assert_eq!(d.series[0].points, vec![(60.0, 1.0)]);
+        assert_eq!(d.series[1].points, vec![(60.0, 2.0), (120.0, 3.0)]);
+        assert!(d.legend);
+    }
+
+    #[test]
+    fn plain_rows_find_x_and_numeric_text_y() {
+        let b = batch(vec![
+            ("t", text(&["2023-11-14 22:00:00", "2023-11-14 22:01:00"])),
+            ("host", text(&["h1", "h1"])),
+            ("n", text(&["3", "4.5"])),
+        ]);
+        let d = build_one(&spec(ChartKind::Line), b.clone()).unwrap();
+        assert_eq!(d.x, XAxis::Time);
+        assert_eq!(d.xtitle, "t");
+        assert_eq!(d.series.len(), 1);
+        assert_eq!(d.series[0].name, "n");
+        assert_eq!(
+            d.series[0].points,
+            vec![(1699999200.0, 3.0), (1699999260.0, 4.5)]
+        );
+        assert!(!d.legend, "one series: no legend");
+        // A column chart makes the times categories.
+        let d = build_one(&spec(ChartKind::Column), b).unwrap();
+        assert_eq!(d.x, XAxis::Category(vec!["22:00".into(), "22:01".into()]));
+        assert_eq!(d.series[0].points, vec![(0.0, 3.0), (1.0, 4.5)]);
+    }
+
+    #[test]
+    fn series_property_splits_points() {
+        let b = batch(vec![
+            ("x", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef),
+            ("k", text(&["a", "b", "a"])),
+            (
+                "v",
+                Arc::new(Int64Array::from(vec![10, 20, 30])) as ArrayRef,
+            ),
+        ]);
+        let mut s = spec(ChartKind::Scatter);
+        s.xcolumn = Some("x".into());
+        s.series = vec!["k".into()];
+        let d = build_one(&s, b).unwrap();
+        assert_eq!(d.x, XAxis::Number);
+        let names: Vec<&str> = d.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(d.series[0].points, vec![(1.0, 10.0), (3.0, 30.0)]);
+    }
+
+    #[test]
+    fn nothing_to_draw_says_why() {
+        let b = batch(vec![("content", text(&["x", "y"]))]);
+        let e = build_one(&spec(ChartKind::Line), b.clone()).unwrap_err();
+        assert!(
+            e.contains("no numeric field") && e.contains("content"),
+            "{e}"
+        );
+        let mut s = spec(ChartKind::Line);
+        s.ycolumns = vec!["nope".into()];
+        assert!(build_one(&s, b.clone())
+            .unwrap_err()
+            .contains("`nope` is not a field"));
+        let mut s = spec(ChartKind::Line);
+        s.ycolumns = vec!["content".into()];
+        assert!(build_one(&s, b).unwrap_err().contains("no numeric values"));
+        assert!(build(&spec(ChartKind::Pie), &[], &Renderer::default())
+            .unwrap_err()
+            .contains("no rows"));
+    }
+
+    #[test]
+    fn many_categories_are_cut_with_a_note() {
+        let keys: Vec<String> = (0..300).map(|i| format!("k{i:03}")).collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let b = batch(vec![
+            ("k", text(&refs)),
+            (
+                "v",
+                Arc::new(Int64Array::from((0..300).collect::<Vec<i64>>())) as ArrayRef,
+            ),
+        ]);
+        let d = build_one(&spec(ChartKind::Bar), b).unwrap();
+        assert!(matches!(&d.x, XAxis::Category(l) if l.len() == MAX_CATEGORIES));
+        assert_eq!(d.series[0].points.len(), MAX_CATEGORIES);
+        assert_eq!(d.notes.len(), 1);
+    }
 }

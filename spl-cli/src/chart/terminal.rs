@@ -264,3 +264,47 @@ fn pie(data: &ChartData, color: bool, out: &mut String) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::data::Series;
+
+    #[test]
+    fn bars_are_scaled_in_eighths_of_a_cell() {
+        assert_eq!(bar(1.0, 1.0), "█".repeat(COLUMNS));
+        assert_eq!(bar(0.0, 1.0), "");
+        assert_eq!(bar(-1.0, 1.0), "");
+        // 1/128 of 64 cells is half a cell: four eighths.
+        assert_eq!(bar(1.0, 128.0), "▌");
+    }
+
+    #[test]
+    fn a_line_chart_is_a_braille_canvas_with_axes() {
+        let data = ChartData {
+            kind: ChartKind::Line,
+            title: None,
+            xtitle: "x".into(),
+            ytitle: "y".into(),
+            x: XAxis::Number,
+            series: vec![Series {
+                name: "s".into(),
+                points: vec![(0.0, 0.0), (10.0, 10.0)],
+            }],
+            legend: false,
+            ymin: None,
+            ymax: None,
+            notes: Vec::new(),
+        };
+        let text = render(&data, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("10 ┤"), "{text}");
+        assert!(lines[ROWS - 1].starts_with(" 0 ┤"), "{text}");
+        // The diagonal: the top row's last cell and the bottom row's first cell have dots.
+        assert_ne!(lines[0].chars().last(), Some('\u{2800}'), "{text}");
+        assert_ne!(lines[ROWS - 1].chars().nth(4), Some('\u{2800}'), "{text}");
+        assert!(lines[ROWS].contains('└'));
+        // With colour, dots are wrapped in ANSI codes.
+        assert!(render(&data, true).contains("\x1b[38;2;31;119;180m"));
+    }
+}
