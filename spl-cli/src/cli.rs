@@ -232,9 +232,15 @@ pub struct RunArgs {
     /// Print rows in/out/dropped/errors, bytes, time, MB/s and per-stage counts on stderr.
     #[arg(long)]
     pub stats: bool,
-    /// Write one file per output dataset into this directory instead of stdout.
+    /// Write one file per output dataset into this directory instead of stdout (and
+    /// `<dataset>.svg` for each output that ends with `render`).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Write the chart of `render` to FILE: SVG or PNG by the extension (.svg, .png); '-' prints
+    /// it as text after the rows, as on a terminal. Other charted outputs go to FILE-<dataset>.
+    /// Without it, a terminal stdout gets the text chart after the rows.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
     /// Start of the run's time range: what `sls_begin_time` means in `make-series` (unix
     /// seconds, `YYYY-MM-DD HH:MM:SS` in UTC, or RFC 3339). Default: the data's first time.
     #[arg(long, value_name = "TIME", requires = "to", allow_hyphen_values = true)]

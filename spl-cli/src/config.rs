@@ -192,6 +192,8 @@ pub struct RunConfig {
     pub fail_fast: bool,
     pub stats: bool,
     pub output_dir: Option<PathBuf>,
+    /// `--chart`: where the chart of `render` goes (`None`: the terminal when stdout is one).
+    pub chart: Option<crate::chart::Target>,
 }
 
 impl RunConfig {
@@ -263,6 +265,13 @@ impl RunConfig {
             fail_fast: a.fail_fast,
             stats: a.stats,
             output_dir: a.output_dir,
+            chart: match a.chart {
+                Some(p) if p.as_os_str() == "-" => {
+                    Some(crate::chart::Target::Terminal { color: false })
+                }
+                Some(p) => Some(crate::chart::Target::file(&p)?),
+                None => None,
+            },
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The `spl` command: check, format, explain, run and test SPL pipelines offline, and serve
 //! them to LogHub consumers. Arguments are parsed in two phases: clap's raw flags (`cli.rs`) become a
 //! validated command (`config.rs`), and only that reaches the commands.
+mod chart;
 mod cli;
 mod commands;
 mod config;

@@ -204,6 +204,12 @@ pub enum InstructionKind {
         range: Option<SeriesRange>,
         by: Vec<Ident>,
     },
+    /// `render <chart> [with (...)]` (scan mode, last stage): the rows pass unchanged and the
+    /// host draws them as a `chart` (its name as written, lower-cased).
+    Render {
+        chart: Ident,
+        properties: Vec<RenderProperty>,
+    },
 }
 
 impl InstructionKind {
@@ -227,6 +233,7 @@ impl InstructionKind {
             InstructionKind::Sort { .. } => "sort",
             InstructionKind::Limit { .. } => "limit",
             InstructionKind::MakeSeries { .. } => "make-series",
+            InstructionKind::Render { .. } => "render",
         }
     }
 }
@@ -283,6 +290,15 @@ pub struct SeriesValue {
     /// Written in single quotes.
     pub quoted: bool,
     pub span: Span,
+}
+
+/// `name = value[, value ...]` in `render ... with (...)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct RenderProperty {
+    /// The property name as written, lower-cased.
+    pub name: Ident,
+    /// One value, or several for a list property (`ycolumns = a, b`).
+    pub values: Vec<SeriesValue>,
 }
 
 /// A `sort` key.

@@ -69,6 +69,9 @@ codes! {
     AGGREGATE_OUTSIDE_STATS = "E1008", "aggregate-outside-stats", "An aggregate function is used outside `stats`.";
     UNSUPPORTED = "E1009", "unsupported", "A language feature this implementation does not support.";
     SERIES_SPEC = "E1010", "series-spec", "A `make-series` step, time bound or fill strategy is not valid.";
+    CHART_KIND = "E1011", "chart-kind", "`render` names a chart kind this implementation cannot draw.";
+    RENDER_PROPERTY = "E1012", "render-property", "A `render ... with (...)` property is unknown, repeated or has a value it does not accept.";
+    RENDER_POSITION = "E1013", "render-position", "`render` is not the last stage of its statement.";
     DATA_ERROR = "E2001", "data-error", "A value made an expression fail for one row (e.g. `cast('abc' as bigint)`); the row goes to the error stream.";
     MALFORMED_INPUT = "E2002", "malformed-input", "An input line could not be decoded (broken JSON, wrong CSV); the line goes to the error stream.";
     DEADLINE_EXCEEDED = "E2003", "deadline-exceeded", "A batch took longer than the per-batch time budget.";

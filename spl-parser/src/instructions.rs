@@ -267,6 +267,13 @@ pub const INSTRUCTIONS: &[InstructionDef] = &[
         options: &[],
         stateful: true,
     },
+    InstructionDef {
+        name: "render",
+        syntax: "render <chart> [with (<property> = <value>, ...)]",
+        summary: "Passes rows unchanged and has the host draw them as a chart: linechart, timechart, areachart, barchart, columnchart, scatterchart or piechart; properties title, xcolumn, ycolumns, series, xtitle, ytitle, legend, ymin, ymax (scan mode only; the statement's last stage).",
+        options: &[],
+        stateful: false,
+    },
 ];
 
 /// Looks an instruction up by its exact (lower-case) name.

@@ -403,6 +403,7 @@ impl<'s> Builder<'s> {
                 }
             }
             Rule::make_series => self.make_series(rest),
+            Rule::render => self.render(rest),
             r => unreachable!("instruction: {r:?}"),
         };
         Ok(Instruction {
@@ -599,6 +600,38 @@ impl<'s> Builder<'s> {
             time: time.expect("time column"),
             range,
             by,
+        }
+    }
+
+    /// The parts of `render` after its keyword and options.
+    fn render(&self, rest: Vec<Pair<'_, Rule>>) -> InstructionKind {
+        let mut chart = None;
+        let mut properties = Vec::new();
+        for p in rest {
+            match p.as_rule() {
+                Rule::chart_kind => {
+                    chart = Some(Ident {
+                        name: p.as_str().to_ascii_lowercase(),
+                        span: span_of(&p),
+                    })
+                }
+                Rule::render_property => {
+                    let mut parts = p.into_inner();
+                    let name = parts.next().expect("property name");
+                    properties.push(RenderProperty {
+                        name: Ident {
+                            name: name.as_str().to_ascii_lowercase(),
+                            span: span_of(&name),
+                        },
+                        values: parts.map(|v| self.series_value(v)).collect(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        InstructionKind::Render {
+            chart: chart.expect("chart kind"),
+            properties,
         }
     }
 

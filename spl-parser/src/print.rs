@@ -274,6 +274,21 @@ impl Display for Instruction {
                 }
                 Ok(())
             }
+            InstructionKind::Render { chart, properties } => {
+                write!(f, " {}", chart.name)?;
+                if !properties.is_empty() {
+                    f.write_str(" with (")?;
+                    for (i, p) in properties.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{} = ", p.name.name)?;
+                        list(f, &p.values)?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -296,6 +296,7 @@ fn is_instruction_keyword(r: Rule) -> bool {
             | Rule::kw_stats
             | Rule::kw_sort
             | Rule::kw_limit
+            | Rule::kw_render
     )
 }
 
@@ -313,6 +314,8 @@ fn describe(r: Rule) -> Option<&'static str> {
         Rule::field_list => "output field names",
         Rule::kw_as => "`as`",
         Rule::kw_by => "`by`",
+        Rule::kw_with => "`with`",
+        Rule::chart_kind => "a chart kind",
         Rule::kw_when => "`WHEN`",
         Rule::kw_then => "`THEN`",
         Rule::kw_else => "`ELSE`",

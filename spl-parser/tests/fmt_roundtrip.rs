@@ -196,6 +196,19 @@ fn instruction() -> BoxedStrategy<String> {
         (field(), field()).prop_map(|(o, k)| format!("stats {o} = count(*) by {k}")),
         (expr(), any::<bool>())
             .prop_map(|(e, d)| format!("sort {e} {}", if d { "desc" } else { "asc" })),
+        (
+            prop::sample::select(&["linechart", "BarChart", "piechart", "areachart"][..]),
+            prop::sample::select(&["a", "__ts__", "status"][..]),
+            string_lit(),
+            0u8..3,
+        )
+            .prop_map(|(k, x, t, n)| match n {
+                0 => format!("render {k}"),
+                1 => format!("render {k} with (title = {t})"),
+                _ => format!(
+                    "render {k} with (xcolumn = {x}, ycolumns = a, b, ymin = -2, title = {t})"
+                ),
+            }),
         (1u32..100, prop::option::of(0u32..10)).prop_map(|(n, off)| match off {
             Some(o) => format!("limit {o}, {n}"),
             None => format!("limit {n}"),

@@ -1,6 +1,7 @@
 //! `spl run`: compile a pipeline, stream the inputs through it, write each output dataset
 //! (stdout, or one file per dataset with `--output-dir`), error rows to `--errors FILE` or a
-//! summary on stderr, and `--stats` at the end. Exit 0, 1 (runtime failure), 2 (usage/compile).
+//! summary on stderr, the charts of `render` (`--chart FILE`, `--output-dir`, or text on a
+//! terminal), and `--stats` at the end. Exit 0, 1 (runtime failure), 2 (usage/compile).
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use spl_engine::codec::{EncodedRows, Encoder, LineFormat, RowEncoder};
 use spl_engine::pipeline::{ErrorPolicy, Pipeline, ERROR_FIELD};
 use spl_engine::render::Renderer;
 
+use crate::chart;
 use crate::config::RunConfig;
 use crate::present::{OutputFormat, Presenter};
 use crate::runner::{self, DecodePlan, Input, RunError, Sink, Totals};
@@ -35,7 +37,14 @@ pub fn run(cfg: RunConfig) -> ExitCode {
         );
     }
     let renderer = Renderer::new(cfg.options.timezone);
-    let mut sink = match OutputSink::new(&cfg, &pipeline, renderer) {
+    let charts = match chart_jobs(&cfg, &pipeline) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut sink = match OutputSink::new(&cfg, &pipeline, renderer.clone(), charts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -68,6 +77,7 @@ pub fn run(cfg: RunConfig) -> ExitCode {
     for (n, o) in totals.rows_out.iter_mut().zip(&sink.outputs) {
         *n = o.written;
     }
+    let charted = draw_charts(&sink, &renderer);
     sink.errors.summarize(cfg.errors.as_deref());
     if totals.policy_error_rows > 0 {
         let what = match pipeline.error_policy() {
@@ -116,7 +126,86 @@ pub fn run(cfg: RunConfig) -> ExitCode {
             stats_text(&pipeline, &totals, limited.then_some(cfg.limit).flatten())
         );
     }
+    if !charted {
+        return ExitCode::from(EXIT_RUNTIME);
+    }
     ExitCode::SUCCESS
+}
+
+/// Per output, the chart to draw and where: `--chart FILE` (the first charted output; the
+/// others to `FILE-<dataset>`), `<dataset>.svg` in `--output-dir`, and text after the rows with
+/// `--chart -` or when stdout is a terminal (and neither flag is given).
+fn chart_jobs(cfg: &RunConfig, pipeline: &Pipeline) -> Result<Vec<Option<chart::Job>>, String> {
+    let names = pipeline.unique_output_names();
+    let charted = (0..names.len())
+        .filter(|&i| pipeline.chart(i).is_some())
+        .count();
+    if charted == 0 {
+        if cfg.chart.is_some() {
+            return Err("--chart: no output of the program ends with `render <chart>`".into());
+        }
+        return Ok(names.iter().map(|_| None).collect());
+    }
+    let terminal = std::io::stdout().is_terminal();
+    let mut first = true;
+    Ok(names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let spec = pipeline.chart(i)?;
+            let mut targets = Vec::new();
+            match &cfg.chart {
+                Some(t @ chart::Target::Terminal { .. }) => targets.push(t.clone()),
+                Some(t) if first => targets.push(t.clone()),
+                Some(t) => targets.push(t.for_output(name)),
+                None => {}
+            }
+            first = false;
+            if let Some(dir) = &cfg.output_dir {
+                targets.push(chart::Target::Svg(dir.join(format!("{name}.svg"))));
+            }
+            if cfg.chart.is_none() && cfg.output_dir.is_none() && terminal {
+                let color = std::env::var_os("NO_COLOR").is_none();
+                targets.push(chart::Target::Terminal { color });
+            }
+            Some(chart::Job::new(spec.clone(), targets))
+        })
+        .collect())
+}
+
+/// Draws every output's chart (text ones after the rows on stdout). False when one could not
+/// be drawn (the reason is on stderr).
+fn draw_charts(sink: &OutputSink, renderer: &Renderer) -> bool {
+    let mut ok = true;
+    for (job, o) in sink.charts.iter().zip(&sink.outputs) {
+        let Some(job) = job else { continue };
+        if job.targets.is_empty() {
+            continue;
+        }
+        match job.finish(renderer) {
+            Ok(text) if !text.is_empty() => {
+                let mut stdout = std::io::stdout().lock();
+                if writeln!(stdout)
+                    .and_then(|_| stdout.write_all(text.as_bytes()))
+                    .and_then(|_| stdout.flush())
+                    .is_err()
+                {
+                    return ok;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let of = if sink.outputs_named {
+                    format!(" of output {}", o.title)
+                } else {
+                    String::new()
+                };
+                eprintln!("error: cannot draw the `render` chart{of}: {e}");
+                ok = false;
+            }
+        }
+    }
+    ok
 }
 
 fn rows(n: u64) -> &'static str {
@@ -161,6 +250,8 @@ impl CloseError {
 /// its own file in `--output-dir`.
 struct OutputSink {
     outputs: Vec<OutputWriter>,
+    /// Per output, the rows kept for its `render` chart.
+    charts: Vec<Option<chart::Job>>,
     limit: Option<u64>,
     errors: ErrorSink,
     titles: bool,
@@ -178,7 +269,12 @@ struct OutputWriter {
 }
 
 impl OutputSink {
-    fn new(cfg: &RunConfig, pipeline: &Pipeline, renderer: Renderer) -> Result<OutputSink, String> {
+    fn new(
+        cfg: &RunConfig,
+        pipeline: &Pipeline,
+        renderer: Renderer,
+        charts: Vec<Option<chart::Job>>,
+    ) -> Result<OutputSink, String> {
         let mut outputs = Vec::new();
         if let Some(dir) = &cfg.output_dir {
             std::fs::create_dir_all(dir)
@@ -228,6 +324,7 @@ impl OutputSink {
             titles: outputs.len() > 1 && cfg.output == OutputFormat::Table,
             outputs_named: outputs.len() > 1,
             outputs,
+            charts,
             limit: cfg.limit,
             errors: ErrorSink::new(cfg.errors.as_deref(), renderer)?,
         })
@@ -300,6 +397,9 @@ impl Sink for OutputSink {
             }
         }
         o.written += batch.num_rows() as u64;
+        if let Some(Some(job)) = self.charts.get_mut(output) {
+            job.push(&batch);
+        }
         let written = o.presenter.write_batch(&batch, &mut o.out);
         warn(&o.title, &mut o.presenter, self.outputs_named);
         written
@@ -310,6 +410,10 @@ impl Sink for OutputSink {
     }
 
     fn row_encoder(&self, output: usize) -> Option<RowEncoder> {
+        // A charted output's rows are needed as batches.
+        if matches!(self.charts.get(output), Some(Some(_))) {
+            return None;
+        }
         self.outputs.get(output)?.presenter.row_encoder()
     }
 

@@ -88,7 +88,8 @@ pub fn run(spl: &str, sample: &str, profile: &str) -> Value {
                 .outputs()
                 .iter()
                 .zip(&out.datasets)
-                .map(|(def, batches)| {
+                .enumerate()
+                .map(|(i, (def, batches))| {
                     let rows: Vec<Value> = t
                         .emitted
                         .iter()
@@ -99,7 +100,16 @@ pub fn run(spl: &str, sample: &str, profile: &str) -> Value {
                         })
                         .collect();
                     let count: usize = batches.iter().map(|b| b.num_rows()).sum();
-                    json!({"name": def.name, "count": count, "rows": rows})
+                    let mut o = json!({"name": def.name, "count": count, "rows": rows});
+                    // `render`: the chart as SVG, drawn here like `spl run --chart x.svg`.
+                    if let Some(spec) = pipeline.chart(i) {
+                        let renderer = spl_engine::render::Renderer::new(pipeline.session().tz);
+                        match crate::chart::svg(spec, batches, &renderer) {
+                            Ok(svg) => o["chart"] = json!(svg),
+                            Err(e) => o["chart_error"] = json!(e),
+                        }
+                    }
+                    o
                 })
                 .collect::<Vec<_>>(),
             out.errors
@@ -216,6 +226,19 @@ mod tests {
             why.contains("status >= 500") && why.contains("\"200\""),
             "{why}"
         );
+    }
+
+    #[test]
+    fn a_render_output_comes_with_its_svg_chart() {
+        let v = run(
+            "* | extend n = cast(n as bigint) | render columnchart with (xcolumn = k, ycolumns = n)",
+            "{\"k\":\"a\",\"n\":\"3\"}\n{\"k\":\"b\",\"n\":\"5\"}\n",
+            "cli",
+        );
+        let svg = v["outputs"][0]["chart"].as_str().expect("a chart");
+        assert!(svg.starts_with("<svg") && svg.contains("</svg>"), "{svg}");
+        let v = run("* | render piechart", "{\"k\":\"a\"}\n", "cli");
+        assert!(v["outputs"][0]["chart_error"].is_string(), "{v}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod parse_regexp;
 mod project;
 mod project_away;
 mod project_rename;
+pub mod render;
 mod sort;
 mod stats;
 mod where_;
@@ -43,6 +44,7 @@ pub use parse_regexp::ParseRegexp;
 pub use project::Project;
 pub use project_away::ProjectAway;
 pub use project_rename::ProjectRename;
+pub use render::{ChartKind, ChartSpec, Render};
 pub use sort::Sort;
 pub use stats::Stats;
 pub use where_::Where;
@@ -201,6 +203,7 @@ pub fn build(instr: &Instruction) -> Result<Box<dyn Operator>, Box<Diagnostic>> 
             pattern,
             outputs,
         } => Box::new(ParseRegexp::new(instr, field, pattern, outputs)?),
+        InstructionKind::Render { .. } => Box::new(Render::new(instr)?),
         other => {
             return Err(Box::new(Diagnostic::error(
                 spl_parser::codes::UNSUPPORTED,

@@ -70,6 +70,17 @@ pub(super) fn chains(
                 continue;
             }
             check_expressions(instr, diags);
+            if matches!(instr.kind, InstructionKind::Render { .. }) && i + 1 < p.stages.len() {
+                diags.push(
+                    Diagnostic::error(
+                        codes::RENDER_POSITION,
+                        "`render` must be the last stage of its statement",
+                        instr.span,
+                        "stages follow it",
+                    )
+                    .with_help("move `render` to the end; it draws the statement's output"),
+                );
+            }
             // Scan queries return the first N groups of a `stats` unless a `limit` follows.
             let limited = p.stages[i + 1..]
                 .iter()
@@ -126,6 +137,29 @@ pub(super) fn outputs(plan: &plan::Program) -> Vec<OutputDef> {
             name: o.name.clone(),
             chain: o.chain,
         })
+        .collect()
+}
+
+/// Per emitted dataset, the chart of its statement's final `render`, if it has one (`$name;`
+/// emits the chart of the `.let` that defined it).
+pub(super) fn charts(plan: &plan::Program) -> Vec<Option<crate::ops::ChartSpec>> {
+    fn chart_of(plan: &plan::Program, chain: usize, depth: usize) -> Option<crate::ops::ChartSpec> {
+        let c = plan.chains.get(chain)?;
+        match (c.stages.last(), &c.source) {
+            (Some(stage), _) => match &stage.op {
+                Op::Render { instr } => crate::ops::ChartSpec::new(instr).ok(),
+                _ => None,
+            },
+            // Datasets refer to earlier statements only; the depth bounds it all the same.
+            (None, plan::Source::Dataset { chain, .. }) if depth < plan.chains.len() => {
+                chart_of(plan, *chain, depth + 1)
+            }
+            (None, _) => None,
+        }
+    }
+    plan.outputs
+        .iter()
+        .map(|o| chart_of(plan, o.chain, 0))
         .collect()
 }
 

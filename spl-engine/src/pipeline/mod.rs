@@ -65,6 +65,8 @@ impl Options {
 pub struct Pipeline {
     chains: Vec<Chain>,
     outputs: Vec<OutputDef>,
+    /// Per output, the chart its statement's final `render` asks for.
+    charts: Vec<Option<crate::ops::ChartSpec>>,
     session: Session,
     policy: ErrorPolicy,
     limits: Limits,
@@ -259,6 +261,7 @@ impl Pipeline {
             return Err(diags);
         }
         let outputs = compile::outputs(&written);
+        let charts = compile::charts(&written);
         let mut session = Session::new(options.timezone);
         session.time_range = options.time_range;
         let mut optimized = written.clone();
@@ -289,6 +292,7 @@ impl Pipeline {
         Ok(Pipeline {
             chains,
             outputs,
+            charts,
             session,
             policy: options
                 .error_policy
@@ -327,6 +331,12 @@ impl Pipeline {
     /// The emitted datasets, in statement order.
     pub fn outputs(&self) -> &[OutputDef] {
         &self.outputs
+    }
+
+    /// The chart that output `output` (an index into [`Pipeline::outputs`]) should be drawn
+    /// as: its statement ends with `render`. The rows are unchanged; drawing is the host's.
+    pub fn chart(&self, output: usize) -> Option<&crate::ops::ChartSpec> {
+        self.charts.get(output)?.as_ref()
     }
 
     /// The limits this pipeline runs under (its profile's, with the options' overrides).

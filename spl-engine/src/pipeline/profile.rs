@@ -130,6 +130,9 @@ impl Profile {
         );
         match self {
             Profile::Cli | Profile::Scan => None,
+            _ if matches!(kind, K::Render { .. }) => {
+                Some("it draws a chart of a query's result and runs only in scan queries")
+            }
             _ if scan_only => Some("it buffers the whole input and runs only in scan queries"),
             Profile::Transform => None,
             _ if transform_only => Some("it is a data-transformation instruction"),

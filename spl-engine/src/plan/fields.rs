@@ -117,6 +117,8 @@ impl Stage {
                 ),
                 _ => Fields::Dynamic("make-series fields".into()),
             },
+            // The chart may use any field (series names come from the fields it does not plot).
+            Op::Render { .. } => Fields::Dynamic("the fields it charts".into()),
             Op::FilterFirst { filter, stages } => {
                 let mut reads = Fields::named(filter.iter().flat_map(|p| columns(&p.expr)));
                 for s in stages {
@@ -130,9 +132,11 @@ impl Stage {
     /// The fields the stage writes.
     pub fn writes(&self) -> Fields {
         match &self.op {
-            Op::Where(_) | Op::ProjectAway { .. } | Op::Sort { .. } | Op::Limit { .. } => {
-                Fields::none()
-            }
+            Op::Where(_)
+            | Op::ProjectAway { .. }
+            | Op::Sort { .. }
+            | Op::Limit { .. }
+            | Op::Render { .. } => Fields::none(),
             Op::Extend(assignments) => {
                 Fields::named(assignments.iter().map(|a| a.assignment.output.name.clone()))
             }

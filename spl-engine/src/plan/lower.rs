@@ -151,5 +151,6 @@ pub fn op(instr: &ast::Instruction) -> Op {
             count: *count,
         },
         K::MakeSeries { .. } => Op::MakeSeries { instr: boxed() },
+        K::Render { .. } => Op::Render { instr: boxed() },
     }
 }

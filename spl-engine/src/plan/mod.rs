@@ -185,6 +185,10 @@ pub enum Op {
     MakeSeries {
         instr: Box<Instruction>,
     },
+    /// `render`: rows pass unchanged; the output carries the chart spec.
+    Render {
+        instr: Box<Instruction>,
+    },
     /// A `where` moved ahead of the stages that preceded it (filter pushdown): the filter runs
     /// first, then `stages`; when the filter fails on a row of a batch, the batch runs in the
     /// order written. Parts: the `where`'s, then each stage's in turn.
@@ -226,7 +230,8 @@ impl Stage {
             | Op::ProjectAway { .. }
             | Op::ProjectRename { .. }
             | Op::ParseRegexp(_)
-            | Op::ParseCsv { .. } => true,
+            | Op::ParseCsv { .. }
+            | Op::Render { .. } => true,
             // Copies of fields and literals into fields other than the time fields.
             Op::Extend(assignments) => assignments.iter().all(|a| {
                 !crate::batch::is_time_field(&a.assignment.output.name)
@@ -325,6 +330,7 @@ impl Op {
             Op::Sort { .. } => "sort",
             Op::Limit { .. } => "limit",
             Op::MakeSeries { .. } => "make-series",
+            Op::Render { .. } => "render",
         }
     }
 }

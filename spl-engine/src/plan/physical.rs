@@ -76,7 +76,8 @@ fn row_operator(stage: &Stage) -> Result<Box<dyn ops::Operator>, Box<Diagnostic>
         | Op::ExpandValues { instr, .. }
         | Op::PackFields { instr, .. }
         | Op::LogToMetric { instr }
-        | Op::MetricToMetric { instr } => ops::build(instr)?,
+        | Op::MetricToMetric { instr }
+        | Op::Render { instr } => ops::build(instr)?,
         Op::FilterFirst { filter: f, stages } => {
             let mut offset =
                 stage.parts.len() - stages.iter().map(|s| s.parts.len()).sum::<usize>();

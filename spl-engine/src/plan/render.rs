@@ -171,7 +171,8 @@ pub(super) fn text(st: &Stage) -> String {
         | Op::PackFields { instr, .. }
         | Op::LogToMetric { instr }
         | Op::MetricToMetric { instr }
-        | Op::MakeSeries { instr } => instr.to_string(),
+        | Op::MakeSeries { instr }
+        | Op::Render { instr } => instr.to_string(),
         Op::Stats {
             aggregates,
             group_by,

@@ -84,7 +84,10 @@ function renderStages() {
 
 function renderOutputs() {
   const outs = (last && last.outputs) || [];
-  $("outputs").innerHTML = outs.map((o) => `<h3>${esc(o.name)} (${o.count} rows)</h3>` + table(o.rows)).join("");
+  // A `render` chart comes as SVG text; shown as an image (no script of it can run).
+  const chart = (o) => o.chart ? `<img class="chart" alt="chart of ${esc(o.name)}" src="data:image/svg+xml;charset=utf-8,${encodeURIComponent(o.chart)}">`
+    : o.chart_error ? `<p class="chart-error">chart: ${esc(o.chart_error)}</p>` : "";
+  $("outputs").innerHTML = outs.map((o) => `<h3>${esc(o.name)} (${o.count} rows)</h3>` + chart(o) + table(o.rows)).join("");
   const errs = (last && last.errors) || [];
   $("errors").innerHTML = errs.length ? table(errs.map((e) => ({ row: Object.assign({ __error__: `${e.code} ${e.message}`, stage: `${e.statement}.${e.stage} ${e.instruction}` }, e.row) }))) : "<i>no error rows</i>";
 }
