@@ -37,6 +37,9 @@ pub enum Sub {
         /// Check availability and limits for this deployment profile.
         #[arg(long, default_value = "cli", value_parser = profile_names())]
         profile: String,
+        /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+        #[arg(long, value_name = "FILE")]
+        geoip: Option<PathBuf>,
     },
     /// Run a pipeline over log files or stdin and print the result.
     #[command(after_help = RUN_EXAMPLES)]
@@ -67,6 +70,9 @@ pub enum Sub {
         /// Session time zone.
         #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
         timezone: String,
+        /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+        #[arg(long, value_name = "FILE")]
+        geoip: Option<PathBuf>,
     },
     /// Run conformance/golden test files (JSON lines: {id, spl, input, output, ...}).
     #[command(
@@ -191,6 +197,9 @@ pub struct TraceArgs {
     /// Deployment profile whose instruction set, limits and error policy apply.
     #[arg(long, default_value = "cli", value_parser = profile_names())]
     pub profile: String,
+    /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Option<PathBuf>,
 }
 
 /// `spl run` flags.
@@ -248,6 +257,9 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub to: Option<String>,
+    /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Option<PathBuf>,
 }
 
 /// True when a command-line argument that starts with `-` is SPL text opening with a `--`

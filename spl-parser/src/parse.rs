@@ -120,6 +120,30 @@ const NILADIC: &[&str] = &[
     "localtimestamp",
 ];
 
+/// The fields of `EXTRACT(field FROM x)` (Presto's list), lower case.
+pub const EXTRACT_FIELDS: &[&str] = &[
+    "year",
+    "quarter",
+    "month",
+    "week",
+    "day",
+    "day_of_month",
+    "day_of_week",
+    "dow",
+    "day_of_year",
+    "doy",
+    "year_of_week",
+    "yow",
+    "hour",
+    "minute",
+    "second",
+    "timezone_hour",
+    "timezone_minute",
+];
+
+/// The normalization forms `normalize(s, NFKC)` accepts as a bare word.
+const NORMAL_FORMS: &[&str] = &["NFC", "NFD", "NFKC", "NFKD"];
+
 /// Unescapes a single-quoted literal's text (with its quotes): `'it''s'` → `it's`.
 pub(crate) fn unquote_string(raw: &str) -> String {
     raw[1..raw.len() - 1].replace("''", "'")
@@ -875,11 +899,62 @@ impl<'s> Builder<'s> {
                         }
                     }
                 }
+                // `normalize(s, NFKC)`: the form is a keyword in Presto, a string here.
+                if name == "normalize" && args.len() == 2 {
+                    if let ExprKind::Column(c) = &args[1].kind {
+                        let upper = c.to_ascii_uppercase();
+                        if NORMAL_FORMS.contains(&upper.as_str()) {
+                            args[1].kind = ExprKind::Literal(Literal::String(upper));
+                        }
+                    }
+                }
                 ExprKind::Call {
                     name,
                     args,
                     distinct,
                     star,
+                    niladic: false,
+                }
+            }
+            Rule::extract_expr => {
+                let mut it = p.into_inner().filter(|x| {
+                    !matches!(x.as_rule(), Rule::kw_extract | Rule::kw_from)
+                });
+                let field = it.next().expect("extract field");
+                let lower = field.as_str().to_ascii_lowercase();
+                if !EXTRACT_FIELDS.contains(&lower.as_str()) {
+                    let help = crate::suggest::did_you_mean(&lower, EXTRACT_FIELDS.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"));
+                    return Err(Diagnostic::error(
+                        codes::EXTRACT_FIELD,
+                        format!("`{}` is not a field of EXTRACT", field.as_str()),
+                        span_of(&field),
+                        "unknown field",
+                    )
+                    .with_note(format!("fields: {}", EXTRACT_FIELDS.join(", ")))
+                    .with_help_opt(help));
+                }
+                let field_expr = Expr::new(ExprKind::Literal(Literal::String(lower)), span_of(&field));
+                let x = sub(it.next().expect("extract operand"))?;
+                ExprKind::Call {
+                    name: "extract".to_string(),
+                    args: vec![field_expr, x],
+                    distinct: false,
+                    star: false,
+                    niladic: false,
+                }
+            }
+            Rule::position_expr => {
+                let mut it = p.into_inner().filter(|x| {
+                    !matches!(x.as_rule(), Rule::kw_position | Rule::kw_in)
+                });
+                let needle = sub(it.next().expect("position substring"))?;
+                let haystack = sub(it.next().expect("position string"))?;
+                ExprKind::Call {
+                    name: "position".to_string(),
+                    args: vec![needle, haystack],
+                    distinct: false,
+                    star: false,
                     niladic: false,
                 }
             }

@@ -49,7 +49,8 @@ pub fn run(command: Command) -> ExitCode {
             json,
             color,
             profile,
-        } => check::run(&source, json, color, profile),
+            geoip,
+        } => check::run(&source, json, color, profile, geoip),
         Command::Serve(config) => match spl_loghub::run_blocking(*config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
