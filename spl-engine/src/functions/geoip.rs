@@ -98,6 +98,11 @@ impl GeoIpDb {
     }
 
     fn found(&self, ip: IpAddr) -> Result<Option<maxminddb::LookupResult<'_, Vec<u8>>>> {
+        // An IPv4-mapped IPv6 address is looked up as the IPv4 address.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
         if ip.is_ipv6() && self.reader.metadata().ip_version == 4 {
             return Ok(None);
         }

@@ -82,11 +82,8 @@ fn mask(width: u8, len: u8) -> u128 {
     } else {
         u128::MAX
     };
-    if len == 0 {
-        0
-    } else {
-        all & !(all >> len)
-    }
+    // `checked_shr`: a shift by the full 128 bits (a /128 prefix) leaves no host bits.
+    all & !all.checked_shr(u32::from(len)).unwrap_or(0)
 }
 
 impl Prefix {

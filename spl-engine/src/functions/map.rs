@@ -265,6 +265,8 @@ fn from_entries(name: &str, a: &ArrayRef, rows: usize) -> Result<ArrayRef> {
     let (keys, values) = (entries.column(0), entries.column(1));
     let converter = RowConverter::new(vec![SortField::new(keys.data_type().clone())])?;
     let key_rows = converter.convert_columns(&[Arc::clone(keys)])?;
+    // Logical nulls: a key column of type NULL has no null buffer.
+    let key_nulls = keys.logical_nulls();
     let mut positions = Vec::new();
     let (mut lengths, mut valid) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
     for i in 0..rows {
@@ -279,7 +281,7 @@ fn from_entries(name: &str, a: &ArrayRef, rows: usize) -> Result<ArrayRef> {
             if entries.is_null(j) {
                 return exec_err!("{name}: map entry cannot be NULL");
             }
-            if keys.is_null(j) {
+            if key_nulls.as_ref().is_some_and(|n| n.is_null(j)) {
                 return exec_err!("{name}: map key cannot be NULL");
             }
             if !seen.insert(key_rows.row(j)) {

@@ -1219,12 +1219,13 @@ fn cosine(name: &str, x: &[f64], y: &[f64]) -> Result<Option<f64>> {
         );
     }
     let dot: f64 = x.iter().zip(y).map(|(a, b)| a * b).sum();
-    let nx = x.iter().map(|a| a * a).sum::<f64>().sqrt();
-    let ny = y.iter().map(|b| b * b).sum::<f64>().sqrt();
+    let nx: f64 = x.iter().map(|a| a * a).sum();
+    let ny: f64 = y.iter().map(|b| b * b).sum();
     if nx == 0.0 || ny == 0.0 {
         return Ok(None);
     }
-    Ok(Some((dot / (nx * ny)).clamp(-1.0, 1.0)))
+    // One square root of the product rounds once (parallel vectors give exactly 1.0).
+    Ok(Some((dot / (nx * ny).sqrt()).clamp(-1.0, 1.0)))
 }
 
 impl UdfOp for Cosine {
