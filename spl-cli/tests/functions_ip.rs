@@ -10,7 +10,8 @@ fn spl() -> Command {
     Command::cargo_bin("spl").expect("spl binary")
 }
 
-const INPUT: &str = "{\"ip\":\"1.0.1.7\"}\n{\"ip\":\"8.8.8.8\"}\n{\"ip\":\"10.0.0.1\"}\n{\"ip\":\"oops\"}\n";
+const INPUT: &str =
+    "{\"ip\":\"1.0.1.7\"}\n{\"ip\":\"8.8.8.8\"}\n{\"ip\":\"10.0.0.1\"}\n{\"ip\":\"oops\"}\n";
 
 const PIPELINE: &str = "* | extend country = ip_to_country(ip), code = ip_to_country_code(ip), \
      province = ip_to_province(ip, 'en'), city = ip_to_city(ip), geo = ip_to_geo(ip), \
@@ -35,7 +36,11 @@ fn run_with_a_geoip_database_answers_every_function() {
         .write_stdin(INPUT)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows = rows(&out.stdout);
     assert_eq!(rows.len(), 4);
     let r = &rows[0];
@@ -70,10 +75,16 @@ fn without_a_database_the_pipeline_does_not_compile() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("E1015"), "{err}");
-    assert!(err.contains("ip_to_city needs an IP geolocation database"), "{err}");
+    assert!(
+        err.contains("ip_to_city needs an IP geolocation database"),
+        "{err}"
+    );
     assert!(err.contains("--geoip"), "{err}");
     // `spl check` reports the same, and accepts the pipeline with a database.
-    let out = spl().args(["check", "* | extend c = ip_to_city(ip)"]).output().unwrap();
+    let out = spl()
+        .args(["check", "* | extend c = ip_to_city(ip)"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("city.mmdb");
@@ -84,7 +95,11 @@ fn without_a_database_the_pipeline_does_not_compile() {
         .arg("* | extend c = ip_to_city(ip)")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -100,7 +115,10 @@ fn missing_or_corrupt_database_files_are_usage_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--geoip: cannot read the IP geolocation database"), "{err}");
+    assert!(
+        err.contains("--geoip: cannot read the IP geolocation database"),
+        "{err}"
+    );
     assert!(err.contains("none.mmdb"), "{err}");
 
     let corrupt = dir.path().join("corrupt.mmdb");
@@ -126,7 +144,11 @@ fn check_warns_about_functions_the_hosted_service_does_not_run() {
             .output()
             .unwrap();
         // A warning, not an error.
-        assert!(out.status.success(), "{profile}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{profile}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         let text = v.to_string();
         assert!(text.contains("W0004"), "{profile}: {text}");

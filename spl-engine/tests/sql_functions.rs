@@ -34,7 +34,10 @@ fn eval_with(text: &str, session: &Session) -> Result<Option<String>, String> {
 }
 
 fn eval(text: &str) -> Result<Option<String>, String> {
-    eval_with(text, &Session::default().with_geoip(Some(mmdb::sample_db())))
+    eval_with(
+        text,
+        &Session::default().with_geoip(Some(mmdb::sample_db())),
+    )
 }
 
 fn value(text: &str) -> Option<String> {
@@ -50,13 +53,25 @@ fn error(text: &str) -> String {
 
 #[test]
 fn ip_subnet_functions() {
-    assert_eq!(value("ip_prefix('10.1.2.3', 0)").as_deref(), Some("0.0.0.0/0"));
-    assert_eq!(value("ip_prefix('10.1.2.3', 32)").as_deref(), Some("10.1.2.3/32"));
+    assert_eq!(
+        value("ip_prefix('10.1.2.3', 0)").as_deref(),
+        Some("0.0.0.0/0")
+    );
+    assert_eq!(
+        value("ip_prefix('10.1.2.3', 32)").as_deref(),
+        Some("10.1.2.3/32")
+    );
     assert_eq!(value("ip_prefix('::1', 128)").as_deref(), Some("::1/128"));
     assert!(error("ip_prefix('::1', 129)").contains("between 0 and 128"));
     assert_eq!(value("ip_prefix(NULL, 8)"), None);
-    assert_eq!(value("ip_subnet_min('10.1.2.3')").as_deref(), Some("10.1.2.3"));
-    assert_eq!(value("ip_subnet_max('10.0.0.0/8')").as_deref(), Some("10.255.255.255"));
+    assert_eq!(
+        value("ip_subnet_min('10.1.2.3')").as_deref(),
+        Some("10.1.2.3")
+    );
+    assert_eq!(
+        value("ip_subnet_max('10.0.0.0/8')").as_deref(),
+        Some("10.255.255.255")
+    );
     assert_eq!(value("ip_subnet_max('10.0.0.0/33')"), None);
     assert_eq!(value("ip_subnet_range('bad')"), None);
     assert_eq!(
@@ -68,22 +83,39 @@ fn ip_subnet_functions() {
         value("is_prefix_subnet_of('10.0.0.0/8', '10.0.0.0/8')").as_deref(),
         Some("true")
     );
-    assert_eq!(value("ip_to_domain('172.20.1.1')").as_deref(), Some("intranet"));
-    assert_eq!(value("ip_to_domain('2001:4860::8888')").as_deref(), Some("internet"));
+    assert_eq!(
+        value("ip_to_domain('172.20.1.1')").as_deref(),
+        Some("intranet")
+    );
+    assert_eq!(
+        value("ip_to_domain('2001:4860::8888')").as_deref(),
+        Some("internet")
+    );
 }
 
 #[test]
 fn geolocation_needs_a_database() {
     // Evaluated directly without one: a clear row error.
     let e = eval_with("ip_to_country('1.0.1.1')", &Session::default()).unwrap_err();
-    assert!(e.contains("ip_to_country needs an IP geolocation database"), "{e}");
+    assert!(
+        e.contains("ip_to_country needs an IP geolocation database"),
+        "{e}"
+    );
     // Compiled without one: E1015 at the call.
     let spl = "* | extend c = upper(ip_to_city(ip))";
     let d = Pipeline::compile(spl, &Options::new(Profile::Cli)).unwrap_err();
-    let diag = d.items.iter().find(|d| d.code.id == "E1015").expect("E1015");
+    let diag = d
+        .items
+        .iter()
+        .find(|d| d.code.id == "E1015")
+        .expect("E1015");
     assert_eq!(&spl[diag.span().start..diag.span().end], "ip_to_city(ip)");
     // ip_to_domain needs none.
-    assert!(Pipeline::compile("* | extend d = ip_to_domain(ip)", &Options::new(Profile::Cli)).is_ok());
+    assert!(Pipeline::compile(
+        "* | extend d = ip_to_domain(ip)",
+        &Options::new(Profile::Cli)
+    )
+    .is_ok());
     let with_db = Options {
         geoip: Some(mmdb::sample_db()),
         ..Options::new(Profile::Cli)
@@ -94,10 +126,16 @@ fn geolocation_needs_a_database() {
 #[test]
 fn geolocation_answers() {
     assert_eq!(value("ip_to_country('1.0.1.9')").as_deref(), Some("中国"));
-    assert_eq!(value("ip_to_country(' 1.0.1.9 ', 'en')").as_deref(), Some("CN"));
+    assert_eq!(
+        value("ip_to_country(' 1.0.1.9 ', 'en')").as_deref(),
+        Some("CN")
+    );
     assert_eq!(value("ip_to_country('1.0.1.9', NULL)"), None);
     assert_eq!(value("ip_to_city('8.8.8.8')").as_deref(), Some("美国"));
-    assert_eq!(value("ip_to_city('2001:db8::5', 'en')").as_deref(), Some("Berlin"));
+    assert_eq!(
+        value("ip_to_city('2001:db8::5', 'en')").as_deref(),
+        Some("Berlin")
+    );
     assert_eq!(value("ip_to_provider('8.8.4.4')"), None);
     assert_eq!(value("ip_to_geo('nonsense')"), None);
     assert!(error("ip_to_geo('1.1.1.1', 'en')").contains("expected 1"));
@@ -106,14 +144,20 @@ fn geolocation_answers() {
 #[test]
 fn other_functions() {
     assert!(error("normalize('x', 'NFX')").contains("NFC, NFD, NFKC or NFKD"));
-    assert_eq!(value("normalize('Å', nfkd) = normalize('Å', 'NFKD')").as_deref(), Some("true"));
+    assert_eq!(
+        value("normalize('Å', nfkd) = normalize('Å', 'NFKD')").as_deref(),
+        Some("true")
+    );
     assert_eq!(value("position('' IN 'abc')").as_deref(), Some("1"));
     assert_eq!(value("position(NULL IN 'abc')"), None);
     assert_eq!(value("position('b', 'abc')").as_deref(), Some("2"));
     assert!(error("cosine_similarity(ARRAY[1, 2], ARRAY[1])").contains("different lengths"));
     assert!(error("cosine_similarity('1, 2', '[1, 2]')").contains("is not a vector"));
     assert!(error("cosine_similarity('[1, x]', '[1, 2]')").contains("'x'"));
-    assert_eq!(value("cosine_similarity(ARRAY[1, NULL], ARRAY[1, 2])"), None);
+    assert_eq!(
+        value("cosine_similarity(ARRAY[1, NULL], ARRAY[1, 2])"),
+        None
+    );
     assert_eq!(
         value("cosine_similarity(ARRAY[1, 0], ARRAY[-1, 0])").as_deref(),
         Some("-1.0")
@@ -122,8 +166,14 @@ fn other_functions() {
     let e = error("map_from_entries(ARRAY[(NULL, 'a')])");
     assert!(e.contains("NULL"), "{e}");
     assert_eq!(value("map_from_entries(NULL)"), None);
-    assert_eq!(value("cardinality(map_from_entries(ARRAY[(1, 'a'), (2, 'b')]))").as_deref(), Some("2"));
-    assert_eq!(value("extract(doy FROM '2024-02-01 00:00:00')").as_deref(), Some("32"));
+    assert_eq!(
+        value("cardinality(map_from_entries(ARRAY[(1, 'a'), (2, 'b')]))").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        value("extract(doy FROM '2024-02-01 00:00:00')").as_deref(),
+        Some("32")
+    );
     assert_eq!(value("extract(year FROM NULL)"), None);
 }
 
@@ -131,9 +181,16 @@ fn other_functions() {
 fn unknown_extract_field_is_a_compile_error_at_the_field() {
     let spl = "* | extend y = extract(yeer FROM t)";
     let d = spl_parser::parse(spl).unwrap_err();
-    let diag = d.items.iter().find(|d| d.code.id == "E1014").expect("E1014");
+    let diag = d
+        .items
+        .iter()
+        .find(|d| d.code.id == "E1014")
+        .expect("E1014");
     assert_eq!(&spl[diag.span().start..diag.span().end], "yeer");
-    assert!(diag.help.as_deref().unwrap_or("").contains("year"), "{diag:?}");
+    assert!(
+        diag.help.as_deref().unwrap_or("").contains("year"),
+        "{diag:?}"
+    );
 }
 
 #[test]
@@ -147,7 +204,10 @@ fn sql_syntax_round_trips_through_the_printer() {
             "* | extend p = position(a || 'x' IN upper(s))",
             "* | extend p = position(a || 'x' IN upper(s))",
         ),
-        ("* | extend p = position('a', s)", "* | extend p = position('a' IN s)"),
+        (
+            "* | extend p = position('a', s)",
+            "* | extend p = position('a' IN s)",
+        ),
         (
             "* | extend n = normalize(s, nfkc)",
             "* | extend n = normalize(s, 'NFKC')",

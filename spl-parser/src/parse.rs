@@ -917,9 +917,9 @@ impl<'s> Builder<'s> {
                 }
             }
             Rule::extract_expr => {
-                let mut it = p.into_inner().filter(|x| {
-                    !matches!(x.as_rule(), Rule::kw_extract | Rule::kw_from)
-                });
+                let mut it = p
+                    .into_inner()
+                    .filter(|x| !matches!(x.as_rule(), Rule::kw_extract | Rule::kw_from));
                 let field = it.next().expect("extract field");
                 let lower = field.as_str().to_ascii_lowercase();
                 if !EXTRACT_FIELDS.contains(&lower.as_str()) {
@@ -934,7 +934,8 @@ impl<'s> Builder<'s> {
                     .with_note(format!("fields: {}", EXTRACT_FIELDS.join(", ")))
                     .with_help_opt(help));
                 }
-                let field_expr = Expr::new(ExprKind::Literal(Literal::String(lower)), span_of(&field));
+                let field_expr =
+                    Expr::new(ExprKind::Literal(Literal::String(lower)), span_of(&field));
                 let x = sub(it.next().expect("extract operand"))?;
                 ExprKind::Call {
                     name: "extract".to_string(),
@@ -945,9 +946,9 @@ impl<'s> Builder<'s> {
                 }
             }
             Rule::position_expr => {
-                let mut it = p.into_inner().filter(|x| {
-                    !matches!(x.as_rule(), Rule::kw_position | Rule::kw_in)
-                });
+                let mut it = p
+                    .into_inner()
+                    .filter(|x| !matches!(x.as_rule(), Rule::kw_position | Rule::kw_in));
                 let needle = sub(it.next().expect("position substring"))?;
                 let haystack = sub(it.next().expect("position string"))?;
                 ExprKind::Call {

@@ -156,9 +156,7 @@ impl Kind {
 /// One datetime function as a DataFusion UDF.
 fn udf(name: &'static str, aliases: &[&str], kind: Kind) -> Arc<ScalarUDF> {
     let volatility = match kind {
-        Kind::CurrentDate | Kind::Now | Kind::CurrentTime | Kind::LocalTime => {
-            Volatility::Volatile
-        }
+        Kind::CurrentDate | Kind::Now | Kind::CurrentTime | Kind::LocalTime => Volatility::Volatile,
         _ => Volatility::Immutable,
     };
     op_udf(name, aliases, kind, volatility)
@@ -1600,15 +1598,36 @@ mod tests {
     #[test]
     fn timezone_offsets_and_extract_by_name() {
         let t = || ts("2024-01-15 12:00:00");
-        assert_eq!(one("timezone_hour", vec![t()], Some("+05:30")).as_deref(), Some("5"));
-        assert_eq!(one("timezone_minute", vec![t()], Some("+05:30")).as_deref(), Some("30"));
-        assert_eq!(one("timezone_hour", vec![t()], Some("-03:30")).as_deref(), Some("-3"));
-        assert_eq!(one("timezone_minute", vec![t()], Some("-03:30")).as_deref(), Some("-30"));
-        assert_eq!(one("timezone_hour", vec![t()], Some("Asia/Shanghai")).as_deref(), Some("8"));
+        assert_eq!(
+            one("timezone_hour", vec![t()], Some("+05:30")).as_deref(),
+            Some("5")
+        );
+        assert_eq!(
+            one("timezone_minute", vec![t()], Some("+05:30")).as_deref(),
+            Some("30")
+        );
+        assert_eq!(
+            one("timezone_hour", vec![t()], Some("-03:30")).as_deref(),
+            Some("-3")
+        );
+        assert_eq!(
+            one("timezone_minute", vec![t()], Some("-03:30")).as_deref(),
+            Some("-30")
+        );
+        assert_eq!(
+            one("timezone_hour", vec![t()], Some("Asia/Shanghai")).as_deref(),
+            Some("8")
+        );
         // A named zone's offset follows daylight saving time at the instant.
         let summer = ts("2024-07-15 12:00:00");
-        assert_eq!(one("timezone_hour", vec![t()], Some("America/New_York")).as_deref(), Some("-5"));
-        assert_eq!(one("timezone_hour", vec![summer], Some("America/New_York")).as_deref(), Some("-4"));
+        assert_eq!(
+            one("timezone_hour", vec![t()], Some("America/New_York")).as_deref(),
+            Some("-5")
+        );
+        assert_eq!(
+            one("timezone_hour", vec![summer], Some("America/New_York")).as_deref(),
+            Some("-4")
+        );
         assert_eq!(one("timezone_hour", vec![null_ts()], None), None);
         for (field, want) in [
             ("year", "2024"),
@@ -1650,7 +1669,10 @@ mod tests {
         };
         let local = text("localtime", "+08:00");
         assert_eq!(local.len(), 12, "{local}");
-        assert!(chrono::NaiveTime::parse_from_str(&local, "%H:%M:%S%.3f").is_ok(), "{local}");
+        assert!(
+            chrono::NaiveTime::parse_from_str(&local, "%H:%M:%S%.3f").is_ok(),
+            "{local}"
+        );
         let with_zone = text("current_time", "+08:00");
         assert!(with_zone.ends_with("+08:00"), "{with_zone}");
         assert!(text("current_time", "UTC").ends_with("+00:00"));
@@ -1662,7 +1684,10 @@ mod tests {
         for def in functions() {
             assert!(!def.examples.is_empty(), "{} has no example", def.name);
             for ex in def.examples {
-                if ex.expr.contains('>') || ex.expr.contains(" FROM ") || ex.expr.contains("length(") {
+                if ex.expr.contains('>')
+                    || ex.expr.contains(" FROM ")
+                    || ex.expr.contains("length(")
+                {
                     // Comparisons, `extract` syntax and other families need the engine
                     // (tests/function_examples.rs runs every example through it).
                     continue;

@@ -59,9 +59,8 @@ impl GeoIpDb {
     /// Opens and checks the MaxMind DB file at `path`; the error says which file and why.
     pub fn open(path: &Path) -> Result<Arc<GeoIpDb>, String> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            format!("cannot read the IP geolocation database '{shown}': {e}")
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("cannot read the IP geolocation database '{shown}': {e}"))?;
         GeoIpDb::from_bytes(bytes, &shown)
     }
 
@@ -111,10 +110,7 @@ impl GeoIpDb {
     }
 
     fn error(&self, e: maxminddb::MaxMindDbError) -> DataFusionError {
-        DataFusionError::Execution(format!(
-            "IP geolocation database '{}': {e}",
-            self.name
-        ))
+        DataFusionError::Execution(format!("IP geolocation database '{}': {e}", self.name))
     }
 }
 
@@ -163,8 +159,8 @@ enum Geo {
     CountryCode,
     Province,
     City,
-    Geo,
-    CityGeo,
+    Location,
+    CityLocation,
     Provider,
 }
 
@@ -196,7 +192,10 @@ impl Geo {
         };
         let country = |lang_en: bool| -> Result<Option<String>> {
             if lang_en {
-                db.text(ip, &[PathElement::Key("country"), PathElement::Key("iso_code")])
+                db.text(
+                    ip,
+                    &[PathElement::Key("country"), PathElement::Key("iso_code")],
+                )
             } else {
                 name(&[PathElement::Key("country")])
             }
@@ -204,19 +203,25 @@ impl Geo {
         Ok(match self {
             Geo::Country => country(english)?,
             Geo::CountryCode => country(true)?,
-            Geo::Province => match name(&[PathElement::Key("subdivisions"), PathElement::Index(0)])?
-            {
-                Some(v) => Some(v),
-                None => country(false)?,
-            },
+            Geo::Province => {
+                match name(&[PathElement::Key("subdivisions"), PathElement::Index(0)])? {
+                    Some(v) => Some(v),
+                    None => country(false)?,
+                }
+            }
             Geo::City => match name(&[PathElement::Key("city")])? {
                 Some(v) => Some(v),
                 None => country(false)?,
             },
-            Geo::Geo | Geo::CityGeo => {
-                let lat = db.number(ip, &[PathElement::Key("location"), PathElement::Key("latitude")])?;
-                let lon =
-                    db.number(ip, &[PathElement::Key("location"), PathElement::Key("longitude")])?;
+            Geo::Location | Geo::CityLocation => {
+                let lat = db.number(
+                    ip,
+                    &[PathElement::Key("location"), PathElement::Key("latitude")],
+                )?;
+                let lon = db.number(
+                    ip,
+                    &[PathElement::Key("location"), PathElement::Key("longitude")],
+                )?;
                 match (lat, lon) {
                     (Some(lat), Some(lon)) => Some(format!("{lat},{lon}")),
                     _ => None,
@@ -248,7 +253,10 @@ impl UdfOp for Geo {
         let max = if self.has_language() { 2 } else { 1 };
         if arg_types.is_empty() || arg_types.len() > max {
             let want = if max == 2 { "1 or 2" } else { "1" };
-            return plan_err!("{name}: expected {want} argument(s), got {}", arg_types.len());
+            return plan_err!(
+                "{name}: expected {want} argument(s), got {}",
+                arg_types.len()
+            );
         }
         arg_types
             .iter()
@@ -337,7 +345,7 @@ pub fn functions() -> Vec<FunctionDef> {
         ),
         def(
             "ip_to_city_geo",
-            Geo::CityGeo,
+            Geo::CityLocation,
             "ip_to_city_geo(ip VARCHAR) -> VARCHAR",
             "The latitude and longitude of the city of ip as `lat,lon` (MaxMind's location). NULL if unknown; an error if no database is configured.",
             &[ex!("ip_to_city_geo('1.0.1.7')", Some("30.2936,120.1614"))],
@@ -362,7 +370,7 @@ pub fn functions() -> Vec<FunctionDef> {
         ),
         def(
             "ip_to_geo",
-            Geo::Geo,
+            Geo::Location,
             "ip_to_geo(ip VARCHAR) -> VARCHAR",
             "The latitude and longitude of ip as `lat,lon`. NULL if unknown; an error if no database is configured.",
             &[ex!("ip_to_geo('8.8.8.8')", Some("37.751,-97.822"))],
@@ -409,7 +417,12 @@ pub mod mmdb {
 
     /// A map value from `(key, value)` pairs.
     pub fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     /// A string value.
@@ -577,7 +590,10 @@ pub mod mmdb {
                 ("city", map(vec![("names", names("Hangzhou", "杭州"))])),
                 (
                     "country",
-                    map(vec![("iso_code", s("CN")), ("names", names("China", "中国"))]),
+                    map(vec![
+                        ("iso_code", s("CN")),
+                        ("names", names("China", "中国")),
+                    ]),
                 ),
                 (
                     "location",
@@ -601,7 +617,10 @@ pub mod mmdb {
             &map(vec![
                 (
                     "country",
-                    map(vec![("iso_code", s("US")), ("names", names("United States", "美国"))]),
+                    map(vec![
+                        ("iso_code", s("US")),
+                        ("names", names("United States", "美国")),
+                    ]),
                 ),
                 (
                     "location",
@@ -619,7 +638,10 @@ pub mod mmdb {
                 ("city", map(vec![("names", map(vec![("en", s("Berlin"))]))])),
                 (
                     "country",
-                    map(vec![("iso_code", s("DE")), ("names", names("Germany", "德国"))]),
+                    map(vec![
+                        ("iso_code", s("DE")),
+                        ("names", names("Germany", "德国")),
+                    ]),
                 ),
             ]),
         );
@@ -643,23 +665,59 @@ mod tests {
 
     #[test]
     fn sample_database_answers() {
-        assert_eq!(ask(Geo::Country, "1.0.1.200", None).as_deref(), Some("中国"));
-        assert_eq!(ask(Geo::Country, "1.0.1.200", Some("en")).as_deref(), Some("CN"));
-        assert_eq!(ask(Geo::Country, "1.0.1.200", Some("EN")).as_deref(), Some("CN"));
+        assert_eq!(
+            ask(Geo::Country, "1.0.1.200", None).as_deref(),
+            Some("中国")
+        );
+        assert_eq!(
+            ask(Geo::Country, "1.0.1.200", Some("en")).as_deref(),
+            Some("CN")
+        );
+        assert_eq!(
+            ask(Geo::Country, "1.0.1.200", Some("EN")).as_deref(),
+            Some("CN")
+        );
         assert_eq!(ask(Geo::Country, "1.0.1.200", Some("fr")), None);
-        assert_eq!(ask(Geo::CountryCode, "8.8.8.8", None).as_deref(), Some("US"));
-        assert_eq!(ask(Geo::Province, "1.0.1.1", None).as_deref(), Some("浙江省"));
-        assert_eq!(ask(Geo::Province, "8.8.8.8", Some("en")).as_deref(), Some("United States"));
-        assert_eq!(ask(Geo::City, "2001:db8::1", None).as_deref(), Some("Berlin"));
-        assert_eq!(ask(Geo::City, "2001:db8::1", Some("en")).as_deref(), Some("Berlin"));
-        assert_eq!(ask(Geo::Geo, "1.0.1.1", None).as_deref(), Some("30.2936,120.1614"));
-        assert_eq!(ask(Geo::Geo, "2001:db8::1", None), None);
-        assert_eq!(ask(Geo::Provider, "1.0.1.1", None).as_deref(), Some("China Telecom"));
-        assert_eq!(ask(Geo::Provider, "8.8.8.8", None).as_deref(), Some("Google LLC"));
+        assert_eq!(
+            ask(Geo::CountryCode, "8.8.8.8", None).as_deref(),
+            Some("US")
+        );
+        assert_eq!(
+            ask(Geo::Province, "1.0.1.1", None).as_deref(),
+            Some("浙江省")
+        );
+        assert_eq!(
+            ask(Geo::Province, "8.8.8.8", Some("en")).as_deref(),
+            Some("United States")
+        );
+        assert_eq!(
+            ask(Geo::City, "2001:db8::1", None).as_deref(),
+            Some("Berlin")
+        );
+        assert_eq!(
+            ask(Geo::City, "2001:db8::1", Some("en")).as_deref(),
+            Some("Berlin")
+        );
+        assert_eq!(
+            ask(Geo::Location, "1.0.1.1", None).as_deref(),
+            Some("30.2936,120.1614")
+        );
+        assert_eq!(ask(Geo::Location, "2001:db8::1", None), None);
+        assert_eq!(
+            ask(Geo::Provider, "1.0.1.1", None).as_deref(),
+            Some("China Telecom")
+        );
+        assert_eq!(
+            ask(Geo::Provider, "8.8.8.8", None).as_deref(),
+            Some("Google LLC")
+        );
         assert_eq!(ask(Geo::Country, "1.0.2.1", None), None);
         assert_eq!(ask(Geo::Country, "::1", None), None);
         // An IPv4-mapped IPv6 address finds the IPv4 record.
-        assert_eq!(ask(Geo::CountryCode, "::ffff:8.8.8.8", None).as_deref(), Some("US"));
+        assert_eq!(
+            ask(Geo::CountryCode, "::ffff:8.8.8.8", None).as_deref(),
+            Some("US")
+        );
     }
 
     #[test]
@@ -670,7 +728,10 @@ mod tests {
         truncated.truncate(40);
         assert!(GeoIpDb::from_bytes(truncated, "t.mmdb").is_err());
         let e = GeoIpDb::open(Path::new("/nonexistent/geo.mmdb")).unwrap_err();
-        assert!(e.contains("cannot read the IP geolocation database '/nonexistent/geo.mmdb'"), "{e}");
+        assert!(
+            e.contains("cannot read the IP geolocation database '/nonexistent/geo.mmdb'"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -681,7 +742,7 @@ mod tests {
             b[cut] ^= 0xA5;
             if let Ok(db) = GeoIpDb::from_bytes(b, "fuzz") {
                 for ip in ["1.0.1.1", "8.8.8.8", "2001:db8::1", "9.9.9.9"] {
-                    for op in [Geo::Country, Geo::Province, Geo::Geo, Geo::Provider] {
+                    for op in [Geo::Country, Geo::Province, Geo::Location, Geo::Provider] {
                         let _ = op.answer(&db, parse_ip(ip).unwrap(), None);
                     }
                 }
@@ -693,6 +754,10 @@ mod tests {
     fn without_a_database_the_call_fails_clearly() {
         use super::super::string::tests::{call, lit};
         let e = call("ip_to_country", vec![lit("1.0.1.1")]).unwrap_err();
-        assert!(e.to_string().contains("ip_to_country needs an IP geolocation database"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("ip_to_country needs an IP geolocation database"),
+            "{e}"
+        );
     }
 }

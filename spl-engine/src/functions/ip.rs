@@ -394,7 +394,10 @@ mod tests {
         assert_eq!(p("192.168.255.255/9").to_string(), "192.128.0.0/9");
         assert_eq!(p("10.1.2.3").to_string(), "10.1.2.3/32");
         assert_eq!(p("0.0.0.0/0").max().ip().to_string(), "255.255.255.255");
-        assert_eq!(p("::/0").max().ip().to_string(), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+        assert_eq!(
+            p("::/0").max().ip().to_string(),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+        );
         assert_eq!(p("1.2.3.4/32").max().ip().to_string(), "1.2.3.4");
         assert_eq!(p("::1/128").min().ip().to_string(), "::1");
     }
@@ -451,7 +454,13 @@ mod tests {
         ] {
             assert!(is_private(parse_ip(ip).unwrap()), "{ip}");
         }
-        for ip in ["172.32.0.1", "100.128.0.1", "8.8.8.8", "2001:db8::1", "1.1.1.1"] {
+        for ip in [
+            "172.32.0.1",
+            "100.128.0.1",
+            "8.8.8.8",
+            "2001:db8::1",
+            "1.1.1.1",
+        ] {
             assert!(!is_private(parse_ip(ip).unwrap()), "{ip}");
         }
     }
@@ -462,7 +471,10 @@ mod tests {
         use arrow::array::AsArray;
         let out = call(
             "ip_prefix",
-            vec![col(&[Some("1.2.3.4"), None, Some("x"), Some("::1")]), int(8)],
+            vec![
+                col(&[Some("1.2.3.4"), None, Some("x"), Some("::1")]),
+                int(8),
+            ],
         )
         .unwrap();
         let v: Vec<Option<&str>> = out.as_string_view().iter().collect();
@@ -473,7 +485,10 @@ mod tests {
         assert!(e.to_string().contains("got -1"), "{e}");
         let out = call(
             "is_subnet_of",
-            vec![lit("10.0.0.0/8"), col(&[Some("10.9.9.9"), Some("11.0.0.1"), Some("bad"), None])],
+            vec![
+                lit("10.0.0.0/8"),
+                col(&[Some("10.9.9.9"), Some("11.0.0.1"), Some("bad"), None]),
+            ],
         )
         .unwrap();
         let v: Vec<Option<bool>> = out.as_boolean().iter().collect();

@@ -230,10 +230,9 @@ fn entry_types(t: &DataType) -> Option<(DataType, DataType)> {
         return None;
     };
     match f.data_type() {
-        DataType::Struct(fields) if fields.len() == 2 => Some((
-            fields[0].data_type().clone(),
-            fields[1].data_type().clone(),
-        )),
+        DataType::Struct(fields) if fields.len() == 2 => {
+            Some((fields[0].data_type().clone(), fields[1].data_type().clone()))
+        }
         _ => None,
     }
 }
@@ -260,7 +259,10 @@ fn coerce_entries(name: &str, t: &DataType) -> Result<DataType> {
 fn from_entries(name: &str, a: &ArrayRef, rows: usize) -> Result<ArrayRef> {
     let list = list_arg(name, a)?;
     let Some(entries) = list.values().as_struct_opt() else {
-        return exec_err!("{name}: expected ROW entries, got {}", list.values().data_type());
+        return exec_err!(
+            "{name}: expected ROW entries, got {}",
+            list.values().data_type()
+        );
     };
     let (keys, values) = (entries.column(0), entries.column(1));
     let converter = RowConverter::new(vec![SortField::new(keys.data_type().clone())])?;

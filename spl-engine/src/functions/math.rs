@@ -1185,9 +1185,12 @@ fn parse_vector(name: &str, text: &str) -> Result<Vec<f64>> {
     inner
         .split(',')
         .map(|x| {
-            x.trim()
-                .parse::<f64>()
-                .map_err(|_| DataFusionError::Execution(format!("{name}: '{}' in '{text}' is not a number", x.trim())))
+            x.trim().parse::<f64>().map_err(|_| {
+                DataFusionError::Execution(format!(
+                    "{name}: '{}' in '{text}' is not a number",
+                    x.trim()
+                ))
+            })
         })
         .collect()
 }
@@ -1245,12 +1248,12 @@ impl UdfOp for Cosine {
     fn invoke(self, name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         invoke_rowwise(&args, |a, rows| {
             let out = (0..rows)
-                .map(|i| {
-                    match (vector_at(name, &a[0], i)?, vector_at(name, &a[1], i)?) {
+                .map(
+                    |i| match (vector_at(name, &a[0], i)?, vector_at(name, &a[1], i)?) {
                         (Some(x), Some(y)) => cosine(name, &x, &y),
                         _ => Ok(None),
-                    }
-                })
+                    },
+                )
                 .collect::<Result<Float64Array>>()?;
             Ok(Arc::new(out) as ArrayRef)
         })

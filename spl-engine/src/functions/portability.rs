@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn the_table_is_sorted_and_names_real_functions() {
-        assert!(TABLE.windows(2).all(|w| w[0].0 < w[1].0), "keep TABLE sorted");
+        assert!(
+            TABLE.windows(2).all(|w| w[0].0 < w[1].0),
+            "keep TABLE sorted"
+        );
         for (name, _) in TABLE {
             let f = super::super::lookup(name).unwrap_or_else(|| panic!("{name} is no function"));
             assert_eq!(f.name, *name, "list {name} under its library name");
@@ -85,7 +88,11 @@ mod tests {
         for f in super::super::all() {
             let says = f.summary.contains("Extension") || f.summary.contains("unsupported in SLS");
             if says {
-                assert!(reason(f.name).is_some(), "{} says it is an extension", f.name);
+                assert!(
+                    reason(f.name).is_some(),
+                    "{} says it is an extension",
+                    f.name
+                );
             }
         }
     }

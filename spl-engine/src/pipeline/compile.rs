@@ -199,7 +199,9 @@ fn check_calls(instr: &Instruction, profile: Profile, geoip: bool, diags: &mut D
                         call.span,
                         "needs an IP geolocation database",
                     )
-                    .with_help("pass a MaxMind DB file (GeoLite2-City or GeoIP2-City) with --geoip FILE"),
+                    .with_help(
+                        "pass a MaxMind DB file (GeoLite2-City or GeoIP2-City) with --geoip FILE",
+                    ),
                 );
             }
             if hosted {
