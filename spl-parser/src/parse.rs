@@ -141,6 +141,45 @@ pub const EXTRACT_FIELDS: &[&str] = &[
     "timezone_minute",
 ];
 
+/// The field of `EXTRACT(field FROM x)` as a string literal, checked (E1014), and the operand.
+/// Kept out of the recursive `primary` so that its frame stays small.
+#[inline(never)]
+fn extract_parts(p: Pair<'_, Rule>) -> Result<(Expr, Pair<'_, Rule>), Diagnostic> {
+    let mut it = p
+        .into_inner()
+        .filter(|x| !matches!(x.as_rule(), Rule::kw_extract | Rule::kw_from));
+    let field = it.next().expect("extract field");
+    let lower = field.as_str().to_ascii_lowercase();
+    if !EXTRACT_FIELDS.contains(&lower.as_str()) {
+        let help = crate::suggest::did_you_mean(&lower, EXTRACT_FIELDS.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"));
+        return Err(Diagnostic::error(
+            codes::EXTRACT_FIELD,
+            format!("`{}` is not a field of EXTRACT", field.as_str()),
+            span_of(&field),
+            "unknown field",
+        )
+        .with_note(format!("fields: {}", EXTRACT_FIELDS.join(", ")))
+        .with_help_opt(help));
+    }
+    let field_expr = Expr::new(ExprKind::Literal(Literal::String(lower)), span_of(&field));
+    Ok((field_expr, it.next().expect("extract operand")))
+}
+
+/// `normalize(s, NFKC)`: the form is a keyword in Presto, a string here.
+#[inline(never)]
+fn normal_form_word(name: &str, args: &mut [Expr]) {
+    if name != "normalize" || args.len() != 2 {
+        return;
+    }
+    if let ExprKind::Column(c) = &args[1].kind {
+        let upper = c.to_ascii_uppercase();
+        if NORMAL_FORMS.contains(&upper.as_str()) {
+            args[1].kind = ExprKind::Literal(Literal::String(upper));
+        }
+    }
+}
+
 /// The normalization forms `normalize(s, NFKC)` accepts as a bare word.
 const NORMAL_FORMS: &[&str] = &["NFC", "NFD", "NFKC", "NFKD"];
 
@@ -781,6 +820,33 @@ impl<'s> Builder<'s> {
     }
 
     /// Builds an operand and returns it with its height.
+    /// `EXTRACT(field FROM x)` and `POSITION(sub IN s)` as the calls `extract('field', x)` and
+    /// `position(sub, s)`, with the height of the deepest operand. Kept out of [`Self::primary`]
+    /// so that the frame of that recursive function stays small.
+    #[inline(never)]
+    fn special_form(&self, p: Pair<'_, Rule>) -> R<(ExprKind, usize)> {
+        let (name, args, h) = if p.as_rule() == Rule::extract_expr {
+            let (field, operand) = extract_parts(p)?;
+            let (x, h) = self.expr_h(operand)?;
+            ("extract", vec![field, x], h)
+        } else {
+            let mut it = p
+                .into_inner()
+                .filter(|x| !matches!(x.as_rule(), Rule::kw_position | Rule::kw_in));
+            let (needle, h1) = self.expr_h(it.next().expect("position substring"))?;
+            let (haystack, h2) = self.expr_h(it.next().expect("position string"))?;
+            ("position", vec![needle, haystack], h1.max(h2))
+        };
+        let kind = ExprKind::Call {
+            name: name.to_string(),
+            args,
+            distinct: false,
+            star: false,
+            niladic: false,
+        };
+        Ok((kind, h))
+    }
+
     fn primary(&self, p: Pair<'_, Rule>) -> R<(Expr, usize)> {
         let span = span_of(&p);
         // The height of the deepest child built so far.
@@ -899,15 +965,7 @@ impl<'s> Builder<'s> {
                         }
                     }
                 }
-                // `normalize(s, NFKC)`: the form is a keyword in Presto, a string here.
-                if name == "normalize" && args.len() == 2 {
-                    if let ExprKind::Column(c) = &args[1].kind {
-                        let upper = c.to_ascii_uppercase();
-                        if NORMAL_FORMS.contains(&upper.as_str()) {
-                            args[1].kind = ExprKind::Literal(Literal::String(upper));
-                        }
-                    }
-                }
+                normal_form_word(&name, &mut args);
                 ExprKind::Call {
                     name,
                     args,
@@ -916,48 +974,10 @@ impl<'s> Builder<'s> {
                     niladic: false,
                 }
             }
-            Rule::extract_expr => {
-                let mut it = p
-                    .into_inner()
-                    .filter(|x| !matches!(x.as_rule(), Rule::kw_extract | Rule::kw_from));
-                let field = it.next().expect("extract field");
-                let lower = field.as_str().to_ascii_lowercase();
-                if !EXTRACT_FIELDS.contains(&lower.as_str()) {
-                    let help = crate::suggest::did_you_mean(&lower, EXTRACT_FIELDS.iter().copied())
-                        .map(|s| format!("did you mean `{s}`?"));
-                    return Err(Diagnostic::error(
-                        codes::EXTRACT_FIELD,
-                        format!("`{}` is not a field of EXTRACT", field.as_str()),
-                        span_of(&field),
-                        "unknown field",
-                    )
-                    .with_note(format!("fields: {}", EXTRACT_FIELDS.join(", ")))
-                    .with_help_opt(help));
-                }
-                let field_expr =
-                    Expr::new(ExprKind::Literal(Literal::String(lower)), span_of(&field));
-                let x = sub(it.next().expect("extract operand"))?;
-                ExprKind::Call {
-                    name: "extract".to_string(),
-                    args: vec![field_expr, x],
-                    distinct: false,
-                    star: false,
-                    niladic: false,
-                }
-            }
-            Rule::position_expr => {
-                let mut it = p
-                    .into_inner()
-                    .filter(|x| !matches!(x.as_rule(), Rule::kw_position | Rule::kw_in));
-                let needle = sub(it.next().expect("position substring"))?;
-                let haystack = sub(it.next().expect("position string"))?;
-                ExprKind::Call {
-                    name: "position".to_string(),
-                    args: vec![needle, haystack],
-                    distinct: false,
-                    star: false,
-                    niladic: false,
-                }
+            Rule::extract_expr | Rule::position_expr => {
+                let (kind, eh) = self.special_form(p)?;
+                h.set(h.get().max(eh));
+                kind
             }
             Rule::lambda => {
                 let mut it = p.into_inner();

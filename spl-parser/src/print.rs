@@ -567,6 +567,7 @@ impl Display for Expr {
 
 /// `EXTRACT(field FROM x)` and `POSITION(sub IN s)`, which parse as the calls
 /// `extract('field', x)` and `position(sub, s)`, printed back in their SQL syntax.
+#[inline(never)] // keeps the recursive `fmt` frame small (deep expressions, small stacks)
 fn special_call(name: &str, args: &[Expr], modified: bool) -> Option<String> {
     if modified || args.len() != 2 {
         return None;
@@ -591,6 +592,7 @@ fn special_call(name: &str, args: &[Expr], modified: bool) -> Option<String> {
 
 /// An operand of `IN` in `POSITION`, which takes arithmetic and `||` only: anything else is
 /// parenthesized.
+#[inline(never)]
 fn value_operand(e: &Expr) -> String {
     let simple = match &e.kind {
         ExprKind::Binary { op, .. } => matches!(

@@ -178,7 +178,10 @@ fn each_call(e: &Expr, f: &mut dyn FnMut(&str, &Expr)) {
     if let ast::ExprKind::Call { name, .. } = &e.kind {
         f(name, e);
     }
-    e.for_each_child(&mut |c, _| each_call(c, f));
+    // As lowering does: continue on a heap segment when the thread's stack runs low.
+    stacker::maybe_grow(256 * 1024, 1024 * 1024, || {
+        e.for_each_child(&mut |c, _| each_call(c, f))
+    });
 }
 
 /// Per function call: an IP geolocation function without a database is an error (E1015);
