@@ -54,7 +54,8 @@ pub fn parse_with_warnings(src: &str) -> (Option<Program>, Diagnostics) {
         src,
         diags: Diagnostics::new(),
     };
-    let program = builder.program(pairs);
+    let mut program = builder.program(pairs);
+    normal_form_words(&mut program);
     diags.extend(builder.diags);
     if !diags.has_errors() {
         crate::validate::program(&program, &mut diags);
@@ -166,16 +167,39 @@ fn extract_parts(p: Pair<'_, Rule>) -> Result<(Expr, Pair<'_, Rule>), Diagnostic
     Ok((field_expr, it.next().expect("extract operand")))
 }
 
-/// `normalize(s, NFKC)`: the form is a keyword in Presto, a string here.
-#[inline(never)]
-fn normal_form_word(name: &str, args: &mut [Expr]) {
-    if name != "normalize" || args.len() != 2 {
-        return;
+/// `normalize(s, NFKC)`: the form is a keyword in Presto, a string here. A pass over the
+/// built program (the recursive builder's frames stay as small as they were).
+fn normal_form_words(program: &mut Program) {
+    fn walk(e: &mut Expr) {
+        if let ExprKind::Call { name, args, .. } = &mut e.kind {
+            if name == "normalize" && args.len() == 2 {
+                if let ExprKind::Column(c) = &args[1].kind {
+                    let upper = c.to_ascii_uppercase();
+                    if NORMAL_FORMS.contains(&upper.as_str()) {
+                        args[1].kind = ExprKind::Literal(Literal::String(upper));
+                    }
+                }
+            }
+        }
+        e.for_each_child_mut(&mut |c, _| walk(c));
     }
-    if let ExprKind::Column(c) = &args[1].kind {
-        let upper = c.to_ascii_uppercase();
-        if NORMAL_FORMS.contains(&upper.as_str()) {
-            args[1].kind = ExprKind::Literal(Literal::String(upper));
+    for st in &mut program.statements {
+        for stage in &mut st.pipeline.stages {
+            match &mut stage.kind {
+                InstructionKind::Where { predicate } => walk(predicate),
+                InstructionKind::Extend { assignments } => {
+                    assignments.iter_mut().for_each(|a| walk(&mut a.value))
+                }
+                InstructionKind::Stats {
+                    aggregates,
+                    group_by,
+                } => {
+                    aggregates.iter_mut().for_each(|a| walk(&mut a.value));
+                    group_by.iter_mut().for_each(|g| walk(&mut g.value));
+                }
+                InstructionKind::Sort { keys } => keys.iter_mut().for_each(|k| walk(&mut k.value)),
+                _ => {}
+            }
         }
     }
 }
@@ -824,7 +848,8 @@ impl<'s> Builder<'s> {
     /// `position(sub, s)`, with the height of the deepest operand. Kept out of [`Self::primary`]
     /// so that the frame of that recursive function stays small.
     #[inline(never)]
-    fn special_form(&self, p: Pair<'_, Rule>) -> R<(ExprKind, usize)> {
+    fn special_form(&self, p: Pair<'_, Rule>) -> R<(Expr, usize)> {
+        let span = span_of(&p);
         let (name, args, h) = if p.as_rule() == Rule::extract_expr {
             let (field, operand) = extract_parts(p)?;
             let (x, h) = self.expr_h(operand)?;
@@ -844,10 +869,14 @@ impl<'s> Builder<'s> {
             star: false,
             niladic: false,
         };
-        Ok((kind, h))
+        let h = depth_checked(h + 1, span)?;
+        Ok((Expr::new(kind, span), h))
     }
 
     fn primary(&self, p: Pair<'_, Rule>) -> R<(Expr, usize)> {
+        if matches!(p.as_rule(), Rule::extract_expr | Rule::position_expr) {
+            return self.special_form(p);
+        }
         let span = span_of(&p);
         // The height of the deepest child built so far.
         let h = std::cell::Cell::new(0usize);
@@ -965,7 +994,6 @@ impl<'s> Builder<'s> {
                         }
                     }
                 }
-                normal_form_word(&name, &mut args);
                 ExprKind::Call {
                     name,
                     args,
@@ -974,11 +1002,7 @@ impl<'s> Builder<'s> {
                     niladic: false,
                 }
             }
-            Rule::extract_expr | Rule::position_expr => {
-                let (kind, eh) = self.special_form(p)?;
-                h.set(h.get().max(eh));
-                kind
-            }
+            Rule::extract_expr | Rule::position_expr => unreachable!("handled above"),
             Rule::lambda => {
                 let mut it = p.into_inner();
                 let params = it
