@@ -113,6 +113,9 @@ pub enum Sub {
         /// Port on 127.0.0.1 (0: any free port; the address is printed).
         #[arg(long, default_value_t = 7878)]
         port: u16,
+        /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+        #[arg(long, value_name = "FILE")]
+        geoip: Option<PathBuf>,
     },
     /// Print a pipeline in canonical form.
     #[command(

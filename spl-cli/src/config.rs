@@ -51,6 +51,8 @@ pub enum Command {
     Play {
         sample: Option<PathBuf>,
         port: u16,
+        /// The `--geoip` database, opened.
+        geoip: Option<Arc<GeoIpDb>>,
     },
 }
 
@@ -159,7 +161,15 @@ impl Command {
                 Command::Consume(Box::new(crate::consume::ConsumeConfig::from_args(args)?))
             }
             Sub::Trace(args) => Command::Trace(TraceConfig::from_args(args)?),
-            Sub::Play { sample, port } => Command::Play { sample, port },
+            Sub::Play {
+                sample,
+                port,
+                geoip,
+            } => Command::Play {
+                sample,
+                port,
+                geoip: open_geoip(geoip.as_deref())?,
+            },
             Sub::Lsp => Command::Lsp,
             Sub::Fmt {
                 spl_or_file,

@@ -162,3 +162,51 @@ fn check_warns_about_functions_the_hosted_service_does_not_run() {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("W0004"));
 }
+
+/// Starts `spl play` on a free port with `args`, posts one run, returns the JSON answer text.
+fn play_run(args: &[&std::ffi::OsStr], spl_text: &str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("spl"))
+        .args(["play", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let body = serde_json::json!({"spl": spl_text, "sample": "{\"ip\":\"1.0.1.7\"}\n"}).to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /api/run HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    answer
+}
+
+#[test]
+fn play_uses_the_geoip_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("city.mmdb");
+    std::fs::write(&db, mmdb::sample()).unwrap();
+    let spl_text = "* | extend c = ip_to_country(ip)";
+    let answer = play_run(&["--geoip".as_ref(), db.as_os_str()], spl_text);
+    assert!(answer.contains("中国"), "{answer}");
+    let answer = play_run(&[], spl_text);
+    assert!(answer.contains("E1015"), "{answer}");
+}

@@ -74,7 +74,11 @@ pub fn run(command: Command) -> ExitCode {
             written,
         } => explain::run(&source, &options, analyze.as_deref(), input, written),
         Command::Trace(cfg) => trace::run(&cfg),
-        Command::Play { sample, port } => play::run(sample.as_deref(), port),
+        Command::Play {
+            sample,
+            port,
+            geoip,
+        } => play::run(sample.as_deref(), port, geoip),
         Command::Test {
             files,
             update,
