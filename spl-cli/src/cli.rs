@@ -37,6 +37,9 @@ pub enum Sub {
         /// Check availability and limits for this deployment profile.
         #[arg(long, default_value = "cli", value_parser = profile_names())]
         profile: String,
+        /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+        #[arg(long, value_name = "FILE")]
+        geoip: Option<PathBuf>,
     },
     /// Run a pipeline over log files or stdin and print the result.
     #[command(after_help = RUN_EXAMPLES)]
@@ -67,6 +70,9 @@ pub enum Sub {
         /// Session time zone.
         #[arg(long, default_value = "UTC", allow_hyphen_values = true)]
         timezone: String,
+        /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+        #[arg(long, value_name = "FILE")]
+        geoip: Option<PathBuf>,
     },
     /// Run conformance/golden test files (JSON lines: {id, spl, input, output, ...}).
     #[command(
@@ -107,6 +113,9 @@ pub enum Sub {
         /// Port on 127.0.0.1 (0: any free port; the address is printed).
         #[arg(long, default_value_t = 7878)]
         port: u16,
+        /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+        #[arg(long, value_name = "FILE")]
+        geoip: Option<PathBuf>,
     },
     /// Print a pipeline in canonical form.
     #[command(
@@ -191,6 +200,9 @@ pub struct TraceArgs {
     /// Deployment profile whose instruction set, limits and error policy apply.
     #[arg(long, default_value = "cli", value_parser = profile_names())]
     pub profile: String,
+    /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Option<PathBuf>,
 }
 
 /// `spl run` flags.
@@ -254,6 +266,9 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub to: Option<String>,
+    /// MaxMind DB file (GeoLite2/GeoIP2 City, ISP or ASN) answering the ip_to_* geolocation functions.
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Option<PathBuf>,
 }
 
 /// True when a command-line argument that starts with `-` is SPL text opening with a `--`

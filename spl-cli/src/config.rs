@@ -1,8 +1,10 @@
 //! Phase two of argument handling: raw flags become a validated [`Command`].
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use spl_engine::codec::InputFormat;
+use spl_engine::functions::geoip::GeoIpDb;
 use spl_engine::pipeline::{ErrorPolicy, Options, Profile};
 use spl_engine::timezone::SessionTz;
 
@@ -21,6 +23,8 @@ pub enum Command {
         json: bool,
         color: bool,
         profile: Profile,
+        /// The `--geoip` database, opened.
+        geoip: Option<Arc<GeoIpDb>>,
     },
     Run(RunConfig),
     Explain {
@@ -47,6 +51,8 @@ pub enum Command {
     Play {
         sample: Option<PathBuf>,
         port: u16,
+        /// The `--geoip` database, opened.
+        geoip: Option<Arc<GeoIpDb>>,
     },
 }
 
@@ -92,7 +98,7 @@ impl TraceConfig {
             source,
             input,
             format: input_format_of(a.input_format),
-            options: options(&a.profile, &a.timezone)?,
+            options: options(&a.profile, &a.timezone, a.geoip.as_deref())?,
             row: a.row,
             where_: a.where_,
             summary: a.summary,
@@ -110,6 +116,7 @@ impl Command {
                 format,
                 color,
                 profile,
+                geoip,
             } => Command::Check {
                 source: inline_source(spl, query_file)?,
                 json: format == DiagFormat::Json,
@@ -121,6 +128,7 @@ impl Command {
                     }
                 },
                 profile: profile_of(&profile)?,
+                geoip: open_geoip(geoip.as_deref())?,
             },
             Sub::Run(args) => Command::Run(RunConfig::from_args(args)?),
             Sub::Explain {
@@ -131,9 +139,10 @@ impl Command {
                 input_format,
                 profile,
                 timezone,
+                geoip,
             } => Command::Explain {
                 source: inline_source(spl, query_file)?,
-                options: options(&profile, &timezone)?,
+                options: options(&profile, &timezone, geoip.as_deref())?,
                 analyze,
                 input: input_format_of(input_format),
                 written,
@@ -152,7 +161,15 @@ impl Command {
                 Command::Consume(Box::new(crate::consume::ConsumeConfig::from_args(args)?))
             }
             Sub::Trace(args) => Command::Trace(TraceConfig::from_args(args)?),
-            Sub::Play { sample, port } => Command::Play { sample, port },
+            Sub::Play {
+                sample,
+                port,
+                geoip,
+            } => Command::Play {
+                sample,
+                port,
+                geoip: open_geoip(geoip.as_deref())?,
+            },
             Sub::Lsp => Command::Lsp,
             Sub::Fmt {
                 spl_or_file,
@@ -236,7 +253,7 @@ impl RunConfig {
         if a.limit == Some(0) {
             return Err("--limit must be at least 1".into());
         }
-        let mut options = options(&a.profile, &a.timezone)?;
+        let mut options = options(&a.profile, &a.timezone, a.geoip.as_deref())?;
         if let (Some(from), Some(to)) = (&a.from, &a.to) {
             let time = |flag: &str, text: &str| {
                 spl_engine::ops::make_series::parse_time_text(text)
@@ -288,10 +305,17 @@ fn profile_of(name: &str) -> Result<Profile, String> {
     Profile::parse(name).ok_or_else(|| format!("unknown profile `{name}`"))
 }
 
-fn options(profile: &str, timezone: &str) -> Result<Options, String> {
+fn options(profile: &str, timezone: &str, geoip: Option<&Path>) -> Result<Options, String> {
     let mut o = Options::new(profile_of(profile)?);
     o.timezone = SessionTz::parse(timezone).map_err(|e| format!("--timezone: {e}"))?;
+    o.geoip = open_geoip(geoip)?;
     Ok(o)
+}
+
+/// Opens the `--geoip` MaxMind DB file once; a missing or corrupt file is a usage error.
+fn open_geoip(path: Option<&Path>) -> Result<Option<Arc<GeoIpDb>>, String> {
+    path.map(|p| GeoIpDb::open(p).map_err(|e| format!("--geoip: {e}")))
+        .transpose()
 }
 
 fn input_format_of(arg: InputFormatArg) -> Option<InputFormat> {

@@ -26,7 +26,9 @@ fn every_example_evaluates_to_its_documented_result() {
         &RecordBatchOptions::new().with_row_count(Some(1)),
     )
     .unwrap();
-    let session = Session::default();
+    // The geolocation examples answer from the small test database the engine can write.
+    let session =
+        Session::default().with_geoip(Some(spl_engine::functions::geoip::mmdb::sample_db()));
     let renderer = Renderer::default();
     let mut failures = Vec::new();
     let mut checked = 0;

@@ -59,6 +59,7 @@ codes! {
     UNUSED_DATASET = "W0001", "unused-dataset", "A `.let` dataset is never used or emitted.";
     NON_PORTABLE = "W0002", "non-portable", "An extension of this implementation that the reference engine does not accept.";
     LEGACY_SYNTAX = "W0003", "legacy-syntax", "An older syntax form that current SLS documentation replaced.";
+    NOT_ON_SERVICE = "W0004", "not-on-service", "A function the hosted SLS service does not run in SPL (an extension of this implementation, or documented as unavailable in SPL); reported under the logtail, consumer and transform profiles.";
     UNKNOWN_FUNCTION = "E1001", "unknown-function", "No SPL function has this name.";
     FUNCTION_ARGUMENTS = "E1002", "function-arguments", "A function is called with arguments it does not accept.";
     TYPE_MISMATCH = "E1003", "type-mismatch", "An operand has a type the operator or instruction cannot use.";
@@ -72,6 +73,8 @@ codes! {
     CHART_KIND = "E1011", "chart-kind", "`render` names a chart kind this implementation cannot draw.";
     RENDER_PROPERTY = "E1012", "render-property", "A `render ... with (...)` property is unknown, repeated or has a value it does not accept.";
     RENDER_POSITION = "E1013", "render-position", "`render` is not the last stage of its statement.";
+    EXTRACT_FIELD = "E1014", "extract-field", "The field of `extract(field FROM x)` is not one of the date and time fields.";
+    NO_GEOIP_DATABASE = "E1015", "no-geoip-database", "An IP geolocation function (`ip_to_country`, …) is used but no MaxMind DB file is configured (`--geoip FILE`).";
     DATA_ERROR = "E2001", "data-error", "A value made an expression fail for one row (e.g. `cast('abc' as bigint)`); the row goes to the error stream.";
     MALFORMED_INPUT = "E2002", "malformed-input", "An input line could not be decoded (broken JSON, wrong CSV); the line goes to the error stream.";
     DEADLINE_EXCEEDED = "E2003", "deadline-exceeded", "A batch took longer than the per-batch time budget.";

@@ -27,7 +27,7 @@ pub mod validate;
 
 pub use ast::*;
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
-pub use parse::{parse, parse_with_warnings, MAX_EXPR_DEPTH};
+pub use parse::{parse, parse_with_warnings, EXTRACT_FIELDS, MAX_EXPR_DEPTH};
 
 /// The SPL base type names accepted by `CAST`.
 pub fn type_names() -> impl Iterator<Item = &'static str> {

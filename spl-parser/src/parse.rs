@@ -54,7 +54,8 @@ pub fn parse_with_warnings(src: &str) -> (Option<Program>, Diagnostics) {
         src,
         diags: Diagnostics::new(),
     };
-    let program = builder.program(pairs);
+    let mut program = builder.program(pairs);
+    normal_form_words(&mut program);
     diags.extend(builder.diags);
     if !diags.has_errors() {
         crate::validate::program(&program, &mut diags);
@@ -119,6 +120,92 @@ const NILADIC: &[&str] = &[
     "localtime",
     "localtimestamp",
 ];
+
+/// The fields of `EXTRACT(field FROM x)` (Presto's list), lower case.
+pub const EXTRACT_FIELDS: &[&str] = &[
+    "year",
+    "quarter",
+    "month",
+    "week",
+    "day",
+    "day_of_month",
+    "day_of_week",
+    "dow",
+    "day_of_year",
+    "doy",
+    "year_of_week",
+    "yow",
+    "hour",
+    "minute",
+    "second",
+    "timezone_hour",
+    "timezone_minute",
+];
+
+/// The field of `EXTRACT(field FROM x)` as a string literal, checked (E1014), and the operand.
+/// Kept out of the recursive `primary` so that its frame stays small.
+#[inline(never)]
+fn extract_parts(p: Pair<'_, Rule>) -> Result<(Expr, Pair<'_, Rule>), Diagnostic> {
+    let mut it = p
+        .into_inner()
+        .filter(|x| !matches!(x.as_rule(), Rule::kw_extract | Rule::kw_from));
+    let field = it.next().expect("extract field");
+    let lower = field.as_str().to_ascii_lowercase();
+    if !EXTRACT_FIELDS.contains(&lower.as_str()) {
+        let help = crate::suggest::did_you_mean(&lower, EXTRACT_FIELDS.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"));
+        return Err(Diagnostic::error(
+            codes::EXTRACT_FIELD,
+            format!("`{}` is not a field of EXTRACT", field.as_str()),
+            span_of(&field),
+            "unknown field",
+        )
+        .with_note(format!("fields: {}", EXTRACT_FIELDS.join(", ")))
+        .with_help_opt(help));
+    }
+    let field_expr = Expr::new(ExprKind::Literal(Literal::String(lower)), span_of(&field));
+    Ok((field_expr, it.next().expect("extract operand")))
+}
+
+/// `normalize(s, NFKC)`: the form is a keyword in Presto, a string here. A pass over the
+/// built program (the recursive builder's frames stay as small as they were).
+fn normal_form_words(program: &mut Program) {
+    fn walk(e: &mut Expr) {
+        if let ExprKind::Call { name, args, .. } = &mut e.kind {
+            if name == "normalize" && args.len() == 2 {
+                if let ExprKind::Column(c) = &args[1].kind {
+                    let upper = c.to_ascii_uppercase();
+                    if NORMAL_FORMS.contains(&upper.as_str()) {
+                        args[1].kind = ExprKind::Literal(Literal::String(upper));
+                    }
+                }
+            }
+        }
+        e.for_each_child_mut(&mut |c, _| walk(c));
+    }
+    for st in &mut program.statements {
+        for stage in &mut st.pipeline.stages {
+            match &mut stage.kind {
+                InstructionKind::Where { predicate } => walk(predicate),
+                InstructionKind::Extend { assignments } => {
+                    assignments.iter_mut().for_each(|a| walk(&mut a.value))
+                }
+                InstructionKind::Stats {
+                    aggregates,
+                    group_by,
+                } => {
+                    aggregates.iter_mut().for_each(|a| walk(&mut a.value));
+                    group_by.iter_mut().for_each(|g| walk(&mut g.value));
+                }
+                InstructionKind::Sort { keys } => keys.iter_mut().for_each(|k| walk(&mut k.value)),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The normalization forms `normalize(s, NFKC)` accepts as a bare word.
+const NORMAL_FORMS: &[&str] = &["NFC", "NFD", "NFKC", "NFKD"];
 
 /// Unescapes a single-quoted literal's text (with its quotes): `'it''s'` → `it's`.
 pub(crate) fn unquote_string(raw: &str) -> String {
@@ -790,7 +877,39 @@ impl<'s> Builder<'s> {
     }
 
     /// Builds an operand and returns it with its height.
+    /// `EXTRACT(field FROM x)` and `POSITION(sub IN s)` as the calls `extract('field', x)` and
+    /// `position(sub, s)`, with the height of the deepest operand. Kept out of [`Self::primary`]
+    /// so that the frame of that recursive function stays small.
+    #[inline(never)]
+    fn special_form(&self, p: Pair<'_, Rule>) -> R<(Expr, usize)> {
+        let span = span_of(&p);
+        let (name, args, h) = if p.as_rule() == Rule::extract_expr {
+            let (field, operand) = extract_parts(p)?;
+            let (x, h) = self.expr_h(operand)?;
+            ("extract", vec![field, x], h)
+        } else {
+            let mut it = p
+                .into_inner()
+                .filter(|x| !matches!(x.as_rule(), Rule::kw_position | Rule::kw_in));
+            let (needle, h1) = self.expr_h(it.next().expect("position substring"))?;
+            let (haystack, h2) = self.expr_h(it.next().expect("position string"))?;
+            ("position", vec![needle, haystack], h1.max(h2))
+        };
+        let kind = ExprKind::Call {
+            name: name.to_string(),
+            args,
+            distinct: false,
+            star: false,
+            niladic: false,
+        };
+        let h = depth_checked(h + 1, span)?;
+        Ok((Expr::new(kind, span), h))
+    }
+
     fn primary(&self, p: Pair<'_, Rule>) -> R<(Expr, usize)> {
+        if matches!(p.as_rule(), Rule::extract_expr | Rule::position_expr) {
+            return self.special_form(p);
+        }
         let span = span_of(&p);
         // The height of the deepest child built so far.
         let h = std::cell::Cell::new(0usize);
@@ -916,6 +1035,7 @@ impl<'s> Builder<'s> {
                     niladic: false,
                 }
             }
+            Rule::extract_expr | Rule::position_expr => unreachable!("handled above"),
             Rule::lambda => {
                 let mut it = p.into_inner();
                 let params = it

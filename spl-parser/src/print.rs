@@ -550,6 +550,9 @@ impl Display for Expr {
                 star,
                 niladic,
             } => {
+                if let Some(text) = special_call(name, args, *distinct || *star) {
+                    return f.write_str(&text);
+                }
                 f.write_str(name)?;
                 if *niladic {
                     return Ok(());
@@ -574,5 +577,59 @@ impl Display for Expr {
                 write!(f, " -> {body}")
             }
         }
+    }
+}
+
+/// `EXTRACT(field FROM x)` and `POSITION(sub IN s)`, which parse as the calls
+/// `extract('field', x)` and `position(sub, s)`, printed back in their SQL syntax.
+#[inline(never)] // keeps the recursive `fmt` frame small (deep expressions, small stacks)
+fn special_call(name: &str, args: &[Expr], modified: bool) -> Option<String> {
+    if modified || args.len() != 2 {
+        return None;
+    }
+    match name {
+        "extract" => match &args[0].kind {
+            ExprKind::Literal(Literal::String(field))
+                if crate::EXTRACT_FIELDS.contains(&field.as_str()) =>
+            {
+                Some(format!("extract({field} FROM {})", args[1]))
+            }
+            _ => None,
+        },
+        "position" => Some(format!(
+            "position({} IN {})",
+            value_operand(&args[0]),
+            value_operand(&args[1])
+        )),
+        _ => None,
+    }
+}
+
+/// An operand of `IN` in `POSITION`, which takes arithmetic and `||` only: anything else is
+/// parenthesized.
+#[inline(never)]
+fn value_operand(e: &Expr) -> String {
+    let simple = match &e.kind {
+        ExprKind::Binary { op, .. } => matches!(
+            op,
+            BinaryOp::Concat
+                | BinaryOp::Plus
+                | BinaryOp::Minus
+                | BinaryOp::Multiply
+                | BinaryOp::Divide
+                | BinaryOp::Modulo
+        ),
+        ExprKind::Unary { op, .. } => !matches!(op, UnaryOp::Not),
+        ExprKind::IsNull { .. }
+        | ExprKind::Like { .. }
+        | ExprKind::InList { .. }
+        | ExprKind::Between { .. }
+        | ExprKind::Lambda { .. } => false,
+        _ => true,
+    };
+    if simple {
+        e.to_string()
+    } else {
+        format!("({e})")
     }
 }

@@ -49,7 +49,8 @@ pub fn run(command: Command) -> ExitCode {
             json,
             color,
             profile,
-        } => check::run(&source, json, color, profile),
+            geoip,
+        } => check::run(&source, json, color, profile, geoip),
         Command::Serve(config) => match spl_loghub::run_blocking(*config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -73,7 +74,11 @@ pub fn run(command: Command) -> ExitCode {
             written,
         } => explain::run(&source, &options, analyze.as_deref(), input, written),
         Command::Trace(cfg) => trace::run(&cfg),
-        Command::Play { sample, port } => play::run(sample.as_deref(), port),
+        Command::Play {
+            sample,
+            port,
+            geoip,
+        } => play::run(sample.as_deref(), port, geoip),
         Command::Test {
             files,
             update,

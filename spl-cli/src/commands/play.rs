@@ -10,7 +10,12 @@ const DEFAULT_SAMPLE: &str = r#"{"status":"200","method":"GET","uri":"/index.htm
 {"status":"503","method":"GET","uri":"/api","content":"bad line"}
 "#;
 
-pub fn run(sample: Option<&Path>, port: u16) -> ExitCode {
+pub fn run(
+    sample: Option<&Path>,
+    port: u16,
+    geoip: Option<std::sync::Arc<spl_engine::functions::geoip::GeoIpDb>>,
+) -> ExitCode {
+    crate::play::set_geoip(geoip);
     let sample = match sample {
         Some(p) => match super::trace::read_sample(p) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),

@@ -53,12 +53,22 @@ fn grammar_keywords() -> Vec<String> {
     words
 }
 
+/// The `--geoip` database of this playground process, set once before serving.
+static GEOIP: std::sync::OnceLock<Option<std::sync::Arc<spl_engine::functions::geoip::GeoIpDb>>> =
+    std::sync::OnceLock::new();
+
+/// Sets the database the `ip_to_*` functions answer from in every run of the page.
+pub fn set_geoip(db: Option<std::sync::Arc<spl_engine::functions::geoip::GeoIpDb>>) {
+    let _ = GEOIP.set(db);
+}
+
 /// Runs `spl` over `sample` under `profile` and answers everything the page shows.
 pub fn run(spl: &str, sample: &str, profile: &str) -> Value {
     let Some(profile) = Profile::parse(profile) else {
         return json!({"fatal": format!("unknown profile `{profile}`")});
     };
     let mut options = Options::new(profile);
+    options.geoip = GEOIP.get().cloned().flatten();
     // A playground run must stay interactive whatever is typed.
     options.batch_timeout = Some(std::time::Duration::from_secs(5));
     let pipeline = match Pipeline::compile(spl, &options) {

@@ -6,4 +6,5 @@
 mod api;
 mod server;
 
+pub use api::set_geoip;
 pub use server::serve;

@@ -25,10 +25,12 @@ use datafusion_physical_expr::PhysicalExpr;
 use spl_parser::{ast, Diagnostic};
 
 use crate::cache::BoundedCache;
+use crate::functions::geoip::{GeoIpConfig, GeoIpDb};
 use crate::timezone::SessionTz;
 
 /// Per-pipeline evaluation settings: the session time zone, carried to functions through
-/// DataFusion's `execution.time_zone` option. Planned expressions live in each stage's
+/// DataFusion's `execution.time_zone` option, and the IP geolocation database (a configuration
+/// extension, [`GeoIpConfig`]). Planned expressions live in each stage's
 /// [`CompiledExpr`], not here.
 #[derive(Clone)]
 pub struct Session {
@@ -62,6 +64,31 @@ impl Session {
             time_range: None,
             props,
         }
+    }
+
+    /// The session with `db` as the database of the IP geolocation functions
+    /// ([`crate::functions::geoip`]); `None` leaves them without one.
+    pub fn with_geoip(mut self, db: Option<Arc<GeoIpDb>>) -> Session {
+        let mut config = self
+            .props
+            .config_options
+            .as_deref()
+            .cloned()
+            .unwrap_or_default();
+        config.extensions.insert(GeoIpConfig(db));
+        self.props.config_options = Some(Arc::new(config));
+        self
+    }
+
+    /// The session's IP geolocation database, if any.
+    pub fn geoip(&self) -> Option<&Arc<GeoIpDb>> {
+        self.props
+            .config_options
+            .as_deref()?
+            .extensions
+            .get::<GeoIpConfig>()?
+            .0
+            .as_ref()
     }
 
     pub(super) fn props(&self) -> &ExecutionProps {

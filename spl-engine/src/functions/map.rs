@@ -91,6 +91,7 @@ enum Op {
     Keys,
     Values,
     Entries,
+    FromEntries,
     Concat,
 }
 
@@ -111,6 +112,12 @@ impl UdfOp for Op {
                     return plan_err!("{name}: expected 1 argument, got {n}");
                 }
                 Ok(vec![coerce_map(name, 0, &t[0])?])
+            }
+            Op::FromEntries => {
+                if n != 1 {
+                    return plan_err!("{name}: expected 1 argument, got {n}");
+                }
+                Ok(vec![coerce_entries(name, &t[0])?])
             }
             Op::Concat => {
                 if n == 0 {
@@ -155,6 +162,10 @@ impl UdfOp for Op {
                     Field::new("value", v, true),
                 ])))
             }
+            Op::FromEntries => match t.first().and_then(entry_types) {
+                Some((k, v)) => map_type(k, v),
+                None => map_type(types::VARCHAR, types::VARCHAR),
+            },
             Op::Concat => t.first().cloned().unwrap_or(DataType::Null),
         })
     }
@@ -207,9 +218,84 @@ impl UdfOp for Op {
                     m.nulls().cloned(),
                 )?))
             }
+            Op::FromEntries => from_entries(name, &a[0], rows),
             Op::Concat => concat_maps(name, a, rows),
         })
     }
+}
+
+/// The key and value types of an ARRAY(ROW(K, V)).
+fn entry_types(t: &DataType) -> Option<(DataType, DataType)> {
+    let DataType::List(f) = t else {
+        return None;
+    };
+    match f.data_type() {
+        DataType::Struct(fields) if fields.len() == 2 => {
+            Some((fields[0].data_type().clone(), fields[1].data_type().clone()))
+        }
+        _ => None,
+    }
+}
+
+/// The argument of `map_from_entries`: an ARRAY(ROW(K, V)) (NULL reads as an empty-typed one).
+fn coerce_entries(name: &str, t: &DataType) -> Result<DataType> {
+    match t {
+        DataType::Null => Ok(list_of(DataType::Struct(Fields::from(vec![
+            Field::new("key", types::VARCHAR, true),
+            Field::new("value", types::VARCHAR, true),
+        ])))),
+        DataType::List(_) if entry_types(t).is_some() => Ok(t.clone()),
+        DataType::LargeList(f) | DataType::FixedSizeList(f, _)
+            if entry_types(&DataType::List(Arc::clone(f))).is_some() =>
+        {
+            Ok(DataType::List(Arc::clone(f)))
+        }
+        _ => plan_err!("{name}: expected an ARRAY of ROW(key, value) entries, got {t}"),
+    }
+}
+
+/// `map_from_entries(entries)`: an error on a NULL entry, a NULL key or a duplicate key, as in
+/// Presto. NULL if the array is NULL.
+fn from_entries(name: &str, a: &ArrayRef, rows: usize) -> Result<ArrayRef> {
+    let list = list_arg(name, a)?;
+    let Some(entries) = list.values().as_struct_opt() else {
+        return exec_err!(
+            "{name}: expected ROW entries, got {}",
+            list.values().data_type()
+        );
+    };
+    let (keys, values) = (entries.column(0), entries.column(1));
+    let converter = RowConverter::new(vec![SortField::new(keys.data_type().clone())])?;
+    let key_rows = converter.convert_columns(&[Arc::clone(keys)])?;
+    // Logical nulls: a key column of type NULL has no null buffer.
+    let key_nulls = keys.logical_nulls();
+    let mut positions = Vec::new();
+    let (mut lengths, mut valid) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    for i in 0..rows {
+        if list.is_null(i) {
+            lengths.push(0);
+            valid.push(false);
+            continue;
+        }
+        let r = range(list, i);
+        let mut seen = std::collections::HashSet::new();
+        for j in r.clone() {
+            if entries.is_null(j) {
+                return exec_err!("{name}: map entry cannot be NULL");
+            }
+            if key_nulls.as_ref().is_some_and(|n| n.is_null(j)) {
+                return exec_err!("{name}: map key cannot be NULL");
+            }
+            if !seen.insert(key_rows.row(j)) {
+                return exec_err!("{name}: duplicate map keys are not allowed");
+            }
+            positions.push(idx(j)?);
+        }
+        lengths.push(r.len());
+        valid.push(true);
+    }
+    let (k, v) = take_entries(keys, values, positions)?;
+    build_map(k, v, lengths, valid)
 }
 
 /// `map(keys, values)`: an error on NULL or duplicate keys or different lengths.
@@ -499,6 +585,16 @@ pub fn functions() -> Vec<FunctionDef> {
             "map_entries(m MAP(K, V)) -> ARRAY(ROW(K, V))",
             "The entries as rows of key and value (rendered as JSON arrays). NULL if m is NULL.",
             &[ex!("map_entries(map(ARRAY[1, 3], ARRAY[2, 4]))", Some("[[1,2],[3,4]]"))],
+        ),
+        def(
+            "map_from_entries",
+            Op::FromEntries,
+            "map_from_entries(entries ARRAY(ROW(K, V))) -> MAP(K, V)",
+            "The map of the (key, value) rows of entries. NULL if entries is NULL; an error on a NULL entry, a NULL key or a duplicate key.",
+            &[
+                ex!("map_from_entries(ARRAY[(1, 'x'), (2, 'y')])", Some(r#"{"1":"x","2":"y"}"#)),
+                ex!("map_from_entries(map_entries(map(ARRAY['a'], ARRAY[10])))", Some(r#"{"a":10}"#)),
+            ],
         ),
         def(
             "map_keys",

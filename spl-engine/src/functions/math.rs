@@ -1127,7 +1127,137 @@ pub fn functions() -> Vec<FunctionDef> {
                 ex!("least('b', 'a')", Some("a")),
             ],
         ),
+        function_def(
+            Family::Math,
+            "cosine_similarity",
+            &[],
+            "cosine_similarity(x ARRAY(DOUBLE), y ARRAY(DOUBLE)) -> DOUBLE; cosine_similarity(x VARCHAR, y VARCHAR) -> DOUBLE",
+            "The cosine of the angle between vectors x and y, in [-1, 1]. A vector is an array of numbers or text such as '[1, 2, 3]' or '(1, 2, 3)'. NULL if an argument or an element is NULL, or a vector is all zeros; an error if the vectors differ in length or the text is not a vector.",
+            &[
+                ex!("cosine_similarity(ARRAY[1.0, 2.0], ARRAY[2.0, 4.0])", Some("1.0")),
+                ex!("cosine_similarity(ARRAY[1, 0], ARRAY[0, 1])", Some("0.0")),
+                ex!("cosine_similarity('[1, 2, 3]', '(3, 2, 1)')", Some("0.7142857142857143")),
+                ex!("cosine_similarity(ARRAY[0, 0], ARRAY[1, 1])", None),
+            ],
+            op_udf("cosine_similarity", &[], Cosine, Volatility::Immutable),
+        ),
     ]
+}
+
+/// `cosine_similarity(x, y)` over arrays of numbers or vector text (SLS vector functions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Cosine;
+
+fn vector_arg(name: &str, pos: usize, t: &DataType) -> Result<DataType> {
+    match t {
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f)
+            if kind(f.data_type()).is_some() || f.data_type() == &DataType::Null =>
+        {
+            Ok(DataType::new_list(DataType::Float64, true))
+        }
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null => {
+            Ok(DataType::Utf8View)
+        }
+        t => plan_err!(
+            "{name}: argument {} must be ARRAY(DOUBLE) or VARCHAR, got {t}",
+            pos + 1
+        ),
+    }
+}
+
+/// The numbers of vector text `[1, 2.5, 3]` or `(1, 2.5, 3)`.
+fn parse_vector(name: &str, text: &str) -> Result<Vec<f64>> {
+    let t = text.trim();
+    let inner = t
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .or_else(|| t.strip_prefix('(').and_then(|r| r.strip_suffix(')')));
+    let Some(inner) = inner else {
+        return exec_err!("{name}: '{text}' is not a vector such as '[1, 2, 3]'");
+    };
+    if inner.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    inner
+        .split(',')
+        .map(|x| {
+            x.trim().parse::<f64>().map_err(|_| {
+                DataFusionError::Execution(format!(
+                    "{name}: '{}' in '{text}' is not a number",
+                    x.trim()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Row `i` of a vector argument; `None` when the vector or one of its elements is NULL.
+fn vector_at(name: &str, a: &ArrayRef, i: usize) -> Result<Option<Vec<f64>>> {
+    if a.is_null(i) {
+        return Ok(None);
+    }
+    if let Some(list) = a.as_list_opt::<i32>() {
+        let v = f64s(&list.value(i))?;
+        if v.null_count() > 0 {
+            return Ok(None);
+        }
+        return Ok(Some(v.values().to_vec()));
+    }
+    match a.as_string_view_opt() {
+        Some(s) => parse_vector(name, s.value(i)).map(Some),
+        None => exec_err!("{name}: expected a vector, got {}", a.data_type()),
+    }
+}
+
+fn cosine(name: &str, x: &[f64], y: &[f64]) -> Result<Option<f64>> {
+    if x.len() != y.len() {
+        return exec_err!(
+            "{name}: the vectors have different lengths ({} and {})",
+            x.len(),
+            y.len()
+        );
+    }
+    let dot: f64 = x.iter().zip(y).map(|(a, b)| a * b).sum();
+    let nx: f64 = x.iter().map(|a| a * a).sum();
+    let ny: f64 = y.iter().map(|b| b * b).sum();
+    if nx == 0.0 || ny == 0.0 {
+        return Ok(None);
+    }
+    // One square root of the product rounds once (parallel vectors give exactly 1.0).
+    Ok(Some((dot / (nx * ny).sqrt()).clamp(-1.0, 1.0)))
+}
+
+impl UdfOp for Cosine {
+    fn coerce(self, name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        arity(name, arg_types, 2, 2)?;
+        arg_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| vector_arg(name, i, t))
+            .collect()
+    }
+
+    fn return_type(self, _name: &str, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke(self, name: &str, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        invoke_rowwise(&args, |a, rows| {
+            let out = (0..rows)
+                .map(
+                    |i| match (vector_at(name, &a[0], i)?, vector_at(name, &a[1], i)?) {
+                        (Some(x), Some(y)) => cosine(name, &x, &y),
+                        _ => Ok(None),
+                    },
+                )
+                .collect::<Result<Float64Array>>()?;
+            Ok(Arc::new(out) as ArrayRef)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -18,9 +18,12 @@ pub mod bitwise;
 pub mod datetime;
 pub mod datetime_format;
 pub mod encoding;
+pub mod geoip;
+pub mod ip;
 pub mod json;
 pub mod map;
 pub mod math;
+pub mod portability;
 pub mod regexp;
 pub mod series;
 pub mod string;
@@ -39,6 +42,7 @@ pub enum Family {
     Url,
     Array,
     Map,
+    Ip,
     Series,
     Other,
 }
@@ -57,6 +61,7 @@ impl Family {
             Family::Url => "URL functions",
             Family::Array => "Array functions and lambdas",
             Family::Map => "Map functions",
+            Family::Ip => "IP functions",
             Family::Series => "Time-series functions",
             Family::Other => "Other functions",
         }
@@ -103,6 +108,10 @@ pub fn all() -> &'static [FunctionDef] {
         v.extend(url::functions());
         v.extend(array::functions());
         v.extend(map::functions());
+        let mut ip_family = ip::functions();
+        ip_family.extend(geoip::functions());
+        ip_family.sort_by_key(|f| f.name);
+        v.extend(ip_family);
         v.extend(series::functions());
         v
     })

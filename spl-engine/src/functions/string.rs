@@ -756,6 +756,71 @@ fn eval_strrpos(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     eval_strpos_impl("strrpos", arrays, rows, true)
 }
 
+/// `position(sub IN s)`, parsed as `position(sub, s)`: `strpos(s, sub)`.
+fn eval_position(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    let swapped = [Arc::clone(&arrays[1]), Arc::clone(&arrays[0])];
+    eval_strpos_impl("position", &swapped, rows, false)
+}
+
+/// The Unicode normalization forms of `normalize`.
+#[derive(Clone, Copy)]
+enum NormalForm {
+    Nfc,
+    Nfd,
+    Nfkc,
+    Nfkd,
+}
+
+impl NormalForm {
+    fn named(fname: &str, form: &str) -> Result<NormalForm> {
+        Ok(match form.trim().to_ascii_uppercase().as_str() {
+            "NFC" => NormalForm::Nfc,
+            "NFD" => NormalForm::Nfd,
+            "NFKC" => NormalForm::Nfkc,
+            "NFKD" => NormalForm::Nfkd,
+            _ => {
+                return exec_err!(
+                    "{fname}: normalization form must be NFC, NFD, NFKC or NFKD, got '{form}'"
+                )
+            }
+        })
+    }
+
+    fn apply(self, s: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        match self {
+            NormalForm::Nfc => s.nfc().collect(),
+            NormalForm::Nfd => s.nfd().collect(),
+            NormalForm::Nfkc => s.nfkc().collect(),
+            NormalForm::Nfkd => s.nfkd().collect(),
+        }
+    }
+}
+
+fn eval_normalize(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    let s = str_col("normalize", &arrays[0])?;
+    let form = arrays.get(1).map(|a| str_col("normalize", a)).transpose()?;
+    let mut out = StringViewBuilder::with_capacity(rows);
+    for i in 0..rows {
+        let f = match &form {
+            None => Some(NormalForm::Nfc),
+            Some(c) => c
+                .get(i)
+                .map(|f| NormalForm::named("normalize", f))
+                .transpose()?,
+        };
+        match (s.get(i), f) {
+            (Some(v), Some(f)) => {
+                let n = f.apply(v);
+                spend(1, n.len())?;
+                out.append_value(n);
+            }
+            _ => out.append_null(),
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
 /// Presto `substr`: 1-based `start` (negative counts from the end), optional length in
 /// characters; out-of-range positions give the empty string.
 fn substr(s: &str, start: i64, len: Option<i64>) -> &str {
@@ -1085,6 +1150,25 @@ pub fn functions() -> Vec<FunctionDef> {
             &[
                 ex!("strrpos('hello,world,hello', 'hello')", Some("13")),
                 ex!("strrpos('hello,world,hello', 'hello', 2)", Some("1")),
+            ],
+        ),
+        def(
+            SplUdf::new("position", &[Str, Str], 2, ret_bigint, eval_position),
+            "position(sub VARCHAR IN s VARCHAR) -> BIGINT",
+            "The 1-based character position of the first occurrence of sub in s, 0 if absent (strpos(s, sub)). NULL if an argument is NULL. Documented as unsupported in SLS SPL (extension here; use strpos).",
+            &[
+                ex!("position('world' IN 'hello world')", Some("7")),
+                ex!("position('x' IN 'abc')", Some("0")),
+            ],
+        ),
+        def(
+            SplUdf::new("normalize", &[Str, Str], 1, ret_varchar, eval_normalize),
+            "normalize(s VARCHAR[, form]) -> VARCHAR",
+            "s in Unicode normalization form NFC, or form: NFC, NFD, NFKC or NFKD (a bare word or a string). NULL if an argument is NULL; an error for another form. Documented as unsupported in SLS SPL (extension here).",
+            &[
+                ex!("normalize('e\u{301}') = '\u{e9}'", Some("true")),
+                ex!("normalize('ｓｐｌ①', NFKC)", Some("spl1")),
+                ex!("length(normalize('\u{e9}', 'NFD'))", Some("2")),
             ],
         ),
         FunctionDef {

@@ -15,6 +15,7 @@ pub(super) fn chains(
     program: &ast::Program,
     source: &str,
     profile: Profile,
+    geoip: bool,
     diags: &mut Diagnostics,
 ) -> (plan::Program, Vec<Chain>) {
     let limits = profile.limits();
@@ -81,6 +82,7 @@ pub(super) fn chains(
                     .with_help("move `render` to the end; it draws the statement's output"),
                 );
             }
+            check_calls(instr, profile, geoip, diags);
             // Scan queries return the first N groups of a `stats` unless a `limit` follows.
             let limited = p.stages[i + 1..]
                 .iter()
@@ -183,5 +185,75 @@ fn check_expressions(instr: &Instruction, diags: &mut Diagnostics) {
         if let Err(d) = crate::expr::lower(e, &schema) {
             diags.push(*d);
         }
+    }
+}
+
+/// Every expression of the instruction (`where`, `extend`, `stats` and `sort` hold them).
+fn instruction_exprs(instr: &Instruction) -> Vec<&Expr> {
+    match &instr.kind {
+        InstructionKind::Where { predicate } => vec![predicate],
+        InstructionKind::Extend { assignments } => assignments.iter().map(|a| &a.value).collect(),
+        InstructionKind::Stats {
+            aggregates,
+            group_by,
+        } => aggregates
+            .iter()
+            .map(|a| &a.value)
+            .chain(group_by.iter().map(|g| &g.value))
+            .collect(),
+        InstructionKind::Sort { keys } => keys.iter().map(|k| &k.value).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Calls `f(name, call)` for every function call in `e`, outermost first (the parser bounds
+/// the nesting depth, as for the other walks over expressions).
+fn each_call(e: &Expr, f: &mut dyn FnMut(&str, &Expr)) {
+    if let ast::ExprKind::Call { name, .. } = &e.kind {
+        f(name, e);
+    }
+    // As lowering does: continue on a heap segment when the thread's stack runs low.
+    stacker::maybe_grow(256 * 1024, 1024 * 1024, || {
+        e.for_each_child(&mut |c, _| each_call(c, f))
+    });
+}
+
+/// Per function call: an IP geolocation function without a database is an error (E1015);
+/// under the profiles of the hosted service, a function it does not run in SPL is a warning
+/// (W0004).
+fn check_calls(instr: &Instruction, profile: Profile, geoip: bool, diags: &mut Diagnostics) {
+    let hosted = matches!(
+        profile,
+        Profile::Logtail | Profile::Consumer | Profile::Transform
+    );
+    for e in instruction_exprs(instr) {
+        each_call(e, &mut |name, call| {
+            if !geoip && crate::functions::geoip::NEEDS_DATABASE.contains(&name) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::NO_GEOIP_DATABASE,
+                        crate::functions::geoip::no_database_message(name),
+                        call.span,
+                        "needs an IP geolocation database",
+                    )
+                    .with_help(
+                        "pass a MaxMind DB file (GeoLite2-City or GeoIP2-City) with --geoip FILE",
+                    ),
+                );
+            }
+            if hosted {
+                if let Some(why) = crate::functions::portability::reason(name) {
+                    diags.push(Diagnostic::warning(
+                        codes::NOT_ON_SERVICE,
+                        format!(
+                            "`{name}` will not run on the SLS service ({profile} profile): {}",
+                            why.text()
+                        ),
+                        call.span,
+                        "not available in hosted SPL",
+                    ));
+                }
+            }
+        });
     }
 }

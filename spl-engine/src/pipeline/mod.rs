@@ -7,6 +7,7 @@ mod errors;
 pub mod profile;
 mod run;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::record_batch::RecordBatch;
@@ -17,6 +18,7 @@ pub use profile::{ErrorPolicy, Limits, Profile};
 pub use run::Run;
 
 use crate::expr::Session;
+use crate::functions::geoip::GeoIpDb;
 use crate::ops::Stage;
 use crate::timezone::SessionTz;
 
@@ -38,6 +40,9 @@ pub struct Options {
     /// The run's time range in unix seconds `[begin, end)`: what `sls_begin_time` and
     /// `sls_end_time` mean in `make-series` (`None`: the data's first and last time).
     pub time_range: Option<(i64, i64)>,
+    /// The database of the IP geolocation functions (`ip_to_country`, …), opened once by the
+    /// host ([`GeoIpDb::open`]) and shared; without one, calling them is a compile error.
+    pub geoip: Option<Arc<GeoIpDb>>,
 }
 
 impl Default for Options {
@@ -56,6 +61,7 @@ impl Options {
             max_batch_memory: None,
             optimize: true,
             time_range: None,
+            geoip: None,
         }
     }
 }
@@ -256,13 +262,19 @@ impl Pipeline {
         let Some(program) = program else {
             return Err(diags);
         };
-        let (written, mut chains) = compile::chains(&program, text, options.profile, &mut diags);
+        let (written, mut chains) = compile::chains(
+            &program,
+            text,
+            options.profile,
+            options.geoip.is_some(),
+            &mut diags,
+        );
         if diags.has_errors() {
             return Err(diags);
         }
         let outputs = compile::outputs(&written);
         let charts = compile::charts(&written);
-        let mut session = Session::new(options.timezone);
+        let mut session = Session::new(options.timezone).with_geoip(options.geoip.clone());
         session.time_range = options.time_range;
         let mut optimized = written.clone();
         let mut rewrites = Vec::new();
