@@ -139,11 +139,15 @@ pub(crate) struct Decomposition {
     pub(crate) types: Vec<&'static str>,
 }
 
-/// Running median of `y` over a centred window of `w` points (shrunk at the ends).
+/// Running median of `y` over a centred window of `w` points, shrunk symmetrically at the ends
+/// (so that a straight line is its own trend).
 fn running_median(y: &[f64], w: usize) -> Vec<f64> {
-    let h = w / 2;
-    (0..y.len())
-        .map(|i| median(&y[i.saturating_sub(h)..(i + h + 1).min(y.len())]))
+    let n = y.len();
+    (0..n)
+        .map(|i| {
+            let h = (w / 2).min(i).min(n - 1 - i);
+            median(&y[i - h..=i + h])
+        })
         .collect()
 }
 

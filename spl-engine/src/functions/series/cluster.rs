@@ -291,11 +291,11 @@ mod tests {
     use std::f64::consts::PI;
 
     fn shapes() -> Vec<Option<Vec<Option<f64>>>> {
-        // Three sines at different levels and scales, two lines, one square wave.
+        // Three sines at different levels and scales, two lines, one lone spike.
         let sine = |a: f64, b: f64| (0..48).map(|t| Some(b + a * (2.0 * PI * t as f64 / 12.0).sin())).collect();
         let line = |s: f64| (0..48).map(|t| Some(s * t as f64)).collect();
-        let square = (0..48).map(|t| Some(if (t / 6) % 2 == 0 { 1.0 } else { -1.0 })).collect();
-        vec![Some(sine(1.0, 0.0)), Some(line(1.0)), Some(sine(5.0, 100.0)), Some(line(3.0)), Some(sine(2.0, -4.0)), Some(square)]
+        let spike = (0..48).map(|t| Some(if t == 30 { 10.0 } else { 0.0 })).collect();
+        vec![Some(sine(1.0, 0.0)), Some(line(1.0)), Some(sine(5.0, 100.0)), Some(line(3.0)), Some(sine(2.0, -4.0)), Some(spike)]
     }
 
     #[test]

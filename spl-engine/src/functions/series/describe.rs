@@ -8,7 +8,8 @@
 //!   at least half of its variance (R² ≥ 0.5) and moves by more than 10% of the series' 5–95%
 //!   range end to end. `trend` is `increasing`, `decreasing` or `none`.
 //! - stability (`is_stable`): no trend, and the two halves of the de-seasonalised series have
-//!   means within one (pooled) standard deviation and variances within a factor of 4. A formal
+//!   means within one (pooled) standard deviation and variances within a factor of 4
+//!   (differences below 5% of the series' standard deviation do not count). A formal
 //!   unit-root test (ADF, KPSS) needs critical-value tables; this simple two-halves check is
 //!   what we document instead.
 //! - continuity: with the time axis, `is_continuous` when every step equals the most common
@@ -123,18 +124,19 @@ pub(crate) fn describe(values: &[Option<f64>], ts: Option<&[Option<i64>]>, perio
         }),
     );
     o.insert("trend_slope".into(), num(slope));
+    // Differences smaller than 5% of the series' spread are no instability (a moving average
+    // of a pure sine is flat up to rounding).
+    let tol = 0.05 * std;
     let half = smooth.len() / 2;
     let stable = if half >= 2 {
         let (m1, s1) = mean_std(&smooth[..half]);
         let (m2, s2) = mean_std(&smooth[half..]);
         let pooled = ((s1 * s1 + s2 * s2) / 2.0).sqrt();
-        let var_ok = if s1 > 0.0 && s2 > 0.0 {
-            let r = (s1 * s1) / (s2 * s2);
-            (0.25..=4.0).contains(&r)
-        } else {
-            s1 == s2
+        let var_ok = s1.max(s2) <= tol || {
+            let (a, b) = (s1.max(tol), s2.max(tol));
+            (0.25..=4.0).contains(&((a * a) / (b * b)))
         };
-        !has_trend && (m1 - m2).abs() <= pooled.max(1e-12 * m1.abs().max(1.0)) && var_ok
+        !has_trend && (m1 - m2).abs() <= pooled.max(tol) && var_ok
     } else {
         !has_trend
     };

@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn no_change_is_reported() {
         let names: Vec<String> = ["verb", "resource", "agent"].map(String::from).to_vec();
-        let v = drilldown(&names, &data(), 0, 9).unwrap();
+        let v = drilldown(&names, &data(), 5, 9).unwrap();
         assert!(v["error_msg"].is_string());
         let v = drilldown(&names, &data(), 13, 10).unwrap();
         assert_eq!(v["error_msg"], "begin is after end");
