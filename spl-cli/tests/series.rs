@@ -1,6 +1,9 @@
 //! `make-series` through `spl run`, file-driven: each `testdata/series/NAME.spl` runs on
 //! `testdata/logs/access-latency.log` and its JSON-lines output must equal
-//! `NAME.expected.jsonl` (set `SPL_UPDATE_SERIES=1` to rewrite the expected files). Also the
+//! `NAME.expected.jsonl` (set `SPL_UPDATE_SERIES=1` to rewrite the expected files); likewise
+//! each `testdata/series/functions/NAME.spl` on `testdata/series/functions/metrics.log` (three
+//! synthetic hosts over 240 minutes: a = sine + trend + noise with spikes at minutes 50, 130 and
+//! 200, b = pure sine, c = noise), where make-series output feeds the series functions. Also the
 //! `--from/--to` run range and the profile check.
 use assert_cmd::Command;
 use serde_json::Value;
@@ -30,7 +33,22 @@ fn rows(text: &str) -> Vec<Value> {
 
 #[test]
 fn series_cases_match_their_expected_output() {
-    let dir = repo("testdata/series");
+    let ran = run_cases("testdata/series", "testdata/logs/access-latency.log");
+    assert!(ran >= 1);
+}
+
+#[test]
+fn series_function_cases_match_their_expected_output() {
+    let ran = run_cases(
+        "testdata/series/functions",
+        "testdata/series/functions/metrics.log",
+    );
+    assert!(ran >= 5, "{ran} cases");
+}
+
+/// Runs every `.spl` of `dir` on `log` and compares with its `.expected.jsonl`; the count.
+fn run_cases(dir: &str, log: &str) -> usize {
+    let dir = repo(dir);
     let mut ran = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -44,7 +62,7 @@ fn series_cases_match_their_expected_output() {
             "json",
             "-q",
             spl,
-            &repo("testdata/logs/access-latency.log"),
+            &repo(log),
         ]);
         assert!(ok, "{spl}: {err}");
         let expected_path = path.with_extension("expected.jsonl");
@@ -56,7 +74,7 @@ fn series_cases_match_their_expected_output() {
         assert_eq!(rows(&out), rows(&expected), "{spl}");
         ran += 1;
     }
-    assert!(ran >= 1);
+    ran
 }
 
 #[test]

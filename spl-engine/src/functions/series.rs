@@ -160,8 +160,12 @@ pub fn functions() -> Vec<FunctionDef> {
             "Anomalous points of a series: robust STL decomposition at the detected period (a running median without one), then a robust z-score of the residual (|z| > 3.5 by default). Returns {time_series, anomalies_score_series (0 for normal points, in (0, 1) for anomalies), anomalies_type_series (`ExceedUpperBound`, `ExceedLowerBound` or ''), baseline_series, trend_series, seasonal_series, residual_series, lower_bound_series, upper_bound_series, period, error_msg}. Options: `period`, `threshold` (z), `confidence` (a significance level instead). NULL series → NULL; fewer than 8 known points → `error_msg`.",
             &[
                 ex!(
-                    "series_decompose_anomalies(array[1, 2, 1, 2, 1, 2, 1, 20, 1, 2, 1, 2, 1, 2, 1, 2], '{\"period\": 2}')['anomalies_type_series']",
-                    Some("[\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"ExceedUpperBound\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"]")
+                    "array_position(cast(series_decompose_anomalies(transform(sequence(0, 47), x -> if(x = 30, 40, x % 4)))['anomalies_type_series'] as array(varchar)), 'ExceedUpperBound')",
+                    Some("31")
+                ),
+                ex!(
+                    "cardinality(filter(cast(series_decompose_anomalies(transform(sequence(0, 47), x -> if(x = 30, 40, x % 4)))['anomalies_score_series'] as array(double)), s -> s > 0))",
+                    Some("1")
                 ),
                 ex!("series_decompose_anomalies(array[1, 2])['error_msg']", Some("\"the analysis needs at least 8 known points, the series has 2\"")),
             ],

@@ -41,7 +41,12 @@ const DEFAULT_LEVEL: f64 = 0.95;
 pub(crate) fn coerce(name: &str, t: &[DataType]) -> Result<Vec<DataType>> {
     let with_ts = match t.len() {
         2 => false,
-        3 => util::list_elem(&t[1]).is_some(),
+        // A field whose type is only known at run time is typed NULL while the pipeline is
+        // checked: then a non-VARCHAR third argument means `(ts, series, periods)`.
+        3 => {
+            util::list_elem(&t[1]).is_some()
+                || (t[1] == DataType::Null && !crate::functions::common::is_string_type(&t[2]))
+        }
         4 => true,
         n => return datafusion_common::plan_err!("{name}: expected 2 to 4 arguments, got {n}"),
     };
