@@ -56,14 +56,7 @@ fn run_cases(dir: &str, log: &str) -> usize {
             continue;
         }
         let spl = path.to_str().unwrap();
-        let (ok, out, err) = run(&[
-            "run",
-            "-o",
-            "json",
-            "-q",
-            spl,
-            &repo(log),
-        ]);
+        let (ok, out, err) = run(&["run", "-o", "json", "-q", spl, &repo(log)]);
         assert!(ok, "{spl}: {err}");
         let expected_path = path.with_extension("expected.jsonl");
         if std::env::var_os("SPL_UPDATE_SERIES").is_some() {

@@ -169,7 +169,12 @@ pub(crate) fn decompose(
     let period = match period {
         Some(0) => None,
         Some(p) if p >= 2 && p * 2 <= n => Some(p),
-        Some(p) => return Err(format!("period {p} needs 2 ≤ period ≤ {} (half the points)", n / 2)),
+        Some(p) => {
+            return Err(format!(
+                "period {p} needs 2 ≤ period ≤ {} (half the points)",
+                n / 2
+            ))
+        }
         None => detect_period(y).map(|p| p.0),
     };
     let (trend, seasonal) = match period {
@@ -239,7 +244,11 @@ fn types_json(values: &[Option<f64>], types: &[&str]) -> Value {
 
 fn ts_json(ts: &Option<Vec<Option<i64>>>) -> Value {
     ts.as_ref().map_or(Value::Null, |t| {
-        Value::Array(t.iter().map(|v| v.map_or(Value::Null, Value::from)).collect())
+        Value::Array(
+            t.iter()
+                .map(|v| v.map_or(Value::Null, Value::from))
+                .collect(),
+        )
     })
 }
 
@@ -502,7 +511,10 @@ pub(crate) mod tests {
         let (scores, _) = pattern_anomalies(&y, 24, DEFAULT_THRESHOLD).unwrap();
         let flagged: Vec<usize> = (0..240).filter(|&i| scores[i] > 0.0).collect();
         assert!(!flagged.is_empty());
-        assert!(flagged.iter().all(|&i| (96..156).contains(&i)), "{flagged:?}");
+        assert!(
+            flagged.iter().all(|&i| (96..156).contains(&i)),
+            "{flagged:?}"
+        );
         assert!((120..132).all(|i| scores[i] > 0.0));
     }
 

@@ -97,7 +97,10 @@ pub(crate) fn kmeans(data: &[Vec<f64>], k: usize) -> Result<Clusters> {
             break;
         }
         for (c, center) in centers.iter_mut().enumerate() {
-            let members: Vec<&Vec<f64>> = (0..n).filter(|&i| assign[i] == c).map(|i| &data[i]).collect();
+            let members: Vec<&Vec<f64>> = (0..n)
+                .filter(|&i| assign[i] == c)
+                .map(|i| &data[i])
+                .collect();
             if members.is_empty() {
                 continue;
             }
@@ -161,9 +164,19 @@ pub(crate) fn dbscan(data: &[Vec<f64>], epsilon: f64, min_size: usize) -> Result
     let found = DbscanClusterer::new(epsilon, min_size.max(1)).fit(&matrix);
     let assignments: Vec<i64> = found
         .iter()
-        .map(|c| if c.is_noise() { -1 } else { i64::from(c.as_i32()) - 1 })
+        .map(|c| {
+            if c.is_noise() {
+                -1
+            } else {
+                i64::from(c.as_i32()) - 1
+            }
+        })
         .collect();
-    let k = assignments.iter().copied().max().map_or(0, |m| (m + 1).max(0) as usize);
+    let k = assignments
+        .iter()
+        .copied()
+        .max()
+        .map_or(0, |m| (m + 1).max(0) as usize);
     let len = data[0].len();
     let centers = (0..k)
         .map(|c| {
@@ -186,8 +199,17 @@ fn failed(msg: String) -> Value {
     json!({"n_clusters": null, "assignments": null, "sizes": null, "centers": null, "method": null, "error_msg": msg})
 }
 
-fn run(name: &str, group: Vec<Option<Vec<Option<f64>>>>, method: &str, o: &Map<String, Value>) -> Result<Value> {
-    known_options(name, o, &["n_clusters", "normalize", "epsilon", "min_cluster_size"])?;
+fn run(
+    name: &str,
+    group: Vec<Option<Vec<Option<f64>>>>,
+    method: &str,
+    o: &Map<String, Value>,
+) -> Result<Value> {
+    known_options(
+        name,
+        o,
+        &["n_clusters", "normalize", "epsilon", "min_cluster_size"],
+    )?;
     let n = group.len();
     if n > MAX_SERIES {
         return exec_err!("{name}: {n} series, more than the {MAX_SERIES} allowed");
@@ -196,11 +218,17 @@ fn run(name: &str, group: Vec<Option<Vec<Option<f64>>>>, method: &str, o: &Map<S
         return Ok(failed("no series to cluster".into()));
     }
     let len = group.iter().flatten().map(Vec::len).next().unwrap_or(0);
-    if group.iter().any(|s| s.as_ref().is_some_and(|s| s.len() != len)) {
+    if group
+        .iter()
+        .any(|s| s.as_ref().is_some_and(|s| s.len() != len))
+    {
         return Ok(failed("all series must have the same length".into()));
     }
     if n.saturating_mul(len) > MAX_ELEMENTS {
-        return exec_err!("{name}: {} points in all, more than the {MAX_ELEMENTS} allowed", n * len);
+        return exec_err!(
+            "{name}: {} points in all, more than the {MAX_ELEMENTS} allowed",
+            n * len
+        );
     }
     let normalize = match o.get("normalize") {
         None | Some(Value::Null) => true,
@@ -215,7 +243,10 @@ fn run(name: &str, group: Vec<Option<Vec<Option<f64>>>>, method: &str, o: &Map<S
         };
         data.push(if normalize {
             let (m, sd) = mean_std(&filled);
-            filled.iter().map(|v| if sd > 0.0 { (v - m) / sd } else { 0.0 }).collect()
+            filled
+                .iter()
+                .map(|v| if sd > 0.0 { (v - m) / sd } else { 0.0 })
+                .collect()
         } else {
             filled
         });
@@ -253,7 +284,13 @@ fn run(name: &str, group: Vec<Option<Vec<Option<f64>>>>, method: &str, o: &Map<S
     };
     let k = clusters.centers.len();
     let sizes: Vec<usize> = (0..k)
-        .map(|c| clusters.assignments.iter().filter(|a| **a == c as i64).count())
+        .map(|c| {
+            clusters
+                .assignments
+                .iter()
+                .filter(|a| **a == c as i64)
+                .count()
+        })
         .collect();
     Ok(json!({
         "n_clusters": k,
@@ -278,7 +315,9 @@ pub(crate) fn invoke(name: &str, a: &[ArrayRef], rows: usize) -> Result<Vec<Opti
                 .as_ref()
                 .map_or(Some("kmeans"), |c| c.get(i))
                 .map(|m| m.trim().to_ascii_lowercase());
-            let Some(method) = method else { return Ok(None) };
+            let Some(method) = method else {
+                return Ok(None);
+            };
             let o = options(name, opts.as_ref().and_then(|c| c.get(i)))?;
             run(name, g, &method, &o).map(Some)
         })
@@ -292,10 +331,23 @@ mod tests {
 
     fn shapes() -> Vec<Option<Vec<Option<f64>>>> {
         // Three sines at different levels and scales, two lines, one lone spike.
-        let sine = |a: f64, b: f64| (0..48).map(|t| Some(b + a * (2.0 * PI * t as f64 / 12.0).sin())).collect();
+        let sine = |a: f64, b: f64| {
+            (0..48)
+                .map(|t| Some(b + a * (2.0 * PI * t as f64 / 12.0).sin()))
+                .collect()
+        };
         let line = |s: f64| (0..48).map(|t| Some(s * t as f64)).collect();
-        let spike = (0..48).map(|t| Some(if t == 30 { 10.0 } else { 0.0 })).collect();
-        vec![Some(sine(1.0, 0.0)), Some(line(1.0)), Some(sine(5.0, 100.0)), Some(line(3.0)), Some(sine(2.0, -4.0)), Some(spike)]
+        let spike = (0..48)
+            .map(|t| Some(if t == 30 { 10.0 } else { 0.0 }))
+            .collect();
+        vec![
+            Some(sine(1.0, 0.0)),
+            Some(line(1.0)),
+            Some(sine(5.0, 100.0)),
+            Some(line(3.0)),
+            Some(sine(2.0, -4.0)),
+            Some(spike),
+        ]
     }
 
     #[test]
@@ -315,7 +367,15 @@ mod tests {
         o.insert("n_clusters".into(), json!(2));
         let v = run("cluster", shapes(), "kmeans", &o).unwrap();
         assert_eq!(v["n_clusters"], 2);
-        assert_eq!(v["sizes"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap()).sum::<u64>(), 6);
+        assert_eq!(
+            v["sizes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_u64().unwrap())
+                .sum::<u64>(),
+            6
+        );
     }
 
     #[test]

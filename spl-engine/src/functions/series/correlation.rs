@@ -44,7 +44,10 @@ pub(crate) fn coerce(name: &str, t: &[DataType]) -> Result<Vec<DataType>> {
 
 pub(crate) fn return_type(t: &[DataType]) -> DataType {
     let f = DataType::Float64;
-    match (t.first().is_some_and(is_group), t.get(1).is_some_and(is_group)) {
+    match (
+        t.first().is_some_and(is_group),
+        t.get(1).is_some_and(is_group),
+    ) {
         (false, false) => f,
         (true, true) => util::series_group_type(),
         _ => util::series_type(),
@@ -257,7 +260,12 @@ mod tests {
         let r = p(&[1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 4.0]).unwrap();
         assert!((r - 0.8).abs() < 1e-12);
         // Spearman sees a monotone but non-linear relation as perfect.
-        let sp = correlate("c", &s(&[1.0, 2.0, 3.0, 4.0]), &s(&[1.0, 8.0, 27.0, 64.0]), Method::Spearman);
+        let sp = correlate(
+            "c",
+            &s(&[1.0, 2.0, 3.0, 4.0]),
+            &s(&[1.0, 8.0, 27.0, 64.0]),
+            Method::Spearman,
+        );
         assert_eq!(sp.unwrap(), Some(1.0));
     }
 
@@ -267,7 +275,10 @@ mod tests {
         let b = vec![Some(1.0), Some(100.0), Some(2.0), Some(3.0)];
         assert_eq!(correlate("c", &a, &b, Method::Pearson).unwrap(), Some(1.0));
         assert!(correlate("c", &a, &b[..3], Method::Pearson).is_err());
-        assert_eq!(correlate("c", &[None, Some(1.0)], &[Some(1.0), None], Method::Pearson).unwrap(), None);
+        assert_eq!(
+            correlate("c", &[None, Some(1.0)], &[Some(1.0), None], Method::Pearson).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -19,7 +19,9 @@ use datafusion_common::Result;
 use serde_json::{json, Value};
 
 use super::anomalies::rows;
-use super::util::{detect_period, fill_gaps, known_options, linear_fit, mean_std, opt_usize, quantile};
+use super::util::{
+    detect_period, fill_gaps, known_options, linear_fit, mean_std, opt_usize, quantile,
+};
 
 /// The trend analysis of `y` with optional period `p`: `(slope per point, r², smoothed)`.
 fn trend(y: &[f64], p: Option<usize>) -> (f64, f64, Vec<f64>) {
@@ -51,7 +53,11 @@ fn trend(y: &[f64], p: Option<usize>) -> (f64, f64, Vec<f64>) {
 }
 
 /// The profile of one series: `values` (missing as `None`), optional time axis.
-pub(crate) fn describe(values: &[Option<f64>], ts: Option<&[Option<i64>]>, period: Option<usize>) -> Value {
+pub(crate) fn describe(
+    values: &[Option<f64>],
+    ts: Option<&[Option<i64>]>,
+    period: Option<usize>,
+) -> Value {
     let n = values.len();
     let known: Vec<f64> = values.iter().flatten().copied().collect();
     let missing = n - known.len();
@@ -63,7 +69,10 @@ pub(crate) fn describe(values: &[Option<f64>], ts: Option<&[Option<i64>]>, perio
             for s in &steps {
                 *counts.entry(*s).or_insert(0usize) += 1;
             }
-            let mode = counts.iter().max_by_key(|(s, c)| (**c, -**s)).map(|(s, _)| *s);
+            let mode = counts
+                .iter()
+                .max_by_key(|(s, c)| (**c, -**s))
+                .map(|(s, _)| *s);
             let regular = k.len() == t.len() && steps.iter().all(|s| Some(*s) == mode);
             (mode, Some(regular))
         }
@@ -81,21 +90,54 @@ pub(crate) fn describe(values: &[Option<f64>], ts: Option<&[Option<i64>]>, perio
     let o = out.as_object_mut().expect("an object");
     if known.is_empty() {
         for k in [
-            "min", "max", "mean", "sum", "std", "p5", "p25", "p50", "p75", "p95", "is_periodic",
-            "period", "period_strength", "has_trend", "trend", "trend_slope", "is_stable",
+            "min",
+            "max",
+            "mean",
+            "sum",
+            "std",
+            "p5",
+            "p25",
+            "p50",
+            "p75",
+            "p95",
+            "is_periodic",
+            "period",
+            "period_strength",
+            "has_trend",
+            "trend",
+            "trend_slope",
+            "is_stable",
         ] {
             o.insert(k.into(), Value::Null);
         }
         return out;
     }
     let (mean, std) = mean_std(&known);
-    let num = |v: f64| if v.is_finite() { Value::from(v) } else { Value::Null };
-    o.insert("min".into(), num(known.iter().copied().fold(f64::INFINITY, f64::min)));
-    o.insert("max".into(), num(known.iter().copied().fold(f64::NEG_INFINITY, f64::max)));
+    let num = |v: f64| {
+        if v.is_finite() {
+            Value::from(v)
+        } else {
+            Value::Null
+        }
+    };
+    o.insert(
+        "min".into(),
+        num(known.iter().copied().fold(f64::INFINITY, f64::min)),
+    );
+    o.insert(
+        "max".into(),
+        num(known.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+    );
     o.insert("mean".into(), num(mean));
     o.insert("sum".into(), num(known.iter().sum()));
     o.insert("std".into(), num(std));
-    for (k, q) in [("p5", 0.05), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p95", 0.95)] {
+    for (k, q) in [
+        ("p5", 0.05),
+        ("p25", 0.25),
+        ("p50", 0.5),
+        ("p75", 0.75),
+        ("p95", 0.95),
+    ] {
         o.insert(k.into(), num(quantile(&known, q)));
     }
     let y = fill_gaps(values).unwrap_or_default();
@@ -105,7 +147,10 @@ pub(crate) fn describe(values: &[Option<f64>], ts: Option<&[Option<i64>]>, perio
         _ => detect_period(&y),
     };
     o.insert("is_periodic".into(), Value::from(detected.is_some()));
-    o.insert("period".into(), detected.map_or(Value::Null, |p| Value::from(p.0)));
+    o.insert(
+        "period".into(),
+        detected.map_or(Value::Null, |p| Value::from(p.0)),
+    );
     o.insert(
         "period_strength".into(),
         detected.map_or(Value::Null, |p| num(p.1)),

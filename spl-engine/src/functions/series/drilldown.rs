@@ -59,17 +59,28 @@ pub(crate) fn coerce(name: &str, t: &[DataType]) -> Result<Vec<DataType>> {
     for (i, ty) in t[..d].iter().enumerate() {
         let ok = ty == &DataType::Null
             || list_elem(ty).is_some_and(|e| {
-                e == &DataType::Null || is_string_type(e) || e.is_numeric() || e == &DataType::Boolean
+                e == &DataType::Null
+                    || is_string_type(e)
+                    || e.is_numeric()
+                    || e == &DataType::Boolean
             });
         if !ok {
-            return plan_err!("{name}: argument {} must be an ARRAY of dimension values, got {ty}", i + 1);
+            return plan_err!(
+                "{name}: argument {} must be an ARRAY of dimension values, got {ty}",
+                i + 1
+            );
         }
         out.push(dims_type());
     }
     let ts_ok = t[d] == DataType::Null
-        || list_elem(&t[d]).is_some_and(|e| e == &DataType::Null || util::coerce_ts(name, d + 1, e).is_ok());
+        || list_elem(&t[d])
+            .is_some_and(|e| e == &DataType::Null || util::coerce_ts(name, d + 1, e).is_ok());
     if !ts_ok {
-        return plan_err!("{name}: argument {} must be the time axes ARRAY(ARRAY(BIGINT)), got {}", d + 1, t[d]);
+        return plan_err!(
+            "{name}: argument {} must be the time axes ARRAY(ARRAY(BIGINT)), got {}",
+            d + 1,
+            t[d]
+        );
     }
     out.push(ts_group_type());
     out.push(util::coerce_series_group(name, d + 2, &t[d + 1])?);
@@ -88,18 +99,20 @@ pub(crate) struct Series {
 
 /// Mean of the known points whose time satisfies `keep` (0 when there is none).
 fn mean_where(s: &Series, keep: impl Fn(i64) -> bool) -> f64 {
-    let v: Vec<f64> = s
-        .ts
-        .iter()
-        .zip(&s.values)
-        .filter_map(|(t, v)| Some((t.filter(|t| keep(*t))?, (*v)?)).map(|p| p.1))
-        .collect();
+    let v: Vec<f64> =
+        s.ts.iter()
+            .zip(&s.values)
+            .filter_map(|(t, v)| Some((t.filter(|t| keep(*t))?, (*v)?)).map(|p| p.1))
+            .collect();
     if v.is_empty() {
         0.0
     } else {
         v.iter().sum::<f64>() / v.len() as f64
     }
 }
+
+/// The best candidate so far: dimensions, share, support, attributes, aggregate.
+type Best = (usize, f64, usize, Vec<(usize, String)>, Agg);
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Agg {
@@ -121,7 +134,12 @@ fn stats(a: Agg, total: f64) -> Value {
 }
 
 /// The drill-down of `series` (dimension names `names`) for the window `[begin, end]`.
-pub(crate) fn drilldown(names: &[String], series: &[Series], begin: i64, end: i64) -> Result<Value> {
+pub(crate) fn drilldown(
+    names: &[String],
+    series: &[Series],
+    begin: i64,
+    end: i64,
+) -> Result<Value> {
     let fail = |m: &str| Ok(json!({"attrs": null, "statistics": null, "error_msg": m}));
     if begin > end {
         return fail("begin is after end");
@@ -137,11 +155,12 @@ pub(crate) fn drilldown(names: &[String], series: &[Series], begin: i64, end: i6
     let real: f64 = per.iter().map(|a| a.real).sum();
     let predict: f64 = per.iter().map(|a| a.predict).sum();
     let total = real - predict;
-    if !(total.abs() > 1e-9 * real.abs().max(predict.abs()).max(1.0)) {
+    let changed = total.abs() > 1e-9 * real.abs().max(predict.abs()).max(1.0);
+    if !changed {
         return fail("the metric does not change between the baseline and the window");
     }
     let d = names.len();
-    let mut best: Option<(usize, f64, usize, Vec<(usize, String)>, Agg)> = None;
+    let mut best: Option<Best> = None;
     for mask in 1u32..(1 << d) {
         let dims: Vec<usize> = (0..d).filter(|i| mask & (1 << i) != 0).collect();
         if dims.len() > MAX_COMBINATION {
@@ -161,14 +180,21 @@ pub(crate) fn drilldown(names: &[String], series: &[Series], begin: i64, end: i6
             if share <= 0.5 {
                 continue;
             }
-            let attrs: Vec<(usize, String)> = dims.iter().copied().zip(key.iter().map(|k| k.to_string())).collect();
+            let attrs: Vec<(usize, String)> = dims
+                .iter()
+                .copied()
+                .zip(key.iter().map(|k| k.to_string()))
+                .collect();
             let better = match &best {
                 None => true,
                 Some((bd, bs, bsup, battrs, _)) => {
                     (dims.len(), share, std::cmp::Reverse(g.support))
                         .partial_cmp(&(*bd, *bs, std::cmp::Reverse(*bsup)))
                         .is_some_and(|o| o.is_gt())
-                        || (dims.len() == *bd && share == *bs && g.support == *bsup && attrs < *battrs)
+                        || (dims.len() == *bd
+                            && share == *bs
+                            && g.support == *bsup
+                            && attrs < *battrs)
                 }
             };
             if better {
@@ -194,7 +220,12 @@ pub(crate) fn drilldown(names: &[String], series: &[Series], begin: i64, end: i6
     })
 }
 
-pub(crate) fn invoke(name: &str, names: &[String], a: &[ArrayRef], rows: usize) -> Result<Vec<Option<Value>>> {
+pub(crate) fn invoke(
+    name: &str,
+    names: &[String],
+    a: &[ArrayRef],
+    rows: usize,
+) -> Result<Vec<Option<Value>>> {
     let d = a.len() - 4;
     let dims: Vec<arrow::array::ListArray> = a[..d]
         .iter()
@@ -327,7 +358,10 @@ mod tests {
             }
         }
         let v = drilldown(&names, &d, 10, 13).unwrap();
-        assert_eq!(v["attrs"], json!([{"verb": "GET", "resource": "leases", "agent": "a"}]));
+        assert_eq!(
+            v["attrs"],
+            json!([{"verb": "GET", "resource": "leases", "agent": "a"}])
+        );
     }
 
     #[test]

@@ -87,7 +87,12 @@ pub(crate) fn forecast(
     let period = match period {
         Some(0) => None,
         Some(p) if p >= 2 && p * 2 <= n => Some(p),
-        Some(p) => return Err(format!("period {p} needs 2 ≤ period ≤ {} (half the points)", n / 2)),
+        Some(p) => {
+            return Err(format!(
+                "period {p} needs 2 ≤ period ≤ {} (half the points)",
+                n / 2
+            ))
+        }
         None => detect_period(y).map(|p| p.0),
     };
     let (_, std) = util::mean_std(y);
@@ -120,7 +125,9 @@ pub(crate) fn forecast(
                     // ETS rejects a (numerically) constant deseasonalised series: its trend
                     // is then the last value (augurs' naive trend model).
                     Err(_) => {
-                        let fit = MSTLModel::naive(vec![p]).fit(y).map_err(|e| e.to_string())?;
+                        let fit = MSTLModel::naive(vec![p])
+                            .fit(y)
+                            .map_err(|e| e.to_string())?;
                         let fitted = fit.predict_in_sample(level).map_err(|e| e.to_string())?;
                         let future = fit.predict(horizon, level).map_err(|e| e.to_string())?;
                         (fitted, future, "MSTL+naive")
@@ -150,8 +157,7 @@ pub(crate) fn forecast(
                 upper.extend(std::iter::repeat_n(f64::NAN, horizon));
             }
         }
-        if point.len() != n + horizon || lower.len() != n + horizon || upper.len() != n + horizon
-        {
+        if point.len() != n + horizon || lower.len() != n + horizon || upper.len() != n + horizon {
             return Err("the model returned a forecast of the wrong length".into());
         }
         Ok(Forecast {
@@ -208,7 +214,10 @@ fn extend_axis(ts: &[Option<i64>], horizon: usize) -> Value {
         steps[steps.len() / 2] as i64
     };
     let last = known.last().copied().unwrap_or(0);
-    let mut out: Vec<Value> = ts.iter().map(|t| t.map_or(Value::Null, Value::from)).collect();
+    let mut out: Vec<Value> = ts
+        .iter()
+        .map(|t| t.map_or(Value::Null, Value::from))
+        .collect();
     for k in 1..=horizon as i64 {
         out.push(
             step.checked_mul(k)
@@ -280,10 +289,7 @@ pub(crate) fn invoke(name: &str, a: &[ArrayRef], rows: usize) -> Result<Vec<Opti
                 Err(e) => return Ok(Some(failed(e))),
             };
             let n = values.len();
-            let metric = values
-                .iter()
-                .copied()
-                .chain(std::iter::repeat_n(None, h));
+            let metric = values.iter().copied().chain(std::iter::repeat_n(None, h));
             Ok(Some(json!({
                 "time_series": axis.map_or(Value::Null, |t| extend_axis(&t, h)),
                 "metric_series": json_nums(metric),

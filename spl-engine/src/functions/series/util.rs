@@ -73,7 +73,9 @@ pub(crate) fn coerce_series_group(name: &str, pos: usize, t: &DataType) -> Resul
     if t == &DataType::Null || is_series_group(t) {
         Ok(series_group_type())
     } else {
-        plan_err!("{name}: argument {pos} must be an ARRAY of series (ARRAY(ARRAY(DOUBLE))), got {t}")
+        plan_err!(
+            "{name}: argument {pos} must be an ARRAY of series (ARRAY(ARRAY(DOUBLE))), got {t}"
+        )
     }
 }
 
@@ -192,7 +194,11 @@ impl GroupCol {
 
     /// The series of row `i` (a NULL member reads as `None`); `None` for a NULL array.
     #[allow(clippy::type_complexity)]
-    pub(crate) fn get(&self, name: &str, i: usize) -> Result<Option<Vec<Option<Vec<Option<f64>>>>>> {
+    pub(crate) fn get(
+        &self,
+        name: &str,
+        i: usize,
+    ) -> Result<Option<Vec<Option<Vec<Option<f64>>>>>> {
         if self.outer.is_null(i) {
             return Ok(None);
         }
@@ -358,7 +364,8 @@ pub(crate) fn detect_period(y: &[f64]) -> Option<(usize, f64)> {
     let (mean, _) = mean_std(&d);
     let c: Vec<f64> = d.iter().map(|v| v - mean).collect();
     let c0: f64 = c.iter().map(|v| v * v).sum();
-    if !(c0 > 1e-12 * n as f64) {
+    let varies = c0 > 1e-12 * n as f64;
+    if !varies {
         return None;
     }
     let max_lag = (n / 2).min(MAX_PERIOD);
@@ -368,7 +375,12 @@ pub(crate) fn detect_period(y: &[f64]) -> Option<(usize, f64)> {
             if k >= n {
                 return 0.0;
             }
-            c[..n - k].iter().zip(&c[k..]).map(|(x, y)| x * y).sum::<f64>() / c0
+            c[..n - k]
+                .iter()
+                .zip(&c[k..])
+                .map(|(x, y)| x * y)
+                .sum::<f64>()
+                / c0
         })
         .collect();
     let peaks: Vec<(usize, f64)> = (2..=max_lag)
