@@ -112,3 +112,106 @@ fn make_series_is_refused_outside_scan_profiles() {
         "{err}"
     );
 }
+
+/// Hostile input to the series functions: NULL or an `error_msg` object for data they cannot
+/// use, a clear row or compile error for bad arguments, never a crash.
+#[test]
+fn series_functions_survive_hostile_input() {
+    let cases: &[(&str, &str)] = &[
+        ("series_forecast(array[], 3)", "at least 31 known points"),
+        (
+            "series_forecast(cast(array[null, null] as array(double)), 3)",
+            "at least 31 known points",
+        ),
+        // A NULL result: the row has no `r`.
+        ("series_forecast(null, 3)", "{}"),
+        (
+            "series_forecast(array[1, 2], -1)",
+            "periods must be between 0 and 10000",
+        ),
+        (
+            "series_forecast(array[1, 2], 100000)",
+            "periods must be between 0 and 10000",
+        ),
+        (
+            "series_forecast(array[1, 2, 3], array[1.0, 2.0], 3)",
+            "the time axis has 3 points but the series has 2",
+        ),
+        (
+            "series_forecast(transform(sequence(1, 40), x -> x % 5), 3, '{\"period\": 30}')",
+            "period 30 needs",
+        ),
+        (
+            "series_decompose_anomalies(array[nan(), nan(), 1])",
+            "at least 8 known points, the series has 1",
+        ),
+        (
+            "series_decompose_anomalies(array[1, 2], '{bad')",
+            "options are not valid JSON",
+        ),
+        (
+            "series_decompose_anomalies(array[1, 2], '{\"nope\": 1}')",
+            "unknown option",
+        ),
+        (
+            "series_decompose_anomalies('abc')",
+            "must be an ARRAY of numbers",
+        ),
+        (
+            "series_decompose_anomalies(array[1, 2], '{\"threshold\": -1}')",
+            "threshold must be a positive number",
+        ),
+        (
+            "series_pattern_anomalies(array[])",
+            "at least 16 known points",
+        ),
+        (
+            "series_pattern_anomalies(transform(sequence(1, 40), x -> x), '{\"window\": 39}')",
+            "window 39 needs",
+        ),
+        ("series_describe(array[])", r#"\"point_count\":0"#),
+        (
+            "series_describe(cast(array[null] as array(double)))",
+            r#"\"missing_point_count\":1"#,
+        ),
+        (
+            "correlation(array[1, 2], array[1, 2, 3])",
+            "different lengths",
+        ),
+        (
+            "correlation(array[1, 2], array[1, 2], 'kendall')",
+            "unknown method",
+        ),
+        ("cluster(array[array[]])", "series 1 has no value"),
+        ("cluster(array[array[1, 2]], 'nope')", "unknown method"),
+        ("cluster(array[array[1, 2], array[3]])", "same length"),
+        (
+            "series_drilldown(array['a'], array[array[1]], array[array[1.0], array[2.0]], 1, 1)",
+            "one element per series",
+        ),
+        (
+            "series_drilldown(array['a'], array[array[1, 2]], array[array[1.0]], 1, 1)",
+            "has 1 points but 2 timestamps",
+        ),
+        (
+            "series_drilldown(array['a'], array[array[1]], array[array[1.0]], 2, 1)",
+            "begin is after end",
+        ),
+    ];
+    for (expr, want) in cases {
+        let spl = format!("* | extend r = {expr} | project r");
+        let o = Command::cargo_bin("spl")
+            .expect("spl binary")
+            .args(["run", "-o", "json", &spl])
+            .write_stdin("x\n")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{expr}: {err}");
+        assert!(
+            out.contains(want) || err.contains(want),
+            "{expr}: want {want:?}\nstdout: {out}\nstderr: {err}"
+        );
+    }
+}
