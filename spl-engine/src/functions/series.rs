@@ -175,7 +175,7 @@ pub fn functions() -> Vec<FunctionDef> {
             "series_pattern_anomalies",
             Op::PatternAnomalies,
             "series_pattern_anomalies([ts ARRAY(BIGINT),] series ARRAY(DOUBLE) [, options VARCHAR]) -> JSON",
-            "Points of unusually shaped stretches of a series: windows (option `window`, default the detected period, else 16) whose distance to the most similar other window is an outlier (matrix-profile discords, robust z > 3.5) have their points flagged. Returns {time_series, anomalies_score_series, anomalies_type_series (`PatternAnomaly` or ''), window, error_msg}. At most 10000 points; NULL series → NULL; fewer than 16 known points → `error_msg`.",
+            "Points of unusually shaped stretches of a series: windows (option `window`, default the detected period, else 16) whose distance to the most similar other window is an outlier (matrix-profile discords, robust z > 5) have their points flagged. Returns {time_series, anomalies_score_series, anomalies_type_series (`PatternAnomaly` or ''), window, error_msg}. At most 10000 points; NULL series → NULL; fewer than 16 known points → `error_msg`.",
             &[
                 ex!(
                     "array_max(cast(series_pattern_anomalies(transform(sequence(0, 63), x -> if(x between 32 and 35, 0, x % 4)), '{\"window\": 4}')['anomalies_score_series'] as array(double))) > 0",

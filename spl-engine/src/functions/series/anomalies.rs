@@ -17,7 +17,8 @@
 //! unusual shapes with a matrix profile. Every window of `window` points (default: the
 //! detected period, else 16; 4 ≤ window ≤ n/4) of the detrended, standardised series gets the
 //! Euclidean distance to its nearest non-overlapping window; windows whose distance has a
-//! robust z-score above the threshold are discords, and their points are flagged
+//! robust z-score above the threshold (5 by default: nearest-neighbour distances have a heavier
+//! tail than residuals) are discords, and their points are flagged
 //! (`PatternAnomaly`, score as above; the window's points take the highest score of the
 //! discords covering them). The profile is the exact O(n²) one computed with the running
 //! dot-product update of STOMP (hand-written: no maintained Rust crate computes it), so the
@@ -35,6 +36,9 @@ use crate::functions::common::{spend, str_col};
 
 /// Default robust z-score threshold.
 pub(crate) const DEFAULT_THRESHOLD: f64 = 3.5;
+/// Default robust z-score threshold of the matrix profile: nearest-neighbour distances have a
+/// heavier right tail than residuals (on white noise the largest is near z = 4).
+pub(crate) const PATTERN_THRESHOLD: f64 = 5.0;
 /// Running-median window of the trend of a series without seasonality.
 pub(crate) const TREND_WINDOW: usize = 15;
 /// Most points `series_pattern_anomalies` takes (its work grows with the square).
@@ -110,8 +114,9 @@ pub(crate) fn rows(name: &str, a: &[ArrayRef], rows: usize) -> Result<Vec<Option
         .collect()
 }
 
-/// The threshold from `threshold` or `confidence` (a two-sided significance level).
-fn threshold(name: &str, o: &Map<String, Value>) -> Result<f64> {
+/// The threshold from `threshold` or `confidence` (a two-sided significance level), else
+/// `default`.
+fn threshold(name: &str, o: &Map<String, Value>, default: f64) -> Result<f64> {
     if let Some(t) = opt_f64(name, o, "threshold")? {
         if !(t > 0.0 && t.is_finite()) {
             return exec_err!("{name}: threshold must be a positive number, got {t}");
@@ -119,7 +124,7 @@ fn threshold(name: &str, o: &Map<String, Value>) -> Result<f64> {
         return Ok(t);
     }
     match opt_f64(name, o, "confidence")? {
-        None => Ok(DEFAULT_THRESHOLD),
+        None => Ok(default),
         Some(a) if a > 0.0 && a < 1.0 => Ok(z_for_alpha(a)),
         Some(a) => exec_err!("{name}: confidence must be between 0 and 1, got {a}"),
     }
@@ -263,7 +268,7 @@ pub(crate) fn invoke_decompose(
             let Some(r) = r else { return Ok(None) };
             known_options(name, &r.options, &["period", "threshold", "confidence"])?;
             let period = opt_usize(name, &r.options, "period")?;
-            let t = threshold(name, &r.options)?;
+            let t = threshold(name, &r.options, DEFAULT_THRESHOLD)?;
             let known = r.values.iter().flatten().count();
             if known < MIN_POINTS {
                 return Ok(Some(json!({
@@ -376,7 +381,7 @@ pub(crate) fn invoke_pattern(
         .map(|r| {
             let Some(r) = r else { return Ok(None) };
             known_options(name, &r.options, &["window", "threshold", "confidence"])?;
-            let t = threshold(name, &r.options)?;
+            let t = threshold(name, &r.options, PATTERN_THRESHOLD)?;
             let n = r.values.len();
             let fail = |msg: String| {
                 Ok(Some(json!({
@@ -508,7 +513,7 @@ pub(crate) mod tests {
         for v in &mut y[120..132] {
             *v = 0.0;
         }
-        let (scores, _) = pattern_anomalies(&y, 24, DEFAULT_THRESHOLD).unwrap();
+        let (scores, _) = pattern_anomalies(&y, 24, PATTERN_THRESHOLD).unwrap();
         let flagged: Vec<usize> = (0..240).filter(|&i| scores[i] > 0.0).collect();
         assert!(!flagged.is_empty());
         assert!(
@@ -523,7 +528,7 @@ pub(crate) mod tests {
         let y: Vec<f64> = (0..200)
             .map(|t| (2.0 * PI * t as f64 / 20.0).sin() + 0.01 * t as f64)
             .collect();
-        let (scores, _) = pattern_anomalies(&y, 20, DEFAULT_THRESHOLD).unwrap();
+        let (scores, _) = pattern_anomalies(&y, 20, PATTERN_THRESHOLD).unwrap();
         assert!(scores.iter().all(|s| *s == 0.0));
     }
 }
