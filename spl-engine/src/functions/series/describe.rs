@@ -36,7 +36,7 @@ fn trend(y: &[f64], p: Option<usize>) -> (f64, f64, Vec<f64>) {
         _ => y.to_vec(),
     };
     let (a, b) = linear_fit(&smooth);
-    let (mean, std) = mean_std(&smooth);
+    let (_, std) = mean_std(&smooth);
     let ss_tot = std * std * smooth.len() as f64;
     let ss_res: f64 = smooth
         .iter()
@@ -46,7 +46,6 @@ fn trend(y: &[f64], p: Option<usize>) -> (f64, f64, Vec<f64>) {
     let r2 = if ss_tot > 0.0 {
         1.0 - ss_res / ss_tot
     } else {
-        let _ = mean;
         0.0
     };
     (b, r2, smooth)

@@ -448,6 +448,31 @@ mod tests {
     }
 
     #[test]
+    fn series_reader_skips_nan_and_caps_the_length() {
+        let ok: ArrayRef = Arc::new(arrow::array::ListArray::from_iter_primitive::<
+            Float64Type,
+            _,
+            _,
+        >(vec![
+            Some(vec![Some(1.0), None, Some(f64::NAN)]),
+            None,
+        ]));
+        let c = SeriesCol::new(&ok).unwrap();
+        assert_eq!(c.get("f", 0).unwrap(), Some(vec![Some(1.0), None, None]));
+        assert_eq!(c.get("f", 1).unwrap(), None);
+        let big: ArrayRef = Arc::new(arrow::array::ListArray::from_iter_primitive::<
+            Float64Type,
+            _,
+            _,
+        >(vec![Some(vec![Some(0.0); MAX_POINTS + 1])]));
+        let err = SeriesCol::new(&big).unwrap().get("f", 0).unwrap_err();
+        assert!(
+            err.to_string().contains("more than the 100000 allowed"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn alpha_to_z() {
         assert!((z_for_alpha(0.05) - 1.959964).abs() < 1e-4);
     }
