@@ -340,6 +340,46 @@ fn profile_comes_from_spl_toml_and_client_settings_win() {
 }
 
 #[test]
+fn the_geoip_database_comes_from_spl_toml_or_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("city.mmdb"),
+        spl_engine::functions::geoip::mmdb::sample(),
+    )
+    .unwrap();
+    let text = "* | extend c = ip_to_country(ip)";
+    let uri = format!("file://{}/q.spl", dir.path().display());
+    let codes = |d: &[Value]| -> Vec<String> {
+        d.iter()
+            .map(|x| x["code"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let mut c = Client::start();
+    initialize(&mut c, dir.path(), Value::Null);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "spl", "version": 1, "text": text}}),
+    );
+    // Without a database the call is E1015, as `spl check` says.
+    assert_eq!(codes(&c.diagnostics(&uri)), ["E1015"]);
+    std::fs::write(dir.path().join("spl.toml"), "geoip = \"city.mmdb\"\n").unwrap();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"text": text}]}),
+    );
+    assert_eq!(codes(&c.diagnostics(&uri)), Vec::<String>::new());
+    // A client setting naming a file that is not a database: E1015 again.
+    std::fs::write(dir.path().join("bad.mmdb"), "not a database").unwrap();
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"spl": {"geoip": dir.path().join("bad.mmdb")}}}),
+    );
+    assert_eq!(codes(&c.diagnostics(&uri)), ["E1015"]);
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
 fn hostile_messages_get_json_rpc_errors_and_the_server_keeps_going() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start();

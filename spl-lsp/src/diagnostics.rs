@@ -3,14 +3,27 @@
 use lsp_types::{
     Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri,
 };
+use std::sync::Arc;
+
+use spl_engine::functions::geoip::GeoIpDb;
 use spl_engine::pipeline::{Options, Pipeline, Profile};
 use spl_parser::Severity;
 
 use crate::text;
 
-/// What `spl check --profile <profile>` reports for `source`, as LSP diagnostics.
-pub fn check(uri: &Uri, source: &str, profile: Profile) -> Vec<Diagnostic> {
-    let diags = match Pipeline::compile(source, &Options::new(profile)) {
+/// What `spl check --profile <profile> [--geoip FILE]` reports for `source`, as LSP
+/// diagnostics.
+pub fn check(
+    uri: &Uri,
+    source: &str,
+    profile: Profile,
+    geoip: Option<Arc<GeoIpDb>>,
+) -> Vec<Diagnostic> {
+    let options = Options {
+        geoip,
+        ..Options::new(profile)
+    };
+    let diags = match Pipeline::compile(source, &options) {
         Ok(p) => p.warnings,
         Err(d) => d,
     };

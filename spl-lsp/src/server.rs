@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{self as note, Notification as _};
@@ -17,6 +18,8 @@ use lsp_types::{
     MarkupKind, OneOf, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri,
 };
+
+use spl_engine::functions::geoip::GeoIpDb;
 
 use crate::settings::{self, ClientSettings};
 use crate::transport::{self, Incoming};
@@ -30,6 +33,8 @@ pub struct Server {
     root: Option<PathBuf>,
     client: ClientSettings,
     docs: HashMap<String, Doc>,
+    /// The MaxMind database last opened, by path (opened once, not per keystroke).
+    geoip: std::cell::RefCell<Option<(PathBuf, Result<Arc<GeoIpDb>, String>)>>,
 }
 
 struct Doc {
@@ -235,6 +240,19 @@ impl Server {
         settings::effective(&self.client, self.root.as_deref(), path.as_deref())
     }
 
+    /// The MaxMind database at `path`, opened on first use and kept while the setting stays.
+    fn geoip_at(&self, path: &Path) -> Result<Arc<GeoIpDb>, String> {
+        let mut cached = self.geoip.borrow_mut();
+        match &*cached {
+            Some((p, db)) if p == path => db.clone(),
+            _ => {
+                let db = GeoIpDb::open(path);
+                *cached = Some((path.to_path_buf(), db.clone()));
+                db
+            }
+        }
+    }
+
     /// Diagnostics of a document (and a log message per settings problem).
     fn publish(&self, key: &str) -> Vec<Message> {
         let Some(doc) = self.docs.get(key) else {
@@ -242,7 +260,15 @@ impl Server {
         };
         let eff = self.settings_of(key);
         let mut out: Vec<Message> = eff.warnings.iter().map(|w| log(w)).collect();
-        let diags = diagnostics::check(&doc.uri, &doc.text, eff.profile);
+        let geoip = match eff.geoip.as_deref().map(|p| self.geoip_at(p)) {
+            Some(Err(e)) => {
+                out.push(log(&e));
+                None
+            }
+            Some(Ok(db)) => Some(db),
+            None => None,
+        };
+        let diags = diagnostics::check(&doc.uri, &doc.text, eff.profile, geoip);
         out.push(publish_message(doc.uri.clone(), diags, doc.version));
         out
     }

@@ -1,4 +1,5 @@
-//! What the server is configured with: the deployment profile and a sample log file, from the
+//! What the server is configured with: the deployment profile, a sample log file and a MaxMind
+//! database for the geolocation functions (as `spl check --geoip`), from the
 //! client (`initializationOptions`, `workspace/didChangeConfiguration` under `spl`) or else from
 //! the nearest `spl.toml` above the document; and the field names of that sample.
 use std::path::{Path, PathBuf};
@@ -15,10 +16,13 @@ pub struct ClientSettings {
     pub profile: Option<String>,
     /// Absolute, or relative to the workspace root.
     pub sample: Option<String>,
+    /// The MaxMind database file (`--geoip`); absolute, or relative to the workspace root.
+    pub geoip: Option<String>,
 }
 
 impl ClientSettings {
-    /// From `{"profile": …, "sample": …}` or `{"spl": {…}}`; other keys and types are ignored.
+    /// From `{"profile": …, "sample": …, "geoip": …}` or `{"spl": {…}}`; other keys and types
+    /// are ignored.
     pub fn from_json(v: &serde_json::Value) -> ClientSettings {
         let v = v.get("spl").unwrap_or(v);
         let s = |k: &str| {
@@ -30,16 +34,19 @@ impl ClientSettings {
         ClientSettings {
             profile: s("profile"),
             sample: s("sample"),
+            geoip: s("geoip"),
         }
     }
 }
 
-/// `spl.toml`: `profile = "logtail"`, `sample = "logs/sample.jsonl"` (relative to the file).
+/// `spl.toml`: `profile = "logtail"`, `sample = "logs/sample.jsonl"`, `geoip =
+/// "GeoLite2-City.mmdb"` (paths relative to the file).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProjectFile {
     profile: Option<String>,
     sample: Option<String>,
+    geoip: Option<String>,
 }
 
 /// The settings that apply to one document.
@@ -47,6 +54,7 @@ struct ProjectFile {
 pub struct Effective {
     pub profile: Profile,
     pub sample: Option<PathBuf>,
+    pub geoip: Option<PathBuf>,
     /// Problems found on the way (bad `spl.toml`, unknown profile), for the client's log.
     pub warnings: Vec<String>,
 }
@@ -80,14 +88,15 @@ pub fn effective(client: &ClientSettings, root: Option<&Path>, doc: Option<&Path
             Profile::Cli
         }),
     };
-    let sample = match (&client.sample, file.sample) {
+    let path = |client: &Option<String>, file: Option<String>| match (client, file) {
         (Some(s), _) => Some(resolve(root, s)),
         (None, Some(s)) => Some(resolve(file_dir.as_deref(), &s)),
         (None, None) => None,
     };
     Effective {
         profile,
-        sample,
+        sample: path(&client.sample, file.sample),
+        geoip: path(&client.geoip, file.geoip),
         warnings,
     }
 }

@@ -1,5 +1,5 @@
 // The SPL extension: starts `spl lsp` (the `spl.path` setting) as a language server over stdio
-// for `.spl` files, passing the `spl.profile` and `spl.sample` settings.
+// for `.spl` files, passing the `spl.profile`, `spl.sample` and `spl.geoip` settings.
 "use strict";
 
 const vscode = require("vscode");
@@ -9,7 +9,11 @@ let client;
 
 function settings() {
   const c = vscode.workspace.getConfiguration("spl");
-  return { profile: c.get("profile") || null, sample: c.get("sample") || null };
+  return {
+    profile: c.get("profile") || null,
+    sample: c.get("sample") || null,
+    geoip: c.get("geoip") || null,
+  };
 }
 
 function activate(context) {
