@@ -34,8 +34,11 @@ pub struct Server {
     client: ClientSettings,
     docs: HashMap<String, Doc>,
     /// The MaxMind database last opened, by path (opened once, not per keystroke).
-    geoip: std::cell::RefCell<Option<(PathBuf, Result<Arc<GeoIpDb>, String>)>>,
+    geoip: std::cell::RefCell<Option<(PathBuf, Opened)>>,
 }
+
+/// A MaxMind database as opened, or why it could not be.
+type Opened = Result<Arc<GeoIpDb>, String>;
 
 struct Doc {
     uri: Uri,
@@ -241,7 +244,7 @@ impl Server {
     }
 
     /// The MaxMind database at `path`, opened on first use and kept while the setting stays.
-    fn geoip_at(&self, path: &Path) -> Result<Arc<GeoIpDb>, String> {
+    fn geoip_at(&self, path: &Path) -> Opened {
         let mut cached = self.geoip.borrow_mut();
         match &*cached {
             Some((p, db)) if p == path => db.clone(),
