@@ -59,6 +59,28 @@ pub struct ChartData {
     pub notes: Vec<String>,
 }
 
+impl ChartData {
+    /// The smallest and largest x and y of all points (each widened by one either side when
+    /// all points share it), for laying out the axes.
+    pub fn extent(&self) -> ((f64, f64), (f64, f64)) {
+        let span = |v: &mut dyn Iterator<Item = f64>| {
+            let (lo, hi) = v.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+                (l.min(x), h.max(x))
+            });
+            if lo == hi {
+                (lo - 1.0, hi + 1.0)
+            } else {
+                (lo, hi)
+            }
+        };
+        let points = || self.series.iter().flat_map(|s| s.points.iter());
+        (
+            span(&mut points().map(|p| p.0)),
+            span(&mut points().map(|p| p.1)),
+        )
+    }
+}
+
 /// One field of the output over all its batches.
 struct Column<'a> {
     name: String,

@@ -161,20 +161,10 @@ pub fn number_label(v: f64) -> String {
 
 /// The y range: the data's (with 0 for areas and bars), widened by 5%, or the spec's.
 fn y_range(data: &ChartData, with_zero: bool) -> (f64, f64) {
-    let ys = data
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1));
-    let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), y| {
-        (l.min(y), h.max(y))
-    });
+    let (_, (mut lo, mut hi)) = data.extent();
     if with_zero {
         lo = lo.min(0.0);
         hi = hi.max(0.0);
-    }
-    if lo == hi {
-        lo -= 1.0;
-        hi += 1.0;
     }
     let pad = (hi - lo) * 0.05;
     let lo = data.ymin.unwrap_or(if with_zero && lo == 0.0 {
@@ -214,17 +204,7 @@ fn x_labeler(x: &XAxis, span: f64) -> impl Fn(&f64) -> String + '_ {
 
 /// Line, area and scatter charts.
 fn xy<DB: DrawingBackend>(area: &Area<DB>, data: &ChartData) -> Result<(), String> {
-    let xs = data
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0));
-    let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
-        (l.min(x), h.max(x))
-    });
-    if x0 == x1 {
-        x0 -= 1.0;
-        x1 += 1.0;
-    }
+    let ((mut x0, mut x1), _) = data.extent();
     if let XAxis::Category(_) = data.x {
         x0 -= 0.5;
         x1 += 0.5;

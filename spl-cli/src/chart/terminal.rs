@@ -44,24 +44,7 @@ const DOTS: [[u8; 4]; 2] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]];
 
 fn canvas(data: &ChartData, color: bool, out: &mut String) {
     let (w, h) = (COLUMNS * 2, ROWS * 4);
-    let xs = data
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0));
-    let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
-        (l.min(x), h.max(x))
-    });
-    if x0 == x1 {
-        x0 -= 1.0;
-        x1 += 1.0;
-    }
-    let ys = data
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1));
-    let (mut y0, mut y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), y| {
-        (l.min(y), h.max(y))
-    });
+    let ((x0, x1), (mut y0, mut y1)) = data.extent();
     if data.kind == ChartKind::Area {
         y0 = y0.min(0.0);
         y1 = y1.max(0.0);

@@ -171,17 +171,7 @@ pub(crate) fn decompose(
     threshold: f64,
 ) -> std::result::Result<Decomposition, String> {
     let n = y.len();
-    let period = match period {
-        Some(0) => None,
-        Some(p) if p >= 2 && p * 2 <= n => Some(p),
-        Some(p) => {
-            return Err(format!(
-                "period {p} needs 2 ≤ period ≤ {} (half the points)",
-                n / 2
-            ))
-        }
-        None => detect_period(y).map(|p| p.0),
-    };
+    let period = util::period_of(y, period)?;
     let (trend, seasonal) = match period {
         Some(p) => {
             let fit = stlrs::params()

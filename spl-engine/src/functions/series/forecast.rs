@@ -25,8 +25,8 @@ use datafusion_common::{exec_err, Result};
 use serde_json::{json, Map, Value};
 
 use super::util::{
-    self, detect_period, fill_gaps, json_f64s, json_nums, known_options, opt_f64, opt_usize,
-    options, SeriesCol, TsCol,
+    self, fill_gaps, json_f64s, json_nums, known_options, opt_f64, opt_usize, options, SeriesCol,
+    TsCol,
 };
 use crate::functions::common::{int_col, str_col};
 
@@ -84,17 +84,7 @@ pub(crate) fn forecast(
     level: f64,
 ) -> std::result::Result<Forecast, String> {
     let n = y.len();
-    let period = match period {
-        Some(0) => None,
-        Some(p) if p >= 2 && p * 2 <= n => Some(p),
-        Some(p) => {
-            return Err(format!(
-                "period {p} needs 2 ≤ period ≤ {} (half the points)",
-                n / 2
-            ))
-        }
-        None => detect_period(y).map(|p| p.0),
-    };
+    let period = util::period_of(y, period)?;
     let (_, std) = util::mean_std(y);
     if std <= 1e-12 * y[0].abs().max(1.0) {
         // A constant series: its forecast is the constant, with no uncertainty (ETS would

@@ -346,6 +346,24 @@ pub(crate) const MAX_PERIOD: usize = 2_000;
 /// Smallest autocorrelation that counts as seasonality.
 pub(crate) const MIN_ACF: f64 = 0.3;
 
+/// The season length to use for `y`: the one asked for (`Some(0)`: none), or the detected one
+/// when none was given. An asked period must leave at least two full cycles.
+pub(crate) fn period_of(
+    y: &[f64],
+    asked: Option<usize>,
+) -> std::result::Result<Option<usize>, String> {
+    let n = y.len();
+    match asked {
+        Some(0) => Ok(None),
+        Some(p) if p >= 2 && p * 2 <= n => Ok(Some(p)),
+        Some(p) => Err(format!(
+            "period {p} needs 2 ≤ period ≤ {} (half the points)",
+            n / 2
+        )),
+        None => Ok(detect_period(y).map(|p| p.0)),
+    }
+}
+
 /// The dominant period of `y` (in points) and its autocorrelation, by the sample
 /// autocorrelation function of the linearly detrended series: the lag (2 ≤ lag ≤ n/2, at most
 /// [`MAX_PERIOD`]) with the highest local ACF peak, when that peak is at least [`MIN_ACF`].
