@@ -71,10 +71,7 @@ impl Encoder {
         batch: &RecordBatch,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
-        let mut encoded = EncodedRows {
-            bytes: Vec::with_capacity(batch.num_rows() * 64),
-            row_ends: Vec::new(),
-        };
+        let mut encoded = EncodedRows::default();
         self.rows.encode(batch, &mut encoded)?;
         out.write_all(&encoded.bytes)
     }
@@ -133,6 +130,17 @@ impl RowEncoder {
             LineFormat::Raw => batch.column_by_name("content"),
             LineFormat::Json => None,
         };
+        // Room for the rows at once: rows written from their lines take about the lines' bytes
+        // (growing the buffer by doubling would fault in fresh memory several times a chunk).
+        let from_lines = whole_lines.or(splice.map(|s| s.0)).map_or(0, |l| {
+            l.views()
+                .iter()
+                .map(|v| *v as u32 as usize + 1)
+                .sum::<usize>()
+        });
+        out.bytes
+            .reserve(from_lines + batch.num_rows() * if from_lines > 0 { 16 } else { 64 });
+        out.row_ends.reserve(batch.num_rows());
         let buf = &mut out.bytes;
         for row in 0..batch.num_rows() {
             if let Some(text) = content.and_then(|c| text(&self.renderer, c.as_ref(), row)) {
