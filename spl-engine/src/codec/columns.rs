@@ -257,6 +257,17 @@ impl<'c> Columns<'c> {
         is_time_field(name) || self.wanted.keeps(name)
     }
 
+    /// True when only a few named fields become columns: a row's other cells can be left out
+    /// before they are resolved ([`Columns::wants`]).
+    pub fn is_narrow(&self) -> bool {
+        matches!(&*self.wanted, FieldSelection::Only(names) if names.len() <= 8)
+    }
+
+    /// True when a cell named `name` becomes a column (a time field or a selected one).
+    pub fn wants(&self, name: &str) -> bool {
+        self.is_wanted(name)
+    }
+
     /// Appends the cells of the row resolved last, last position first so that the last of
     /// repeated names wins.
     fn append_resolved<'t>(&mut self, mut cell: impl FnMut(usize) -> Cell<'t>) {

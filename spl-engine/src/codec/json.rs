@@ -57,10 +57,23 @@ fn decode_with(
         columns.keep_cuts();
     }
     let mut members = Vec::new();
+    // With a narrow selection (and no splices, which need every member), a row's members that
+    // become no column are left out before they are resolved.
+    let narrow = columns.is_narrow() && splice.is_none();
+    let mut picked = Vec::new();
     input.for_each_line(|input, line| {
         let text: &str = &line.text;
         let scanned = fast && scan_object(text.as_bytes(), &mut members).is_ok();
-        let result = if scanned {
+        let result = if scanned && narrow {
+            picked.clear();
+            picked.extend(
+                members
+                    .iter()
+                    .filter(|m| columns.wants(&text[m.key()]))
+                    .copied(),
+            );
+            push_scanned(&mut columns, text, &picked)
+        } else if scanned {
             push_scanned(&mut columns, text, &members)
         } else {
             parse_object(text).map(|cells| columns.push_named(cells))
