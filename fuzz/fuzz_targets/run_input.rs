@@ -1,7 +1,8 @@
 //! A fixed set of programs, compiled once per error policy under the CLI profile, run over
 //! arbitrary bytes through the executor `spl run` uses (`spl_engine::exec::run`: chunking at line
 //! ends, the source's decoder for raw lines, JSON lines or CSV with its header, the decode plan of
-//! the pipeline, ordered delivery into a sink that encodes rows on the workers).
+//! the pipeline, ordered delivery into a sink that encodes rows on the workers, splicing rows
+//! from their input lines where the plan allows).
 //!
 //! Input: byte 0 picks the program, byte 1 the input format (raw, JSON, CSV or detected) and the
 //! error policy, byte 2 the output (JSON lines with input lines, or raw), the thread count and
@@ -141,6 +142,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let json_out = run & 1 == 0;
     let lines = DecodePlan::rows_as_lines(pipeline, json_out);
+    let decode = DecodePlan::for_pipeline(pipeline, json_out);
     let encoder = Encoder::new(
         if json_out {
             LineFormat::Json
@@ -149,12 +151,13 @@ fuzz_target!(|data: &[u8]| {
         },
         Renderer::new(SessionTz::UTC),
     )
-    .with_input_lines(lines);
+    .with_input_lines(lines)
+    .with_splice(decode.splice.as_ref());
     let options = RunOptions {
         threads: if run & 2 == 0 { 1 } else { 2 },
         chunk_size: CHUNK_SIZES[(*run as usize >> 2) % CHUNK_SIZES.len()],
         fail_fast: false,
-        decode: DecodePlan::for_pipeline(pipeline, json_out),
+        decode,
     };
     let mut sink = Counting {
         encoder: encoder.row_encoder(),
