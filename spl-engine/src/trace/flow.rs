@@ -223,6 +223,30 @@ impl Tracer<'_> {
             .collect()
     }
 
+    /// Records that `input` failed at stage `si` with `code` and `message` (no rows out).
+    #[allow(clippy::too_many_arguments)]
+    fn failed(
+        &mut self,
+        statement: usize,
+        si: usize,
+        stage: &plan::Stage,
+        origins: &[usize],
+        input: Row,
+        code: &'static str,
+        message: &str,
+    ) {
+        let reason = explain::failed(stage, &input, code, message);
+        self.step(
+            statement,
+            si,
+            origins,
+            input,
+            Vec::new(),
+            Outcome::Failed,
+            Some(reason),
+        );
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
@@ -262,21 +286,8 @@ impl Tracer<'_> {
             let out = match result {
                 Ok(out) => out,
                 Err(e) => {
-                    let reason = explain::failed(
-                        stage,
-                        &input,
-                        spl_parser::codes::BATCH_FAILED.id,
-                        &e.message,
-                    );
-                    self.step(
-                        statement,
-                        si,
-                        &item.origins,
-                        input,
-                        Vec::new(),
-                        Outcome::Failed,
-                        Some(reason),
-                    );
+                    let code = spl_parser::codes::BATCH_FAILED.id;
+                    self.failed(statement, si, stage, &item.origins, input, code, &e.message);
                     continue;
                 }
             };
@@ -354,33 +365,19 @@ impl Tracer<'_> {
                 }
                 Ok(out) => {
                     let e = &out.errors[0];
-                    let reason = explain::failed(stage, &input, e.code, &e.message);
-                    self.step(
+                    self.failed(
                         statement,
                         si,
+                        stage,
                         &item.origins,
                         input,
-                        Vec::new(),
-                        Outcome::Failed,
-                        Some(reason),
+                        e.code,
+                        &e.message,
                     );
                 }
                 Err(e) => {
-                    let reason = explain::failed(
-                        stage,
-                        &input,
-                        spl_parser::codes::BATCH_FAILED.id,
-                        &e.message,
-                    );
-                    self.step(
-                        statement,
-                        si,
-                        &item.origins,
-                        input,
-                        Vec::new(),
-                        Outcome::Failed,
-                        Some(reason),
-                    );
+                    let code = spl_parser::codes::BATCH_FAILED.id;
+                    self.failed(statement, si, stage, &item.origins, input, code, &e.message);
                 }
             }
         }
