@@ -90,19 +90,9 @@ pub(crate) fn rows(name: &str, a: &[ArrayRef], rows: usize) -> Result<Vec<Option
             let Some(values) = series.get(name, i)? else {
                 return Ok(None);
             };
-            let ts = match &ts {
-                None => None,
-                Some(c) => match c.get(i) {
-                    None => return Ok(None),
-                    Some(t) if t.len() != values.len() => {
-                        return exec_err!(
-                            "{name}: the time axis has {} points but the series has {}",
-                            t.len(),
-                            values.len()
-                        )
-                    }
-                    Some(t) => Some(t),
-                },
+            let ts = match util::axis_of(name, ts.as_ref(), i, values.len())? {
+                None => return Ok(None),
+                Some(axis) => axis,
             };
             let options = options(name, opts.as_ref().and_then(|c| c.get(i)))?;
             Ok(Some(Row {

@@ -253,19 +253,9 @@ pub(crate) fn invoke(name: &str, a: &[ArrayRef], rows: usize) -> Result<Vec<Opti
             let h = h as usize;
             let o = options(name, opts.as_ref().and_then(|c| c.get(i)))?;
             let (period, level) = parse_options(name, &o)?;
-            let axis = match &ts {
-                None => None,
-                Some(c) => match c.get(i) {
-                    None => return Ok(None),
-                    Some(t) if t.len() != values.len() => {
-                        return exec_err!(
-                            "{name}: the time axis has {} points but the series has {}",
-                            t.len(),
-                            values.len()
-                        )
-                    }
-                    Some(t) => Some(t),
-                },
+            let axis = match util::axis_of(name, ts.as_ref(), i, values.len())? {
+                None => return Ok(None),
+                Some(axis) => axis,
             };
             let known = values.iter().flatten().count();
             if known < MIN_POINTS {

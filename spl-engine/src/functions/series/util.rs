@@ -178,6 +178,27 @@ impl TsCol {
     }
 }
 
+/// The time axis of row `i` for a series of `len` points, when the call has one (`ts`):
+/// `Ok(None)` when the row's axis is NULL (the result is NULL), an error when its length differs.
+pub(crate) fn axis_of(
+    name: &str,
+    ts: Option<&TsCol>,
+    i: usize,
+    len: usize,
+) -> Result<Option<Option<Vec<Option<i64>>>>> {
+    let Some(c) = ts else {
+        return Ok(Some(None));
+    };
+    match c.get(i) {
+        None => Ok(None),
+        Some(t) if t.len() != len => exec_err!(
+            "{name}: the time axis has {} points but the series has {len}",
+            t.len()
+        ),
+        Some(t) => Ok(Some(Some(t))),
+    }
+}
+
 /// Row reader of an `ARRAY(ARRAY(DOUBLE))` column.
 pub(crate) struct GroupCol {
     outer: arrow::array::ListArray,
