@@ -496,15 +496,7 @@ impl BufferState for SeriesState {
                             }
                         }
                     }
-                    let series = sums
-                        .into_iter()
-                        .map(|s| {
-                            s.into_iter()
-                                .map(|(sum, c)| (c > 0).then(|| sum / c as f64))
-                                .collect::<Vec<_>>()
-                        })
-                        .collect::<Vec<_>>();
-                    (times, series)
+                    (times, bin_means(sums))
                 }
                 None => {
                     let mut times: Vec<i64> = Vec::new();
@@ -521,15 +513,7 @@ impl BufferState for SeriesState {
                             }
                         }
                     }
-                    let series = sums
-                        .into_iter()
-                        .map(|s| {
-                            s.into_iter()
-                                .map(|(sum, c)| (c > 0).then(|| sum / c as f64))
-                                .collect::<Vec<_>>()
-                        })
-                        .collect::<Vec<_>>();
-                    (times, series)
+                    (times, bin_means(sums))
                 }
             };
             for (b, k) in by.iter_mut().zip(key) {
@@ -565,6 +549,17 @@ impl BufferState for SeriesState {
             .map_err(|e| BatchError::new(e.to_string()))?;
         Ok(StageOutput::one(batch))
     }
+}
+
+/// Each series' bins as the mean of their points (NULL for a bin without one).
+fn bin_means(sums: Vec<Vec<(f64, u32)>>) -> Vec<Vec<Option<f64>>> {
+    sums.into_iter()
+        .map(|s| {
+            s.into_iter()
+                .map(|(sum, c)| (c > 0).then(|| sum / c as f64))
+                .collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]
