@@ -23,6 +23,8 @@ use crate::bytes::starts_with;
 pub struct SeqMatcher {
     start: Start,
     items: Vec<Item>,
+    /// `items` compiled for the match loop ([`Op`]).
+    ops: Vec<Op>,
     /// Capture groups including group 0 (the whole match).
     groups: usize,
 }
@@ -68,6 +70,54 @@ enum Item {
     End,
 }
 
+/// An [`Item`] as the match loop runs it: a few bytes each (an item holds a 128-entry table),
+/// with one-byte literals and runs that step over bytes told apart, so the loop over a
+/// pattern's thirty-odd steps stays in a few cache lines.
+#[derive(Debug, Clone)]
+enum Op {
+    Byte(u8),
+    Literal(Box<[u8]>),
+    /// An unbounded run of a class whose members show in their first byte, of at least one
+    /// character (`min` 0 or 1).
+    Scan {
+        table: Box<[bool; 256]>,
+        min: u32,
+    },
+    /// Any other run: `items[k]`.
+    Run(u32),
+    Open(u32),
+    Close(u32),
+    End,
+}
+
+impl Op {
+    fn compile(items: &[Item]) -> Vec<Op> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(k, item)| match item {
+                Item::Literal(l) if l.len() == 1 => Op::Byte(l[0]),
+                Item::Literal(l) => Op::Literal(l.clone()),
+                Item::Run { class, min, max }
+                    if *max == u32::MAX && *min <= 1 && class.stops.is_none() =>
+                {
+                    match &class.bytewise {
+                        Some(table) => Op::Scan {
+                            table: table.clone(),
+                            min: *min,
+                        },
+                        None => Op::Run(k as u32),
+                    }
+                }
+                Item::Run { .. } => Op::Run(k as u32),
+                Item::Open(g) => Op::Open(*g as u32),
+                Item::Close(g) => Op::Close(*g as u32),
+                Item::End => Op::End,
+            })
+            .collect()
+    }
+}
+
 /// A set of characters: a table for ASCII, sorted ranges above.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct CharSet {
@@ -77,6 +127,10 @@ struct CharSet {
     /// When the set is every character except a few ASCII bytes (at most 3): those bytes,
     /// so a run can be found with `memchr`.
     stops: Option<Vec<u8>>,
+    /// When a character's membership shows in its first byte (the set holds no character
+    /// above ASCII, or every one): per byte value, whether it belongs to a run. A run then
+    /// steps over bytes without decoding characters.
+    bytewise: Option<Box<[bool; 256]>>,
 }
 
 impl CharSet {
@@ -128,7 +182,17 @@ impl CharSet {
         let all_wide = covers_all_wide(&wide);
         let excluded: Vec<u8> = (0..128u8).filter(|b| !ascii[*b as usize]).collect();
         let stops = (all_wide && !excluded.is_empty() && excluded.len() <= 3).then_some(excluded);
-        CharSet { ascii, wide, stops }
+        let bytewise = (all_wide || wide.is_empty()).then(|| {
+            let mut table = Box::new([all_wide; 256]);
+            table[..128].copy_from_slice(&ascii);
+            table
+        });
+        CharSet {
+            ascii,
+            wide,
+            stops,
+            bytewise,
+        }
     }
 
     #[inline(always)]
@@ -197,11 +261,11 @@ impl CharSet {
     #[inline(always)]
     fn run(&self, text: &str, mut i: usize, max: u32, need: u32) -> (usize, u32) {
         let b = text.as_bytes();
-        if let (Some(stops), u32::MAX) = (&self.stops, max) {
+        if let (Some(table), Some(stops), u32::MAX) = (&self.bytewise, &self.stops, max) {
             let rest = &b[i..];
             // Runs are often short: look at the first bytes one by one before `memchr`.
             let near = rest.len().min(SHORT_RUN);
-            let len = match rest[..near].iter().position(|c| stops.contains(c)) {
+            let len = match rest[..near].iter().position(|&c| !table[c as usize]) {
                 Some(at) => Some(at),
                 None if near == rest.len() => None,
                 None => match stops.as_slice() {
@@ -220,6 +284,29 @@ impl CharSet {
                 text[i..end].chars().take(need as usize).count() as u32
             };
             return (end, count);
+        }
+        if let Some(table) = &self.bytewise {
+            // Without wide members every byte of a run is a character, so a bounded run is
+            // bounded in bytes; with all of them, only an unbounded run needs no counting.
+            let limit = match max {
+                u32::MAX => Some(b.len()),
+                _ if self.wide.is_empty() => Some(b.len().min(i.saturating_add(max as usize))),
+                _ => None,
+            };
+            if let Some(limit) = limit {
+                let start = i;
+                while i < limit && table[b[i] as usize] {
+                    i += 1;
+                }
+                let count = if self.wide.is_empty() {
+                    u32::try_from(i - start).unwrap_or(u32::MAX)
+                } else if need <= 1 {
+                    u32::from(i > start)
+                } else {
+                    text[start..i].chars().take(need as usize).count() as u32
+                };
+                return (i, count);
+            }
         }
         let mut count = 0;
         while count < max {
@@ -316,6 +403,7 @@ impl SeqMatcher {
         }
         Some(SeqMatcher {
             start,
+            ops: Op::compile(&items),
             items,
             groups: hir.properties().explicit_captures_len() + 1,
         })
@@ -387,34 +475,53 @@ impl SeqMatcher {
         start: usize,
         slots: &mut [Option<(usize, usize)>],
     ) -> Result<(), usize> {
+        let b = text.as_bytes();
         let mut i = start;
-        for item in &self.items {
-            match item {
-                Item::Literal(l) => {
-                    if !starts_with(&text.as_bytes()[i..], l) {
+        for op in &self.ops {
+            match op {
+                Op::Byte(c) => {
+                    if b.get(i) != Some(c) {
+                        return Err(i);
+                    }
+                    i += 1;
+                }
+                Op::Literal(l) => {
+                    if !starts_with(&b[i..], l) {
                         return Err(i);
                     }
                     i += l.len();
                 }
-                Item::Run { class, min, max } => {
+                Op::Scan { table, min } => {
+                    let from = i;
+                    while i < b.len() && table[b[i] as usize] {
+                        i += 1;
+                    }
+                    if i == from && *min > 0 {
+                        return Err(i);
+                    }
+                }
+                Op::Run(k) => {
+                    let Some(Item::Run { class, min, max }) = self.items.get(*k as usize) else {
+                        return Err(i);
+                    };
                     let (end, count) = class.run(text, i, *max, *min);
                     if count < *min {
                         return Err(end);
                     }
                     i = end;
                 }
-                Item::Open(g) => {
-                    if let Some(slot) = slots.get_mut(*g) {
+                Op::Open(g) => {
+                    if let Some(slot) = slots.get_mut(*g as usize) {
                         *slot = Some((i, i));
                     }
                 }
-                Item::Close(g) => {
-                    if let Some(Some(slot)) = slots.get_mut(*g) {
+                Op::Close(g) => {
+                    if let Some(Some(slot)) = slots.get_mut(*g as usize) {
                         slot.1 = i;
                     }
                 }
-                Item::End => {
-                    if i != text.len() {
+                Op::End => {
+                    if i != b.len() {
                         return Err(i);
                     }
                 }
