@@ -2,6 +2,7 @@
 //! Arrow batches. An operator gets a batch and returns output batches plus the rows that failed
 //! with a data error (spec §18.11: never lost silently).
 pub mod aggregate;
+mod cut_views;
 mod expand_values;
 mod extend;
 mod filter_first;
@@ -438,18 +439,11 @@ impl DynamicFields {
         let mut built = Vec::with_capacity(self.fields.len());
         for field in self.fields {
             let existing = out.column_by_name(&field.name).cloned();
-            let mut b = arrow::array::StringViewBuilder::with_capacity(self.rows);
-            let source = match &self.source {
-                Some(source)
-                    if field
-                        .values
-                        .iter()
-                        .any(|(_, v)| matches!(v, Extracted::Slice(..))) =>
-                {
-                    Some((source, share_blocks(&mut b, source)))
-                }
-                _ => None,
-            };
+            let cuts = field
+                .values
+                .iter()
+                .any(|(_, v)| matches!(v, Extracted::Slice(..)));
+            let mut b = cut_views::CutViews::new(self.rows, self.source.as_ref().filter(|_| cuts));
             let mut values = field.values.into_iter().peekable();
             for row in 0..self.rows {
                 let new = values.next_if(|(r, _)| *r == row).map(|(_, v)| v);
@@ -460,25 +454,22 @@ impl DynamicFields {
                 };
                 let new = match (new, preserve) {
                     (None, _) => {
-                        b.append_option(old());
+                        b.push(old().as_deref());
                         continue;
                     }
                     (Some(new), true) => match old() {
                         Some(old) => {
-                            b.append_value(old);
+                            b.push(Some(&old));
                             continue;
                         }
                         None => new,
                     },
                     (Some(new), false) => new,
                 };
-                match (new, source) {
-                    (Extracted::Text(t), _) => b.append_value(t),
-                    (Extracted::Slice(start, end), Some((source, first))) => {
-                        append_slice(&mut b, source, first, row, start as usize, end as usize)
-                    }
-                    // Slices are only recorded with a source.
-                    (Extracted::Slice(..), None) => b.append_null(),
+                match new {
+                    Extracted::Text(t) => b.push(Some(&t)),
+                    // Without a source (never recorded so) the cut is NULL.
+                    Extracted::Slice(start, end) => b.push_cut(row, start as usize, end as usize),
                 }
             }
             built.push((field.name, b.finish()));
@@ -491,53 +482,6 @@ impl DynamicFields {
         }
         Ok(out)
     }
-}
-
-/// Appends `source`'s data blocks to `b`; returns the index `b` gave the first one.
-fn share_blocks(
-    b: &mut arrow::array::StringViewBuilder,
-    source: &arrow::array::StringViewArray,
-) -> u32 {
-    let indices: Vec<u32> = source
-        .data_buffers()
-        .iter()
-        .map(|block| b.append_block(block.clone()))
-        .collect();
-    indices.first().copied().unwrap_or(0)
-}
-
-/// Appends bytes `start..end` of `source`'s value in `row` to `b`, as a view into the source's
-/// block when the value is too long to inline. `first` is the index `b` gave the source's first
-/// block ([`share_blocks`]).
-fn append_slice(
-    b: &mut arrow::array::StringViewBuilder,
-    source: &arrow::array::StringViewArray,
-    first: u32,
-    row: usize,
-    start: usize,
-    end: usize,
-) {
-    let whole = source.value(row);
-    debug_assert!(
-        whole.get(start..end).is_some(),
-        "{start}..{end} of {whole:?}"
-    );
-    let Some(value) = whole.get(start..end) else {
-        return b.append_null();
-    };
-    let view = arrow::array::ByteView::from(source.views()[row]);
-    if view.length > 12 && value.len() > 12 {
-        // `get` checked the range: inside the value, on character boundaries.
-        let (at, len) = (view.offset + start as u32, value.len() as u32);
-        let block = first + view.buffer_index;
-        // SAFETY: `share_blocks` appended the source's blocks to this builder in order from
-        // index `first`, so `block` holds `whole` at `view.offset`; `at..at + len` are the
-        // bytes of `value`, valid UTF-8. (The checked `try_append_view` would validate them
-        // again.)
-        unsafe { b.append_view_unchecked(block, at, len) };
-        return;
-    }
-    b.append_value(value);
 }
 
 /// The field `name` as a Utf8View array when it exists and is VARCHAR (extraction sources).
@@ -563,11 +507,8 @@ pub(crate) fn varchar_source(
 pub(crate) struct FixedFields {
     names: Vec<String>,
     existing: Vec<Option<arrow::array::ArrayRef>>,
-    builders: Vec<arrow::array::StringViewBuilder>,
+    columns: Vec<cut_views::CutViews>,
     renderer: crate::render::Renderer,
-    /// The source column whose data blocks every builder shares ([`FixedFields::views_into`]),
-    /// with the index each builder gave the source's first block.
-    source: Option<(arrow::array::StringViewArray, Vec<u32>)>,
     /// The budget's bytes charged when extraction began ([`crate::budget::top_up`]).
     charged_before: usize,
 }
@@ -576,20 +517,19 @@ impl FixedFields {
     pub fn new(batch: &RecordBatch, names: Vec<String>) -> FixedFields {
         let rows = batch.num_rows();
         let charged_before = crate::budget::used();
-        // The builders below: a view (16 bytes) and a validity bit per row and output.
+        // The columns below: a view (16 bytes) and a validity bit per row and output.
         let _ = crate::budget::charge(names.len() * rows * 17);
         FixedFields {
             existing: names
                 .iter()
                 .map(|n| batch.column_by_name(n).cloned())
                 .collect(),
-            builders: names
+            columns: names
                 .iter()
-                .map(|_| arrow::array::StringViewBuilder::with_capacity(rows))
+                .map(|_| cut_views::CutViews::new(rows, None))
                 .collect(),
             names,
             renderer: crate::render::Renderer::default(),
-            source: None,
             charged_before,
         }
     }
@@ -597,38 +537,35 @@ impl FixedFields {
     /// Lets [`FixedFields::push_slice`] store values cut from `source` as views into its data
     /// blocks instead of copies.
     pub fn views_into(mut self, source: &arrow::array::StringViewArray) -> FixedFields {
-        let firsts = self
-            .builders
-            .iter_mut()
-            .map(|b| share_blocks(b, source))
+        self.columns = self
+            .columns
+            .into_iter()
+            .map(|c| c.cutting(source))
             .collect();
-        self.source = Some((source.clone(), firsts));
         self
     }
 
     /// Appends output `k`'s value for `row`: bytes `start..end` of the source's value in that
     /// row, as a view into the source's block when the value is too long to inline.
+    #[inline]
     pub fn push_slice(&mut self, k: usize, row: usize, start: usize, end: usize) {
-        let Some((source, firsts)) = &self.source else {
-            return;
-        };
-        append_slice(&mut self.builders[k], source, firsts[k], row, start, end);
+        self.columns[k].push_cut(row, start, end);
     }
 
     /// Appends output `k`'s value for `row`: `value`, or the old value when `None`.
     pub fn push(&mut self, k: usize, row: usize, value: Option<&str>) {
         match value {
             Some(v) => {
-                // Copied into the builder: counted now (the caller's next row tick fails once
+                // Copied into the column: counted now (the caller's next row tick fails once
                 // this is over the ceiling), settled against the built arrays in `apply`.
                 let _ = crate::budget::charge(v.len());
-                self.builders[k].append_value(v)
+                self.columns[k].push(Some(v))
             }
             None => {
                 let old = self.existing[k]
                     .as_ref()
                     .and_then(|c| self.renderer.text(c.as_ref(), row));
-                self.builders[k].append_option(old)
+                self.columns[k].push(old.as_deref())
             }
         }
     }
@@ -637,9 +574,9 @@ impl FixedFields {
     pub fn apply(self, batch: RecordBatch) -> Result<RecordBatch, BatchError> {
         let mut out = batch;
         let mut built = Vec::with_capacity(self.names.len());
-        for (name, mut b) in self.names.iter().zip(self.builders) {
+        for (name, c) in self.names.iter().zip(self.columns) {
             if !crate::batch::is_time_field(name) {
-                built.push((name, b.finish()));
+                built.push((name, c.finish()));
             }
         }
         let arrays: Vec<&dyn arrow::array::Array> = built.iter().map(|(_, c)| c as _).collect();
