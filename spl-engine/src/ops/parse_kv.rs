@@ -5,8 +5,11 @@
 //! default, delimiters `&` by default). Segments without the separator are skipped; keys are
 //! trimmed; values keep surrounding quotes (spec §18.5) unless `-strip-quotes` (an extension);
 //! `-greedy` lets a value run up to the next `key<sep>`; `-prefix` and `-mode` as in parse-json.
+use std::ops::Range;
+
 use arrow::array::Array;
 use arrow::record_batch::RecordBatch;
+use memchr::memmem::Finder;
 use regex::Regex;
 use spl_parser::{Diagnostic, Ident, Instruction, StrLit};
 
@@ -18,12 +21,21 @@ use crate::expr::Session;
 #[derive(Debug)]
 enum Splitter {
     /// Pair delimiter (a whole string) and key/value separator.
-    Delimited { delim: String, sep: String },
+    Delimited {
+        delim: memchr::memmem::Finder<'static>,
+        sep: memchr::memmem::Finder<'static>,
+    },
     /// A set of single-character pair delimiters and a separator.
-    CharSet { delims: Vec<char>, sep: String },
+    CharSet {
+        delims: Vec<char>,
+        sep: memchr::memmem::Finder<'static>,
+    },
     /// A regex with two groups, applied to every match.
     Regex(Regex),
 }
+
+/// A pair found in a text: byte ranges of the key and the value.
+type Pair = (Range<usize>, Range<usize>);
 
 #[derive(Debug)]
 pub struct ParseKv {
@@ -55,13 +67,13 @@ impl ParseKv {
                 Splitter::Regex(re)
             }
             [delim, sep] => Splitter::Delimited {
-                delim: delim.value.clone(),
-                sep: sep.value.clone(),
+                delim: Finder::new(delim.value.as_bytes()).into_owned(),
+                sep: Finder::new(sep.value.as_bytes()).into_owned(),
             },
             // The parser has checked the argument forms; this is the older option form.
             _ => Splitter::CharSet {
                 delims: instr.text("delims").unwrap_or("&").chars().collect(),
-                sep: instr.text("kv-sep").unwrap_or("=").to_string(),
+                sep: Finder::new(instr.text("kv-sep").unwrap_or("=").as_bytes()).into_owned(),
             },
         };
         Ok(ParseKv {
@@ -74,48 +86,72 @@ impl ParseKv {
         })
     }
 
-    /// The pairs of one text, in order.
-    fn pairs<'t>(&self, text: &'t str) -> Vec<(&'t str, &'t str)> {
-        let (segments, sep): (Vec<&str>, &str) = match &self.splitter {
+    /// The pairs of one text, in order, into `out` (cleared first).
+    fn pairs(&self, text: &str, out: &mut Vec<Pair>) {
+        out.clear();
+        let sep = match &self.splitter {
             Splitter::Regex(re) => {
-                return re
-                    .captures_iter(text)
-                    .filter_map(|c| {
-                        Some((
-                            c.get(1)?.as_str(),
-                            c.get(2).map(|m| m.as_str()).unwrap_or(""),
-                        ))
-                    })
-                    .collect()
+                out.extend(re.captures_iter(text).filter_map(|c| {
+                    let key = c.get(1)?.range();
+                    let value = c.get(2).map_or(key.end..key.end, |m| m.range());
+                    Some((key, value))
+                }));
+                return;
             }
-            Splitter::Delimited { delim, sep } if !delim.is_empty() => {
-                (text.split(delim.as_str()).collect(), sep)
+            Splitter::Delimited { delim, sep } => {
+                let bytes = text.as_bytes();
+                let step = delim.needle().len();
+                let mut start = 0;
+                loop {
+                    let end = match delim.find(&bytes[start..]).filter(|_| step > 0) {
+                        Some(at) => start + at,
+                        None => text.len(),
+                    };
+                    self.segment(text, start..end, sep, out);
+                    if end == text.len() {
+                        return;
+                    }
+                    start = end + step;
+                }
             }
-            Splitter::Delimited { sep, .. } => (vec![text], sep),
-            Splitter::CharSet { delims, sep } => {
-                (text.split(|c| delims.contains(&c)).collect(), sep)
-            }
+            Splitter::CharSet { sep, .. } => sep,
         };
-        let mut out: Vec<(&str, &str)> = Vec::new();
-        for seg in segments {
-            match seg.find(sep).filter(|_| !sep.is_empty()) {
-                Some(i) => {
-                    let key = seg[..i].trim();
-                    if !key.is_empty() {
-                        out.push((key, &seg[i + sep.len()..]));
-                    }
-                }
-                None if self.greedy => {
-                    // The value runs on over this segment, up to the next `key<sep>`.
-                    if let Some(last) = out.last_mut() {
-                        let start = offset(text, last.1);
-                        last.1 = &text[start..offset(text, seg) + seg.len()];
-                    }
-                }
-                None => {}
-            }
+        let Splitter::CharSet { delims, .. } = &self.splitter else {
+            return;
+        };
+        for seg in text.split(|c| delims.contains(&c)) {
+            let at = offset(text, seg);
+            self.segment(text, at..at + seg.len(), sep, out);
         }
-        out
+    }
+
+    /// The pair in segment `seg` of `text`, when it has the separator and a key; under
+    /// `-greedy`, a segment without one continues the last value.
+    fn segment(&self, text: &str, seg: Range<usize>, sep: &Finder<'_>, out: &mut Vec<Pair>) {
+        let at = match sep.needle() {
+            [] => None,
+            [b] => memchr::memchr(*b, &text.as_bytes()[seg.clone()]),
+            _ => sep.find(&text.as_bytes()[seg.clone()]),
+        };
+        match at {
+            Some(i) => {
+                let key = text[seg.start..seg.start + i].trim();
+                if !key.is_empty() {
+                    let k = offset(text, key);
+                    out.push((
+                        k..k + key.len(),
+                        seg.start + i + sep.needle().len()..seg.end,
+                    ));
+                }
+            }
+            None if self.greedy => {
+                // The value runs on over this segment, up to the next `key<sep>`.
+                if let Some(last) = out.last_mut() {
+                    last.1.end = seg.end;
+                }
+            }
+            None => {}
+        }
     }
 }
 
@@ -124,10 +160,14 @@ fn offset(whole: &str, part: &str) -> usize {
     part.as_ptr() as usize - whole.as_ptr() as usize
 }
 
-fn strip_quotes(v: &str) -> &str {
-    v.strip_prefix('"')
-        .and_then(|x| x.strip_suffix('"'))
-        .unwrap_or(v)
+/// `value` (a range of `text`) without one pair of surrounding double quotes.
+fn strip_quotes(text: &str, value: Range<usize>) -> Range<usize> {
+    let v = text.as_bytes().get(value.clone()).unwrap_or_default();
+    if v.len() >= 2 && v[0] == b'"' && v[v.len() - 1] == b'"' {
+        value.start + 1..value.end - 1
+    } else {
+        value
+    }
 }
 
 impl Operator for ParseKv {
@@ -139,19 +179,25 @@ impl Operator for ParseKv {
         let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(StageOutput::one(batch));
         };
-        let mut fields = DynamicFields::new(batch.num_rows());
+        let mut fields = DynamicFields::new(batch.num_rows()).views_into(&text);
+        let mut pairs = Vec::new();
         for row in 0..batch.num_rows() {
             if text.is_null(row) {
                 continue;
             }
-            super::tick_row(text.value(row).len())?;
-            for (k, v) in self.pairs(text.value(row)) {
+            let value = text.value(row);
+            super::tick_row(value.len())?;
+            self.pairs(value, &mut pairs);
+            for (i, (k, v)) in pairs.drain(..).enumerate() {
+                let Some(field) = fields.field(i, &self.prefix, &value[k]) else {
+                    continue;
+                };
                 let v = if self.strip_quotes {
-                    strip_quotes(v)
+                    strip_quotes(value, v)
                 } else {
                     v
                 };
-                fields.set(format!("{}{k}", self.prefix), row, Some(v.to_string()));
+                fields.set_slice(field, row, v.start, v.end);
             }
         }
         Ok(StageOutput::one(fields.apply(batch, self.preserve)?))
