@@ -69,8 +69,10 @@ static struct ArrowSchema input_schema = {"+s", "", NULL, 0, 2, input_children,
 /* Builds the struct array over `text` (ownership moves into the array): one row per line. */
 static int build_batch(char *text, size_t len, int64_t now, struct ArrowArray *out) {
     size_t rows = 0;
-    for (size_t i = 0; i < len; i++) rows += text[i] == '\n';
-    if (len > 0 && text[len - 1] != '\n') rows++;
+    for (const char *at = text, *end = text + len; at < end; rows++) {
+        const char *nl = memchr(at, '\n', (size_t)(end - at));
+        at = nl ? nl + 1 : end;
+    }
     struct batch *b = calloc(1, sizeof *b);
     if (!b) return -1;
     b->text = text;
@@ -83,8 +85,9 @@ static int build_batch(char *text, size_t len, int64_t now, struct ArrowArray *o
         return -1;
     }
     size_t row = 0, start = 0;
-    for (size_t i = 0; i <= len && row < rows; i++) {
-        if (i < len && text[i] != '\n') continue;
+    while (row < rows) {
+        const char *nl = memchr(text + start, '\n', len - start);
+        size_t i = nl ? (size_t)(nl - text) : len;
         size_t end = i;
         if (end > start && text[end - 1] == '\r') end--;
         int32_t n = (int32_t)(end - start);

@@ -403,6 +403,34 @@ pub(crate) unsafe fn import(
     from_columns(fields, out, rows).map_err(|e| invalid(e.to_string()))
 }
 
+/// True when every value of `view` is UTF-8. An agent's views point into a few large blocks
+/// (its read buffers): each block is checked once, whole, with SIMD, and then a value is text
+/// when it starts and ends at character boundaries of its block; a block that is not text
+/// as a whole, and inline values, are checked value by value.
+fn all_utf8(view: &BinaryViewArray) -> bool {
+    let blocks: Vec<bool> = view
+        .data_buffers()
+        .iter()
+        .map(|b| simdutf8::basic::from_utf8(b).is_ok())
+        .collect();
+    let boundary = |block: &[u8], at: usize| block.get(at).is_none_or(|b| (*b as i8) >= -0x40);
+    view.views().iter().enumerate().all(|(row, raw)| {
+        let len = *raw as u32;
+        if len <= 12 || view.is_null(row) {
+            return view.is_null(row) || simdutf8::basic::from_utf8(view.value(row)).is_ok();
+        }
+        let v = arrow::array::ByteView::from(*raw);
+        let (start, end) = (v.offset as usize, v.offset as usize + len as usize);
+        match blocks.get(v.buffer_index as usize) {
+            Some(true) => {
+                let block = &view.data_buffers()[v.buffer_index as usize];
+                boundary(block, start) && boundary(block, end)
+            }
+            _ => simdutf8::basic::from_utf8(view.value(row)).is_ok(),
+        }
+    })
+}
+
 /// Any accepted column as Utf8View, sharing the caller's bytes where possible.
 fn to_varchar(column: ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
     Ok(match column.data_type() {
@@ -417,9 +445,11 @@ fn to_varchar(column: ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
             };
             // Bytes that are not UTF-8 stay bytes: the engine's group merge turns them into
             // text (U+FFFD) only for fields a stage reads or writes.
-            match view.clone().to_string_view() {
-                Ok(text) => Arc::new(text),
-                Err(_) => Arc::new(view),
+            if all_utf8(&view) {
+                // SAFETY: `all_utf8` checked every value.
+                Arc::new(unsafe { view.to_string_view_unchecked() })
+            } else {
+                Arc::new(view)
             }
         }
         _ => cast(&column, &DataType::Utf8View)?,
