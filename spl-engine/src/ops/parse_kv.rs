@@ -22,13 +22,13 @@ use crate::expr::Session;
 enum Splitter {
     /// Pair delimiter (a whole string) and key/value separator.
     Delimited {
-        delim: memchr::memmem::Finder<'static>,
-        sep: memchr::memmem::Finder<'static>,
+        delim: Box<Finder<'static>>,
+        sep: Box<Finder<'static>>,
     },
     /// A set of single-character pair delimiters and a separator.
     CharSet {
         delims: Vec<char>,
-        sep: memchr::memmem::Finder<'static>,
+        sep: Box<Finder<'static>>,
     },
     /// A regex with two groups, applied to every match.
     Regex(Regex),
@@ -67,13 +67,15 @@ impl ParseKv {
                 Splitter::Regex(re)
             }
             [delim, sep] => Splitter::Delimited {
-                delim: Finder::new(delim.value.as_bytes()).into_owned(),
-                sep: Finder::new(sep.value.as_bytes()).into_owned(),
+                delim: Box::new(Finder::new(delim.value.as_bytes()).into_owned()),
+                sep: Box::new(Finder::new(sep.value.as_bytes()).into_owned()),
             },
             // The parser has checked the argument forms; this is the older option form.
             _ => Splitter::CharSet {
                 delims: instr.text("delims").unwrap_or("&").chars().collect(),
-                sep: Finder::new(instr.text("kv-sep").unwrap_or("=").as_bytes()).into_owned(),
+                sep: Box::new(
+                    Finder::new(instr.text("kv-sep").unwrap_or("=").as_bytes()).into_owned(),
+                ),
             },
         };
         Ok(ParseKv {
