@@ -25,7 +25,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::columns::{Cell, Columns};
-use super::json_scan::{scan_object, Member, Value};
+use super::json_scan::{scan_object, unescape, Member, Value};
 use super::splice::{cut_of, Cut, SpliceSpec};
 use super::FieldSelection;
 use super::{time_value, Input};
@@ -102,7 +102,7 @@ fn push_scanned(columns: &mut Columns<'_>, text: &str, members: &[Member]) -> Re
         let key = &text[m.key()];
         if Columns::is_time(key) {
             let raw = match &m.value() {
-                Value::Str(r) => &text[r.start - 1..r.end + 1],
+                Value::Str(r) | Value::Escaped(r) => &text[r.start - 1..r.end + 1],
                 Value::Plain(r) | Value::Nested(r) => &text[r.clone()],
                 Value::Null => "null",
             };
@@ -119,6 +119,7 @@ fn push_scanned(columns: &mut Columns<'_>, text: &str, members: &[Member]) -> Re
             }
             match members[i].value() {
                 Value::Str(r) | Value::Plain(r) => Cell::Text(Cow::Borrowed(&text[r])),
+                Value::Escaped(r) => Cell::Text(Cow::Owned(unescape(&text[r]))),
                 Value::Nested(r) => Cell::Text(compact(&text[r])),
                 Value::Null => Cell::Absent,
             }

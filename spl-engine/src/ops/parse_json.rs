@@ -22,7 +22,7 @@ use serde_json::Value;
 use spl_parser::{Diagnostic, Ident, Instruction};
 
 use super::{path_option, varchar_source, BatchError, DynamicFields, Operator, StageOutput};
-use crate::codec::json_scan::{scan_object, Value as ScannedValue};
+use crate::codec::json_scan::{scan_object, unescape, Value as ScannedValue};
 use crate::expr::Session;
 use crate::jsonpath::JsonPath;
 
@@ -247,6 +247,9 @@ impl ParseJson {
                     match m.value() {
                         ScannedValue::Str(r) | ScannedValue::Plain(r) => {
                             fields.set_slice(field, row, r.start, r.end)
+                        }
+                        ScannedValue::Escaped(r) => {
+                            fields.set_text(field, row, Some(unescape(&value[r])))
                         }
                         ScannedValue::Nested(r) => {
                             match crate::codec::compact_json(&value[r.clone()]) {
