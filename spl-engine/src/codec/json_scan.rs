@@ -95,19 +95,7 @@ pub(crate) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), 
             }
             s.ws();
             let start = s.i;
-            let (kind, value) = match s.peek().ok_or(Fallback)? {
-                b'"' => {
-                    s.i += 1;
-                    let (start, end, escaped) = s.string_value()?;
-                    let kind = if escaped { Kind::Escaped } else { Kind::Str };
-                    (kind, (start, end))
-                }
-                b'{' | b'[' => {
-                    s.nested(0)?;
-                    (Kind::Nested, (start, s.i))
-                }
-                _ => (s.scalar()?, (start, s.i)),
-            };
+            let (kind, value) = s.member_value(start)?;
             members.push(Member {
                 key: offsets(key),
                 value: offsets(value),
@@ -129,6 +117,44 @@ pub(crate) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), 
                 }
             }
             s.ws();
+        }
+    }
+    s.ws();
+    if s.i == line.len() {
+        Ok(())
+    } else {
+        Err(Fallback)
+    }
+}
+
+/// Scans `line` (one JSON array, surrounding whitespace allowed) into `items`: each element
+/// as a [`Member`] with an empty key, in order.
+pub(crate) fn scan_array(line: &[u8], items: &mut Vec<Member>) -> Result<(), Fallback> {
+    items.clear();
+    if u32::try_from(line.len()).is_err() {
+        return Err(Fallback);
+    }
+    let mut s = Scanner { b: line, i: 0 };
+    s.ws();
+    s.expect(b'[')?;
+    s.ws();
+    if s.peek() == Some(b']') {
+        s.i += 1;
+    } else {
+        loop {
+            let start = s.i;
+            let (kind, value) = s.member_value(start)?;
+            items.push(Member {
+                key: (0, 0),
+                value: offsets(value),
+                kind,
+            });
+            s.ws();
+            match s.next()? {
+                b',' => s.ws(),
+                b']' => break,
+                _ => return Err(Fallback),
+            }
         }
     }
     s.ws();
@@ -249,6 +275,24 @@ impl Scanner<'_> {
         }
     }
 
+    /// The value starting at `start` (the current position): its kind and range.
+    #[inline(always)]
+    fn member_value(&mut self, start: usize) -> Result<(Kind, (usize, usize)), Fallback> {
+        Ok(match self.peek().ok_or(Fallback)? {
+            b'"' => {
+                self.i += 1;
+                let (start, end, escaped) = self.string_value()?;
+                let kind = if escaped { Kind::Escaped } else { Kind::Str };
+                (kind, (start, end))
+            }
+            b'{' | b'[' => {
+                self.nested(0)?;
+                (Kind::Nested, (start, self.i))
+            }
+            _ => (self.scalar()?, (start, self.i)),
+        })
+    }
+
     /// A number, `true`, `false` or `null`.
     #[inline(always)]
     fn scalar(&mut self) -> Result<Kind, Fallback> {
@@ -354,7 +398,7 @@ impl Scanner<'_> {
 /// Where the escape at `b[i]` (a backslash) ends: after `\\x` for a one-letter escape, after
 /// `\\uXXXX`, or after both halves of a surrogate pair; `Fallback` for anything else (an
 /// unknown letter, bad hex digits, a lone surrogate).
-#[inline]
+#[inline(always)]
 fn escape_end(b: &[u8], i: usize) -> Result<usize, Fallback> {
     match b.get(i + 1) {
         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
