@@ -8,7 +8,8 @@
 # Needs: cc with -fsanitize=address (gcc or clang), cargo; valgrind optional
 # (`apt-get install valgrind`). The Rust code itself is not instrumented by ASan (that needs a
 # nightly -Zsanitizer build); ASan checks the C side and every malloc/free crossing the ABI
-# (the library allocates through the system allocator), LeakSanitizer and valgrind see leaks
+# (the library is built here without its `mimalloc` feature, so it allocates through the
+# system allocator and ASan sees every heap buffer on both sides), LeakSanitizer and valgrind see leaks
 # on both sides.
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,6 +19,9 @@ TARGET="${CARGO_TARGET_DIR:-target}"
 # so it reuses what `cargo test --workspace` built; `cargo build -p spl-capi` would resolve
 # features for spl-capi alone and rebuild the engine and DataFusion (minutes in CI).
 cargo build --workspace --lib --quiet
+# Then spl-capi alone without `mimalloc` (its dependencies keep the features just built, so
+# only spl-capi is compiled again): the system allocator, which ASan and valgrind watch.
+cargo build -p spl-capi --lib --no-default-features --features count-alloc --quiet
 LIB="$TARGET/debug/libspl_capi.a"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

@@ -1,6 +1,8 @@
 //! Peak memory of one call. With the `count-alloc` feature (default) the library installs a
-//! global allocator that forwards to the system allocator and counts, per thread, the bytes
-//! currently allocated; a call's peak is the highest count above the count at its start. This
+//! global allocator that forwards to mimalloc (feature `mimalloc`, default: the allocator `spl`
+//! itself runs on; the engine allocates and frees Arrow buffers per batch, which a C agent's
+//! system allocator does markedly slower) or else to the system allocator, and counts, per
+//! thread, the bytes currently allocated; a call's peak is the highest count above the count at its start. This
 //! measures what the engine really allocates on the calling thread (input buffers owned by the
 //! caller are not counted: they are read in place). Without the feature the peak falls back to
 //! the largest of the input and output Arrow sizes.
@@ -13,12 +15,18 @@ thread_local! {
 
 #[cfg(feature = "count-alloc")]
 mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::alloc::{GlobalAlloc, Layout};
 
-    /// The system allocator, counting bytes per thread.
+    #[cfg(not(feature = "mimalloc"))]
+    use std::alloc::System;
+
+    #[cfg(feature = "mimalloc")]
+    use mimalloc::MiMalloc as System;
+
+    /// mimalloc (feature `mimalloc`) or the system allocator, counting bytes per thread.
     pub struct Counting;
 
-    // SAFETY: every call forwards to `System` unchanged; only counters are updated.
+    // SAFETY: every call forwards to the allocator unchanged; only counters are updated.
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             // SAFETY: forwarded with the caller's layout.
