@@ -42,43 +42,56 @@ struct Uri<'a> {
     fragment: Option<&'a str>,
 }
 
-fn is_mark(c: u8) -> bool {
-    b"-_.!~*'()".contains(&c)
+/// A set of ASCII bytes as a bit mask (bit `c` for byte `c`): a membership test is one shift.
+#[derive(Debug, Clone, Copy)]
+struct Class(u128);
+
+impl Class {
+    const fn of(bytes: &[u8]) -> u128 {
+        let mut mask = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            mask |= 1 << bytes[i];
+            i += 1;
+        }
+        mask
+    }
+
+    const fn range(lo: u8, hi: u8) -> u128 {
+        let mut mask = 0;
+        let mut c = lo;
+        while c <= hi {
+            mask |= 1 << c;
+            c += 1;
+        }
+        mask
+    }
+
+    #[inline(always)]
+    fn has(self, c: u8) -> bool {
+        c < 128 && (self.0 >> c) & 1 == 1
+    }
 }
 
-fn is_unreserved(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || is_mark(c)
-}
-
-fn is_uric(c: u8) -> bool {
-    is_unreserved(c) || b";/?:@&=+$,[]".contains(&c)
-}
-
-fn is_path_char(c: u8) -> bool {
-    is_unreserved(c) || b":@&=+$,;/".contains(&c)
-}
-
-fn is_userinfo_char(c: u8) -> bool {
-    is_unreserved(c) || b";:&=+$,".contains(&c)
-}
-
-fn is_reg_name_char(c: u8) -> bool {
-    is_unreserved(c) || b"$,;:@&=+".contains(&c)
-}
-
-fn is_server_char(c: u8) -> bool {
-    is_userinfo_char(c) || b"-.:@[]".contains(&c)
-}
+const ALPHANUMERIC: u128 =
+    Class::range(b'0', b'9') | Class::range(b'a', b'z') | Class::range(b'A', b'Z');
+/// Java's `unreserved`: letters, digits and the marks `-_.!~*'()`.
+const UNRESERVED: u128 = ALPHANUMERIC | Class::of(b"-_.!~*'()");
+const URIC: Class = Class(UNRESERVED | Class::of(b";/?:@&=+$,[]"));
+const PATH_CHAR: Class = Class(UNRESERVED | Class::of(b":@&=+$,;/"));
+const USERINFO_CHAR: Class = Class(UNRESERVED | Class::of(b";:&=+$,"));
+const REG_NAME_CHAR: Class = Class(UNRESERVED | Class::of(b"$,;:@&=+"));
+const SERVER_CHAR: Class = Class(USERINFO_CHAR.0 | Class::of(b"-.:@[]"));
 
 /// How far `s` consists of `class` characters, `%XX` escapes and visible non-ASCII characters.
 /// A malformed escape makes the whole URI invalid (`Err`), as in Java.
-fn scan(s: &str, class: fn(u8) -> bool) -> Result<usize, ()> {
+fn scan(s: &str, class: Class) -> Result<usize, ()> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         if c.is_ascii() {
-            if class(c) {
+            if class.has(c) {
                 i += 1;
             } else if c == b'%' {
                 if i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() {
@@ -101,7 +114,7 @@ fn scan(s: &str, class: fn(u8) -> bool) -> Result<usize, ()> {
 }
 
 /// True when all of `s` scans as `class`.
-fn all_of(s: &str, class: fn(u8) -> bool) -> Result<bool, ()> {
+fn all_of(s: &str, class: Class) -> Result<bool, ()> {
     Ok(scan(s, class)? == s.len())
 }
 
@@ -110,7 +123,8 @@ fn parse_uri(s: &str) -> Option<Uri<'_>> {
     let mut uri = Uri::default();
     let mut rest = s;
     let scheme_end = s
-        .find(['/', '?', '#', ':'])
+        .bytes()
+        .position(|c| matches!(c, b'/' | b'?' | b'#' | b':'))
         .filter(|&i| s.as_bytes()[i] == b':');
     if let Some(i) = scheme_end {
         let scheme = &s[..i];
@@ -125,15 +139,18 @@ fn parse_uri(s: &str) -> Option<Uri<'_>> {
         if !rest.starts_with('/') {
             // Opaque: scheme-specific part then an optional fragment.
             let (ssp, fragment) = split_at_char(rest, '#');
-            if ssp.is_empty() || !all_of(ssp, is_uric).ok()? {
+            if ssp.is_empty() || !all_of(ssp, URIC).ok()? {
                 return None;
             }
-            uri.fragment = check_opt(fragment, is_uric)?;
+            uri.fragment = check_opt(fragment, URIC)?;
             return Some(uri);
         }
     }
     if let Some(after) = rest.strip_prefix("//") {
-        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let end = after
+            .bytes()
+            .position(|c| matches!(c, b'/' | b'?' | b'#'))
+            .unwrap_or(after.len());
         if end == 0 && end == after.len() {
             return None; // "scheme://" with nothing after: expected authority
         }
@@ -146,25 +163,26 @@ fn parse_uri(s: &str) -> Option<Uri<'_>> {
     }
     let (before_fragment, fragment) = split_at_char(rest, '#');
     let (path, query) = split_at_char(before_fragment, '?');
-    uri.path = Some(check(path, is_path_char)?);
-    uri.query = check_opt(query, is_uric)?;
-    uri.fragment = check_opt(fragment, is_uric)?;
+    uri.path = Some(check(path, PATH_CHAR)?);
+    uri.query = check_opt(query, URIC)?;
+    uri.fragment = check_opt(fragment, URIC)?;
     Some(uri)
 }
 
 fn split_at_char(s: &str, c: char) -> (&str, Option<&str>) {
-    match s.split_once(c) {
-        Some((a, b)) => (a, Some(b)),
+    debug_assert!(c.is_ascii());
+    match memchr::memchr(c as u8, s.as_bytes()) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     }
 }
 
-fn check(s: &str, class: fn(u8) -> bool) -> Option<&str> {
+fn check(s: &str, class: Class) -> Option<&str> {
     all_of(s, class).ok()?.then_some(s)
 }
 
 /// `Some(part)` when the optional part is absent or valid, `None` when it is invalid.
-fn check_opt(s: Option<&str>, class: fn(u8) -> bool) -> Option<Option<&str>> {
+fn check_opt(s: Option<&str>, class: Class) -> Option<Option<&str>> {
     match s {
         None => Some(None),
         Some(s) => check(s, class).map(Some),
@@ -174,8 +192,8 @@ fn check_opt(s: Option<&str>, class: fn(u8) -> bool) -> Option<Option<&str>> {
 /// Host and port of an authority; `(None, None)` for a registry-based authority.
 #[allow(clippy::type_complexity)]
 fn parse_authority(auth: &str) -> Option<(Option<&str>, Option<i64>)> {
-    let server_chars = all_of(auth, is_server_char).ok()?;
-    let reg_chars = all_of(auth, is_reg_name_char).ok()?;
+    let server_chars = all_of(auth, SERVER_CHAR).ok()?;
+    let reg_chars = all_of(auth, REG_NAME_CHAR).ok()?;
     if server_chars {
         if let Some((host, port)) = parse_server(auth) {
             return Some((Some(host), port));
@@ -188,7 +206,7 @@ fn parse_authority(auth: &str) -> Option<(Option<&str>, Option<i64>)> {
 fn parse_server(auth: &str) -> Option<(&str, Option<i64>)> {
     let mut rest = auth;
     if let Some((userinfo, after)) = auth.split_once('@') {
-        if !all_of(userinfo, is_userinfo_char).ok()? {
+        if !all_of(userinfo, USERINFO_CHAR).ok()? {
             return None;
         }
         rest = after;
@@ -224,13 +242,18 @@ fn parse_server(auth: &str) -> Option<(&str, Option<i64>)> {
 }
 
 fn is_ipv4(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
-            (1..=3).contains(&p.len())
-                && p.bytes().all(|c| c.is_ascii_digit())
-                && p.parse::<u16>().is_ok_and(|v| v <= 255)
-        })
+    let mut parts = 0;
+    for p in s.split('.') {
+        parts += 1;
+        let ok = parts <= 4
+            && (1..=3).contains(&p.len())
+            && p.bytes().all(|c| c.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|v| v <= 255);
+        if !ok {
+            return false;
+        }
+    }
+    parts == 4
 }
 
 /// Length of the host name at the start of `s` (labels of letters, digits and inner `-`,
