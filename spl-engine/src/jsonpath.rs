@@ -95,6 +95,18 @@ impl JsonPath {
         self.steps.is_empty()
     }
 
+    /// The member names of a path made only of object members whose names are not numbers
+    /// (`$.user.tier`), in order; `None` for any other path.
+    pub fn member_names(&self) -> Option<Vec<&str>> {
+        self.steps
+            .iter()
+            .map(|step| match step {
+                Step::Member { name, index: None } => Some(&**name),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The value a definite path selects, or `None` when it does not exist. For a path with
     /// wildcards, the first match in document order. Never allocates.
     pub fn select_one<'a>(&self, root: &'a Value) -> Option<&'a Value> {

@@ -34,6 +34,7 @@ use serde_json::Value;
 
 use super::common::{op_udf, UdfOp};
 use super::{Example, Family, FunctionDef};
+use crate::codec::json_scan::Member;
 use crate::jsonpath::JsonPath;
 
 /// The functions of this family.
@@ -402,7 +403,26 @@ fn eval(kind: Kind, args: &[ColumnarValue], rows: usize) -> Result<ArrayRef> {
         Kind::ExtractScalar => {
             let mut path = PathArg::new(name, &args[1])?;
             let mut out = StringViewBuilder::with_capacity(rows);
+            // A literal path of member names is followed with the JSON scanner, without
+            // building the document (rows the scanner leaves take the general path).
+            let names = match &path {
+                PathArg::Fixed(Some(p)) => p
+                    .member_names()
+                    .map(|n| n.into_iter().map(str::to_string).collect::<Vec<_>>()),
+                _ => None,
+            };
+            let mut members = Vec::new();
             for i in 0..rows {
+                if let (Some(names), Some(text)) = (&names, x.get(i)) {
+                    if let Some(found) = scalar_by_scan(text, names, &mut members, &mut buf) {
+                        if found {
+                            out.append_value(as_str(&buf)?);
+                        } else {
+                            out.append_null();
+                        }
+                        continue;
+                    }
+                }
                 let found = with_selection(&x, &mut path, i, |sel| {
                     Ok(match sel {
                         Selection::One(v) => scalar_text(v, &mut buf),
@@ -600,6 +620,75 @@ fn write_selection(sel: Selection<'_>, buf: &mut Vec<u8>) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `json_extract_scalar` of `text` at the member path `names` read with the JSON scanner: the
+/// result text in `buf` (`Some(true)`), NULL (`Some(false)`: no such member, a JSON null, an
+/// object or array), or `None` when the scanner cannot decide as `serde_json` would (text
+/// outside its subset, a number that serde_json would rewrite).
+fn scalar_by_scan(
+    text: &str,
+    names: &[String],
+    members: &mut Vec<Member>,
+    buf: &mut Vec<u8>,
+) -> Option<bool> {
+    use crate::codec::json_scan::{scan_object, unescape, Value as Scanned};
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    // The whole document is checked by the first scan; nested objects are scanned again.
+    // `doc` is `text[base..]`: member ranges are moved by `base` to index `text`.
+    let (mut doc, mut base) = (text, 0);
+    let mut value = None;
+    for (k, name) in names.iter().enumerate() {
+        if k > 0 {
+            match value {
+                Some(Scanned::Nested(r)) if text.as_bytes()[r.start] == b'{' => {
+                    doc = &text[r.clone()];
+                    base = r.start;
+                }
+                // A member of a scalar or of an array (names are not indexes): nothing.
+                Some(_) => return Some(false),
+                None => return Some(false),
+            }
+        }
+        scan_object(doc.as_bytes(), members).ok()?;
+        // serde_json keeps the last of duplicate members.
+        value = members
+            .iter()
+            .rev()
+            .find(|m| doc[m.key()] == **name)
+            .map(|m| match m.value() {
+                Scanned::Str(r) => Scanned::Str(r.start + base..r.end + base),
+                Scanned::Escaped(r) => Scanned::Escaped(r.start + base..r.end + base),
+                Scanned::Plain(r) => Scanned::Plain(r.start + base..r.end + base),
+                Scanned::Nested(r) => Scanned::Nested(r.start + base..r.end + base),
+                Scanned::Null => Scanned::Null,
+            });
+        if value.is_none() {
+            return Some(false);
+        }
+    }
+    buf.clear();
+    match value? {
+        Scanned::Str(r) => buf.extend_from_slice(text[r].as_bytes()),
+        Scanned::Escaped(r) => buf.extend_from_slice(unescape(&text[r]).as_bytes()),
+        Scanned::Plain(r) => {
+            let token = &text[r];
+            let digits = token.strip_prefix('-').unwrap_or(token);
+            let integer = matches!(token, "true" | "false")
+                || (digits.len() <= 18
+                    && digits.bytes().all(|c| c.is_ascii_digit())
+                    && (digits == "0" && token == "0" || !digits.starts_with('0')));
+            if !integer {
+                // Fractions and exponents are rewritten by serde_json (`1.50` → `1.5`).
+                return None;
+            }
+            buf.extend_from_slice(token.as_bytes());
+        }
+        Scanned::Nested(_) | Scanned::Null => return Some(false),
+    }
+    Some(true)
 }
 
 /// The text `json_extract_scalar` returns for `v`, written into `buf`; false for non-scalars.
@@ -850,6 +939,65 @@ mod tests {
     use datafusion_expr::ScalarUDF;
 
     use super::super::testing::{eval, invoke};
+
+    /// The scanner's answers for member paths are serde_json's, over documents with
+    /// duplicates, escapes, numbers of every form, nulls, nesting, arrays and bad JSON.
+    #[test]
+    fn scanned_scalars_agree_with_the_general_path() {
+        let docs = [
+            r#"{"user":{"id":"u1","tier":"free"},"region":"eu"}"#,
+            r#" {"user" : {"tier" : "pro\u00e9\n", "n": -12, "z": -0, "f": 1.50, "e": 1e3}} "#,
+            r#"{"user":{"tier":true,"tier":null},"a":[{"tier":1}]}"#,
+            r#"{"user":{"tier":{"x":1}},"n":123456789012345678901}"#,
+            r#"{"user":"str","region":["eu"]}"#,
+            r#"{"user":{"tier":"a"} "#,
+            r#"[{"user":1}]"#,
+            r#"{"user":{"t\u0069er":"escaped key"}}"#,
+            "not json",
+            r#"{"user":{"tier":"x"},"user":{"tier":"last"}}"#,
+        ];
+        let paths = [
+            "$.user.tier",
+            "$.region",
+            "$.user",
+            "$.user.n",
+            "$.user.z",
+            "$.user.f",
+            "$.user.e",
+            "$.n",
+            "$.a.tier",
+            "$.missing.x",
+            "$.user.id",
+        ];
+        let mut members = Vec::new();
+        for doc in docs {
+            for p in paths {
+                let path = JsonPath::parse(p).unwrap();
+                let names: Vec<String> = path
+                    .member_names()
+                    .unwrap()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                let mut buf = Vec::new();
+                let Some(found) = scalar_by_scan(doc, &names, &mut members, &mut buf) else {
+                    continue;
+                };
+                let fast = found.then(|| String::from_utf8(buf.clone()).unwrap());
+                let mut want_buf = Vec::new();
+                let want = parse_doc(doc)
+                    .and_then(|d| path.select_one(&d).map(|v| scalar_text(v, &mut want_buf)))
+                    .filter(|ok| *ok)
+                    .map(|_| String::from_utf8(want_buf.clone()).unwrap());
+                assert_eq!(fast, want, "{p} of {doc}");
+            }
+        }
+        // Paths with indexes, numeric names or wildcards are not member paths.
+        for p in ["$.a[0]", "$.0", "$.a.*", "$"] {
+            let path = JsonPath::parse(p).unwrap();
+            assert!(path.member_names().is_none_or(|n| n.is_empty()), "{p}");
+        }
+    }
 
     /// The UDF of `kind`, as `functions()` builds it.
     fn json_udf(kind: Kind) -> Arc<ScalarUDF> {
