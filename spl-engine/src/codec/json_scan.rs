@@ -49,6 +49,21 @@ pub(crate) struct Member {
     kind: Kind,
 }
 
+impl Value {
+    /// The same value with its range moved by `by` bytes (a value scanned in a slice that
+    /// starts `by` bytes into a larger text, located in that text).
+    pub fn shifted(self, by: usize) -> Value {
+        let at = |r: Range<usize>| r.start + by..r.end + by;
+        match self {
+            Value::Str(r) => Value::Str(at(r)),
+            Value::Escaped(r) => Value::Escaped(at(r)),
+            Value::Plain(r) => Value::Plain(at(r)),
+            Value::Nested(r) => Value::Nested(at(r)),
+            Value::Null => Value::Null,
+        }
+    }
+}
+
 impl Member {
     pub fn key(&self) -> Range<usize> {
         self.key.0 as usize..self.key.1 as usize
@@ -73,16 +88,7 @@ impl Member {
 /// Scans `line` (one JSON object, surrounding whitespace allowed) into `members`, in order.
 pub(crate) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), Fallback> {
     members.clear();
-    if u32::try_from(line.len()).is_err() {
-        return Err(Fallback);
-    }
-    let mut s = Scanner { b: line, i: 0 };
-    s.ws();
-    s.expect(b'{')?;
-    s.ws();
-    if s.peek() == Some(b'}') {
-        s.i += 1;
-    } else {
+    whole(line, b'{', b'}', |s| {
         loop {
             s.expect(b'"')?;
             let key = s.string_body()?;
@@ -118,44 +124,51 @@ pub(crate) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), 
             }
             s.ws();
         }
-    }
-    s.ws();
-    if s.i == line.len() {
         Ok(())
-    } else {
-        Err(Fallback)
-    }
+    })
 }
 
 /// Scans `line` (one JSON array, surrounding whitespace allowed) into `items`: each element
 /// as a [`Member`] with an empty key, in order.
 pub(crate) fn scan_array(line: &[u8], items: &mut Vec<Member>) -> Result<(), Fallback> {
     items.clear();
+    whole(line, b'[', b']', |s| loop {
+        let start = s.i;
+        let (kind, value) = s.member_value(start)?;
+        items.push(Member {
+            key: (0, 0),
+            value: offsets(value),
+            kind,
+        });
+        s.ws();
+        match s.next()? {
+            b',' => s.ws(),
+            b']' => return Ok(()),
+            _ => return Err(Fallback),
+        }
+    })
+}
+
+/// Scans `line` as one container from `open` to `close` with only whitespace around it:
+/// `contents` reads a non-empty container's contents up to and past `close`.
+#[inline(always)]
+fn whole<'a>(
+    line: &'a [u8],
+    open: u8,
+    close: u8,
+    contents: impl FnOnce(&mut Scanner<'a>) -> Result<(), Fallback>,
+) -> Result<(), Fallback> {
     if u32::try_from(line.len()).is_err() {
         return Err(Fallback);
     }
     let mut s = Scanner { b: line, i: 0 };
     s.ws();
-    s.expect(b'[')?;
+    s.expect(open)?;
     s.ws();
-    if s.peek() == Some(b']') {
+    if s.peek() == Some(close) {
         s.i += 1;
     } else {
-        loop {
-            let start = s.i;
-            let (kind, value) = s.member_value(start)?;
-            items.push(Member {
-                key: (0, 0),
-                value: offsets(value),
-                kind,
-            });
-            s.ws();
-            match s.next()? {
-                b',' => s.ws(),
-                b']' => break,
-                _ => return Err(Fallback),
-            }
-        }
+        contents(&mut s)?;
     }
     s.ws();
     if s.i == line.len() {
@@ -395,8 +408,8 @@ impl Scanner<'_> {
     }
 }
 
-/// Where the escape at `b[i]` (a backslash) ends: after `\\x` for a one-letter escape, after
-/// `\\uXXXX`, or after both halves of a surrogate pair; `Fallback` for anything else (an
+/// Where the escape at `b[i]` (a backslash) ends: after `\\n`-like one-letter escapes, after
+/// `\\u` and four hex digits, or after both halves of a surrogate pair; `Fallback` for anything else (an
 /// unknown letter, bad hex digits, a lone surrogate).
 #[inline(always)]
 fn escape_end(b: &[u8], i: usize) -> Result<usize, Fallback> {

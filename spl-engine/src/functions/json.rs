@@ -658,13 +658,7 @@ fn scalar_by_scan(
             .iter()
             .rev()
             .find(|m| doc[m.key()] == **name)
-            .map(|m| match m.value() {
-                Scanned::Str(r) => Scanned::Str(r.start + base..r.end + base),
-                Scanned::Escaped(r) => Scanned::Escaped(r.start + base..r.end + base),
-                Scanned::Plain(r) => Scanned::Plain(r.start + base..r.end + base),
-                Scanned::Nested(r) => Scanned::Nested(r.start + base..r.end + base),
-                Scanned::Null => Scanned::Null,
-            });
+            .map(|m| m.value().shifted(base));
         if value.is_none() {
             return Some(false);
         }
