@@ -11,7 +11,7 @@ use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 
 use super::FieldSelection;
-use crate::batch::{from_columns, is_time_field};
+use crate::batch::{from_columns, is_time_field, TIME_FIELDS};
 use crate::bytes::same_bytes;
 
 /// Values up to this length are stored inside the view itself (Arrow's inline limit).
@@ -257,15 +257,19 @@ impl<'c> Columns<'c> {
         is_time_field(name) || self.wanted.keeps(name)
     }
 
-    /// True when only a few named fields become columns: a row's other cells can be left out
-    /// before they are resolved ([`Columns::wants`]).
-    pub fn is_narrow(&self) -> bool {
-        matches!(&*self.wanted, FieldSelection::Only(names) if names.len() <= 8)
-    }
-
-    /// True when a cell named `name` becomes a column (a time field or a selected one).
-    pub fn wants(&self, name: &str) -> bool {
-        self.is_wanted(name)
+    /// The names that become columns when only a few named fields do (and the time fields):
+    /// a row's other cells can be left out before they are resolved. `None` for wider
+    /// selections.
+    pub fn narrow_keys(&self) -> Option<NarrowKeys> {
+        match &*self.wanted {
+            FieldSelection::Only(names) if names.len() <= 8 => Some(NarrowKeys::new(
+                names
+                    .iter()
+                    .map(String::as_str)
+                    .chain(TIME_FIELDS.iter().copied()),
+            )),
+            _ => None,
+        }
     }
 
     /// Appends the cells of the row resolved last, last position first so that the last of
@@ -354,4 +358,62 @@ fn offset_in(chunk: &[u8], text: &str) -> Option<usize> {
     let start = text.as_ptr() as usize;
     let offset = start.checked_sub(base)?;
     (offset.checked_add(text.len())? <= chunk.len()).then_some(offset)
+}
+
+/// A few field names, matched fast: a name whose length none of them has is turned down
+/// without comparing bytes.
+pub(crate) struct NarrowKeys {
+    names: Vec<Box<[u8]>>,
+    /// Bit `min(len, 63)` set for the length of each name.
+    lengths: u64,
+}
+
+impl NarrowKeys {
+    fn new<'a>(names: impl Iterator<Item = &'a str>) -> NarrowKeys {
+        let names: Vec<Box<[u8]>> = names.map(|n| n.as_bytes().into()).collect();
+        let lengths = names.iter().fold(0, |bits, n| bits | Self::bit(n.len()));
+        NarrowKeys { names, lengths }
+    }
+
+    #[inline(always)]
+    fn bit(len: usize) -> u64 {
+        1 << len.min(63)
+    }
+
+    /// True when `key` is one of the names.
+    #[inline(always)]
+    pub fn wants(&self, key: &[u8]) -> bool {
+        self.lengths & Self::bit(key.len()) != 0 && self.names.iter().any(|n| same_bytes(n, key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_keys_match_exactly_their_names_at_any_length() {
+        let long = "k".repeat(63);
+        let longer = "k".repeat(64);
+        let keys = NarrowKeys::new(["status", "", long.as_str()].into_iter());
+        for yes in ["status", "", long.as_str()] {
+            assert!(keys.wants(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "statuS",
+            "method",
+            "statu",
+            "s",
+            longer.as_str(),
+            &"k".repeat(80),
+        ] {
+            assert!(!keys.wants(no.as_bytes()), "{no}");
+        }
+        let mut columns = Columns::new(b"", None);
+        assert!(columns.narrow_keys().is_none());
+        columns.only(Arc::new(FieldSelection::Only(vec!["a".into()])));
+        let keys = columns.narrow_keys().expect("one name is narrow");
+        assert!(keys.wants(b"a") && keys.wants(b"__time__") && keys.wants(b"__time_ns_part__"));
+        assert!(!keys.wants(b"b"));
+    }
 }

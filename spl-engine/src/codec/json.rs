@@ -25,7 +25,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::columns::{Cell, Columns};
-use super::json_scan::{scan_object, unescape, Member, Value};
+use super::json_scan::{scan_object, scan_object_keeping, unescape, Member, Value};
 use super::splice::{cut_of, Cut, SpliceSpec};
 use super::FieldSelection;
 use super::{time_value, Input};
@@ -57,23 +57,18 @@ fn decode_with(
         columns.keep_cuts();
     }
     let mut members = Vec::new();
-    // With a narrow selection (and no splices, which need every member), a row's members that
-    // become no column are left out before they are resolved.
-    let narrow = columns.is_narrow() && splice.is_none();
-    let mut picked = Vec::new();
+    // With a narrow selection (and no splices, which need every member), the scanner records
+    // only the members that become columns.
+    let narrow = columns.narrow_keys().filter(|_| splice.is_none());
     input.for_each_line(|input, line| {
         let text: &str = &line.text;
-        let scanned = fast && scan_object(text.as_bytes(), &mut members).is_ok();
-        let result = if scanned && narrow {
-            picked.clear();
-            picked.extend(
-                members
-                    .iter()
-                    .filter(|m| columns.wants(&text[m.key()]))
-                    .copied(),
-            );
-            push_scanned(&mut columns, text, &picked)
-        } else if scanned {
+        let scanned = fast
+            && match &narrow {
+                Some(keys) => scan_object_keeping(text.as_bytes(), &mut members, |k| keys.wants(k)),
+                None => scan_object(text.as_bytes(), &mut members),
+            }
+            .is_ok();
+        let result = if scanned {
             push_scanned(&mut columns, text, &members)
         } else {
             parse_object(text).map(|cells| columns.push_named(cells))
@@ -423,6 +418,7 @@ mod tests {
         for wanted in [
             FieldSelection::All,
             FieldSelection::Only(vec!["status".to_string(), "k".to_string()]),
+            FieldSelection::Only(vec!["a".to_string(), "__time_".to_string(), "d".repeat(70)]),
             FieldSelection::AllBut(vec!["ip".to_string(), "k".to_string()]),
         ] {
             let run = |fast| {

@@ -87,6 +87,18 @@ impl Member {
 
 /// Scans `line` (one JSON object, surrounding whitespace allowed) into `members`, in order.
 pub(crate) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), Fallback> {
+    scan_object_keeping(line, members, |_| true)
+}
+
+/// [`scan_object`] that records only the members whose key (its text between the quotes)
+/// `keep` accepts; every member is still checked, so the answer for a malformed line is the
+/// same.
+#[inline(always)]
+pub(crate) fn scan_object_keeping(
+    line: &[u8],
+    members: &mut Vec<Member>,
+    mut keep: impl FnMut(&[u8]) -> bool,
+) -> Result<(), Fallback> {
     members.clear();
     whole(line, b'{', b'}', |s| {
         loop {
@@ -102,11 +114,13 @@ pub(crate) fn scan_object(line: &[u8], members: &mut Vec<Member>) -> Result<(), 
             s.ws();
             let start = s.i;
             let (kind, value) = s.member_value(start)?;
-            members.push(Member {
-                key: offsets(key),
-                value: offsets(value),
-                kind,
-            });
+            if keep(&s.b[key.0..key.1]) {
+                members.push(Member {
+                    key: offsets(key),
+                    value: offsets(value),
+                    kind,
+                });
+            }
             match s.peek() {
                 Some(b',') => s.i += 1,
                 Some(b'}') => {
