@@ -6,6 +6,7 @@ mod cut_views;
 mod expand_values;
 mod extend;
 mod filter_first;
+mod group_index;
 mod limit;
 mod log_to_metric;
 pub mod make_series;

@@ -15,7 +15,6 @@
 //!
 //! The SLS rule "only the first 100 groups unless `limit` follows" is the operator parameter
 //! `max_groups` (the scan profile sets it): rows of later groups are not aggregated.
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::expr::CompiledExpr;
@@ -26,6 +25,7 @@ use datafusion_common::ScalarValue;
 use spl_parser::{codes, Assignment, Diagnostic, Expr, ExprKind, GroupKey};
 
 use super::aggregate::{AggSpec, ColumnAcc, Grouping};
+use super::group_index::{AssignError, GroupIndex};
 use super::{
     evaluate_isolating, BatchError, BufferState, BufferingOperator, ErrorRows, StageOutput,
 };
@@ -126,7 +126,8 @@ impl BufferingOperator for Stats {
             spec: Arc::clone(&self.spec),
             max_groups: self.max_groups,
             key_types: vec![None; self.spec.keys.len()],
-            index: HashMap::new(),
+            index: GroupIndex::new(),
+            slot: Vec::new(),
             groups: 0,
             retained: 0,
         })
@@ -138,8 +139,10 @@ struct StatsState {
     max_groups: Option<usize>,
     /// Each key's type, fixed by the first batch where it is not NULL-typed.
     key_types: Vec<Option<DataType>>,
-    /// Key values (NULL as `ScalarValue::Null`) → group id; ids count up in first-seen order.
-    index: HashMap<Vec<ScalarValue>, usize>,
+    /// Key values → group id; ids count up in first-seen order.
+    index: GroupIndex,
+    /// For each group, its part in the batch being assigned (`u32::MAX`: none yet).
+    slot: Vec<u32>,
     /// Number of groups.
     groups: usize,
     accs: Vec<Box<dyn ColumnAcc>>,
@@ -200,50 +203,44 @@ impl StatsState {
                     ),
                 });
             }
-            for row in 0..rows {
-                budget::tick(1)?;
-                let mut key = Vec::with_capacity(keys_conformed.len());
-                for a in &keys_conformed {
-                    key.push(match a {
-                        Some(a) if a.is_valid(row) => ScalarValue::try_from_array(a.as_ref(), row)
-                            .map_err(|e| batch_error("group key", e))?,
-                        _ => ScalarValue::Null,
-                    });
-                }
-                let gid = match self.index.get(&key) {
-                    Some(g) => Some(*g),
-                    None if self.max_groups.is_some_and(|m| self.groups >= m) => None,
-                    None => {
-                        // The key's values and the table entry, before they are stored.
-                        let bytes = key.iter().map(ScalarValue::size).sum::<usize>() + 64;
-                        budget::charge(bytes)?;
-                        let g = self.groups;
-                        self.index.insert(key, g);
-                        self.groups += 1;
-                        Some(g)
-                    }
-                };
-                gids.push(gid);
-            }
+            let types: Vec<DataType> = self
+                .key_types
+                .iter()
+                .map(|t| t.clone().unwrap_or(DataType::Null))
+                .collect();
+            gids = self
+                .index
+                .assign(&keys_conformed, &types, rows, self.max_groups)
+                .map_err(|e| match e {
+                    AssignError::Budget(e) => BatchError::from(e),
+                    AssignError::Arrow(e) => batch_error("group key", e),
+                    AssignError::Scalar(e) => batch_error("group key", e),
+                })?;
+            self.groups = self.index.len();
         }
+        // Each group's rows, groups in first-seen order; `slot` maps a group to its part.
+        self.slot.resize(self.groups, u32::MAX);
         let mut order: Vec<usize> = Vec::new();
-        let mut rows_of: HashMap<usize, Vec<u32>> = HashMap::new();
+        let mut rows_of: Vec<Vec<u32>> = Vec::new();
         for (r, g) in gids.iter().enumerate() {
-            if let Some(g) = g {
+            if let Some(g) = *g {
                 let r = u32::try_from(r).map_err(|e| batch_error("batch too large", e))?;
-                rows_of
-                    .entry(*g)
-                    .or_insert_with(|| {
-                        order.push(*g);
-                        Vec::new()
-                    })
-                    .push(r);
+                if self.slot[g] == u32::MAX {
+                    self.slot[g] = rows_of.len() as u32;
+                    order.push(g);
+                    rows_of.push(Vec::new());
+                }
+                rows_of[self.slot[g] as usize].push(r);
             }
         }
-        let whole = order.len() == 1 && rows_of.get(&order[0]).is_some_and(|r| r.len() == rows);
+        for &g in &order {
+            self.slot[g] = u32::MAX;
+        }
+        let whole = order.len() == 1 && rows_of[0].len() == rows;
         let parts = order
             .into_iter()
-            .map(|g| (g, UInt32Array::from(rows_of.remove(&g).unwrap_or_default())))
+            .zip(rows_of)
+            .map(|(g, rows)| (g, UInt32Array::from(rows)))
             .collect();
         Ok(Grouping {
             gids,
@@ -285,9 +282,7 @@ impl BufferState for StatsState {
         if n == 0 {
             return Ok(StageOutput::default());
         }
-        let mut keys: Vec<(Vec<ScalarValue>, usize)> =
-            std::mem::take(&mut self.index).into_iter().collect();
-        keys.sort_unstable_by_key(|(_, g)| *g);
+        let keys = self.index.take_keys();
         let mut fields = Vec::new();
         let mut columns: Vec<ArrayRef> = Vec::new();
         for (k, (name, _)) in self.spec.keys.iter().enumerate() {
@@ -296,7 +291,7 @@ impl BufferState for StatsState {
                 continue;
             };
             let null = ScalarValue::try_new_null(ty).map_err(|e| batch_error(name, e))?;
-            let values = keys.iter().map(|(key, _)| match &key[k] {
+            let values = keys.iter().map(|key| match &key[k] {
                 ScalarValue::Null => null.clone(),
                 v => v.clone(),
             });

@@ -1,0 +1,235 @@
+//! The group table of `stats`: a group id for each row from its key values, ids counting up
+//! in first-seen order.
+//!
+//! A batch's key columns are encoded once into Arrow's row format (equal keys, equal bytes;
+//! NULL is one value) and each row is looked up by those bytes with a fast hash; a row of a new
+//! key creates a group and keeps its values as [`ScalarValue`]s for the output. A key whose
+//! type is not known yet (NULL-typed so far) is encoded as NULL; when its type becomes known,
+//! the encoder changes and the stored keys are encoded again, so groups stay the same.
+use std::collections::HashMap;
+
+use arrow::array::{new_null_array, Array, ArrayRef};
+use arrow::datatypes::DataType;
+use arrow::error::ArrowError;
+use arrow::row::{RowConverter, SortField};
+use datafusion_common::ScalarValue;
+
+use crate::budget::{self, Exceeded};
+
+/// Key values → group id, for one run of `stats`.
+pub(super) struct GroupIndex {
+    /// The type each key column is encoded as (`Null` while unknown) and the encoder for them.
+    encoder: Option<(Vec<DataType>, RowConverter)>,
+    index: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
+    /// Key values of each group (NULL as `ScalarValue::Null`).
+    keys: Vec<Vec<ScalarValue>>,
+}
+
+/// Why a batch could not be assigned.
+#[derive(Debug)]
+pub(super) enum AssignError {
+    Budget(Exceeded),
+    Arrow(ArrowError),
+    Scalar(String),
+}
+
+impl From<Exceeded> for AssignError {
+    fn from(e: Exceeded) -> Self {
+        AssignError::Budget(e)
+    }
+}
+
+impl From<ArrowError> for AssignError {
+    fn from(e: ArrowError) -> Self {
+        AssignError::Arrow(e)
+    }
+}
+
+impl GroupIndex {
+    pub fn new() -> GroupIndex {
+        GroupIndex {
+            encoder: None,
+            index: HashMap::default(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The key values of every group, by group id; the table is empty afterwards.
+    pub fn take_keys(&mut self) -> Vec<Vec<ScalarValue>> {
+        self.index.clear();
+        std::mem::take(&mut self.keys)
+    }
+
+    /// The group of each of `rows` rows whose key columns are `columns` (`None`: all NULL,
+    /// with the column's type in `types`, `Null` when not known yet). A row of a new key gets a
+    /// new group while fewer than `max_groups` exist, else `None`. Each row ticks the budget;
+    /// each new group is charged its key.
+    pub fn assign(
+        &mut self,
+        columns: &[Option<ArrayRef>],
+        types: &[DataType],
+        rows: usize,
+        max_groups: Option<usize>,
+    ) -> Result<Vec<Option<usize>>, AssignError> {
+        self.encode_as(types)?;
+        let arrays: Vec<ArrayRef> = columns
+            .iter()
+            .zip(types)
+            .map(|(c, t)| match c {
+                Some(a) => a.clone(),
+                None => new_null_array(t, rows),
+            })
+            .collect();
+        let Some((_, encoder)) = &self.encoder else {
+            return Err(AssignError::Scalar("no key encoder".into()));
+        };
+        let encoded = encoder.convert_columns(&arrays)?;
+        let mut gids = Vec::with_capacity(rows);
+        for row in 0..rows {
+            budget::tick(1)?;
+            let bytes = encoded.row(row);
+            let bytes = bytes.as_ref();
+            let gid = match self.index.get(bytes) {
+                Some(g) => Some(*g),
+                None if max_groups.is_some_and(|m| self.keys.len() >= m) => None,
+                None => {
+                    let key = arrays
+                        .iter()
+                        .map(|a| {
+                            if a.is_valid(row) {
+                                ScalarValue::try_from_array(a.as_ref(), row)
+                                    .map_err(|e| AssignError::Scalar(e.to_string()))
+                            } else {
+                                Ok(ScalarValue::Null)
+                            }
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    // The key's values, its encoding and the table entry.
+                    let size = key.iter().map(ScalarValue::size).sum::<usize>();
+                    budget::charge(size + bytes.len() + 64)?;
+                    let g = self.keys.len();
+                    self.keys.push(key);
+                    self.index.insert(bytes.into(), g);
+                    Some(g)
+                }
+            };
+            gids.push(gid);
+        }
+        Ok(gids)
+    }
+
+    /// Makes the encoder encode `types`; the stored keys are encoded again when they change.
+    fn encode_as(&mut self, types: &[DataType]) -> Result<(), AssignError> {
+        if self.encoder.as_ref().is_some_and(|(t, _)| t == types) {
+            return Ok(());
+        }
+        let fields = types.iter().map(|t| SortField::new(t.clone())).collect();
+        let encoder = RowConverter::new(fields)?;
+        self.index.clear();
+        if !self.keys.is_empty() {
+            let columns = types
+                .iter()
+                .enumerate()
+                .map(|(k, t)| {
+                    let null =
+                        ScalarValue::try_from(t).map_err(|e| AssignError::Scalar(e.to_string()))?;
+                    ScalarValue::iter_to_array(self.keys.iter().map(|key| match &key[k] {
+                        ScalarValue::Null => null.clone(),
+                        v => v.clone(),
+                    }))
+                    .map_err(|e| AssignError::Scalar(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let encoded = encoder.convert_columns(&columns)?;
+            for g in 0..self.keys.len() {
+                self.index.insert(encoded.row(g).as_ref().into(), g);
+            }
+        }
+        self.encoder = Some((types.to_vec(), encoder));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, Int64Array, StringViewArray};
+
+    use super::*;
+
+    fn text(values: &[Option<&str>]) -> Option<ArrayRef> {
+        Some(Arc::new(StringViewArray::from(values.to_vec())))
+    }
+
+    #[test]
+    fn equal_keys_share_a_group_in_first_seen_order() {
+        let mut index = GroupIndex::new();
+        let a = text(&[Some("x"), Some("y"), Some("x"), None, None]);
+        let b: Option<ArrayRef> = Some(Arc::new(Int64Array::from(vec![
+            Some(1),
+            Some(1),
+            Some(1),
+            None,
+            Some(2),
+        ])));
+        let types = [DataType::Utf8View, DataType::Int64];
+        let gids = index.assign(&[a, b], &types, 5, None).unwrap();
+        assert_eq!(gids, [Some(0), Some(1), Some(0), Some(2), Some(3)]);
+        // A later batch finds the same groups.
+        let a = text(&[None, Some("y")]);
+        let b: Option<ArrayRef> = Some(Arc::new(Int64Array::from(vec![None, Some(1)])));
+        let gids = index.assign(&[a, b], &types, 2, None).unwrap();
+        assert_eq!(gids, [Some(2), Some(1)]);
+        let keys = index.take_keys();
+        assert_eq!(keys.len(), 4);
+        assert_eq!(keys[2], [ScalarValue::Null, ScalarValue::Null]);
+        assert_eq!(
+            keys[3],
+            [ScalarValue::Null, ScalarValue::Int64(Some(2))],
+            "{keys:?}"
+        );
+    }
+
+    #[test]
+    fn a_key_whose_type_becomes_known_keeps_its_null_group() {
+        let mut index = GroupIndex::new();
+        // First batch: the key has no type yet (all NULL).
+        let gids = index
+            .assign(
+                &[None, text(&[Some("a")])],
+                &[DataType::Null, DataType::Utf8View],
+                1,
+                None,
+            )
+            .unwrap();
+        assert_eq!(gids, [Some(0)]);
+        // Then it is DOUBLE: NULL rows still land in group 0, others in new groups.
+        let k: Option<ArrayRef> = Some(Arc::new(Float64Array::from(vec![None, Some(1.5)])));
+        let types = [DataType::Float64, DataType::Utf8View];
+        let gids = index
+            .assign(&[k, text(&[Some("a"), Some("a")])], &types, 2, None)
+            .unwrap();
+        assert_eq!(gids, [Some(0), Some(1)]);
+        let gids = index
+            .assign(&[None, text(&[Some("a")])], &types, 1, None)
+            .unwrap();
+        assert_eq!(gids, [Some(0)]);
+    }
+
+    #[test]
+    fn the_group_cap_leaves_new_keys_out() {
+        let mut index = GroupIndex::new();
+        let a = text(&[Some("a"), Some("b"), Some("a"), Some("c")]);
+        let gids = index
+            .assign(&[a], &[DataType::Utf8View], 4, Some(1))
+            .unwrap();
+        assert_eq!(gids, [Some(0), None, Some(0), None]);
+        assert_eq!(index.len(), 1);
+    }
+}
