@@ -175,7 +175,12 @@ fn whole<'a>(
     if u32::try_from(line.len()).is_err() {
         return Err(Fallback);
     }
-    let mut s = Scanner { b: line, i: 0 };
+    let mut s = Scanner {
+        b: line,
+        i: 0,
+        block: usize::MAX,
+        mask: 0,
+    };
     s.ws();
     s.expect(open)?;
     s.ws();
@@ -201,6 +206,11 @@ fn offsets((start, end): (usize, usize)) -> (u32, u32) {
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
+    /// Where the 64 bytes start whose special bytes `mask` holds (`usize::MAX`: none yet):
+    /// strings are found by reading that mask, the line's bytes are compared once.
+    block: usize,
+    /// One bit per byte from `block` that is a quote, a backslash or a control character.
+    mask: u64,
 }
 
 impl Scanner<'_> {
@@ -238,7 +248,7 @@ impl Scanner<'_> {
     #[inline(always)]
     fn string_body(&mut self) -> Result<(usize, usize), Fallback> {
         let start = self.i;
-        let i = self.to_special(start)?;
+        let i = self.next_special(start)?;
         self.string_end(start, i)
     }
 
@@ -248,12 +258,12 @@ impl Scanner<'_> {
     #[inline(always)]
     fn string_value(&mut self) -> Result<(usize, usize, bool), Fallback> {
         let start = self.i;
-        let mut i = self.to_special(start)?;
+        let mut i = self.next_special(start)?;
         let mut escaped = false;
         while self.b.get(i) == Some(&b'\\') {
             i = escape_end(self.b, i)?;
             escaped = true;
-            i = self.to_special(i)?;
+            i = self.next_special(i)?;
         }
         let (start, end) = self.string_end(start, i)?;
         Ok((start, end, escaped))
@@ -261,18 +271,39 @@ impl Scanner<'_> {
 
     /// The first byte at or after `i` that is a quote, a backslash or a control character.
     #[inline(always)]
-    fn to_special(&self, mut i: usize) -> Result<usize, Fallback> {
-        let b = self.b;
-        // Sixteen bytes at a time (SSE2), then eight, while they hold no quote, backslash or
-        // control character.
-        #[cfg(target_arch = "x86_64")]
-        while let Some(block) = b.get(i..i + 16) {
-            let found = special_mask_16(block);
-            if found != 0 {
-                return Ok(i + found.trailing_zeros() as usize);
+    fn next_special(&mut self, mut i: usize) -> Result<usize, Fallback> {
+        loop {
+            if i >= self.block && i - self.block < 64 {
+                let rest = self.mask >> (i - self.block);
+                if rest != 0 {
+                    return Ok(i + rest.trailing_zeros() as usize);
+                }
+                i = self.block + 64;
             }
-            i += 16;
+            if !self.load_block(i) {
+                return self.next_special_bytewise(i);
+            }
         }
+    }
+
+    /// Reads the special bytes of the 64 bytes that hold `i` (starting at `i`, or ending at
+    /// the line's end when fewer than 64 bytes are left). False when the line is shorter than
+    /// 64 bytes or `i` is past its end.
+    #[inline(always)]
+    fn load_block(&mut self, i: usize) -> bool {
+        if i >= self.b.len() || self.b.len() < 64 {
+            return false;
+        }
+        let start = i.min(self.b.len() - 64);
+        self.block = start;
+        self.mask = special_mask_64(&self.b[start..start + 64]);
+        true
+    }
+
+    /// [`Scanner::next_special`] for lines shorter than 64 bytes.
+    #[inline(always)]
+    fn next_special_bytewise(&self, mut i: usize) -> Result<usize, Fallback> {
+        let b = self.b;
         while let Some(word) = b.get(i..i + 8) {
             let mut bytes = [0u8; 8];
             bytes.copy_from_slice(word);
@@ -541,6 +572,25 @@ fn special_mask_16(block: &[u8]) -> u32 {
     }
 }
 
+/// One bit per byte of `block` (64 bytes) that is `"`, `\\` or below 0x20, lowest byte in the
+/// lowest bit.
+#[inline(always)]
+fn special_mask_64(block: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        (0..4).fold(0, |mask, k| {
+            mask | u64::from(special_mask_16(&block[16 * k..16 * k + 16])) << (16 * k)
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        block
+            .iter()
+            .enumerate()
+            .fold(0, |mask, (k, &c)| mask | u64::from(is_special(c)) << k)
+    }
+}
+
 /// True when `s` holds a byte a JSON string must escape (`"`, `\\`, control characters).
 pub(super) fn needs_escape(s: &[u8]) -> bool {
     let mut words = s.chunks_exact(8);
@@ -599,6 +649,37 @@ mod tests {
             special_mask_16(&block),
             (1 << 0) | (1 << 1) | (1 << 4) | (1 << 11)
         );
+    }
+
+    #[test]
+    fn to_special_finds_the_next_special_byte_across_blocks() {
+        // Lines of every length up to 200 with specials sprinkled in; from every start, in
+        // increasing order as the scanner asks, the answer is the first special byte at or
+        // after it (or none).
+        let mut x: u64 = 11;
+        for len in 0..200 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let line: Vec<u8> = (0..len)
+                .map(|k| match (x >> (k % 61)) % 23 {
+                    0 => b'"',
+                    1 => b'\\',
+                    2 => 0x1f,
+                    _ => b'a' + (k % 26) as u8,
+                })
+                .collect();
+            let mut s = Scanner {
+                b: &line,
+                i: 0,
+                block: usize::MAX,
+                mask: 0,
+            };
+            for i in 0..=len {
+                let want = (i..len).find(|&k| is_special(line[k])).ok_or(Fallback);
+                assert_eq!(s.next_special(i), want, "length {len}, from {i}");
+            }
+        }
     }
 
     #[test]
