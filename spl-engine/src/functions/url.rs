@@ -13,6 +13,7 @@
 //! its caller: which characters `url_encode` keeps (letters, digits and `.-*_`, as Guava's form
 //! escaper), `+` for a space both ways (form encoding), and an error for a malformed escape in
 //! `url_decode` (the crate would keep it as text; Java's `URLDecoder` throws).
+use std::borrow::Cow;
 use std::net::Ipv6Addr;
 use std::sync::Arc;
 
@@ -288,8 +289,8 @@ fn hostname_len(s: &str) -> Option<usize> {
 
 /// Decodes the `%XX` escapes of a validated URI part as UTF-8 (invalid sequences become
 /// U+FFFD), like `URI.getPath()`. [`parse_uri`] has already rejected malformed escapes.
-fn percent_decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
+fn percent_decode(s: &str) -> Cow<'_, str> {
+    percent_decode_str(s).decode_utf8_lossy()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,14 +319,15 @@ fn url_encode(s: &str) -> String {
 /// Decodes `+` as a space and `%XX` escapes as UTF-8 (invalid UTF-8 becomes U+FFFD), like
 /// `URLDecoder.decode(s, UTF_8)`: a `%` not followed by two hex digits is an error, with Java's
 /// message.
-fn url_decode(s: &str) -> Result<String, &'static str> {
+fn url_decode(s: &str) -> Result<Cow<'_, str>, &'static str> {
     check_escapes(s)?;
     let decoded = if s.contains('+') {
         percent_decode_str(&s.replace('+', " "))
             .decode_utf8_lossy()
             .into_owned()
+            .into()
     } else {
-        percent_decode_str(s).decode_utf8_lossy().into_owned()
+        percent_decode_str(s).decode_utf8_lossy()
     };
     Ok(decoded)
 }
@@ -346,14 +348,14 @@ fn check_escapes(s: &str) -> Result<(), &'static str> {
 
 /// The form-decoded value of the first `name=value` pair of the raw query (`''` for a bare
 /// `name`); `None` when the URI is invalid, has no query or lacks the parameter.
-fn extract_parameter(url: &str, name: &str) -> Result<Option<String>, &'static str> {
+fn extract_parameter<'a>(url: &'a str, name: &str) -> Result<Option<Cow<'a, str>>, &'static str> {
     let Some(query) = parse_uri(url).and_then(|u| u.query) else {
         return Ok(None);
     };
     for pair in query.split('&') {
         let (key, value) = split_at_char(pair, '=');
         if key == name {
-            return value.map_or(Ok(Some(String::new())), |v| url_decode(v).map(Some));
+            return value.map_or(Ok(Some(Cow::Borrowed(""))), |v| url_decode(v).map(Some));
         }
     }
     Ok(None)
@@ -419,8 +421,8 @@ fn compute(op: Op, name: &str, cols: &[StringViewArray], rows: usize) -> Result<
             out.append_null();
             continue;
         };
-        let text = match op {
-            Op::Encode => Some(url_encode(v[0])),
+        let text: Option<Cow<'_, str>> = match op {
+            Op::Encode => Some(url_encode(v[0]).into()),
             Op::Decode => match url_decode(v[0]) {
                 Ok(s) => Some(s),
                 Err(e) => return exec_err!("{name}: {e}"),
@@ -431,8 +433,8 @@ fn compute(op: Op, name: &str, cols: &[StringViewArray], rows: usize) -> Result<
             },
             _ => parse_uri(v[0]).map(|uri| {
                 let part = match op {
-                    Op::Protocol => uri.scheme.map(str::to_string),
-                    Op::Host => uri.host.map(str::to_string),
+                    Op::Protocol => uri.scheme.map(Cow::Borrowed),
+                    Op::Host => uri.host.map(Cow::Borrowed),
                     Op::Path => uri.path.map(percent_decode),
                     Op::Query => uri.query.map(percent_decode),
                     _ => uri.fragment.map(percent_decode),
@@ -440,7 +442,7 @@ fn compute(op: Op, name: &str, cols: &[StringViewArray], rows: usize) -> Result<
                 part.unwrap_or_default()
             }),
         };
-        out.append_option(text);
+        out.append_option(text.as_deref());
     }
     Ok(Arc::new(out.finish()))
 }
