@@ -23,6 +23,7 @@ pub mod ip;
 pub mod json;
 pub mod map;
 pub mod math;
+pub mod memo;
 pub mod portability;
 pub mod regexp;
 pub mod series;

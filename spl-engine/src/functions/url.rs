@@ -17,16 +17,14 @@ use std::borrow::Cow;
 use std::net::Ipv6Addr;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Array, StringViewArray, StringViewBuilder};
+use arrow::array::{Array, ArrayRef, Int64Array, StringViewArray, StringViewBuilder};
 use arrow::datatypes::DataType;
 use datafusion_common::{exec_err, Result};
 use datafusion_expr::{ColumnarValue, ScalarFunctionArgs};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::common::{
-    cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_def, row_values, UdfOp,
-};
-use super::{Family, FunctionDef};
+use super::common::{cast_all, coerce_all, ex, invoke_rowwise, is_string_type, op_def, UdfOp};
+use super::{memo, Family, FunctionDef};
 
 // ---------------------------------------------------------------------------------------------
 // URI splitting (java.net.URI rules)
@@ -348,10 +346,9 @@ fn check_escapes(s: &str) -> Result<(), &'static str> {
 
 /// The form-decoded value of the first `name=value` pair of the raw query (`''` for a bare
 /// `name`); `None` when the URI is invalid, has no query or lacks the parameter.
-fn extract_parameter<'a>(url: &'a str, name: &str) -> Result<Option<Cow<'a, str>>, &'static str> {
-    let Some(query) = parse_uri(url).and_then(|u| u.query) else {
-        return Ok(None);
-    };
+/// The form-decoded value of the first `name=value` pair of a raw query (`''` for a bare
+/// `name`); `None` when it lacks the parameter.
+fn query_parameter<'a>(query: &'a str, name: &str) -> Result<Option<Cow<'a, str>>, &'static str> {
     for pair in query.split('&') {
         let (key, value) = split_at_char(pair, '=');
         if key == name {
@@ -407,40 +404,104 @@ impl UdfOp for Op {
     }
 }
 
+/// Where the parts of a valid URI lie in its text, for [`memo`]: every URL function of a stage
+/// reads the same split of a column.
+#[derive(Debug, Clone, Copy)]
+struct Parts {
+    scheme: Option<(u32, u32)>,
+    host: Option<(u32, u32)>,
+    port: Option<i64>,
+    path: Option<(u32, u32)>,
+    query: Option<(u32, u32)>,
+    fragment: Option<(u32, u32)>,
+}
+
+impl Parts {
+    fn of(text: &str) -> Option<Parts> {
+        let uri = parse_uri(text)?;
+        let at = |part: Option<&str>| {
+            part.map(|p| {
+                let start = p.as_ptr() as usize - text.as_ptr() as usize;
+                (start as u32, (start + p.len()) as u32)
+            })
+        };
+        Some(Parts {
+            scheme: at(uri.scheme),
+            host: at(uri.host),
+            port: uri.port,
+            path: at(uri.path),
+            query: at(uri.query),
+            fragment: at(uri.fragment),
+        })
+    }
+}
+
+/// The part at `range` of `text`.
+fn part(text: &str, range: Option<(u32, u32)>) -> Option<&str> {
+    range.map(|(start, end)| &text[start as usize..end as usize])
+}
+
+/// Each row of `urls` split (`None`: NULL or not a valid URI), shared within a memo scope.
+/// Lines longer than `u32::MAX` bytes cannot reach here (inputs cap a line at 1 GiB).
+fn split_column(urls: &StringViewArray) -> std::rc::Rc<Vec<Option<Parts>>> {
+    memo::memoized("url parts", urls, || {
+        urls.iter().map(|v| v.and_then(Parts::of)).collect()
+    })
+}
+
 fn compute(op: Op, name: &str, cols: &[StringViewArray], rows: usize) -> Result<ArrayRef> {
-    let value = |i: usize| row_values(cols, i);
+    let urls = &cols[0];
+    if matches!(op, Op::Encode | Op::Decode) {
+        let mut out = StringViewBuilder::with_capacity(rows);
+        for v in urls.iter().take(rows) {
+            let text: Option<Cow<'_, str>> = match v {
+                None => None,
+                Some(v) if op == Op::Encode => Some(url_encode(v).into()),
+                Some(v) => match url_decode(v) {
+                    Ok(s) => Some(s),
+                    Err(e) => return exec_err!("{name}: {e}"),
+                },
+            };
+            out.append_option(text.as_deref());
+        }
+        return Ok(Arc::new(out.finish()));
+    }
+    let split = split_column(urls);
     if op == Op::Port {
-        let out: Int64Array = (0..rows)
-            .map(|i| value(i).and_then(|v| parse_uri(v[0])?.port))
+        let out: Int64Array = split
+            .iter()
+            .take(rows)
+            .map(|p| p.and_then(|p| p.port))
             .collect();
         return Ok(Arc::new(out));
     }
     let mut out = StringViewBuilder::with_capacity(rows);
-    for i in 0..rows {
-        let Some(v) = value(i) else {
+    for (i, parts) in split.iter().enumerate().take(rows) {
+        if urls.is_null(i) || (op == Op::Parameter && cols[1].is_null(i)) {
             out.append_null();
             continue;
-        };
-        let text: Option<Cow<'_, str>> = match op {
-            Op::Encode => Some(url_encode(v[0]).into()),
-            Op::Decode => match url_decode(v[0]) {
-                Ok(s) => Some(s),
-                Err(e) => return exec_err!("{name}: {e}"),
-            },
-            Op::Parameter => match extract_parameter(v[0], v[1]) {
-                Ok(s) => s,
-                Err(e) => return exec_err!("{name}: {e}"),
-            },
-            _ => parse_uri(v[0]).map(|uri| {
-                let part = match op {
-                    Op::Protocol => uri.scheme.map(Cow::Borrowed),
-                    Op::Host => uri.host.map(Cow::Borrowed),
-                    Op::Path => uri.path.map(percent_decode),
-                    Op::Query => uri.query.map(percent_decode),
-                    _ => uri.fragment.map(percent_decode),
-                };
-                part.unwrap_or_default()
-            }),
+        }
+        let url = urls.value(i);
+        let text: Option<Cow<'_, str>> = match (op, parts) {
+            (Op::Parameter, parts) => {
+                let query = parts.and_then(|p| part(url, p.query));
+                match query.map(|q| query_parameter(q, cols[1].value(i))) {
+                    Some(Ok(value)) => value,
+                    Some(Err(e)) => return exec_err!("{name}: {e}"),
+                    None => None,
+                }
+            }
+            (_, None) => None,
+            (_, Some(p)) => Some(
+                match op {
+                    Op::Protocol => part(url, p.scheme).map(Cow::Borrowed),
+                    Op::Host => part(url, p.host).map(Cow::Borrowed),
+                    Op::Path => part(url, p.path).map(percent_decode),
+                    Op::Query => part(url, p.query).map(percent_decode),
+                    _ => part(url, p.fragment).map(percent_decode),
+                }
+                .unwrap_or_default(),
+            ),
         };
         out.append_option(text.as_deref());
     }

@@ -20,6 +20,7 @@ use super::{
     StageStats,
 };
 use crate::budget;
+use crate::functions::memo;
 use crate::ops::{BatchError, BufferState, Stage, StageOutput};
 
 /// The state of one run over a stream.
@@ -210,9 +211,10 @@ impl<'p> Run<'p> {
                 let scope = budget::enter(ctx.deadline, p.limits.max_batch_memory);
                 // The stage is charged for what it builds, not for the batch it was given.
                 budget::known(&b);
+                // Function calls of the stage share work on the same column (`memo.rs`).
                 let out = match (&chain.stages[si], self.states[ci][si].as_mut()) {
-                    (Stage::Row(op), _) => op.process(b, &p.session),
-                    (Stage::Buffering(_), Some(state)) => state.push(b, &p.session),
+                    (Stage::Row(op), _) => memo::scope(|| op.process(b, &p.session)),
+                    (Stage::Buffering(_), Some(state)) => memo::scope(|| state.push(b, &p.session)),
                     (Stage::Buffering(op), None) => {
                         return Err(batch_error(
                             p,
