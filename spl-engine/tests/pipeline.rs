@@ -328,3 +328,50 @@ fn a_full_limit_ends_the_run_early() {
     run.push(statuses()).unwrap();
     assert!(!run.is_done(), "the second output still wants rows");
 }
+
+#[test]
+fn url_functions_of_one_stage_share_a_split_only_of_the_same_column() {
+    // Two URL columns, each read by several calls in one `extend` (the split of a column is
+    // shared within the stage, `functions/memo.rs`), then by a second stage that also filters
+    // rows, so later calls see new columns of the same values.
+    let input = batch(&[
+        &[
+            ("a", "http://h1.com/p1?id=1"),
+            ("b", "https://h2.org/p2?id=2"),
+        ],
+        &[("a", "not a url ^"), ("b", "ftp://h3.net/p3")],
+        &[("b", "http://h4.io/p%20x?id=4")],
+    ]);
+    let p = compile(
+        "* | extend ha = url_extract_host(a), hb = url_extract_host(b), pa = url_extract_path(a), \
+         pb = url_extract_path(b), ia = url_extract_parameter(a, 'id'), \
+         ib = url_extract_parameter(b, 'id'), s = split_part(url_extract_path(b), '/', 2) \
+         | where hb <> 'h3.net' | extend qb = url_extract_query(b), hb2 = url_extract_host(b) \
+         | project-away a, b",
+    );
+    let out = p.process(input).unwrap();
+    assert_eq!(
+        rows(&out.datasets[0]),
+        vec![
+            row(&[
+                ("ha", "h1.com"),
+                ("hb", "h2.org"),
+                ("pa", "/p1"),
+                ("pb", "/p2"),
+                ("ia", "1"),
+                ("ib", "2"),
+                ("s", "p2"),
+                ("qb", "id=2"),
+                ("hb2", "h2.org"),
+            ]),
+            row(&[
+                ("hb", "h4.io"),
+                ("pb", "/p x"),
+                ("ib", "4"),
+                ("s", "p x"),
+                ("qb", "id=4"),
+                ("hb2", "h4.io"),
+            ]),
+        ]
+    );
+}
