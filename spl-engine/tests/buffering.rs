@@ -132,6 +132,30 @@ fn stats_count_by_key_over_batches_in_first_seen_order() {
 }
 
 #[test]
+fn stats_evaluates_a_repeated_argument_once_but_every_call_on_its_own() {
+    // `cast(v as double)` feeds two aggregates and the key `k` is also an argument: the shared
+    // values give the same results as separate ones, and a row failing the shared cast is one
+    // error row, not two.
+    let out = run(
+        "* | stats lo = min(cast(v as double)), hi = max(cast(v as double)), n = count(k), \
+         a = sum(random()), b = sum(random()) by k",
+        vec![batch(&[
+            &[("k", "x"), ("v", "1.5")],
+            &[("k", "x"), ("v", "4")],
+            &[("k", "y"), ("v", "bad")],
+            &[("k", "y"), ("v", "2")],
+        ])],
+    );
+    let rows = out.rows();
+    assert_eq!(column(&rows, "lo"), texts(&["1.5", "2.0"]));
+    assert_eq!(column(&rows, "hi"), texts(&["4.0", "2.0"]));
+    assert_eq!(column(&rows, "n"), texts(&["2", "1"]));
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    // `random()` is called apart for each aggregate: two independent sums.
+    assert_ne!(column(&rows, "a"), column(&rows, "b"));
+}
+
+#[test]
 fn stats_min_max_after_cast_doc_case_stats_2_corrected() {
     let out = run(
         "* | extend latencyMs=cast(latencyMs as bigint) | stats minLatencyMs=min(latencyMs), maxLatencyMs=max(latencyMs) by ip",

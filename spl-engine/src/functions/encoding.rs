@@ -110,19 +110,38 @@ const BASE64URL_DECODE: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
+/// Appends `bytes` to `out` as upper-case hex digits.
+fn upper_hex(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(2 * bytes.len());
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+}
+
 fn compute(op: Op, name: &str, cols: &[BinaryArray], rows: usize) -> Result<ArrayRef> {
     match op {
         Op::ToBase64 | Op::ToBase64Url | Op::ToHex => {
             let mut out = StringViewBuilder::with_capacity(rows);
-            for i in 0..rows {
-                match row_values(cols, i) {
-                    None => out.append_null(),
-                    Some(v) => out.append_value(match op {
-                        Op::ToBase64 => base64::engine::general_purpose::STANDARD.encode(v[0]),
-                        Op::ToBase64Url => base64::engine::general_purpose::URL_SAFE.encode(v[0]),
-                        _ => hex::encode_upper(v[0]),
-                    }),
+            // One buffer for every row's text.
+            let mut text = String::new();
+            for v in cols[0].iter().take(rows) {
+                let Some(v) = v else {
+                    out.append_null();
+                    continue;
+                };
+                text.clear();
+                match op {
+                    Op::ToBase64 => {
+                        base64::engine::general_purpose::STANDARD.encode_string(v, &mut text)
+                    }
+                    Op::ToBase64Url => {
+                        base64::engine::general_purpose::URL_SAFE.encode_string(v, &mut text)
+                    }
+                    _ => upper_hex(v, &mut text),
                 }
+                out.append_value(&text);
             }
             Ok(Arc::new(out.finish()))
         }

@@ -45,9 +45,11 @@ struct StatsSpec {
     keys: Vec<(String, Expr)>,
     /// Output name and aggregate of each item.
     aggregates: Vec<(String, AggSpec)>,
-    /// The key expressions, then the aggregate arguments, compiled once for all batches and
-    /// runs (each plans once per input schema).
+    /// The distinct key expressions and aggregate arguments, compiled once for all batches
+    /// and runs (each plans once per input schema).
     compiled: Vec<CompiledExpr>,
+    /// For each key expression, then each aggregate argument, its entry in `compiled`.
+    slots: Vec<usize>,
 }
 
 impl Stats {
@@ -87,17 +89,36 @@ impl Stats {
                 ));
             }
         }
-        let compiled = keys
+        // Equal expressions without function calls (e.g. `cast(latency as double)` given to
+        // two aggregates) are evaluated once; a call may be volatile (`random()`), so each
+        // call is evaluated on its own.
+        let mut compiled: Vec<CompiledExpr> = Vec::new();
+        let mut shared: Vec<(String, usize)> = Vec::new();
+        let mut slots = Vec::new();
+        for e in keys
             .iter()
             .map(|(_, e)| e)
             .chain(aggs.iter().filter_map(|(_, a)| a.arg.as_ref()))
-            .map(|e| CompiledExpr::new(e.clone()))
-            .collect();
+        {
+            let text = e.to_string();
+            let slot = match shared.iter().find(|(t, _)| *t == text) {
+                Some((_, slot)) => *slot,
+                None => {
+                    if !has_call(e) {
+                        shared.push((text, compiled.len()));
+                    }
+                    compiled.push(CompiledExpr::new(e.clone()));
+                    compiled.len() - 1
+                }
+            };
+            slots.push(slot);
+        }
         Ok(Stats {
             spec: Arc::new(StatsSpec {
                 keys,
                 aggregates: aggs,
                 compiled,
+                slots,
             }),
             max_groups: None,
         })
@@ -173,6 +194,40 @@ pub(super) fn evaluate_all(
             values.push(iso.values);
         }
         return Ok((batch, values, errors));
+    }
+}
+
+/// True when `e` calls a function anywhere.
+fn has_call(e: &Expr) -> bool {
+    let any = |es: &[Expr]| es.iter().any(has_call);
+    match &e.kind {
+        ExprKind::Column(_) | ExprKind::Literal(_) => false,
+        ExprKind::Call { .. } | ExprKind::Lambda { .. } => true,
+        ExprKind::Unary { expr, .. }
+        | ExprKind::IsNull { expr, .. }
+        | ExprKind::Cast { expr, .. } => has_call(expr),
+        ExprKind::Binary { left, right, .. } => has_call(left) || has_call(right),
+        ExprKind::Subscript { expr, index } => has_call(expr) || has_call(index),
+        ExprKind::Like {
+            expr,
+            pattern,
+            escape,
+            ..
+        } => has_call(expr) || has_call(pattern) || escape.as_deref().is_some_and(has_call),
+        ExprKind::InList { expr, list, .. } => has_call(expr) || any(list),
+        ExprKind::Between {
+            expr, low, high, ..
+        } => has_call(expr) || has_call(low) || has_call(high),
+        ExprKind::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
+            operand.as_deref().is_some_and(has_call)
+                || whens.iter().any(|(w, t)| has_call(w) || has_call(t))
+                || otherwise.as_deref().is_some_and(has_call)
+        }
+        ExprKind::Array(items) | ExprKind::Row(items) => any(items),
     }
 }
 
@@ -257,6 +312,7 @@ impl BufferState for StatsState {
         budget::charge(self.retained)?;
         let spec = Arc::clone(&self.spec);
         let (batch, values, errors) = evaluate_all(&spec.compiled, batch, session)?;
+        let values: Vec<ArrayRef> = spec.slots.iter().map(|&i| Arc::clone(&values[i])).collect();
         let (keys, args) = values.split_at(spec.keys.len());
         let grown = budget::used();
         let grouping = self.assign(keys, batch.num_rows())?;
