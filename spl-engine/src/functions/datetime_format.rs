@@ -387,12 +387,10 @@ impl DateFormat {
                 Item::Number {
                     field, min_width, ..
                 } => {
-                    let v = field_value(&local, *field);
-                    let _ = write!(out, "{v:0min_width$}");
+                    push_padded(out, field_value(&local, *field), *min_width);
                 }
                 Item::TwoDigitYear { field, .. } => {
-                    let v = field_value(&local, *field).rem_euclid(100);
-                    let _ = write!(out, "{v:02}");
+                    push_padded(out, field_value(&local, *field).rem_euclid(100), 2);
                 }
                 Item::Fraction { print_digits, .. } => {
                     let nanos = format!("{:09}", local.nanosecond() % 1_000_000_000);
@@ -576,6 +574,31 @@ fn pivot_two_digit_year(v: i64) -> i64 {
 }
 
 /// The numeric value of `field` for a wall time.
+/// Appends `v` in decimal, zero-padded to `width` characters (as `{v:0width$}` writes it).
+fn push_padded(out: &mut String, v: i64, width: usize) {
+    let Ok(mut n) = u64::try_from(v) else {
+        use std::fmt::Write;
+        let _ = write!(out, "{v:0width$}");
+        return;
+    };
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in digits.len() - at..width {
+        out.push('0');
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
 fn field_value(t: &NaiveDateTime, field: NumField) -> i64 {
     let v = match field {
         NumField::Year => t.year(),
@@ -746,6 +769,33 @@ impl Parsed {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn padded_numbers_match_the_format_macro() {
+        for v in [
+            0,
+            5,
+            9,
+            10,
+            42,
+            99,
+            100,
+            2023,
+            12345,
+            i64::MAX,
+            -1,
+            -7,
+            -42,
+            -12345,
+            i64::MIN,
+        ] {
+            for width in 0..6 {
+                let mut out = String::from("x");
+                super::push_padded(&mut out, v, width);
+                assert_eq!(out, format!("x{v:0width$}"), "{v} width {width}");
+            }
+        }
+    }
+
     use super::*;
 
     fn ns(s: &str) -> i64 {

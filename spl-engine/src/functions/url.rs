@@ -288,6 +288,9 @@ fn hostname_len(s: &str) -> Option<usize> {
 /// Decodes the `%XX` escapes of a validated URI part as UTF-8 (invalid sequences become
 /// U+FFFD), like `URI.getPath()`. [`parse_uri`] has already rejected malformed escapes.
 fn percent_decode(s: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'%', s.as_bytes()).is_none() {
+        return Cow::Borrowed(s); // nothing to decode; `s` is already UTF-8
+    }
     percent_decode_str(s).decode_utf8_lossy()
 }
 
