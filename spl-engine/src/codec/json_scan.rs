@@ -652,7 +652,7 @@ mod tests {
     }
 
     #[test]
-    fn to_special_finds_the_next_special_byte_across_blocks() {
+    fn next_special_finds_the_next_special_byte_across_blocks() {
         // Lines of every length up to 200 with specials sprinkled in; from every start, in
         // increasing order as the scanner asks, the answer is the first special byte at or
         // after it (or none).

@@ -576,27 +576,17 @@ fn pivot_two_digit_year(v: i64) -> i64 {
 /// The numeric value of `field` for a wall time.
 /// Appends `v` in decimal, zero-padded to `width` characters (as `{v:0width$}` writes it).
 fn push_padded(out: &mut String, v: i64, width: usize) {
-    let Ok(mut n) = u64::try_from(v) else {
+    let Ok(n) = u64::try_from(v) else {
         use std::fmt::Write;
         let _ = write!(out, "{v:0width$}");
         return;
     };
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for _ in digits.len() - at..width {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    for _ in digits.len()..width {
         out.push('0');
     }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+    out.push_str(digits);
 }
 
 fn field_value(t: &NaiveDateTime, field: NumField) -> i64 {

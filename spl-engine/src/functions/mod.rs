@@ -126,6 +126,24 @@ pub fn lookup(name: &str) -> Option<&'static FunctionDef> {
         .find(|f| f.name == lower || f.aliases.contains(&lower.as_str()))
 }
 
+/// True when every function `e` calls gives the same value for the same arguments (not
+/// `now()`, `random()`, …): evaluating it once for equal inputs is the same as evaluating it
+/// each time.
+pub fn is_deterministic(e: &spl_parser::ast::Expr) -> bool {
+    let mut ok = match &e.kind {
+        spl_parser::ast::ExprKind::Call { name, .. } => match name.as_str() {
+            "coalesce" | "if" | "nullif" | "try" => true,
+            // Aggregates and unknown names are not in the library: never deterministic here.
+            _ => lookup(name).is_some_and(|d| {
+                d.udf.signature().volatility == datafusion_expr::Volatility::Immutable
+            }),
+        },
+        _ => true,
+    };
+    e.for_each_child(&mut |c, _| ok = ok && is_deterministic(c));
+    ok
+}
+
 /// True when `name` (lower case) is an aggregate function (`stats` only).
 pub fn is_aggregate(name: &str) -> bool {
     aggregates::AGGREGATES.contains(&name)

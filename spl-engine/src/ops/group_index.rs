@@ -25,12 +25,11 @@ pub(super) struct GroupIndex {
     keys: Vec<Vec<ScalarValue>>,
 }
 
-/// Why a batch could not be assigned.
+/// Why a batch could not be assigned: over budget, or a key that could not be encoded.
 #[derive(Debug)]
 pub(super) enum AssignError {
     Budget(Exceeded),
-    Arrow(ArrowError),
-    Scalar(String),
+    Key(String),
 }
 
 impl From<Exceeded> for AssignError {
@@ -41,7 +40,13 @@ impl From<Exceeded> for AssignError {
 
 impl From<ArrowError> for AssignError {
     fn from(e: ArrowError) -> Self {
-        AssignError::Arrow(e)
+        AssignError::Key(e.to_string())
+    }
+}
+
+impl From<datafusion_common::DataFusionError> for AssignError {
+    fn from(e: datafusion_common::DataFusionError) -> Self {
+        AssignError::Key(e.to_string())
     }
 }
 
@@ -76,7 +81,6 @@ impl GroupIndex {
         rows: usize,
         max_groups: Option<usize>,
     ) -> Result<Vec<Option<usize>>, AssignError> {
-        self.encode_as(types)?;
         let arrays: Vec<ArrayRef> = columns
             .iter()
             .zip(types)
@@ -85,10 +89,7 @@ impl GroupIndex {
                 None => new_null_array(t, rows),
             })
             .collect();
-        let Some((_, encoder)) = &self.encoder else {
-            return Err(AssignError::Scalar("no key encoder".into()));
-        };
-        let encoded = encoder.convert_columns(&arrays)?;
+        let encoded = self.encode_as(types)?.convert_columns(&arrays)?;
         let mut gids = Vec::with_capacity(rows);
         for row in 0..rows {
             budget::tick(1)?;
@@ -103,7 +104,6 @@ impl GroupIndex {
                         .map(|a| {
                             if a.is_valid(row) {
                                 ScalarValue::try_from_array(a.as_ref(), row)
-                                    .map_err(|e| AssignError::Scalar(e.to_string()))
                             } else {
                                 Ok(ScalarValue::Null)
                             }
@@ -123,35 +123,35 @@ impl GroupIndex {
         Ok(gids)
     }
 
-    /// Makes the encoder encode `types`; the stored keys are encoded again when they change.
-    fn encode_as(&mut self, types: &[DataType]) -> Result<(), AssignError> {
-        if self.encoder.as_ref().is_some_and(|(t, _)| t == types) {
-            return Ok(());
-        }
-        let fields = types.iter().map(|t| SortField::new(t.clone())).collect();
-        let encoder = RowConverter::new(fields)?;
-        self.index.clear();
-        if !self.keys.is_empty() {
-            let columns = types
-                .iter()
-                .enumerate()
-                .map(|(k, t)| {
-                    let null =
-                        ScalarValue::try_from(t).map_err(|e| AssignError::Scalar(e.to_string()))?;
-                    ScalarValue::iter_to_array(self.keys.iter().map(|key| match &key[k] {
-                        ScalarValue::Null => null.clone(),
-                        v => v.clone(),
-                    }))
-                    .map_err(|e| AssignError::Scalar(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let encoded = encoder.convert_columns(&columns)?;
-            for g in 0..self.keys.len() {
-                self.index.insert(encoded.row(g).as_ref().into(), g);
+    /// The encoder for `types`; the stored keys are encoded again when the types change.
+    fn encode_as(&mut self, types: &[DataType]) -> Result<&RowConverter, AssignError> {
+        let current = self.encoder.as_ref().is_some_and(|(t, _)| t == types);
+        if !current {
+            let fields = types.iter().map(|t| SortField::new(t.clone())).collect();
+            let encoder = RowConverter::new(fields)?;
+            self.index.clear();
+            if !self.keys.is_empty() {
+                let columns = types
+                    .iter()
+                    .enumerate()
+                    .map(|(k, t)| {
+                        let null = ScalarValue::try_from(t)?;
+                        let values = self.keys.iter().map(|key| match &key[k] {
+                            ScalarValue::Null => null.clone(),
+                            v => v.clone(),
+                        });
+                        Ok(ScalarValue::iter_to_array(values)?)
+                    })
+                    .collect::<Result<Vec<_>, AssignError>>()?;
+                let encoded = encoder.convert_columns(&columns)?;
+                for g in 0..self.keys.len() {
+                    self.index.insert(encoded.row(g).as_ref().into(), g);
+                }
             }
+            self.encoder = Some((types.to_vec(), encoder));
         }
-        self.encoder = Some((types.to_vec(), encoder));
-        Ok(())
+        let (_, encoder) = self.encoder.as_ref().expect("set above");
+        Ok(encoder)
     }
 }
 

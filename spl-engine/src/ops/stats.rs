@@ -89,9 +89,9 @@ impl Stats {
                 ));
             }
         }
-        // Equal expressions without function calls (e.g. `cast(latency as double)` given to
-        // two aggregates) are evaluated once; a call may be volatile (`random()`), so each
-        // call is evaluated on its own.
+        // Equal deterministic expressions (e.g. `cast(latency as double)` given to two
+        // aggregates) are evaluated once; one calling a volatile function (`random()`) is
+        // evaluated for each use.
         let mut compiled: Vec<CompiledExpr> = Vec::new();
         let mut shared: Vec<(String, usize)> = Vec::new();
         let mut slots = Vec::new();
@@ -104,7 +104,7 @@ impl Stats {
             let slot = match shared.iter().find(|(t, _)| *t == text) {
                 Some((_, slot)) => *slot,
                 None => {
-                    if !has_call(e) {
+                    if crate::functions::is_deterministic(e) {
                         shared.push((text, compiled.len()));
                     }
                     compiled.push(CompiledExpr::new(e.clone()));
@@ -197,40 +197,6 @@ pub(super) fn evaluate_all(
     }
 }
 
-/// True when `e` calls a function anywhere.
-fn has_call(e: &Expr) -> bool {
-    let any = |es: &[Expr]| es.iter().any(has_call);
-    match &e.kind {
-        ExprKind::Column(_) | ExprKind::Literal(_) => false,
-        ExprKind::Call { .. } | ExprKind::Lambda { .. } => true,
-        ExprKind::Unary { expr, .. }
-        | ExprKind::IsNull { expr, .. }
-        | ExprKind::Cast { expr, .. } => has_call(expr),
-        ExprKind::Binary { left, right, .. } => has_call(left) || has_call(right),
-        ExprKind::Subscript { expr, index } => has_call(expr) || has_call(index),
-        ExprKind::Like {
-            expr,
-            pattern,
-            escape,
-            ..
-        } => has_call(expr) || has_call(pattern) || escape.as_deref().is_some_and(has_call),
-        ExprKind::InList { expr, list, .. } => has_call(expr) || any(list),
-        ExprKind::Between {
-            expr, low, high, ..
-        } => has_call(expr) || has_call(low) || has_call(high),
-        ExprKind::Case {
-            operand,
-            whens,
-            otherwise,
-        } => {
-            operand.as_deref().is_some_and(has_call)
-                || whens.iter().any(|(w, t)| has_call(w) || has_call(t))
-                || otherwise.as_deref().is_some_and(has_call)
-        }
-        ExprKind::Array(items) | ExprKind::Row(items) => any(items),
-    }
-}
-
 fn batch_error(what: &str, e: impl std::fmt::Display) -> BatchError {
     BatchError::new(format!("stats: {what}: {e}"))
 }
@@ -268,8 +234,7 @@ impl StatsState {
                 .assign(&keys_conformed, &types, rows, self.max_groups)
                 .map_err(|e| match e {
                     AssignError::Budget(e) => BatchError::from(e),
-                    AssignError::Arrow(e) => batch_error("group key", e),
-                    AssignError::Scalar(e) => batch_error("group key", e),
+                    AssignError::Key(e) => batch_error("group key", e),
                 })?;
             self.groups = self.index.len();
         }

@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, Schema};
 use datafusion_common::DFSchema;
-use datafusion_expr::Volatility;
 use spl_parser::ast::{Expr, ExprKind, Literal, UnaryOp};
 use spl_parser::Span;
 
@@ -96,21 +95,7 @@ fn walk(e: &mut Expr, session: &Session, folded: &mut Vec<(String, String)>) {
 /// True when `e` reads no field (lambda parameters are not fields) and every function it calls
 /// gives the same value for the same arguments (not `now()`, `random()`, …).
 fn is_constant(e: &Expr) -> bool {
-    crate::plan::columns(e).next().is_none() && deterministic(e)
-}
-
-fn deterministic(e: &Expr) -> bool {
-    let mut ok = match &e.kind {
-        ExprKind::Call { name, .. } => match name.as_str() {
-            "coalesce" | "if" | "nullif" | "try" => true,
-            // Aggregates and unknown names are not in the library: never constant.
-            _ => crate::functions::lookup(name)
-                .is_some_and(|d| d.udf.signature().volatility == Volatility::Immutable),
-        },
-        _ => true,
-    };
-    e.for_each_child(&mut |c, _| ok = ok && deterministic(c));
-    ok
+    crate::plan::columns(e).next().is_none() && crate::functions::is_deterministic(e)
 }
 
 /// The literal whose value is exactly what `e` evaluates to, if there is one; an error when the
