@@ -288,6 +288,16 @@ fn explain_shows_optimizations_and_what_json_input_decodes() {
         out.contains("JSON input: does not decode user_agent"),
         "{out}"
     );
+    assert!(
+        out.contains("JSON input to JSON output: rows are spliced from their input lines where they can be; those rows decode only the time fields\n"),
+        "{out}"
+    );
+    let w3 = "* | extend ms = cast(latency as double) * 1000 | project-away user_agent";
+    let out = run(&["explain", w3]).stdout;
+    assert!(
+        out.contains("those rows decode only latency and the time fields\n"),
+        "{out}"
+    );
     assert!(!out.contains("optimizations:"), "{out}");
 }
 

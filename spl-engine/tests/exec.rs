@@ -516,3 +516,51 @@ fn spliced_rows_are_byte_for_byte_the_rows_encoded_from_their_fields() {
     }
     assert!(spliced_rows > 50, "rows were spliced ({spliced_rows})");
 }
+
+/// A spliced row is decoded with only the fields the pipeline reads (it is written from its
+/// line); written by an encoder that does not splice it (raw lines, or JSON without the edit),
+/// it gets its other fields back from the line, and error rows show them too.
+#[test]
+fn spliced_rows_keep_every_field_whatever_encodes_them() {
+    let spl = "* | extend ms = cast(lat AS double) * 1000 | project-away ua";
+    for policy in POLICIES {
+        let pipeline = compile(spl, policy);
+        let plan = DecodePlan::for_pipeline(&pipeline, true);
+        let read = plan.splice.as_ref().and_then(|s| s.read.clone());
+        assert_eq!(read, Some(vec!["lat".to_string()]));
+        let narrow = plan
+            .apply(Decoder::new(InputFormat::Json))
+            .decode(SPLICE_INPUT.as_bytes(), 1)
+            .batch;
+        // The first line splices: its unread `a` is not in the batch, its `lat` is.
+        assert!(narrow.column_by_name("a").unwrap().is_null(0));
+        assert!(narrow.column_by_name("lat").unwrap().is_valid(0));
+        let full = Decoder::new(InputFormat::Json)
+            .decode(SPLICE_INPUT.as_bytes(), 1)
+            .batch;
+        for format in [LineFormat::Json, LineFormat::Raw] {
+            let out = |batch: RecordBatch| {
+                let (mut rows, mut errors) = (Vec::new(), Vec::new());
+                let Ok(done) = exec::run_batch(&pipeline, batch) else {
+                    return (Vec::new(), Vec::new()); // the fail policy: a failing row
+                };
+                let encoder = Encoder::new(format, Renderer::default());
+                for b in &done.datasets[0] {
+                    encoder.write_batch(b, &mut rows).unwrap();
+                }
+                for b in &done.error_rows {
+                    encoder.write_batch(b, &mut errors).unwrap();
+                }
+                (parse_lines(&rows), parse_lines(&errors))
+            };
+            let (want, got) = (out(full.clone()), out(narrow.clone()));
+            assert_eq!(got, want, "{policy:?} {format:?}");
+            if policy != ErrorPolicy::Fail {
+                assert!(got.0.iter().any(|r| r.get("a") == Some(&Value::from("1"))));
+            }
+            if policy == ErrorPolicy::ErrorStream {
+                assert!(got.1.iter().any(|r| r.get("a") == Some(&Value::from("5"))));
+            }
+        }
+    }
+}

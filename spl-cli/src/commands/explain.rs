@@ -100,7 +100,18 @@ fn decode_line(pipeline: &Pipeline) -> Option<String> {
         ("JSON input", "")
     };
     let time = "time fields";
-    match &json_out.fields {
+    // Rows edited only by removing and adding fields are spliced from their lines.
+    let spliced = json_out.splice.as_ref().map(|edit| {
+        let decoded = match edit.read.as_deref() {
+            None => "every field".to_string(),
+            Some([]) => format!("only the {time}"),
+            Some(read) => format!("only {} and the {time}", read.join(", ")),
+        };
+        format!(
+            "JSON input to JSON output: rows are spliced from their input lines where they can be; those rows decode {decoded}"
+        )
+    });
+    let fields = match &json_out.fields {
         FieldSelection::All => None,
         FieldSelection::Only(f) if f.is_empty() => {
             Some(format!("{input}: decodes only the {time}{lines}"))
@@ -113,5 +124,9 @@ fn decode_line(pipeline: &Pipeline) -> Option<String> {
             "{input}: does not decode {} (removed before anything reads it)",
             f.join(", ")
         )),
+    };
+    match (fields, spliced) {
+        (Some(f), Some(s)) => Some(format!("{f}\n{s}")),
+        (f, s) => f.or(s),
     }
 }

@@ -40,10 +40,12 @@ struct Column {
     data: Data,
     /// Rows filled so far (values and NULLs).
     len: usize,
+    /// Materialised for spliced rows too: the pipeline reads it ([`Columns::keep_cuts`]).
+    read: bool,
 }
 
 impl Column {
-    fn new(name: &str) -> Column {
+    fn new(name: &str, read: bool) -> Column {
         let data = if is_time_field(name) {
             Data::Time(Int64Builder::new())
         } else {
@@ -56,6 +58,7 @@ impl Column {
             name: name.to_string(),
             data,
             len: 0,
+            read,
         }
     }
 
@@ -70,7 +73,15 @@ impl Column {
         }
     }
 
-    fn finish(mut self, rows: usize) -> (Field, ArrayRef) {
+    /// The column's array; `untouched_as_null`: a column no row gave a cell (its fields came
+    /// only from spliced rows, which skip unread fields) is an Arrow NULL array.
+    fn finish(mut self, rows: usize, untouched_as_null: bool) -> (Field, ArrayRef) {
+        if untouched_as_null && self.len == 0 {
+            return (
+                Field::new(self.name, DataType::Null, true),
+                Arc::new(arrow::array::NullArray::new(rows)),
+            );
+        }
         self.pad_to(rows);
         match self.data {
             Data::Text { mut builder, .. } => (
@@ -98,12 +109,18 @@ pub(super) struct Columns<'c> {
     /// The name and column (`None`: not wanted) seen at each position in earlier rows: a
     /// guess for the next row that saves the lookup by name.
     hints: Vec<(String, Option<usize>)>,
+    /// Counts changes to `hints`.
+    hint_generation: u64,
+    /// See [`Columns::row_names`].
+    row_names: Option<(u64, usize)>,
     /// Only these fields (and the time fields) become columns; `None`: every field.
     wanted: Arc<FieldSelection>,
     /// Each row's input line, for [`super::LINE_FIELD`], when asked for.
     lines: Option<(StringViewBuilder, Option<u32>)>,
     /// Each row's splice, for [`super::CUT_FIELD`], when asked for.
     cuts: Option<Int64Builder>,
+    /// With cuts kept: the fields a spliced row materialises (`None`: every field).
+    spliced_reads: Option<Arc<[String]>>,
 }
 
 impl<'c> Columns<'c> {
@@ -117,9 +134,12 @@ impl<'c> Columns<'c> {
             rows: 0,
             slots: Vec::new(),
             hints: Vec::new(),
+            hint_generation: 0,
+            row_names: None,
             wanted: Arc::new(FieldSelection::All),
             lines: None,
             cuts: None,
+            spliced_reads: None,
         }
     }
 
@@ -128,7 +148,12 @@ impl<'c> Columns<'c> {
         if let Some(i) = self.index.get(name) {
             return *i;
         }
-        self.columns.push(Column::new(name));
+        let read = is_time_field(name)
+            || self
+                .spliced_reads
+                .as_ref()
+                .is_none_or(|r| r.iter().any(|n| n == name));
+        self.columns.push(Column::new(name, read));
         self.index.insert(name.to_string(), self.columns.len() - 1);
         self.columns.len() - 1
     }
@@ -165,20 +190,26 @@ impl<'c> Columns<'c> {
             );
             cells.into_iter().map(Some).collect()
         };
-        self.append_resolved(|i| cells[i].take().unwrap_or(Cell::Absent));
+        self.append_resolved(|i| cells[i].take().unwrap_or(Cell::Absent), false);
     }
 
-    /// Adds a row of `n` cells given by position: `name(i)` and `cell(i)` (called once, last
-    /// position first). Same rules as [`Columns::push_named`].
-    pub fn push_row<'t>(
+    /// Starts a row of `n` cells given by position, `name(i)`: finds (or declares) the column
+    /// of each, so [`Columns::spliced_slot`] can be asked before the cells are added
+    /// ([`Columns::append_row`]). Same rules as [`Columns::push_named`].
+    pub fn resolve_row<'t>(
         &mut self,
         n: usize,
         name: impl Fn(usize) -> &'t str,
         is_absent: impl Fn(usize) -> bool,
-        cell: impl FnMut(usize) -> Cell<'t>,
     ) {
         self.resolve(n, name, is_absent);
-        self.append_resolved(cell);
+    }
+
+    /// Adds the cells of the row resolved last: `cell(i)` is called once, last position first.
+    /// A `spliced` row (written from its line) adds only the cells of the fields the pipeline
+    /// reads; its other fields stay NULL.
+    pub fn append_row<'t>(&mut self, cell: impl FnMut(usize) -> Cell<'t>, spliced: bool) {
+        self.append_resolved(cell, spliced);
     }
 
     /// Keeps only the fields `wanted` selects (and the time fields); other names are skipped
@@ -199,9 +230,11 @@ impl<'c> Columns<'c> {
         }
     }
 
-    /// Adds the hidden column [`super::CUT_FIELD`] holding each row's splice.
-    pub fn keep_cuts(&mut self) {
+    /// Adds the hidden column [`super::CUT_FIELD`] holding each row's splice; spliced rows
+    /// materialise only the fields in `reads` (`None`: every field). Call before any row.
+    pub fn keep_cuts(&mut self, reads: Option<&[String]>) {
         self.cuts = Some(Int64Builder::new());
+        self.spliced_reads = reads.map(Arc::from);
     }
 
     /// Records the splice of the row just added (when cuts are kept); `None`: not spliceable.
@@ -211,10 +244,12 @@ impl<'c> Columns<'c> {
         }
     }
 
-    /// The text column that cell `i` of the row added last went to, if any.
-    pub fn text_slot(&self, i: usize) -> Option<usize> {
+    /// The text column that cell `i` of the row resolved last goes to, if any, and whether a
+    /// spliced row materialises it.
+    pub fn spliced_slot(&self, i: usize) -> Option<(usize, bool)> {
         let c = self.slots.get(i).copied().flatten()?;
-        matches!(self.columns.get(c)?.data, Data::Text { .. }).then_some(c)
+        let column = self.columns.get(c)?;
+        matches!(column.data, Data::Text { .. }).then_some((c, column.read))
     }
 
     /// Finds (or declares) the column of each cell of the next row into `slots`.
@@ -226,12 +261,14 @@ impl<'c> Columns<'c> {
     ) {
         let mut slots = std::mem::take(&mut self.slots);
         slots.clear();
+        let mut all_hinted = true;
         for i in 0..n {
             let name = name(i);
             // Rows usually repeat the key order of the row before: try that guess first.
             let slot = match self.hints.get(i) {
                 Some((hinted, slot)) if same_bytes(hinted.as_bytes(), name.as_bytes()) => *slot,
                 _ => {
+                    all_hinted = false;
                     let (slot, settled) = match self.index.get(name) {
                         Some(c) => (Some(*c), true),
                         None if !self.is_wanted(name) => (None, true),
@@ -244,6 +281,7 @@ impl<'c> Columns<'c> {
                             self.hints.resize(i + 1, (String::new(), None));
                         }
                         self.hints[i] = (name.to_string(), slot);
+                        self.hint_generation += 1;
                     }
                     slot
                 }
@@ -251,6 +289,13 @@ impl<'c> Columns<'c> {
             slots.push(slot);
         }
         self.slots = slots;
+        self.row_names = all_hinted.then_some((self.hint_generation, n));
+    }
+
+    /// For the row resolved last, when each of its names matched the guess for its position:
+    /// a key equal for every row with the same names in the same columns.
+    pub fn row_names(&self) -> Option<(u64, usize)> {
+        self.row_names
     }
 
     fn is_wanted(&self, name: &str) -> bool {
@@ -273,13 +318,16 @@ impl<'c> Columns<'c> {
     }
 
     /// Appends the cells of the row resolved last, last position first so that the last of
-    /// repeated names wins.
-    fn append_resolved<'t>(&mut self, mut cell: impl FnMut(usize) -> Cell<'t>) {
+    /// repeated names wins; for a `spliced` row, only those of read columns.
+    fn append_resolved<'t>(&mut self, mut cell: impl FnMut(usize) -> Cell<'t>, spliced: bool) {
         let row = self.rows;
         for i in (0..self.slots.len()).rev() {
             let Some(column) = self.slots[i].and_then(|c| self.columns.get_mut(c)) else {
                 continue;
             };
+            if spliced && !column.read {
+                continue;
+            }
             column.pad_to(row);
             if column.len > row {
                 continue; // a later duplicate already won
@@ -291,8 +339,12 @@ impl<'c> Columns<'c> {
 
     pub fn finish(self) -> RecordBatch {
         let rows = self.rows;
-        let (mut fields, mut arrays): (Vec<Field>, Vec<ArrayRef>) =
-            self.columns.into_iter().map(|c| c.finish(rows)).unzip();
+        let spliced = self.cuts.is_some();
+        let (mut fields, mut arrays): (Vec<Field>, Vec<ArrayRef>) = self
+            .columns
+            .into_iter()
+            .map(|c| c.finish(rows, spliced))
+            .unzip();
         if let Some((mut builder, _)) = self.lines {
             fields.push(Field::new(super::LINE_FIELD, DataType::Utf8View, true));
             arrays.push(Arc::new(builder.finish()));

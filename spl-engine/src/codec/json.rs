@@ -26,7 +26,7 @@ use serde_json::value::RawValue;
 
 use super::columns::{Cell, Columns};
 use super::json_scan::{scan_object, scan_object_keeping, unescape, Member, Value};
-use super::splice::{cut_of, Cut, SpliceSpec};
+use super::splice::{self, Cut, SpliceSpec};
 use super::FieldSelection;
 use super::{time_value, Input};
 
@@ -53,13 +53,14 @@ fn decode_with(
     if lines {
         columns.keep_lines();
     }
-    if splice.is_some() {
-        columns.keep_cuts();
+    if let Some(spec) = splice {
+        columns.keep_cuts(spec.read.as_deref());
     }
     let mut members = Vec::new();
     // With a narrow selection (and no splices, which need every member), the scanner records
     // only the members that become columns.
     let narrow = columns.narrow_keys().filter(|_| splice.is_none());
+    let mut names_memo = None;
     input.for_each_line(|input, line| {
         let text: &str = &line.text;
         let scanned = fast
@@ -69,17 +70,17 @@ fn decode_with(
             }
             .is_ok();
         let result = if scanned {
-            push_scanned(&mut columns, text, &members)
+            push_scanned(&mut columns, text, &members, splice, &mut names_memo)
         } else {
-            parse_object(text).map(|cells| columns.push_named(cells))
+            parse_object(text).map(|cells| {
+                columns.push_named(cells);
+                None
+            })
         };
         match result {
-            Ok(()) => {
+            Ok(cut) => {
                 columns.line(text);
-                if let Some(spec) = splice {
-                    let cut = scanned
-                        .then(|| cut_of(text, &members, |i| columns.text_slot(i), spec))
-                        .flatten();
+                if splice.is_some() {
                     columns.cut(cut.map(Cut::pack));
                 }
             }
@@ -89,8 +90,19 @@ fn decode_with(
     columns.finish()
 }
 
-/// Adds the row of a line the fast scanner read.
-fn push_scanned(columns: &mut Columns<'_>, text: &str, members: &[Member]) -> Result<(), String> {
+/// What the names of rows with the same names in the same columns allow a splice
+/// ([`Columns::row_names`] and [`splice::names_of`]).
+type NamesMemo = Option<((u64, usize), Option<splice::Names>)>;
+
+/// Adds the row of a line the fast scanner read; under a splice edit, returns the row's
+/// splice (a spliced row materialises only the fields the pipeline reads).
+fn push_scanned(
+    columns: &mut Columns<'_>,
+    text: &str,
+    members: &[Member],
+    splice: Option<&SpliceSpec>,
+    memo: &mut NamesMemo,
+) -> Result<Option<Cut>, String> {
     // Time fields are checked first, so a bad one leaves no partial row.
     let mut times = Vec::new();
     for (i, m) in members.iter().enumerate() {
@@ -104,10 +116,24 @@ fn push_scanned(columns: &mut Columns<'_>, text: &str, members: &[Member]) -> Re
             times.push((i, time_cell(key, raw)?));
         }
     }
-    columns.push_row(
+    columns.resolve_row(
         members.len(),
         |i| &text[members[i].key()],
         |i| members[i].is_null(),
+    );
+    let cut = splice.and_then(|spec| {
+        let key = columns.row_names();
+        let names = match memo {
+            Some((k, names)) if key == Some(*k) => *names,
+            _ => {
+                let names = splice::names_of(text, members, |i| columns.spliced_slot(i), spec);
+                *memo = key.map(|k| (k, names));
+                names
+            }
+        };
+        splice::cut_by(text, members, &names?)
+    });
+    columns.append_row(
         |i| {
             if let Some(t) = times.iter_mut().find(|(at, _)| *at == i) {
                 return std::mem::replace(&mut t.1, Cell::Absent);
@@ -119,8 +145,9 @@ fn push_scanned(columns: &mut Columns<'_>, text: &str, members: &[Member]) -> Re
                 Value::Null => Cell::Absent,
             }
         },
+        cut.is_some(),
     );
-    Ok(())
+    Ok(cut)
 }
 
 /// The fields of one JSON object line, or a message saying why the line is not one.

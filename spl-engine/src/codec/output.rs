@@ -116,6 +116,25 @@ impl EncodedRows {
 impl RowEncoder {
     /// Appends the rows of `batch` to `out`.
     pub fn encode(&self, batch: &RecordBatch, out: &mut EncodedRows) -> std::io::Result<()> {
+        // A spliced row holds only the fields the pipeline reads: if one cannot be written
+        // from its line after all, the batch gets its other fields back from the lines and is
+        // encoded again.
+        if !self.encode_rows(batch, out, true)? {
+            let full = super::splice::decode_lines(batch).unwrap_or_else(|| batch.clone());
+            self.encode_rows(&super::splice::fill_spliced(batch, &full), out, false)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the rows of `batch` to `out`. `strict`: a row that carries a splice but cannot
+    /// be written from its line stops the encoding, leaves `out` as it was and returns false.
+    fn encode_rows(
+        &self,
+        batch: &RecordBatch,
+        out: &mut EncodedRows,
+        strict: bool,
+    ) -> std::io::Result<bool> {
+        let (bytes_before, rows_before) = (out.bytes.len(), out.row_ends.len());
         let (batch, lines, cuts) = split_hidden(batch);
         let columns = JsonColumns::new(&batch);
         // Rows written as their line, and rows spliced from it (`splice.rs`).
@@ -158,6 +177,10 @@ impl RowEncoder {
                 let mut first = !write_kept(line, cut, buf);
                 columns.members(&self.renderer, appended.., row, &mut first, buf)?;
                 buf.extend_from_slice(b"}\n");
+            } else if strict && cuts.is_some_and(|c| c.is_valid(row)) {
+                buf.truncate(bytes_before);
+                out.row_ends.truncate(rows_before);
+                return Ok(false);
             } else {
                 buf.push(b'{');
                 columns.members(&self.renderer, .., row, &mut true, buf)?;
@@ -165,7 +188,7 @@ impl RowEncoder {
             }
             out.row_ends.push(buf.len());
         }
-        Ok(())
+        Ok(true)
     }
 }
 

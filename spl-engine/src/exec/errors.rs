@@ -4,40 +4,35 @@
 //! ([`input_error_rows`]).
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, StringViewArray};
+use arrow::array::{ArrayRef, StringViewArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
-use crate::codec::{is_hidden, Decoder, InputError, InputFormat, LINE_FIELD};
+use crate::codec::{decode_lines, fill_spliced, is_hidden, InputError};
 use crate::pipeline::{error_value, with_error_column, StageError, ERROR_FIELD};
 
 /// Rows decoded with only some fields get the others back from their input line
-/// ([`LINE_FIELD`]): the fields the row had when it failed, then the input's other fields.
-/// The hidden columns are left out. Rows without the column are returned as they are.
+/// ([`crate::codec::LINE_FIELD`]): the fields the row had when it failed, then the input's other fields.
+/// Spliceable rows ([`crate::codec::CUT_FIELD`] set) were decoded with only the fields the pipeline reads,
+/// so their NULLs in the batch's other columns are filled from the line too. The hidden
+/// columns are left out. Rows without the line column are returned as they are.
 pub fn with_all_fields(rows: &RecordBatch) -> RecordBatch {
-    let Some(lines) = rows
-        .column_by_name(LINE_FIELD)
-        .and_then(|c| c.as_string_view_opt())
-    else {
+    let Some(full) = decode_lines(rows) else {
         return rows.clone();
     };
-    let text: Vec<&str> = lines.iter().map(|l| l.unwrap_or("{}")).collect();
-    let full = Decoder::new(InputFormat::Json).decode(text.join("\n").as_bytes(), 1);
-    if full.batch.num_rows() != rows.num_rows() {
-        return rows.clone(); // cannot happen: these lines decoded before
-    }
+    let filled = fill_spliced(rows, &full);
+    let own = filled.schema();
     let mut fields: Vec<Arc<Field>> = Vec::new();
     let mut columns: Vec<ArrayRef> = Vec::new();
-    let own = rows.schema();
-    for (f, c) in own.fields().iter().zip(rows.columns()) {
+    for (f, c) in own.fields().iter().zip(filled.columns()) {
         if !is_hidden(f.name()) {
             fields.push(f.clone());
             columns.push(c.clone());
         }
     }
-    let input = full.batch.schema();
-    for (f, c) in input.fields().iter().zip(full.batch.columns()) {
+    let input = full.schema();
+    for (f, c) in input.fields().iter().zip(full.columns()) {
         if own.index_of(f.name()).is_err() {
             fields.push(f.clone());
             columns.push(c.clone());

@@ -17,7 +17,8 @@ pub fn rows_unchanged(chains: &[Chain]) -> bool {
 
 /// The edit a program makes to every row it outputs, when all it does is remove fields
 /// (`project-away` by name) and write fields (`extend`) on rows it chooses (`where`, `limit`):
-/// such rows can be written by splicing their input line (`codec/splice.rs`). `None` for any
+/// such rows can be written by splicing their input line (`codec/splice.rs`), and need as
+/// columns only the fields the stages read (`read`). `None` for any
 /// other program, and for one that never changes a row ([`rows_unchanged`]).
 pub fn splice_edit(chains: &[Chain]) -> Option<SpliceSpec> {
     let [chain] = chains else {
@@ -47,6 +48,11 @@ pub fn splice_edit(chains: &[Chain]) -> Option<SpliceSpec> {
             _ => return None,
         }
     }
+    // A spliced row is written from its line: only what the stages read must become columns.
+    edit.read = match input_fields(chains, true) {
+        FieldSelection::Only(read) => Some(read),
+        _ => None,
+    };
     (!edit.removed.is_empty() || !edit.written.is_empty()).then_some(edit)
 }
 
