@@ -432,7 +432,8 @@ fn the_batch_entry_point_gives_error_rows_with_every_field() {
 }
 
 /// Lines that splice and lines that must not (numbers, nulls, nesting, escapes, spacing, key
-/// order, a repeated removed key, a written key, time fields, invalid JSON, a failing cast).
+/// order, a repeated removed key, a written key, time fields, invalid JSON, a failing cast);
+/// the last lines repeat and swap the same names (the decoder remembers what names allow).
 const SPLICE_INPUT: &str = r#"{"a":"1","ua":"x","lat":"0.5"}
 {"ua":"x","a":"2","lat":"1"}
 {"lat":"2","a":"3"}
@@ -450,6 +451,11 @@ not json
 {"a":"10","lat":"1","nested":{"x":1}}
 {"a":"é漢字","lat":"2","ua":"z"}
 {"lat":"4","ua":"x","a":"11"}
+{"a":"12","lat":"5"}
+{"a":"13","lat":"6"}
+{"lat":"7","a":"14"}
+{"lat":"8","a":"15"}
+{"a":"16","lat":"9"}
 "#;
 
 const SPLICE_PIPELINES: &[&str] = &[
