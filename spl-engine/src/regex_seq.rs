@@ -82,6 +82,9 @@ enum Op {
     Scan {
         table: Box<[bool; 256]>,
         min: u32,
+        /// When every byte outside the class is below this value (at most 0x80; `\S` stops
+        /// below 0x21), eight bytes are tested at a time for one below it; 0 otherwise.
+        below: u8,
     },
     /// Any other run: `items[k]`.
     Run(u32),
@@ -103,6 +106,7 @@ impl Op {
                 {
                     match &class.bytewise {
                         Some(table) => Op::Scan {
+                            below: stops_below(table),
                             table: table.clone(),
                             min: *min,
                         },
@@ -116,6 +120,43 @@ impl Op {
             })
             .collect()
     }
+}
+
+/// The bound for [`Op::Scan`]'s `below`: one more than the largest byte outside `table`, when
+/// every such byte is ASCII (and there is one); 0 otherwise.
+fn stops_below(table: &[bool; 256]) -> u8 {
+    match (0..256).rev().find(|&b| !table[b]) {
+        Some(last) if last < 0x80 => last as u8 + 1,
+        _ => 0,
+    }
+}
+
+/// From `i`, the first byte of `b` that `table` does not hold, testing eight bytes at a time
+/// for a byte below `below` (every byte outside the table is; see [`stops_below`]).
+#[inline]
+fn scan_words(b: &[u8], mut i: usize, table: &[bool; 256], below: u8) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let sub = ONES * u64::from(below);
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        // The lowest flagged byte is the first one below `below` (higher flags may be false,
+        // from a borrow; bytes of 0x80 and up are never flagged).
+        let flagged = w.wrapping_sub(sub) & !w & HIGH;
+        if flagged == 0 {
+            i += 8;
+            continue;
+        }
+        i += (flagged.trailing_zeros() / 8) as usize;
+        if !table[b[i] as usize] {
+            return i;
+        }
+        i += 1; // below the bound but in the class (a control character in `\S`)
+    }
+    while i < b.len() && table[b[i] as usize] {
+        i += 1;
+    }
+    i
 }
 
 /// A set of characters: a table for ASCII, sorted ranges above.
@@ -491,10 +532,14 @@ impl SeqMatcher {
                     }
                     i += l.len();
                 }
-                Op::Scan { table, min } => {
+                Op::Scan { table, min, below } => {
                     let from = i;
-                    while i < b.len() && table[b[i] as usize] {
-                        i += 1;
+                    if *below > 0 {
+                        i = scan_words(b, i, table, *below);
+                    } else {
+                        while i < b.len() && table[b[i] as usize] {
+                            i += 1;
+                        }
                     }
                     if i == from && *min > 0 {
                         return Err(i);
@@ -680,7 +725,10 @@ mod tests {
             "aaab 1-2 LEVEL=warn ",
         ];
         let mut lines: Vec<String> = base.iter().map(|s| s.to_string()).collect();
-        let inserts = [" ", "\"", "]", "[", "9", "é", "\u{2003}", "\t", "-", "x"];
+        let inserts = [
+            " ", "\"", "]", "[", "9", "é", "\u{2003}", "\t", "-", "x", "\u{1}", "\u{b}", "\u{c}",
+            "\r", "\u{7f}", "\u{85}", "\u{a0}",
+        ];
         let mut seed = 7u64;
         for b in base {
             for _ in 0..300 {
@@ -721,6 +769,46 @@ mod tests {
                 if want {
                     for (g, slot) in slots.iter().enumerate() {
                         assert_eq!(*slot, locs.get(g), "{p} group {g} on {line:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The word-at-a-time scan stops where the bytewise one does, at every offset and for
+    /// every byte value in the word (control characters are in `\S`, spaces are not).
+    #[test]
+    fn scan_words_stops_where_the_bytewise_scan_does() {
+        let mut table = [true; 256];
+        for stop in [b'\t', b'\n', 0x0c, b'\r', b' '] {
+            table[stop as usize] = false;
+        }
+        assert_eq!(stops_below(&table), 0x21);
+        assert_eq!(stops_below(&[true; 256]), 0);
+        let mut digits = [false; 256];
+        digits[b'0' as usize..=b'9' as usize].fill(true);
+        assert_eq!(
+            stops_below(&digits),
+            0,
+            "bytes above ASCII stop a digit run"
+        );
+        for len in 0..40 {
+            for at in 0..=len {
+                for byte in [0u8, 1, 9, 0x0b, 0x0c, 0x20, 0x21, 0x7f, 0x80, 0xff] {
+                    let mut b = vec![b'a'; len];
+                    if at < len {
+                        b[at] = byte;
+                    }
+                    for from in 0..=len.min(9) {
+                        let mut want = from;
+                        while want < b.len() && table[b[want] as usize] {
+                            want += 1;
+                        }
+                        assert_eq!(
+                            scan_words(&b, from, &table, 0x21),
+                            want,
+                            "{b:?} from {from}"
+                        );
                     }
                 }
             }
