@@ -124,21 +124,25 @@ static int build_batch(char *text, size_t len, int64_t now, struct ArrowArray *o
     return 0;
 }
 
+/* Writes `s` as a JSON string: runs of bytes that need no escape go out in one fwrite. */
 static void json_string(FILE *out, const char *s, size_t n) {
     fputc('"', out);
+    size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        fwrite(s + run, 1, i - run, out);
+        run = i + 1;
         switch (c) {
         case '"': fputs("\\\"", out); break;
         case '\\': fputs("\\\\", out); break;
         case '\n': fputs("\\n", out); break;
         case '\r': fputs("\\r", out); break;
         case '\t': fputs("\\t", out); break;
-        default:
-            if (c < 0x20) fprintf(out, "\\u%04x", c);
-            else fputc(c, out);
+        default: fprintf(out, "\\u%04x", c);
         }
     }
+    fwrite(s + run, 1, n - run, out);
     fputc('"', out);
 }
 
@@ -149,6 +153,9 @@ static int is_valid(const struct ArrowArray *a, int64_t i) {
     return (bits[i >> 3] >> (i & 7)) & 1;
 }
 
+/* How print_group writes a column. */
+enum column_kind { SKIP, TIME, BIGINT, TEXT };
+
 /* Prints the rows of one exported group (text mode: children are `u` or `l`). */
 static void print_group(FILE *out, const SplResult *result, size_t g, size_t tags) {
     struct ArrowArray array;
@@ -157,14 +164,28 @@ static void print_group(FILE *out, const SplResult *result, size_t g, size_t tag
         fprintf(stderr, "export failed: %s\n", spl_last_error());
         return;
     }
+    /* Each column's kind is found once per group, not once per row. */
+    enum column_kind *kinds = calloc((size_t)schema.n_children + 1, sizeof *kinds);
+    if (!kinds) {
+        fprintf(stderr, "out of memory\n");
+        array.release(&array);
+        schema.release(&schema);
+        return;
+    }
+    for (int64_t c = 0; c < schema.n_children; c++) {
+        const struct ArrowSchema *cs = schema.children[c];
+        if (strcmp(cs->name, "__time__") == 0) kinds[c] = TIME;
+        else if (strcmp(cs->format, "l") == 0) kinds[c] = BIGINT;
+        else if (strcmp(cs->format, "u") == 0) kinds[c] = TEXT;
+        else kinds[c] = SKIP;
+    }
     for (int64_t r = 0; r < array.length; r++) {
         int first = 1;
         fputc('{', out);
         for (int64_t c = 0; c < schema.n_children; c++) {
-            const struct ArrowSchema *cs = schema.children[c];
             const struct ArrowArray *ca = array.children[c];
             int64_t i = array.offset + ca->offset + r;
-            if (strcmp(cs->name, "__time__") != 0) continue;
+            if (kinds[c] != TIME) continue;
             if (is_valid(ca, i)) {
                 fprintf(out, "\"__time__\":%lld", (long long)((const int64_t *)ca->buffers[1])[i]);
                 first = 0;
@@ -186,26 +207,22 @@ static void print_group(FILE *out, const SplResult *result, size_t g, size_t tag
             const struct ArrowSchema *cs = schema.children[c];
             const struct ArrowArray *ca = array.children[c];
             int64_t i = array.offset + ca->offset + r;
-            if (strcmp(cs->name, "__time__") == 0 || !is_valid(ca, i)) continue;
-            if (strcmp(cs->format, "l") == 0) {
-                int64_t v = ((const int64_t *)ca->buffers[1])[i];
-                if (!first) fputc(',', out);
-                json_string(out, cs->name, strlen(cs->name));
-                fprintf(out, ":%lld", (long long)v);
-            } else if (strcmp(cs->format, "u") == 0) {
+            if (kinds[c] == SKIP || kinds[c] == TIME || !is_valid(ca, i)) continue;
+            if (!first) fputc(',', out);
+            json_string(out, cs->name, strlen(cs->name));
+            fputc(':', out);
+            if (kinds[c] == BIGINT) {
+                fprintf(out, "%lld", (long long)((const int64_t *)ca->buffers[1])[i]);
+            } else {
                 const int32_t *offsets = (const int32_t *)ca->buffers[1];
                 const char *data = (const char *)ca->buffers[2];
-                if (!first) fputc(',', out);
-                json_string(out, cs->name, strlen(cs->name));
-                fputc(':', out);
                 json_string(out, data + offsets[i], (size_t)(offsets[i + 1] - offsets[i]));
-            } else {
-                continue;
             }
             first = 0;
         }
         fputs("}\n", out);
     }
+    free(kinds);
     array.release(&array);
     schema.release(&schema);
 }
