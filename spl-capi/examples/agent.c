@@ -124,26 +124,65 @@ static int build_batch(char *text, size_t len, int64_t now, struct ArrowArray *o
     return 0;
 }
 
-/* Writes `s` as a JSON string: runs of bytes that need no escape go out in one fwrite. */
-static void json_string(FILE *out, const char *s, size_t n) {
-    fputc('"', out);
+/* Output of one group, gathered here and written with one fwrite per 64 KB (a call per value
+ * would take the stream's lock each time). */
+struct out {
+    FILE *file;
+    size_t len;
+    char buf[1 << 16];
+};
+
+static void out_flush(struct out *o) {
+    fwrite(o->buf, 1, o->len, o->file);
+    o->len = 0;
+}
+
+static void out_bytes(struct out *o, const char *p, size_t n) {
+    if (o->len + n > sizeof o->buf) {
+        out_flush(o);
+        if (n > sizeof o->buf) {
+            fwrite(p, 1, n, o->file);
+            return;
+        }
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+}
+
+static void out_str(struct out *o, const char *s) { out_bytes(o, s, strlen(s)); }
+
+static void out_char(struct out *o, char c) { out_bytes(o, &c, 1); }
+
+static void out_int(struct out *o, long long v) {
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%lld", v);
+    out_bytes(o, digits, (size_t)n);
+}
+
+/* Writes `s` as a JSON string: runs of bytes that need no escape are copied at once. */
+static void json_string(struct out *o, const char *s, size_t n) {
+    out_char(o, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\') continue;
-        fwrite(s + run, 1, i - run, out);
+        out_bytes(o, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default: fprintf(out, "\\u%04x", c);
+        case '"': out_str(o, "\\\""); break;
+        case '\\': out_str(o, "\\\\"); break;
+        case '\n': out_str(o, "\\n"); break;
+        case '\r': out_str(o, "\\r"); break;
+        case '\t': out_str(o, "\\t"); break;
+        default: {
+            char u[8];
+            snprintf(u, sizeof u, "\\u%04x", c);
+            out_str(o, u);
+        }
         }
     }
-    fwrite(s + run, 1, n - run, out);
-    fputc('"', out);
+    out_bytes(o, s + run, n - run);
+    out_char(o, '"');
 }
 
 static int is_valid(const struct ArrowArray *a, int64_t i) {
@@ -157,7 +196,7 @@ static int is_valid(const struct ArrowArray *a, int64_t i) {
 enum column_kind { SKIP, TIME, BIGINT, TEXT };
 
 /* Prints the rows of one exported group (text mode: children are `u` or `l`). */
-static void print_group(FILE *out, const SplResult *result, size_t g, size_t tags) {
+static void print_group(FILE *file, const SplResult *result, size_t g, size_t tags) {
     struct ArrowArray array;
     struct ArrowSchema schema;
     if (spl_result_export(result, g, &array, &schema) != SPL_OK) {
@@ -179,27 +218,30 @@ static void print_group(FILE *out, const SplResult *result, size_t g, size_t tag
         else if (strcmp(cs->format, "u") == 0) kinds[c] = TEXT;
         else kinds[c] = SKIP;
     }
+    static struct out out_group;
+    struct out *out = &out_group;
+    out->file = file;
+    out->len = 0;
     for (int64_t r = 0; r < array.length; r++) {
         int first = 1;
-        fputc('{', out);
+        out_char(out, '{');
         for (int64_t c = 0; c < schema.n_children; c++) {
             const struct ArrowArray *ca = array.children[c];
             int64_t i = array.offset + ca->offset + r;
             if (kinds[c] != TIME) continue;
             if (is_valid(ca, i)) {
-                fprintf(out, "\"__time__\":%lld", (long long)((const int64_t *)ca->buffers[1])[i]);
+                out_str(out, "\"__time__\":");
+                out_int(out, (long long)((const int64_t *)ca->buffers[1])[i]);
                 first = 0;
             }
         }
         for (size_t t = 0; t < tags; t++) {
             SplStr k, v;
             if (spl_result_group_tag(result, g, t, &k, &v) != SPL_OK) continue;
-            if (!first) fputc(',', out);
-            fputc('"', out);
-            fputs("__tag__:", out);
-            fwrite(k.ptr, 1, k.len, out);
-            fputc('"', out);
-            fputc(':', out);
+            if (!first) out_char(out, ',');
+            out_str(out, "\"__tag__:");
+            out_bytes(out, k.ptr, k.len);
+            out_str(out, "\":");
             json_string(out, v.ptr, v.len);
             first = 0;
         }
@@ -208,11 +250,11 @@ static void print_group(FILE *out, const SplResult *result, size_t g, size_t tag
             const struct ArrowArray *ca = array.children[c];
             int64_t i = array.offset + ca->offset + r;
             if (kinds[c] == SKIP || kinds[c] == TIME || !is_valid(ca, i)) continue;
-            if (!first) fputc(',', out);
+            if (!first) out_char(out, ',');
             json_string(out, cs->name, strlen(cs->name));
-            fputc(':', out);
+            out_char(out, ':');
             if (kinds[c] == BIGINT) {
-                fprintf(out, "%lld", (long long)((const int64_t *)ca->buffers[1])[i]);
+                out_int(out, (long long)((const int64_t *)ca->buffers[1])[i]);
             } else {
                 const int32_t *offsets = (const int32_t *)ca->buffers[1];
                 const char *data = (const char *)ca->buffers[2];
@@ -220,8 +262,9 @@ static void print_group(FILE *out, const SplResult *result, size_t g, size_t tag
             }
             first = 0;
         }
-        fputs("}\n", out);
+        out_str(out, "}\n");
     }
+    out_flush(out);
     free(kinds);
     array.release(&array);
     schema.release(&schema);
