@@ -37,7 +37,7 @@ use arrow::record_batch::RecordBatch;
 
 pub(crate) use json::compact as compact_json;
 pub use output::{EncodedRows, Encoder, LineFormat, RowEncoder};
-pub use splice::{decode_lines, fill_spliced, has_spliced_rows, SpliceSpec, CUT_FIELD};
+pub use splice::{decode_lines, fill_spliced, SpliceSpec, CUT_FIELD};
 
 /// The input formats of `spl run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

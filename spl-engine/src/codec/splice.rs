@@ -11,8 +11,14 @@
 //! encoder writes them as they are); each kept member lands in its own text column, in column
 //! order (so no repeated key); it holds at most one member to remove and no member the pipeline
 //! writes. Everything else takes the general path. The encoder checks once per batch that the
-//! added columns come after all others, and per row that the line's kept members are exactly
-//! the row's other non-NULL fields.
+//! added columns come after all others, and per row that the row still holds exactly the
+//! fields it was decoded with.
+//!
+//! A spliceable row is decoded with only the fields the pipeline reads ([`SpliceSpec::read`]):
+//! its output comes from its line. Its other fields are NULL in the batch (a column no row
+//! filled is an Arrow NULL array), so wherever such a row must be shown whole — an encoder
+//! that cannot splice it after all, an error row — they are taken back from the line
+//! ([`fill_spliced`]).
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
@@ -195,13 +201,6 @@ pub fn decode_lines(rows: &RecordBatch) -> Option<RecordBatch> {
     let full = Decoder::new(InputFormat::Json).decode(text.join("\n").as_bytes(), 1);
     // These lines decoded before, so each is one row again.
     (full.batch.num_rows() == rows.num_rows()).then_some(full.batch)
-}
-
-/// True when some row of `rows` carries a splice: it was decoded with only the fields the
-/// pipeline reads, so its other fields are NULL until [`fill_spliced`].
-pub fn has_spliced_rows(rows: &RecordBatch) -> bool {
-    rows.column_by_name(CUT_FIELD)
-        .is_some_and(|c| c.null_count() < c.len())
 }
 
 /// `rows` with the fields its spliced rows left out taken from their lines, `full` being
