@@ -183,33 +183,14 @@ impl<'c> Columns<'c> {
     pub fn push_named<'a>(&mut self, cells: Vec<(std::borrow::Cow<'a, str>, Cell<'a>)>) {
         let mut cells: Vec<Option<Cell<'a>>> = {
             let (names, cells): (Vec<_>, Vec<_>) = cells.into_iter().unzip();
-            self.resolve(
+            self.resolve_row(
                 names.len(),
                 |i| names[i].as_ref(),
                 |i| matches!(cells[i], Cell::Absent),
             );
             cells.into_iter().map(Some).collect()
         };
-        self.append_resolved(|i| cells[i].take().unwrap_or(Cell::Absent), false);
-    }
-
-    /// Starts a row of `n` cells given by position, `name(i)`: finds (or declares) the column
-    /// of each, so [`Columns::spliced_slot`] can be asked before the cells are added
-    /// ([`Columns::append_row`]). Same rules as [`Columns::push_named`].
-    pub fn resolve_row<'t>(
-        &mut self,
-        n: usize,
-        name: impl Fn(usize) -> &'t str,
-        is_absent: impl Fn(usize) -> bool,
-    ) {
-        self.resolve(n, name, is_absent);
-    }
-
-    /// Adds the cells of the row resolved last: `cell(i)` is called once, last position first.
-    /// A `spliced` row (written from its line) adds only the cells of the fields the pipeline
-    /// reads; its other fields stay NULL.
-    pub fn append_row<'t>(&mut self, cell: impl FnMut(usize) -> Cell<'t>, spliced: bool) {
-        self.append_resolved(cell, spliced);
+        self.append_row(|i| cells[i].take().unwrap_or(Cell::Absent), false);
     }
 
     /// Keeps only the fields `wanted` selects (and the time fields); other names are skipped
@@ -252,8 +233,10 @@ impl<'c> Columns<'c> {
         matches!(column.data, Data::Text { .. }).then_some((c, column.read))
     }
 
-    /// Finds (or declares) the column of each cell of the next row into `slots`.
-    fn resolve<'t>(
+    /// Starts a row of `n` cells given by position, `name(i)`: finds (or declares) the column
+    /// of each into `slots`, so [`Columns::spliced_slot`] can be asked before the cells are
+    /// added ([`Columns::append_row`]). Same rules as [`Columns::push_named`].
+    pub fn resolve_row<'t>(
         &mut self,
         n: usize,
         name: impl Fn(usize) -> &'t str,
@@ -317,9 +300,10 @@ impl<'c> Columns<'c> {
         }
     }
 
-    /// Appends the cells of the row resolved last, last position first so that the last of
-    /// repeated names wins; for a `spliced` row, only those of read columns.
-    fn append_resolved<'t>(&mut self, mut cell: impl FnMut(usize) -> Cell<'t>, spliced: bool) {
+    /// Adds the cells of the row resolved last: `cell(i)` is called once, last position first,
+    /// so that the last of repeated names wins. A `spliced` row (written from its line) adds
+    /// only the cells of the fields the pipeline reads; its other fields stay NULL.
+    pub fn append_row<'t>(&mut self, mut cell: impl FnMut(usize) -> Cell<'t>, spliced: bool) {
         let row = self.rows;
         for i in (0..self.slots.len()).rev() {
             let Some(column) = self.slots[i].and_then(|c| self.columns.get_mut(c)) else {

@@ -120,8 +120,11 @@ impl RowEncoder {
         // from its line after all, the batch gets its other fields back from the lines and is
         // encoded again.
         if !self.encode_rows(batch, out, true)? {
-            let full = super::splice::decode_lines(batch).unwrap_or_else(|| batch.clone());
-            self.encode_rows(&super::splice::fill_spliced(batch, &full), out, false)?;
+            let filled = match super::splice::decode_lines(batch) {
+                Some(full) => super::splice::fill_spliced(batch, &full),
+                None => batch.clone(),
+            };
+            self.encode_rows(&filled, out, false)?;
         }
         Ok(())
     }
