@@ -1,21 +1,19 @@
-//! Builds the batch of a decoded chunk column by column. Text values that lie inside the chunk
-//! become Arrow string views into one shared copy of the chunk instead of being copied value by
-//! value; values that were unescaped or repaired are copied. Rows are added whole, after the
-//! line has been fully decoded, so a failing line leaves no partial row behind.
+//! Builds the batch of a decoded chunk column by column. Text columns are string views
+//! ([`super::views`]): into one shared copy of the chunk for values that lie inside it, copies
+//! only for values that were unescaped or repaired. Rows are added whole, after the line has
+//! been fully decoded, so a failing line leaves no partial row behind.
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Builder, StringViewBuilder};
+use arrow::array::{ArrayRef, Int64Builder};
 use arrow::buffer::Buffer;
 use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 
+use super::views::TextColumn;
 use super::FieldSelection;
 use crate::batch::{from_columns, is_time_field, TIME_FIELDS};
 use crate::bytes::same_bytes;
-
-/// Values up to this length are stored inside the view itself (Arrow's inline limit).
-const INLINE_LEN: usize = 12;
 
 /// One value of a decoded row.
 #[derive(Debug)]
@@ -27,11 +25,7 @@ pub(super) enum Cell<'a> {
 }
 
 enum Data {
-    Text {
-        builder: StringViewBuilder,
-        /// The chunk's block in this column's builder, added on first use.
-        block: Option<u32>,
-    },
+    Text(TextColumn),
     Time(Int64Builder),
 }
 
@@ -49,10 +43,7 @@ impl Column {
         let data = if is_time_field(name) {
             Data::Time(Int64Builder::new())
         } else {
-            Data::Text {
-                builder: StringViewBuilder::new(),
-                block: None,
-            }
+            Data::Text(TextColumn::new())
         };
         Column {
             name: name.to_string(),
@@ -62,15 +53,22 @@ impl Column {
         }
     }
 
+    /// Fills the rows before `rows` this column has no value for with NULLs.
+    #[inline(always)]
     fn pad_to(&mut self, rows: usize) {
-        let missing = rows.saturating_sub(self.len);
-        if missing > 0 {
-            match &mut self.data {
-                Data::Text { builder, .. } => (0..missing).for_each(|_| builder.append_null()),
-                Data::Time(b) => b.append_nulls(missing),
-            }
-            self.len = rows;
+        if rows > self.len {
+            self.pad_with_nulls(rows);
         }
+    }
+
+    #[cold]
+    fn pad_with_nulls(&mut self, rows: usize) {
+        let missing = rows - self.len;
+        match &mut self.data {
+            Data::Text(t) => (0..missing).for_each(|_| t.append_null()),
+            Data::Time(b) => b.append_nulls(missing),
+        }
+        self.len = rows;
     }
 
     /// The column's array; `untouched_as_null`: a column no row gave a cell (its fields came
@@ -84,10 +82,7 @@ impl Column {
         }
         self.pad_to(rows);
         match self.data {
-            Data::Text { mut builder, .. } => (
-                Field::new(self.name, DataType::Utf8View, true),
-                Arc::new(builder.finish()),
-            ),
+            Data::Text(t) => (Field::new(self.name, DataType::Utf8View, true), t.finish()),
             Data::Time(mut b) => (
                 Field::new(self.name, DataType::Int64, true),
                 Arc::new(b.finish()),
@@ -116,7 +111,7 @@ pub(super) struct Columns<'c> {
     /// Only these fields (and the time fields) become columns; `None`: every field.
     wanted: Arc<FieldSelection>,
     /// Each row's input line, for [`super::LINE_FIELD`], when asked for.
-    lines: Option<(StringViewBuilder, Option<u32>)>,
+    lines: Option<TextColumn>,
     /// Each row's splice, for [`super::CUT_FIELD`], when asked for.
     cuts: Option<Int64Builder>,
     /// With cuts kept: the fields a spliced row materialises (`None`: every field).
@@ -201,13 +196,13 @@ impl<'c> Columns<'c> {
 
     /// Adds the hidden column [`super::LINE_FIELD`] holding each row's input line.
     pub fn keep_lines(&mut self) {
-        self.lines = Some((StringViewBuilder::new(), None));
+        self.lines = Some(TextColumn::new());
     }
 
     /// Records the input line of the row just added (when lines are kept).
     pub fn line(&mut self, text: &str) {
-        if let Some((builder, block)) = &mut self.lines {
-            append_text(builder, block, text, self.chunk, &mut self.shared);
+        if let Some(lines) = &mut self.lines {
+            lines.append(text, self.chunk, &mut self.shared);
         }
     }
 
@@ -230,7 +225,7 @@ impl<'c> Columns<'c> {
     pub fn spliced_slot(&self, i: usize) -> Option<(usize, bool)> {
         let c = self.slots.get(i).copied().flatten()?;
         let column = self.columns.get(c)?;
-        matches!(column.data, Data::Text { .. }).then_some((c, column.read))
+        matches!(column.data, Data::Text(_)).then_some((c, column.read))
     }
 
     /// Starts a row of `n` cells given by position, `name(i)`: finds (or declares) the column
@@ -329,9 +324,9 @@ impl<'c> Columns<'c> {
             .into_iter()
             .map(|c| c.finish(rows, spliced))
             .unzip();
-        if let Some((mut builder, _)) = self.lines {
+        if let Some(lines) = self.lines {
             fields.push(Field::new(super::LINE_FIELD, DataType::Utf8View, true));
-            arrays.push(Arc::new(builder.finish()));
+            arrays.push(lines.finish());
         }
         if let Some(mut builder) = self.cuts {
             fields.push(Field::new(super::CUT_FIELD, DataType::Int64, true));
@@ -344,56 +339,16 @@ impl<'c> Columns<'c> {
 }
 
 /// Appends one cell to a column whose length is the current row.
+#[inline(always)]
 fn append(column: &mut Column, cell: Cell<'_>, chunk: &[u8], shared: &mut Option<Buffer>) {
     column.len += 1;
     match (&mut column.data, cell) {
-        (Data::Text { builder, .. }, Cell::Absent) => builder.append_null(),
+        (Data::Text(t), Cell::Absent) => t.append_null(),
         (Data::Time(b), Cell::Absent | Cell::Text(_)) => b.append_null(),
         (Data::Time(b), Cell::Time(t)) => b.append_value(t),
-        (Data::Text { builder, .. }, Cell::Time(t)) => builder.append_value(t.to_string()),
-        (Data::Text { builder, block }, Cell::Text(text)) => {
-            append_text(builder, block, &text, chunk, shared)
-        }
+        (Data::Text(t), Cell::Time(v)) => t.append(&v.to_string(), chunk, shared),
+        (Data::Text(t), Cell::Text(text)) => t.append(&text, chunk, shared),
     }
-}
-
-/// Appends text, as a view into the shared chunk copy when the text lies inside the chunk.
-pub(super) fn append_text(
-    builder: &mut StringViewBuilder,
-    block: &mut Option<u32>,
-    text: &str,
-    chunk: &[u8],
-    shared: &mut Option<Buffer>,
-) {
-    if text.len() > INLINE_LEN {
-        if let Some(offset) = offset_in(chunk, text) {
-            if let (Ok(offset), Ok(len)) = (u32::try_from(offset), u32::try_from(text.len())) {
-                if chunk.len() < u32::MAX as usize {
-                    let block = *block.get_or_insert_with(|| {
-                        let buffer = shared
-                            .get_or_insert_with(|| Buffer::from_slice_ref(chunk))
-                            .clone();
-                        builder.append_block(buffer)
-                    });
-                    // SAFETY: `block` is the index `append_block` gave the shared buffer, which
-                    // holds the chunk's bytes; `offset_in` checked that `offset..offset + len`
-                    // lies inside the chunk, and those bytes are `text`, valid UTF-8. (The
-                    // checked `try_append_view` would validate the text's UTF-8 again.)
-                    unsafe { builder.append_view_unchecked(block, offset, len) };
-                    return;
-                }
-            }
-        }
-    }
-    builder.append_value(text);
-}
-
-/// Where `text` starts inside `chunk`, if it is a slice of it.
-fn offset_in(chunk: &[u8], text: &str) -> Option<usize> {
-    let base = chunk.as_ptr() as usize;
-    let start = text.as_ptr() as usize;
-    let offset = start.checked_sub(base)?;
-    (offset.checked_add(text.len())? <= chunk.len()).then_some(offset)
 }
 
 /// A few field names, matched fast: a name whose length none of them has is turned down

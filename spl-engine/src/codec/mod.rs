@@ -29,6 +29,7 @@ pub(crate) mod json_scan;
 mod output;
 mod raw;
 mod splice;
+mod views;
 
 use std::borrow::Cow;
 use std::sync::Arc;

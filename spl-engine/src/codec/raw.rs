@@ -2,11 +2,11 @@
 //! line without its line end. Lines are stored as views into one copy of the chunk.
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, StringViewBuilder};
+use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 
-use super::columns::append_text;
+use super::views::TextColumn;
 use super::Input;
 use crate::batch::from_columns;
 
@@ -15,14 +15,14 @@ pub const CONTENT: &str = "content";
 
 pub(super) fn decode(input: &mut Input<'_>) -> RecordBatch {
     let chunk = input.chunk;
-    let mut builder = StringViewBuilder::new();
-    let (mut block, mut shared) = (None, input.buffer.clone());
+    let mut column = TextColumn::new();
+    let mut shared = input.buffer.clone();
     let mut rows = 0;
     input.for_each_line(|_, line| {
-        append_text(&mut builder, &mut block, &line.text, chunk, &mut shared);
+        column.append(&line.text, chunk, &mut shared);
         rows += 1;
     });
-    let column: ArrayRef = Arc::new(builder.finish());
+    let column: ArrayRef = column.finish();
     let field = Field::new(CONTENT, DataType::Utf8View, true);
     from_columns(vec![field], vec![column], rows)
         .unwrap_or_else(|_| RecordBatch::new_empty(Arc::new(arrow::datatypes::Schema::empty())))

@@ -6,9 +6,14 @@
 //! key creates a group and keeps its values as [`ScalarValue`]s for the output. A key whose
 //! type is not known yet (NULL-typed so far) is encoded as NULL; when its type becomes known,
 //! the encoder changes and the stored keys are encoded again, so groups stay the same.
+//!
+//! Keys of up to [`MAX_SHORT_KEYS`] text columns whose values are short (at most 12 bytes,
+//! held inside their Arrow view: methods, status codes, levels, hosts) are first looked up by
+//! the views themselves, which identify such values; only rows that miss are encoded. A view
+//! enters that table when its group is found the general way, so both agree on every group.
 use std::collections::HashMap;
 
-use arrow::array::{new_null_array, Array, ArrayRef};
+use arrow::array::{new_null_array, Array, ArrayRef, StringViewArray};
 use arrow::datatypes::DataType;
 use arrow::error::ArrowError;
 use arrow::row::{RowConverter, SortField};
@@ -23,6 +28,40 @@ pub(super) struct GroupIndex {
     index: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
     /// Key values of each group (NULL as `ScalarValue::Null`).
     keys: Vec<Vec<ScalarValue>>,
+    /// Groups whose key values are all short text or NULL, by their views.
+    short: HashMap<ShortKey, usize, foldhash::fast::RandomState>,
+}
+
+/// Most key columns looked up by their views.
+const MAX_SHORT_KEYS: usize = 4;
+
+/// Arrow's longest value stored inside its view.
+const MAX_INLINE_LEN: u32 = 12;
+
+/// The views of a row's keys: each an inline view, or [`NULL_VIEW`]; unused positions 0.
+type ShortKey = [u128; MAX_SHORT_KEYS];
+
+/// Stands for NULL in a [`ShortKey`]: no view has this value (its length would be 2^32 - 1),
+/// while the empty string's view is 0.
+const NULL_VIEW: u128 = u128::MAX;
+
+/// The row's [`ShortKey`], when every key is NULL or short text.
+fn short_key(columns: &[Option<&StringViewArray>], row: usize) -> Option<ShortKey> {
+    let mut key = [0; MAX_SHORT_KEYS];
+    for (slot, column) in key.iter_mut().zip(columns) {
+        *slot = match column {
+            None => NULL_VIEW,
+            Some(a) if a.is_null(row) => NULL_VIEW,
+            Some(a) => {
+                let view = a.views()[row];
+                if view as u32 > MAX_INLINE_LEN {
+                    return None;
+                }
+                view
+            }
+        };
+    }
+    Some(key)
 }
 
 /// Why a batch could not be assigned: over budget, or a key that could not be encoded.
@@ -56,6 +95,7 @@ impl GroupIndex {
             encoder: None,
             index: HashMap::default(),
             keys: Vec::new(),
+            short: HashMap::default(),
         }
     }
 
@@ -67,6 +107,7 @@ impl GroupIndex {
     /// The key values of every group, by group id; the table is empty afterwards.
     pub fn take_keys(&mut self) -> Vec<Vec<ScalarValue>> {
         self.index.clear();
+        self.short.clear();
         std::mem::take(&mut self.keys)
     }
 
@@ -81,6 +122,34 @@ impl GroupIndex {
         rows: usize,
         max_groups: Option<usize>,
     ) -> Result<Vec<Option<usize>>, AssignError> {
+        // Rows whose keys are all short text or NULL: found by their views when seen before.
+        let text: Option<Vec<Option<&StringViewArray>>> = (columns.len() <= MAX_SHORT_KEYS)
+            .then(|| {
+                columns
+                    .iter()
+                    .map(|c| match c {
+                        None => Some(None),
+                        Some(a) => a.as_any().downcast_ref::<StringViewArray>().map(Some),
+                    })
+                    .collect()
+            })
+            .flatten();
+        let mut gids = Vec::with_capacity(rows);
+        let mut missed = Vec::new();
+        for row in 0..rows {
+            budget::tick(1)?;
+            let found = text
+                .as_deref()
+                .and_then(|t| short_key(t, row))
+                .and_then(|k| self.short.get(&k));
+            if found.is_none() {
+                missed.push(row);
+            }
+            gids.push(found.copied());
+        }
+        if missed.is_empty() {
+            return Ok(gids);
+        }
         let arrays: Vec<ArrayRef> = columns
             .iter()
             .zip(types)
@@ -90,14 +159,12 @@ impl GroupIndex {
             })
             .collect();
         let encoded = self.encode_as(types)?.convert_columns(&arrays)?;
-        let mut gids = Vec::with_capacity(rows);
-        for row in 0..rows {
-            budget::tick(1)?;
+        for row in missed {
             let bytes = encoded.row(row);
             let bytes = bytes.as_ref();
             let gid = match self.index.get(bytes) {
-                Some(g) => Some(*g),
-                None if max_groups.is_some_and(|m| self.keys.len() >= m) => None,
+                Some(g) => *g,
+                None if max_groups.is_some_and(|m| self.keys.len() >= m) => continue,
                 None => {
                     let key = arrays
                         .iter()
@@ -115,10 +182,15 @@ impl GroupIndex {
                     let g = self.keys.len();
                     self.keys.push(key);
                     self.index.insert(bytes.into(), g);
-                    Some(g)
+                    g
                 }
             };
-            gids.push(gid);
+            if let Some(k) = text.as_deref().and_then(|t| short_key(t, row)) {
+                if self.short.insert(k, gid).is_none() {
+                    budget::charge(std::mem::size_of::<ShortKey>() + 16)?;
+                }
+            }
+            gids[row] = Some(gid);
         }
         Ok(gids)
     }
@@ -231,5 +303,48 @@ mod tests {
             .unwrap();
         assert_eq!(gids, [Some(0), None, Some(0), None]);
         assert_eq!(index.len(), 1);
+    }
+
+    /// Short, long, empty and NULL keys in every order over several batches: the views table
+    /// and the general path give every row the group of its key, and the empty string is not
+    /// NULL.
+    #[test]
+    fn short_keys_found_by_their_views_agree_with_the_general_path() {
+        let long = "a value longer than twelve bytes";
+        let values = [
+            Some("x"),
+            Some(""),
+            None,
+            Some(long),
+            Some("twelve bytes"),
+            Some("y"),
+        ];
+        let mut index = GroupIndex::new();
+        let types = [DataType::Utf8View, DataType::Utf8View];
+        let mut first_group = std::collections::HashMap::new();
+        for batch in 0..4 {
+            let rows: Vec<(Option<&str>, Option<&str>)> = (0..12)
+                .map(|i| (values[(i + batch) % 6], values[(i * 5 + batch) % 6]))
+                .collect();
+            let a = text(&rows.iter().map(|r| r.0).collect::<Vec<_>>());
+            let b = text(&rows.iter().map(|r| r.1).collect::<Vec<_>>());
+            let gids = index.assign(&[a, b], &types, rows.len(), None).unwrap();
+            for (row, gid) in rows.iter().zip(gids) {
+                let gid = gid.expect("no cap");
+                assert_eq!(*first_group.entry(*row).or_insert(gid), gid, "{row:?}");
+            }
+        }
+        // Distinct pairs, distinct groups.
+        let groups: std::collections::HashSet<_> = first_group.values().collect();
+        assert_eq!(groups.len(), first_group.len());
+        assert_eq!(index.len(), first_group.len());
+        let keys = index.take_keys();
+        for ((a, b), g) in &first_group {
+            let text = |v: &Option<&str>| match v {
+                Some(s) => ScalarValue::Utf8View(Some(s.to_string())),
+                None => ScalarValue::Null,
+            };
+            assert_eq!(keys[*g], [text(a), text(b)]);
+        }
     }
 }
