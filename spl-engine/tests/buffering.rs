@@ -404,6 +404,59 @@ fn stats_approx_percentile_scalar_and_array_forms() {
     );
 }
 
+/// Thousands of values per group over many batches (each group's values are merged into its
+/// t-digest a few hundred at a time): every percentile is the value of a rank within 1% of the
+/// exact rank, and the array form gives exactly what the scalar forms give.
+#[test]
+fn stats_approx_percentile_of_many_values_in_many_batches() {
+    // Group `a`: 0..5000 shuffled; group `b`: squares, so the tail is sparse.
+    let n = 5000u64;
+    let values: Vec<(String, String)> = (0..2 * n)
+        .map(|i| {
+            let j = (i / 2 * 7919) % n;
+            if i % 2 == 0 {
+                ("a".to_string(), j.to_string())
+            } else {
+                ("b".to_string(), (j * j).to_string())
+            }
+        })
+        .collect();
+    let rows: Vec<Vec<(&str, &str)>> = values
+        .iter()
+        .map(|(k, v)| vec![("k", k.as_str()), ("v", v.as_str())])
+        .collect();
+    let batches = rows
+        .chunks(333)
+        .map(|c| {
+            let slices: Vec<&[(&str, &str)]> = c.iter().map(|r| r.as_slice()).collect();
+            batch(&slices)
+        })
+        .collect();
+    let out = run(
+        "* | stats p10=approx_percentile(v, 0.1), p50=approx_percentile(v, 0.5), p99=approx_percentile(v, 0.99), ps=approx_percentile(v, ARRAY[0.1, 0.5, 0.99]) by k",
+        batches,
+    );
+    let rows = out.rows();
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        // The rank of a value in its group (b holds squares).
+        let rank = |v: f64| if r["k"] == "a" { v } else { v.sqrt() };
+        let mut scalars = Vec::new();
+        for (name, q) in [("p10", 0.1), ("p50", 0.5), ("p99", 0.99)] {
+            let got: f64 = r[name].parse().unwrap();
+            let want = q * (n - 1) as f64;
+            assert!(
+                (rank(got) - want).abs() <= 0.01 * n as f64,
+                "{} {name}: {got} has rank {} vs exact {want}",
+                r["k"],
+                rank(got)
+            );
+            scalars.push(r[name].clone());
+        }
+        assert_eq!(r["ps"], format!("[{}]", scalars.join(",")));
+    }
+}
+
 #[test]
 fn stats_boolean_arbitrary_and_array_agg() {
     let out = run(

@@ -1,9 +1,10 @@
 //! The aggregate functions of `stats` (spec §5.15): the table of names and accepted forms
 //! ([`AggSpec::parse`]) and the column accumulators that keep one state per group
-//! ([`ColumnAcc`]). HyperLogLog (`approx_distinct`), t-digest (`approx_percentile`), `avg`,
-//! `bool_and`/`bool_or`/`every` and `arbitrary` run DataFusion accumulators; the rest are small
-//! accumulators of our own because their SLS semantics differ from DataFusion's (numbers in
-//! VARCHAR text, BIGINT-vs-DOUBLE results decided by the data, NULLs kept by `array_agg`,
+//! ([`ColumnAcc`]). HyperLogLog (`approx_distinct`), `avg`, `bool_and`/`bool_or`/`every` and
+//! `arbitrary` run DataFusion accumulators; `approx_percentile` keeps DataFusion's t-digest per
+//! group but feeds it itself (buffered values, one digest for all percentiles); the rest are
+//! small accumulators of our own because their SLS semantics differ from DataFusion's (numbers
+//! in VARCHAR text, BIGINT-vs-DOUBLE results decided by the data, NULLs kept by `array_agg`,
 //! Presto's moment formulas for `skewness`/`kurtosis`).
 //!
 //! Argument types may change from batch to batch (a field missing in one batch is NULL-typed
@@ -20,6 +21,9 @@ use arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Int64Type, Schema
 use datafusion_common::ScalarValue;
 use datafusion_expr::function::AccumulatorArgs;
 use datafusion_expr::{Accumulator, AggregateUDF};
+use datafusion_functions_aggregate_common::tdigest::{
+    TDigest, DEFAULT_MAX_SIZE as TDIGEST_MAX_SIZE,
+};
 use datafusion_physical_expr::expressions::{Column, Literal};
 use datafusion_physical_expr::PhysicalExpr;
 use spl_parser::{codes, Diagnostic, Expr, ExprKind};
@@ -236,19 +240,10 @@ impl AggSpec {
                 ),
             }),
             AggKind::ApproxPercentile => Box::new(PercentileAcc {
-                parts: self
-                    .percentiles
-                    .iter()
-                    .map(|p| {
-                        DfAcc::new(
-                            f::approx_percentile_cont::approx_percentile_cont_udaf(),
-                            vec![ScalarValue::Float64(Some(*p))],
-                            DataType::Float64,
-                        )
-                    })
-                    .collect(),
+                percentiles: self.percentiles.clone(),
                 array: self.percentile_array,
                 all_int: true,
+                groups: Vec::new(),
             }),
         }
     }
@@ -1112,33 +1107,86 @@ impl ColumnAcc for DfColumn {
     }
 }
 
-/// `approx_percentile(x, p)` / `approx_percentile(x, ARRAY[p, ...])`: one t-digest per
+/// `approx_percentile(x, p)` / `approx_percentile(x, ARRAY[p, ...])`: one t-digest per group
+/// (DataFusion's, as its `approx_percentile_cont` keeps, 100 centroids) serves every
 /// percentile; BIGINT (rounded) when every value was an integer, DOUBLE otherwise.
+///
+/// A group's values wait in a buffer of up to [`PENDING_VALUES`] and are merged into its digest
+/// sorted, together: merging costs about the digest's size each time, so merging a few values
+/// per batch (a group's share of one chunk) spent more on merging than on the values. A group
+/// with no more than that many values is exactly one merge of all of them.
 struct PercentileAcc {
-    parts: Vec<DfAcc>,
+    percentiles: Vec<f64>,
     array: bool,
     all_int: bool,
+    groups: Vec<GroupDigest>,
+}
+
+/// Values a group keeps before merging them into its digest.
+const PENDING_VALUES: usize = 256;
+
+#[derive(Default)]
+struct GroupDigest {
+    digest: Option<TDigest>,
+    pending: Vec<f64>,
+}
+
+impl GroupDigest {
+    fn merge_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.pending.sort_unstable_by(f64::total_cmp);
+        let digest = self
+            .digest
+            .get_or_insert_with(|| TDigest::new(TDIGEST_MAX_SIZE));
+        *digest = digest.merge_sorted_f64(&self.pending);
+        self.pending.clear();
+    }
 }
 
 impl ColumnAcc for PercentileAcc {
     fn update(&mut self, groups: &Grouping, arg: Option<&ArrayRef>) -> Result<(), String> {
         let Some(a) = arg else { return Ok(()) };
         let col = NumCol::require(a, "approx_percentile")?;
-        let (values, all_int) = col.doubles(a.len());
-        if values.null_count() < values.len() {
-            self.all_int &= all_int;
+        grow(&mut self.groups, groups.groups);
+        let mut grew = 0;
+        for (row, g) in groups.rows() {
+            let Some(n) = col.num(row) else { continue };
+            self.all_int &= matches!(n, Num::I(_));
+            let group = &mut self.groups[g];
+            if group.pending.capacity() == 0 {
+                group.pending.reserve_exact(PENDING_VALUES);
+                grew += PENDING_VALUES * std::mem::size_of::<f64>()
+                    + std::mem::size_of::<TDigest>()
+                    + TDIGEST_MAX_SIZE * 2 * std::mem::size_of::<f64>();
+            }
+            group.pending.push(n.to_f64());
+            if group.pending.len() == PENDING_VALUES {
+                group.merge_pending();
+            }
         }
-        for p in &mut self.parts {
-            p.update(groups, &values)?;
-        }
-        Ok(())
+        spend(a.len(), grew)
     }
 
     fn finish(&mut self, groups: usize) -> Result<ArrayRef, String> {
-        let mut columns = Vec::with_capacity(self.parts.len());
-        for p in &mut self.parts {
-            let c = p.finish(groups)?;
-            let c = safe_cast(&c, &DataType::Float64)?;
+        grow(&mut self.groups, groups);
+        for g in &mut self.groups {
+            g.merge_pending();
+        }
+        let mut columns = Vec::with_capacity(self.percentiles.len());
+        for &p in &self.percentiles {
+            let c: ArrayRef = Arc::new(
+                self.groups[..groups]
+                    .iter()
+                    .map(|g| {
+                        g.digest
+                            .as_ref()
+                            .filter(|d| d.count() > 0.0)
+                            .map(|d| d.estimate_quantile(p))
+                    })
+                    .collect::<Float64Array>(),
+            );
             columns.push(if self.all_int {
                 let rounded: Int64Array = c
                     .as_primitive::<Float64Type>()
