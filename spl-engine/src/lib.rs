@@ -22,3 +22,4 @@ pub mod render;
 pub mod timezone;
 pub mod trace;
 pub mod types;
+mod views;

@@ -11,6 +11,7 @@ use std::path::Path;
 const LAYERS: &[(&str, u8)] = &[
     // base: types, coercion type classes, RE2 translation, JSON scanning, bytes, time zones, budgets
     ("bytes", 0),
+    ("views", 0),
     ("types", 0),
     ("timezone", 0),
     ("jsonpath", 0),
