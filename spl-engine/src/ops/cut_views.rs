@@ -5,7 +5,7 @@
 //! ([`crate::views::ViewColumn`]).
 use arrow::array::{ByteView, StringViewArray};
 
-use crate::views::{make_view, ViewColumn};
+use crate::views::{make_view, ViewColumn, INLINE_LEN};
 
 /// A Utf8View column under construction, one value per row in order.
 pub(crate) struct CutViews {
@@ -45,22 +45,26 @@ impl CutViews {
         let Some(source) = &self.source else {
             return self.push_null();
         };
-        let whole = source.value(row);
-        if start > end || !whole.is_char_boundary(start) || !whole.is_char_boundary(end) {
+        let view = source.views()[row];
+        let length = view as u32 as usize;
+        // The whole value: inside its view when short, else in the source's block (and the
+        // column's block of the same index: the source's blocks come first, in order).
+        let (whole, block, offset): (&[u8], u32, usize) = if length > INLINE_LEN {
+            let v = ByteView::from(view);
+            let data = source.data_buffers()[v.buffer_index as usize].as_slice();
+            let at = v.offset as usize;
+            (&data[at..at + length], v.buffer_index, at)
+        } else {
+            (&source.value(row).as_bytes()[..length], 0, 0)
+        };
+        let boundary =
+            |i: usize| i == whole.len() || whole.get(i).is_some_and(|b| (*b as i8) >= -0x40);
+        if start > end || end > whole.len() || !boundary(start) || !boundary(end) {
             debug_assert!(false, "{start}..{end} of {whole:?}");
             return self.push_null();
         }
-        let len = end - start;
-        let view = ByteView::from(source.views()[row]);
-        let cut = if view.length as usize > 12 {
-            let at = view.offset as usize + start;
-            let block = &source.data_buffers()[view.buffer_index as usize];
-            // The whole value is `block[offset..offset + length]`; the cut lies inside it, in
-            // the column's block of the same index (the source's blocks come first, in order).
-            make_view(&block[at..at + len], view.buffer_index, at as u32)
-        } else {
-            make_view(&whole.as_bytes()[start..end], 0, 0)
-        };
+        // A long value's cut points into its block; a short one is copied into its view.
+        let cut = make_view(&whole[start..end], block, (offset + start) as u32);
         self.column.push_view(cut);
     }
 
