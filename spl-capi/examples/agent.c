@@ -66,32 +66,36 @@ static struct ArrowSchema *input_children[2] = {&content_schema, &time_schema};
 static struct ArrowSchema input_schema = {"+s", "", NULL, 0, 2, input_children,
                                           NULL, release_static_schema, NULL};
 
-/* Builds the struct array over `text` (ownership moves into the array): one row per line. */
+/* Builds the struct array over `text` (ownership moves into the array): one row per line, each
+ * line found once (the views grow as lines are found). */
 static int build_batch(char *text, size_t len, int64_t now, struct ArrowArray *out) {
-    size_t rows = 0;
-    for (const char *at = text, *end = text + len; at < end; rows++) {
-        const char *nl = memchr(at, '\n', (size_t)(end - at));
-        at = nl ? nl + 1 : end;
-    }
     struct batch *b = calloc(1, sizeof *b);
     if (!b) return -1;
     b->text = text;
-    b->views = calloc(rows ? rows : 1, 16);
-    b->times = malloc((rows ? rows : 1) * sizeof(int64_t));
-    if (!b->views || !b->times) {
-        free(b->views);
-        free(b->times);
+    size_t cap = len / 128 + 16, rows = 0, start = 0;
+    b->views = malloc(cap * 16);
+    if (!b->views) {
         free(b);
         return -1;
     }
-    size_t row = 0, start = 0;
-    while (row < rows) {
+    while (start < len) {
+        if (rows == cap) {
+            uint8_t *grown = realloc(b->views, 2 * cap * 16);
+            if (!grown) {
+                free(b->views);
+                free(b);
+                return -1;
+            }
+            b->views = grown;
+            cap *= 2;
+        }
         const char *nl = memchr(text + start, '\n', len - start);
         size_t i = nl ? (size_t)(nl - text) : len;
         size_t end = i;
         if (end > start && text[end - 1] == '\r') end--;
         int32_t n = (int32_t)(end - start);
-        uint8_t *v = b->views + 16 * row;
+        uint8_t *v = b->views + 16 * rows;
+        memset(v, 0, 16);
         memcpy(v, &n, 4);
         if (n <= 12) {
             memcpy(v + 4, text + start, (size_t)n);
@@ -101,10 +105,16 @@ static int build_batch(char *text, size_t len, int64_t now, struct ArrowArray *o
             memcpy(v + 8, &buffer, 4);
             memcpy(v + 12, &offset, 4);
         }
-        b->times[row] = now;
-        row++;
+        rows++;
         start = i + 1;
     }
+    b->times = malloc((rows ? rows : 1) * sizeof(int64_t));
+    if (!b->times) {
+        free(b->views);
+        free(b);
+        return -1;
+    }
+    for (size_t r = 0; r < rows; r++) b->times[r] = now;
     b->text_size[0] = (int64_t)len;
     b->content_buffers[0] = NULL; /* no nulls */
     b->content_buffers[1] = b->views;

@@ -23,6 +23,7 @@ mod project_rename;
 pub mod render;
 mod sort;
 mod stats;
+mod text_int_compare;
 mod where_;
 
 use std::fmt::Debug;
