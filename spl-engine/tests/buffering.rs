@@ -406,7 +406,8 @@ fn stats_approx_percentile_scalar_and_array_forms() {
 
 /// Thousands of values per group over many batches (each group's values are merged into its
 /// t-digest a few hundred at a time): every percentile is the value of a rank within 1% of the
-/// exact rank, and the array form gives exactly what the scalar forms give.
+/// exact rank, the array form gives exactly what the scalar forms give, and other batch sizes
+/// give the same estimates.
 #[test]
 fn stats_approx_percentile_of_many_values_in_many_batches() {
     // Group `a`: 0..5000 shuffled; group `b`: squares, so the tail is sparse.
@@ -425,18 +426,19 @@ fn stats_approx_percentile_of_many_values_in_many_batches() {
         .iter()
         .map(|(k, v)| vec![("k", k.as_str()), ("v", v.as_str())])
         .collect();
-    let batches = rows
-        .chunks(333)
-        .map(|c| {
-            let slices: Vec<&[(&str, &str)]> = c.iter().map(|r| r.as_slice()).collect();
-            batch(&slices)
-        })
-        .collect();
-    let out = run(
-        "* | stats p10=approx_percentile(v, 0.1), p50=approx_percentile(v, 0.5), p99=approx_percentile(v, 0.99), ps=approx_percentile(v, ARRAY[0.1, 0.5, 0.99]) by k",
-        batches,
-    );
-    let rows = out.rows();
+    let batches = |size: usize| {
+        rows.chunks(size)
+            .map(|c| {
+                let slices: Vec<&[(&str, &str)]> = c.iter().map(|r| r.as_slice()).collect();
+                batch(&slices)
+            })
+            .collect()
+    };
+    let spl = "* | stats p10=approx_percentile(v, 0.1), p50=approx_percentile(v, 0.5), p99=approx_percentile(v, 0.99), ps=approx_percentile(v, ARRAY[0.1, 0.5, 0.99]) by k";
+    let rows = run(spl, batches(333)).rows();
+    // The estimates do not depend on how the input was cut into batches.
+    assert_eq!(run(spl, batches(1000)).rows(), rows);
+    assert_eq!(run(spl, batches(17)).rows(), rows);
     assert_eq!(rows.len(), 2);
     for r in &rows {
         // The rank of a value in its group (b holds squares).
