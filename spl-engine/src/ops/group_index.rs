@@ -20,6 +20,7 @@ use arrow::row::{RowConverter, SortField};
 use datafusion_common::ScalarValue;
 
 use crate::budget::{self, Exceeded};
+use crate::views::INLINE_LEN;
 
 /// Key values → group id, for one run of `stats`.
 pub(super) struct GroupIndex {
@@ -34,9 +35,6 @@ pub(super) struct GroupIndex {
 
 /// Most key columns looked up by their views.
 const MAX_SHORT_KEYS: usize = 4;
-
-/// Arrow's longest value stored inside its view.
-const MAX_INLINE_LEN: u32 = 12;
 
 /// The views of a row's keys: each an inline view, or [`NULL_VIEW`]; unused positions 0.
 type ShortKey = [u128; MAX_SHORT_KEYS];
@@ -54,7 +52,7 @@ fn short_key(columns: &[Option<&StringViewArray>], row: usize) -> Option<ShortKe
             Some(a) if a.is_null(row) => NULL_VIEW,
             Some(a) => {
                 let view = a.views()[row];
-                if view as u32 > MAX_INLINE_LEN {
+                if view as u32 as usize > INLINE_LEN {
                     return None;
                 }
                 view
@@ -135,17 +133,16 @@ impl GroupIndex {
             })
             .flatten();
         let mut gids = Vec::with_capacity(rows);
+        // Rows not found, with their short key when they have one.
         let mut missed = Vec::new();
         for row in 0..rows {
             budget::tick(1)?;
-            let found = text
-                .as_deref()
-                .and_then(|t| short_key(t, row))
-                .and_then(|k| self.short.get(&k));
+            let key = text.as_deref().and_then(|t| short_key(t, row));
+            let found = key.and_then(|k| self.short.get(&k)).copied();
             if found.is_none() {
-                missed.push(row);
+                missed.push((row, key));
             }
-            gids.push(found.copied());
+            gids.push(found);
         }
         if missed.is_empty() {
             return Ok(gids);
@@ -159,7 +156,7 @@ impl GroupIndex {
             })
             .collect();
         let encoded = self.encode_as(types)?.convert_columns(&arrays)?;
-        for row in missed {
+        for (row, short) in missed {
             let bytes = encoded.row(row);
             let bytes = bytes.as_ref();
             let gid = match self.index.get(bytes) {
@@ -185,7 +182,7 @@ impl GroupIndex {
                     g
                 }
             };
-            if let Some(k) = text.as_deref().and_then(|t| short_key(t, row)) {
+            if let Some(k) = short {
                 if self.short.insert(k, gid).is_none() {
                     budget::charge(std::mem::size_of::<ShortKey>() + 16)?;
                 }

@@ -15,41 +15,38 @@ use crate::expr::{CompiledExpr, Session};
 
 #[derive(Debug)]
 pub struct Where {
-    /// Each predicate with the part (original stage) it came from.
-    predicates: Vec<(CompiledExpr, usize)>,
-    /// For each predicate, its fast path when it has one.
-    fast: Vec<Option<TextIntCompare>>,
+    /// Each predicate with the part (original stage) it came from and its fast path, if any.
+    predicates: Vec<(CompiledExpr, usize, Option<TextIntCompare>)>,
 }
 
 impl Where {
     pub fn new(predicate: Expr) -> Where {
+        let fast = TextIntCompare::of(&predicate);
         Where {
-            fast: vec![TextIntCompare::of(&predicate)],
-            predicates: vec![(CompiledExpr::new(predicate), 0)],
+            predicates: vec![(CompiledExpr::new(predicate), 0, fast)],
         }
     }
 
     /// Appends the predicates of `next` (the `where` right after this one); its parts are
     /// numbered after `offset`.
     pub fn merge(&mut self, next: Where, offset: usize) {
-        self.fast.extend(next.fast);
         self.predicates.extend(
             next.predicates
                 .into_iter()
-                .map(|(p, part)| (p, part + offset)),
+                .map(|(p, part, fast)| (p, part + offset, fast)),
         );
     }
 
     /// The predicates, in the order they run.
     pub fn predicates(&self) -> impl Iterator<Item = &Expr> {
-        self.predicates.iter().map(|(p, _)| p.expr())
+        self.predicates.iter().map(|(p, _, _)| p.expr())
     }
 
     /// The rows kept when every predicate evaluates without a row error and to a usable type;
     /// `None` otherwise (the caller then falls back to the isolating path, [`Operator::process`]).
     pub fn try_filter(&self, batch: &RecordBatch, session: &Session) -> Option<RecordBatch> {
         let mut batch = batch.clone();
-        for ((p, _), fast) in self.predicates.iter().zip(&self.fast) {
+        for (p, _, fast) in &self.predicates {
             if batch.num_rows() == 0 {
                 break;
             }
@@ -71,7 +68,7 @@ impl Operator for Where {
     fn process(&self, batch: RecordBatch, session: &Session) -> Result<StageOutput, BatchError> {
         let mut batch = batch;
         let mut errors = Vec::new();
-        for ((p, part), fast) in self.predicates.iter().zip(&self.fast) {
+        for (p, part, fast) in &self.predicates {
             // Separate stages never see an empty batch: stop where they would.
             if batch.num_rows() == 0 {
                 break;
@@ -211,11 +208,9 @@ mod tests {
                     format!("500 {op} {cast}(status as bigint)"),
                 ] {
                     let fast = Where::new(predicate(&text));
-                    assert!(fast.fast[0].is_some(), "{text}");
-                    let general = Where {
-                        fast: vec![None],
-                        ..Where::new(predicate(&text))
-                    };
+                    assert!(fast.predicates[0].2.is_some(), "{text}");
+                    let mut general = Where::new(predicate(&text));
+                    general.predicates[0].2 = None;
                     for values in batches {
                         assert_eq!(
                             outcome(&fast, values),
@@ -226,8 +221,14 @@ mod tests {
                         let schema =
                             Schema::new(vec![Field::new("status", DataType::Utf8View, true)]);
                         let batch = RecordBatch::try_new(Arc::new(schema), vec![column]).unwrap();
-                        fast_used +=
-                            usize::from(fast.fast[0].as_ref().unwrap().mask(&batch).is_some());
+                        fast_used += usize::from(
+                            fast.predicates[0]
+                                .2
+                                .as_ref()
+                                .unwrap()
+                                .mask(&batch)
+                                .is_some(),
+                        );
                     }
                 }
             }
