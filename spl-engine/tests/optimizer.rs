@@ -573,3 +573,51 @@ fn explain_renders_the_optimized_plan() {
     );
     assert_eq!(p.plan_text(), written);
 }
+
+#[test]
+fn parse_regexp_writes_outputs_a_where_does_not_read_only_for_the_rows_it_keeps() {
+    for spl in [
+        // `abc` fails the cast: that error row must carry ip and method too.
+        "* | parse-regexp content, '(\\S+) (\\S+) \\S+ (\\S+)' as ip, method, status \
+         | where cast(status AS BIGINT) >= 500",
+        // `uri` existed before: rows that do not match keep it; new fields in written order.
+        "* | parse-regexp content, '(\\S+) \\S+ (\\S+) (\\S+)' as ip, uri, code \
+         | where code = '500' or uri = '/d' | project-away flag",
+        // The source is an output, read by the condition or not.
+        "* | parse-regexp content, '(\\S+) (.*)' as ip, content | where ip = '10.0.0.1'",
+        "* | parse-regexp content, '(\\S+) (.*)' as content, rest | where content like '10.%'",
+        // Merged conditions, the second failing on some rows (named as stage 3).
+        "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where method != 'PUT' \
+         | where cast(n AS BIGINT) > 0",
+        // A condition that fails the whole batch.
+        "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where split(method, 'x')",
+        // Groups that take no part, a where keeping no row, the unanchored matcher.
+        "* | parse-regexp content, '(\\d+)\\.(\\d+)(x)?' as a, b, c | where b = '0'",
+        "* | parse-regexp content, '(\\S+) (\\S+)' as ip, method | where ip = 'none'",
+    ] {
+        let r = same_results(spl);
+        assert!(
+            has(&r, "extracted only for the rows the condition keeps"),
+            "{spl}: {r:#?}"
+        );
+    }
+    let spl = "* | parse-regexp content, '(\\S+) (\\S+) \\S+ (\\S+)' as ip, method, status \
+               | where cast(status AS BIGINT) >= 500";
+    let p = compile(spl, ErrorPolicy::ErrorStream, true);
+    assert!(
+        p.plan_text()
+            .contains("ip, method extracted after it, for the rows it keeps"),
+        "{}",
+        p.plan_text()
+    );
+    let out = p.process(tricky()).unwrap();
+    let failed = Renderer::default().rows(&out.errors[0].rows);
+    assert_eq!(failed[0]["method"], "POST", "{failed:?}");
+    assert_eq!(out.errors[0].stage, 2);
+    let kept = Renderer::default().rows(&out.datasets[0][0]);
+    let methods: Vec<Option<&str>> = kept
+        .iter()
+        .map(|r| r.get("method").map(String::as_str))
+        .collect();
+    assert_eq!(methods, [Some("GET"), Some("PUT"), None]);
+}

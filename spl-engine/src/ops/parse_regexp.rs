@@ -3,7 +3,7 @@
 //! (extra groups are ignored); without `as`, named groups `(?P<name>…)` name the outputs. A row
 //! whose field is absent, not VARCHAR or does not match is left unchanged; a group that does not
 //! take part leaves its output as it was (spec §18.7). Time fields are never written.
-use arrow::array::Array;
+use arrow::array::{Array, StringViewArray};
 use arrow::record_batch::RecordBatch;
 use regex::Regex;
 use spl_parser::{codes, Diagnostic, Ident, Instruction, Span, StrLit};
@@ -161,58 +161,145 @@ impl Operator for ParseRegexp {
         let Some(text) = varchar_source(&batch, &self.field)? else {
             return Ok(StageOutput::one(batch));
         };
+        let all: Vec<usize> = (0..self.outputs.len()).collect();
+        let (out, _) = self.extract_some(&batch, &text, &all, &[])?;
+        Ok(StageOutput::one(out))
+    }
+}
+
+/// Where one output's value lies in its row's source value (byte range), or `None` when the
+/// row keeps the output's old value (no match, or the group took no part).
+pub(crate) type GroupSpan = Option<(u32, u32)>;
+
+impl ParseRegexp {
+    /// The field the pattern runs on.
+    pub(crate) fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The output names, in the order they are written.
+    pub(crate) fn output_names(&self) -> impl Iterator<Item = &str> {
+        self.outputs.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Matches every row of `text` (the batch's source column) once: writes the outputs at
+    /// positions `now` (indices into [`ParseRegexp::output_names`]) into the batch, and returns
+    /// the spans of the outputs at positions `later`, `later.len()` per row, row after row, for
+    /// [`ParseRegexp::write_spans`].
+    pub(crate) fn extract_some(
+        &self,
+        batch: &RecordBatch,
+        text: &StringViewArray,
+        now: &[usize],
+        later: &[usize],
+    ) -> Result<(RecordBatch, Vec<GroupSpan>), BatchError> {
         let mut out = FixedFields::new(
-            &batch,
-            self.outputs.iter().map(|(n, _)| n.clone()).collect(),
+            batch,
+            now.iter().map(|&o| self.outputs[o].0.clone()).collect(),
         )
-        .views_into(&text);
+        .views_into(text);
+        let mut spans = Vec::with_capacity(if later.is_empty() {
+            0
+        } else {
+            later.len() * batch.num_rows()
+        });
         let mut locs = self.regex.capture_locations();
         let mut slots = vec![None; self.regex.captures_len()];
         for row in 0..batch.num_rows() {
-            super::tick_row(if text.is_null(row) {
-                0
-            } else {
-                text.value(row).len()
-            })?;
-            let matched = !text.is_null(row)
-                && self
-                    .prefilter
-                    .as_ref()
-                    .is_none_or(|f| f.find(text.value(row).as_bytes()).is_some())
-                && match self
-                    .sequence
-                    .as_ref()
-                    .map(|m| m.captures(text.value(row), &mut slots))
-                {
-                    Some(Found::Match) => true,
-                    Some(Found::NoMatch) => false,
-                    Some(Found::Undecided) | None => {
-                        let found = self
-                            .regex
-                            .captures_read(&mut locs, text.value(row))
-                            .is_some();
-                        // An undecided search was given to `regex`: its groups fill `slots`.
-                        if self.sequence.is_some() {
-                            for (g, slot) in slots.iter_mut().enumerate() {
-                                *slot = locs.get(g);
-                            }
-                        }
-                        found
-                    }
-                };
-            for (k, (_, group)) in self.outputs.iter().enumerate() {
-                let span = match &self.sequence {
-                    Some(_) => slots.get(*group).copied().flatten(),
-                    None => locs.get(*group),
-                };
-                match span.filter(|_| matched) {
+            let matched = self.find(text, row, &mut slots, &mut locs)?;
+            let span = |o: usize| {
+                let group = self.outputs[o].1;
+                match &self.sequence {
+                    Some(_) => slots.get(group).copied().flatten(),
+                    None => locs.get(group),
+                }
+                .filter(|_| matched)
+            };
+            for (k, &o) in now.iter().enumerate() {
+                match span(o) {
                     // Captured text is a view into the source value, not a copy.
                     Some((s, e)) => out.push_slice(k, row, s, e),
                     None => out.push(k, row, None),
                 }
             }
+            for &o in later {
+                // Offsets within one value fit: a view's length is a u32.
+                spans.push(span(o).map(|(s, e)| (s as u32, e as u32)));
+            }
         }
-        Ok(StageOutput::one(out.apply(batch)?))
+        Ok((out.apply(batch.clone())?, spans))
+    }
+
+    /// Writes the outputs at positions `which` into `batch`, whose row `i` is row `rows[i]`
+    /// of the source column `text`, from `spans` as [`ParseRegexp::extract_some`] returned
+    /// them for `which` (indexed by source row).
+    pub(crate) fn write_spans(
+        &self,
+        batch: RecordBatch,
+        text: &StringViewArray,
+        which: &[usize],
+        spans: &[GroupSpan],
+        rows: &[u32],
+    ) -> Result<RecordBatch, BatchError> {
+        let mut out = FixedFields::new(
+            &batch,
+            which.iter().map(|&o| self.outputs[o].0.clone()).collect(),
+        )
+        .views_into(text);
+        for (i, &source_row) in rows.iter().enumerate() {
+            let at = source_row as usize * which.len();
+            for (k, span) in spans[at..at + which.len()].iter().enumerate() {
+                match span {
+                    Some((s, e)) => {
+                        out.push_slice(k, source_row as usize, *s as usize, *e as usize)
+                    }
+                    None => out.push(k, i, None),
+                }
+            }
+        }
+        out.apply(batch)
+    }
+
+    /// Finds the first match in `row`'s value: true when there is one, its groups then in
+    /// `slots` (or in `locs` when there is no sequence matcher). Counts the row against the
+    /// budget.
+    #[inline(always)]
+    fn find(
+        &self,
+        text: &StringViewArray,
+        row: usize,
+        slots: &mut [Option<(usize, usize)>],
+        locs: &mut regex::CaptureLocations,
+    ) -> Result<bool, BatchError> {
+        if text.is_null(row) {
+            super::tick_row(0)?;
+            return Ok(false);
+        }
+        let value = text.value(row);
+        super::tick_row(value.len())?;
+        if self
+            .prefilter
+            .as_ref()
+            .is_some_and(|f| f.find(value.as_bytes()).is_none())
+        {
+            return Ok(false);
+        }
+        Ok(
+            match self.sequence.as_ref().map(|m| m.captures(value, slots)) {
+                Some(Found::Match) => true,
+                Some(Found::NoMatch) => false,
+                Some(Found::Undecided) | None => {
+                    let found = self.regex.captures_read(locs, value).is_some();
+                    // An undecided search was given to `regex`: its groups fill `slots`.
+                    if self.sequence.is_some() {
+                        for (g, slot) in slots.iter_mut().enumerate() {
+                            *slot = locs.get(g);
+                        }
+                    }
+                    found
+                }
+            },
+        )
     }
 }
 

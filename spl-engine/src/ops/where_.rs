@@ -4,7 +4,7 @@
 //! then run in order, each on the rows the previous one kept, exactly as separate stages would.
 //! A predicate of the form `CAST(field AS BIGINT) >= 500` is first tried on its own fast path
 //! ([`super::text_int_compare`]).
-use arrow::array::{AsArray, BooleanArray};
+use arrow::array::{Array, AsArray, BooleanArray};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use spl_parser::Expr;
@@ -27,6 +27,15 @@ impl Where {
         }
     }
 
+    /// The same `where` with its parts numbered from `first` (a `where` that is not the first
+    /// part of its stage).
+    pub fn from_part(mut self, first: usize) -> Where {
+        for (_, part, _) in &mut self.predicates {
+            *part += first;
+        }
+        self
+    }
+
     /// Appends the predicates of `next` (the `where` right after this one); its parts are
     /// numbered after `offset`.
     pub fn merge(&mut self, next: Where, offset: usize) {
@@ -45,7 +54,23 @@ impl Where {
     /// The rows kept when every predicate evaluates without a row error and to a usable type;
     /// `None` otherwise (the caller then falls back to the isolating path, [`Operator::process`]).
     pub fn try_filter(&self, batch: &RecordBatch, session: &Session) -> Option<RecordBatch> {
+        self.try_select(batch, session, false).map(|(kept, _)| kept)
+    }
+
+    /// [`Where::try_filter`] that also gives the positions in `batch` of the kept rows, in
+    /// order, when `positions` is true (an empty list otherwise).
+    pub fn try_select(
+        &self,
+        batch: &RecordBatch,
+        session: &Session,
+        positions: bool,
+    ) -> Option<(RecordBatch, Vec<u32>)> {
         let mut batch = batch.clone();
+        let mut kept: Vec<u32> = if positions {
+            (0..batch.num_rows() as u32).collect()
+        } else {
+            Vec::new()
+        };
         for (p, _, fast) in &self.predicates {
             if batch.num_rows() == 0 {
                 break;
@@ -55,8 +80,15 @@ impl Where {
                 None => mask(&p.evaluate(&batch, session).ok()?).ok()?,
             };
             batch = arrow::compute::filter_record_batch(&batch, &mask).ok()?;
+            if positions {
+                let mut i = 0;
+                kept.retain(|_| {
+                    i += 1;
+                    mask.value(i - 1) && !mask.is_null(i - 1)
+                });
+            }
         }
-        Some(batch)
+        Some((batch, kept))
     }
 }
 

@@ -11,12 +11,15 @@
 //! - [`merge`]: adjacent `where` stages become one, and so do adjacent `extend` stages;
 //! - [`prefilter`]: a `parse-regexp` whose matches all contain a literal skips rows without it;
 //! - [`pushdown`]: a `where` runs before the stages in front of it that never fail and touch
-//!   none of the fields it reads.
+//!   none of the fields it reads;
+//! - [`late`]: a `parse-regexp` right before a `where` that reads some of its outputs extracts
+//!   the others only for the rows the `where` keeps.
 //!
 //! When stages become one, the stage keeps the list of stages as written that it runs
 //! ([`crate::plan::Stage::parts`]), and its operators tag errors with the part that failed, so
 //! error rows and messages name the original stage.
 pub mod fold;
+pub mod late;
 pub mod merge;
 pub mod prefilter;
 pub mod prune;
@@ -42,6 +45,7 @@ pub fn program(program: &mut Program, session: &Session) -> Vec<String> {
         notes.extend(merge::run(chain));
         notes.extend(prefilter::run(chain));
         notes.extend(pushdown::run(chain));
+        notes.extend(late::run(chain));
     }
     notes
 }

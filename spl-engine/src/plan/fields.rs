@@ -126,6 +126,9 @@ impl Stage {
                 }
                 reads
             }
+            Op::LateExtract { extract, filter } => extract
+                .reads()
+                .union(Fields::named(filter.iter().flat_map(|p| columns(&p.expr)))),
         }
     }
 
@@ -192,6 +195,7 @@ impl Stage {
             Op::FilterFirst { stages, .. } => stages
                 .iter()
                 .fold(Fields::none(), |w, s| w.union(s.writes())),
+            Op::LateExtract { extract, .. } => extract.writes(),
         }
     }
 

@@ -196,6 +196,14 @@ pub enum Op {
         filter: Vec<Predicate>,
         stages: Vec<Stage>,
     },
+    /// A `parse-regexp` (`extract`, an [`Op::ParseRegexp`] stage) and the `where` right after
+    /// it that reads some of its outputs (late extraction): the outputs the condition does not
+    /// read are written only for the rows it keeps. Parts: the extraction's, then the
+    /// `where`'s (its conditions numbered after the extraction's parts).
+    LateExtract {
+        extract: Box<Stage>,
+        filter: Vec<Predicate>,
+    },
 }
 
 impl Stage {
@@ -299,6 +307,9 @@ impl Stage {
             Op::Where(predicates)
             | Op::FilterFirst {
                 filter: predicates, ..
+            }
+            | Op::LateExtract {
+                filter: predicates, ..
             } => predicates.iter_mut().map(|p| &mut p.expr).collect(),
             Op::Extend(assignments) => assignments
                 .iter_mut()
@@ -318,7 +329,7 @@ impl Op {
             Op::Project { .. } => "project",
             Op::ProjectAway { .. } => "project-away",
             Op::ProjectRename { .. } => "project-rename",
-            Op::ParseRegexp(_) => "parse-regexp",
+            Op::ParseRegexp(_) | Op::LateExtract { .. } => "parse-regexp",
             Op::ParseCsv { .. } => "parse-csv",
             Op::ParseJson { .. } => "parse-json",
             Op::ParseKv { .. } => "parse-kv",

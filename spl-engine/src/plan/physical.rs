@@ -49,21 +49,18 @@ fn row_operator(stage: &Stage) -> Result<Box<dyn ops::Operator>, Box<Diagnostic>
             Box::new(ops::ProjectAway::new(patterns, *wildcard))
         }
         Op::ProjectRename { renames } => Box::new(ops::ProjectRename::new(renames)),
-        Op::ParseRegexp(p) => {
-            let InstructionKind::ParseRegexp {
-                field,
-                pattern,
-                outputs,
-            } = &p.instr.kind
-            else {
-                return Err(mismatch(&p.instr));
+        Op::ParseRegexp(p) => Box::new(parse_regexp(p)?),
+        Op::LateExtract { extract, filter: f } => {
+            let Op::ParseRegexp(p) = &extract.op else {
+                return Err(Box::new(Diagnostic::error(
+                    spl_parser::codes::UNSUPPORTED,
+                    "internal: late extraction of a stage that is not `parse-regexp`",
+                    spl_parser::Span::new(0, 0),
+                    "here",
+                )));
             };
-            let mut op = ops::ParseRegexp::new(&p.instr, field, pattern, outputs)?
-                .without_outputs(&p.pruned);
-            if let Some(literal) = &p.prefilter {
-                op = op.with_prefilter(literal);
-            }
-            Box::new(op)
+            let reads: Vec<String> = f.iter().flat_map(|p| super::columns(&p.expr)).collect();
+            Box::new(ops::LateExtract::new(parse_regexp(p)?, filter(f), &reads))
         }
         Op::ParseJson { instr, only, .. } => {
             let InstructionKind::ParseJson { field } = &instr.kind else {
@@ -102,16 +99,38 @@ fn row_operator(stage: &Stage) -> Result<Box<dyn ops::Operator>, Box<Diagnostic>
     })
 }
 
+/// The operator of a `parse-regexp` stage, with the outputs and prefilter the optimizer chose.
+fn parse_regexp(p: &super::ParseRegexp) -> Result<ops::ParseRegexp, Box<Diagnostic>> {
+    let InstructionKind::ParseRegexp {
+        field,
+        pattern,
+        outputs,
+    } = &p.instr.kind
+    else {
+        return Err(mismatch(&p.instr));
+    };
+    let mut op =
+        ops::ParseRegexp::new(&p.instr, field, pattern, outputs)?.without_outputs(&p.pruned);
+    if let Some(literal) = &p.prefilter {
+        op = op.with_prefilter(literal);
+    }
+    Ok(op)
+}
+
 /// One `where` running the conditions in order, each tagged with its part.
 fn filter(predicates: &[Predicate]) -> ops::Where {
     let mut it = predicates.iter();
-    let first = it.next().map(|p| p.expr.clone()).unwrap_or_else(|| {
-        spl_parser::Expr::new(
-            spl_parser::ExprKind::Literal(spl_parser::ast::Literal::Bool(true)),
-            spl_parser::Span::new(0, 0),
-        )
-    });
-    let mut w = ops::Where::new(first);
+    let (first, part) = it
+        .next()
+        .map(|p| (p.expr.clone(), p.part))
+        .unwrap_or_else(|| {
+            let yes = spl_parser::Expr::new(
+                spl_parser::ExprKind::Literal(spl_parser::ast::Literal::Bool(true)),
+                spl_parser::Span::new(0, 0),
+            );
+            (yes, 0)
+        });
+    let mut w = ops::Where::new(first).from_part(part);
     for p in it {
         w.merge(ops::Where::new(p.expr.clone()), p.part);
     }

@@ -58,6 +58,27 @@ pub fn render_chain(chain: &Chain) -> String {
 }
 
 fn rows_of(st: &Stage, rows: &mut Vec<Row>) {
+    if let Op::LateExtract { extract, filter } = &st.op {
+        rows.push(row(extract));
+        let filter_stage = Stage {
+            op: Op::Where(filter.clone()),
+            parts: st.parts[extract.parts.len()..].to_vec(),
+        };
+        let mut row = row(&filter_stage);
+        let reads = match filter_stage.reads() {
+            super::Fields::Named(r) => r,
+            super::Fields::Dynamic(_) => Vec::new(),
+        };
+        if let super::Fields::Named(written) = extract.writes() {
+            let late: Vec<String> = written.into_iter().filter(|w| !reads.contains(w)).collect();
+            row.notes.push(format!(
+                "{} extracted after it, for the rows it keeps",
+                late.join(", ")
+            ));
+        }
+        rows.push(row);
+        return;
+    }
     if let Op::FilterFirst { filter, stages } = &st.op {
         let filter_parts: Vec<Part> = st.parts[..stages_offset(filter)].to_vec();
         let filter = Stage {
@@ -164,6 +185,14 @@ pub(super) fn text(st: &Stage) -> String {
         })
         .to_string(),
         Op::ParseRegexp(p) => p.instr.to_string(),
+        Op::LateExtract { extract, filter } => format!(
+            "{} | {}",
+            text(extract),
+            text(&Stage {
+                op: Op::Where(filter.clone()),
+                parts: Vec::new(),
+            })
+        ),
         Op::ParseCsv { instr, .. }
         | Op::ParseJson { instr, .. }
         | Op::ParseKv { instr, .. }
