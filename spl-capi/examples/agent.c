@@ -31,6 +31,7 @@
 /* Everything one input batch owns; freed by the struct array's release callback. */
 struct batch {
     char *text;                  /* the chunk bytes, referenced by the views */
+    size_t text_cap;             /* bytes allocated at text */
     uint8_t *views;              /* 16 bytes per row */
     int64_t *times;              /* __time__ per row */
     int64_t text_size[1];        /* variadic buffer sizes of the view column */
@@ -44,12 +45,45 @@ struct batch {
 
 static void release_child(struct ArrowArray *a) { a->release = NULL; }
 
+/* Chunk buffers come back here when the library releases a batch, and the next read reuses
+ * them: fresh memory for every chunk costs the kernel's page faults and page zeroing. */
+#define POOL_SIZE 4
+static struct pooled {
+    char *p;
+    size_t cap;
+} pool[POOL_SIZE];
+static int pooled;
+
+/* A buffer of at least `need` bytes; its size in *cap. */
+static char *buffer_take(size_t need, size_t *cap) {
+    for (int i = 0; i < pooled; i++) {
+        if (pool[i].cap >= need) {
+            char *p = pool[i].p;
+            *cap = pool[i].cap;
+            pool[i] = pool[--pooled];
+            return p;
+        }
+    }
+    *cap = need + 64 * 1024; /* room for the next chunk's carried partial line */
+    return malloc(*cap);
+}
+
+static void buffer_give(char *p, size_t cap) {
+    if (pooled < POOL_SIZE) {
+        pool[pooled].p = p;
+        pool[pooled].cap = cap;
+        pooled++;
+    } else {
+        free(p);
+    }
+}
+
 static void release_batch(struct ArrowArray *a) {
     struct batch *b = (struct batch *)a->private_data;
     for (int i = 0; i < 2; i++) {
         if (b->children[i]->release) b->children[i]->release(b->children[i]);
     }
-    free(b->text);
+    buffer_give(b->text, b->text_cap);
     free(b->views);
     free(b->times);
     free(b);
@@ -68,10 +102,12 @@ static struct ArrowSchema input_schema = {"+s", "", NULL, 0, 2, input_children,
 
 /* Builds the struct array over `text` (ownership moves into the array): one row per line, each
  * line found once (the views grow as lines are found). */
-static int build_batch(char *text, size_t len, int64_t now, struct ArrowArray *out) {
+static int build_batch(char *text, size_t text_cap, size_t len, int64_t now,
+                       struct ArrowArray *out) {
     struct batch *b = calloc(1, sizeof *b);
     if (!b) return -1;
     b->text = text;
+    b->text_cap = text_cap;
     size_t cap = len / 128 + 16, rows = 0, start = 0;
     b->views = malloc(cap * 16);
     if (!b->views) {
@@ -165,15 +201,39 @@ static void out_char(struct out *o, char c) { out_bytes(o, &c, 1); }
 
 static void out_int(struct out *o, long long v) {
     char digits[24];
-    int n = snprintf(digits, sizeof digits, "%lld", v);
-    out_bytes(o, digits, (size_t)n);
+    char *end = digits + sizeof digits, *p = end;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    out_bytes(o, p, (size_t)(end - p));
+}
+
+/* True when one of the 8 bytes of `w` is a quote, a backslash or a control character (the
+ * bytes JSON strings escape): the classic "has a zero byte" test on three transforms. */
+static int needs_escape8(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    uint64_t zero_quote = (quote - ones) & ~quote;
+    uint64_t zero_backslash = (backslash - ones) & ~backslash;
+    uint64_t control = (w - ones * 0x20) & ~w;
+    return ((zero_quote | zero_backslash | control) & highs) != 0;
 }
 
 /* Writes `s` as a JSON string: runs of bytes that need no escape are copied at once. */
 static void json_string(struct out *o, const char *s, size_t n) {
     out_char(o, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t run = 0, i = 0;
+    /* Eight bytes at a time while none needs an escape. */
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (needs_escape8(w)) break;
+        i += 8;
+    }
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         out_bytes(o, s + run, i - run);
@@ -202,6 +262,15 @@ static int is_valid(const struct ArrowArray *a, int64_t i) {
     return (bits[i >> 3] >> (i & 7)) & 1;
 }
 
+/* A column's `"name":` as written before each of its values. */
+struct name {
+    char *text;
+    size_t len;
+};
+
+/* Where names are escaped before they are copied into their `struct name`. */
+static struct out name_scratch;
+
 /* How print_group writes a column. */
 enum column_kind { SKIP, TIME, BIGINT, TEXT };
 
@@ -213,9 +282,12 @@ static void print_group(FILE *file, const SplResult *result, size_t g, size_t ta
         fprintf(stderr, "export failed: %s\n", spl_last_error());
         return;
     }
-    /* Each column's kind is found once per group, not once per row. */
+    /* Each column's kind and its `"name":` text are found once per group, not once per row. */
     enum column_kind *kinds = calloc((size_t)schema.n_children + 1, sizeof *kinds);
-    if (!kinds) {
+    struct name *names = calloc((size_t)schema.n_children + 1, sizeof *names);
+    if (!kinds || !names) {
+        free(kinds);
+        free(names);
         fprintf(stderr, "out of memory\n");
         array.release(&array);
         schema.release(&schema);
@@ -227,6 +299,18 @@ static void print_group(FILE *file, const SplResult *result, size_t g, size_t ta
         else if (strcmp(cs->format, "l") == 0) kinds[c] = BIGINT;
         else if (strcmp(cs->format, "u") == 0) kinds[c] = TEXT;
         else kinds[c] = SKIP;
+        /* A name too long for the buffer is written at each row instead (len stays 0). */
+        size_t n = strlen(cs->name);
+        if (n < sizeof name_scratch.buf / 8) {
+            name_scratch.len = 0;
+            json_string(&name_scratch, cs->name, n);
+            out_char(&name_scratch, ':');
+            names[c].text = malloc(name_scratch.len);
+            if (names[c].text) {
+                memcpy(names[c].text, name_scratch.buf, name_scratch.len);
+                names[c].len = name_scratch.len;
+            }
+        }
     }
     static struct out out_group;
     struct out *out = &out_group;
@@ -261,8 +345,12 @@ static void print_group(FILE *file, const SplResult *result, size_t g, size_t ta
             int64_t i = array.offset + ca->offset + r;
             if (kinds[c] == SKIP || kinds[c] == TIME || !is_valid(ca, i)) continue;
             if (!first) out_char(out, ',');
-            json_string(out, cs->name, strlen(cs->name));
-            out_char(out, ':');
+            if (names[c].len) {
+                out_bytes(out, names[c].text, names[c].len);
+            } else {
+                json_string(out, cs->name, strlen(cs->name));
+                out_char(out, ':');
+            }
             if (kinds[c] == BIGINT) {
                 out_int(out, (long long)((const int64_t *)ca->buffers[1])[i]);
             } else {
@@ -276,13 +364,16 @@ static void print_group(FILE *file, const SplResult *result, size_t g, size_t ta
     }
     out_flush(out);
     free(kinds);
+    for (int64_t c = 0; c < schema.n_children; c++) free(names[c].text);
+    free(names);
     array.release(&array);
     schema.release(&schema);
 }
 
-static int process(const SplPipeline *p, char *text, size_t len, int64_t now, long batch_no) {
+static int process(const SplPipeline *p, char *text, size_t cap, size_t len, int64_t now,
+                   long batch_no) {
     struct ArrowArray array;
-    if (build_batch(text, len, now, &array) != 0) {
+    if (build_batch(text, cap, len, now, &array) != 0) {
         free(text);
         fprintf(stderr, "out of memory\n");
         return 1;
@@ -352,7 +443,8 @@ int main(int argc, char **argv) {
     char *carry = NULL;
     size_t carry_len = 0;
     for (;;) {
-        char *text = malloc(carry_len + CHUNK_SIZE);
+        size_t cap = 0;
+        char *text = buffer_take(carry_len + CHUNK_SIZE, &cap);
         if (!text) { failed = 1; break; }
         if (carry_len) memcpy(text, carry, carry_len);
         free(carry);
@@ -374,11 +466,12 @@ int main(int argc, char **argv) {
             if (!carry) { free(text); failed = 1; break; }
             memcpy(carry, text + cut, carry_len);
         }
-        if (cut > 0) failed |= process(p, text, cut, now, ++batch_no);
+        if (cut > 0) failed |= process(p, text, cap, cut, now, ++batch_no);
         else free(text);
         if (eof) break;
     }
     free(carry);
+    while (pooled > 0) free(pool[--pooled].p);
     fclose(in);
     fflush(stdout);
 
