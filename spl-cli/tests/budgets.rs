@@ -26,7 +26,13 @@ fn a_runaway_row_under_logtail_reports_the_budget_code_and_stage() {
         "passed through unchanged"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("[E2004]"), "{stderr}");
+    // The memory ceiling (E2004) is normally hit first; on a slow or loaded machine (a debug
+    // build among parallel tests) the 1 s time budget (E2003) can come first. Either is a
+    // budget, named with its code and stage.
+    assert!(
+        stderr.contains("[E2004]") || stderr.contains("[E2003]"),
+        "{stderr}"
+    );
     assert!(stderr.contains("stage 1 (`extend`)"), "{stderr}");
     assert!(stderr.contains("over a budget"), "{stderr}");
 }

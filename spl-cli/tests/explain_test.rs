@@ -107,9 +107,9 @@ fn explain_analyze_runs_the_pipeline_and_counts_rows_per_stage() {
         let words: Vec<&str> = l.split_whitespace().collect();
         words[..words.len() - 2].join(" ")
     };
-    // Stages 1 and 2 run as one (late extraction).
-    assert_eq!(stage(lines[3]), "1 parse-regexp + where 300 9 0");
-    assert_eq!(stage(lines[4]), "2 project 9 9 0");
+    // Stages 1 and 2 run as one (late extraction); lines are numbered as written.
+    assert_eq!(stage(lines[3]), "1+2 parse-regexp + where 300 9 0");
+    assert_eq!(stage(lines[4]), "3 project 9 9 0");
     // No rows are printed.
     assert!(!out.stdout.contains("10.46.24.221"));
 

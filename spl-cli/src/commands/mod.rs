@@ -115,7 +115,8 @@ fn policy_name(p: ErrorPolicy) -> &'static str {
     }
 }
 
-/// Rows in/out, errors and time per stage, one line per stage grouped by statement.
+/// Rows in/out, errors and time per stage that runs, one line each grouped by statement,
+/// numbered by the stages as written it runs (`1+2` for two the optimizer combined).
 fn stage_table(pipeline: &Pipeline, stats: &[Vec<StageStats>]) -> String {
     let mut s = format!(
         "{:<28} {:>12} {:>12} {:>8} {:>10}\n",
@@ -125,6 +126,7 @@ fn stage_table(pipeline: &Pipeline, stats: &[Vec<StageStats>]) -> String {
     if names.iter().all(|c| c.is_empty()) {
         return String::new();
     }
+    let written = pipeline.written_stages();
     for (ci, chain) in names.iter().enumerate() {
         for (si, name) in chain.iter().enumerate() {
             let st = stats
@@ -132,10 +134,15 @@ fn stage_table(pipeline: &Pipeline, stats: &[Vec<StageStats>]) -> String {
                 .and_then(|c| c.get(si))
                 .cloned()
                 .unwrap_or_default();
+            let numbers = written
+                .get(ci)
+                .and_then(|c| c.get(si))
+                .map(|n| n.iter().map(usize::to_string).collect::<Vec<_>>().join("+"))
+                .unwrap_or_else(|| (si + 1).to_string());
             let label = if names.len() > 1 {
-                format!("{}.{} {name}", ci + 1, si + 1)
+                format!("{}.{numbers} {name}", ci + 1)
             } else {
-                format!("{} {name}", si + 1)
+                format!("{numbers} {name}")
             };
             s.push_str(&format!(
                 "{:<28} {:>12} {:>12} {:>8} {:>10}\n",

@@ -411,6 +411,28 @@ impl Pipeline {
         &self.session
     }
 
+    /// Per chain, per stage that runs: the numbers (1-based, ascending) of the stages as
+    /// written that it runs — one, unless the optimizer combined several.
+    pub fn written_stages(&self) -> Vec<Vec<Vec<usize>>> {
+        self.chains
+            .iter()
+            .map(|c| {
+                (0..c.stages.len())
+                    .map(|si| {
+                        let mut numbers: Vec<usize> = match c.parts.get(si) {
+                            Some(parts) if !parts.is_empty() => {
+                                parts.iter().map(|(i, _)| i + 1).collect()
+                            }
+                            _ => vec![si + 1],
+                        };
+                        numbers.sort_unstable();
+                        numbers
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The stage names of each chain, for plans and statistics.
     pub fn stage_names(&self) -> Vec<Vec<&'static str>> {
         self.chains
