@@ -19,7 +19,8 @@ use clap::Parser;
 
 /// mimalloc instead of the system allocator: the run loop allocates and frees Arrow buffers per
 /// chunk, and glibc's heap trimming returned them to the kernel chunk after chunk (page faults
-/// and `brk` calls; 3–10% of W1–W3's CPU time). Hosts that link the engine as a library keep
+/// and `brk` calls; 3–10% of W1–W3's CPU time). Built without transparent huge pages
+/// (`no_thp`, docs/decisions.md "Allocator"). Hosts that link the engine as a library keep
 /// their own allocator.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
