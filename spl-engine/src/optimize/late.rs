@@ -10,7 +10,7 @@
 //!
 //! Runs after [`super::pushdown`]: a `where` that reads none of the outputs has already moved
 //! ahead of the extraction.
-use crate::plan::{Chain, Fields, Op, Stage};
+use crate::plan::{late_outputs, Chain, Op, Stage};
 
 /// Joins each `parse-regexp` with the `where` right after it when that `where` leaves some
 /// outputs unread; a note per join.
@@ -51,19 +51,6 @@ pub fn run(chain: &mut Chain) -> Vec<String> {
         i += 1;
     }
     notes
-}
-
-/// The outputs of `extract` (a `parse-regexp`) that `filter` (a `where` right after it) does
-/// not read, when there are some and the names are known.
-fn late_outputs(extract: &Stage, filter: &Stage) -> Option<Vec<String>> {
-    let (Op::ParseRegexp(_), Op::Where(_)) = (&extract.op, &filter.op) else {
-        return None;
-    };
-    let (Fields::Named(writes), Fields::Named(reads)) = (extract.writes(), filter.reads()) else {
-        return None;
-    };
-    let late: Vec<String> = writes.into_iter().filter(|w| !reads.contains(w)).collect();
-    (!late.is_empty()).then_some(late)
 }
 
 #[cfg(test)]

@@ -346,6 +346,19 @@ impl Op {
     }
 }
 
+/// The outputs of `extract` (a `parse-regexp`) that `filter` (a `where` right after it) does
+/// not read, when there are some and the names are known.
+pub fn late_outputs(extract: &Stage, filter: &Stage) -> Option<Vec<String>> {
+    let (Op::ParseRegexp(_), Op::Where(_)) = (&extract.op, &filter.op) else {
+        return None;
+    };
+    let (Fields::Named(writes), Fields::Named(reads)) = (extract.writes(), filter.reads()) else {
+        return None;
+    };
+    let late: Vec<String> = writes.into_iter().filter(|w| !reads.contains(w)).collect();
+    (!late.is_empty()).then_some(late)
+}
+
 /// The instruction of a stage with expressions, for its canonical text.
 fn instruction(kind: InstructionKind) -> Instruction {
     Instruction {

@@ -65,12 +65,7 @@ fn rows_of(st: &Stage, rows: &mut Vec<Row>) {
             parts: st.parts[extract.parts.len()..].to_vec(),
         };
         let mut row = row(&filter_stage);
-        let reads = match filter_stage.reads() {
-            super::Fields::Named(r) => r,
-            super::Fields::Dynamic(_) => Vec::new(),
-        };
-        if let super::Fields::Named(written) = extract.writes() {
-            let late: Vec<String> = written.into_iter().filter(|w| !reads.contains(w)).collect();
+        if let Some(late) = super::late_outputs(extract, &filter_stage) {
             row.notes.push(format!(
                 "{} extracted after it, for the rows it keeps",
                 late.join(", ")
